@@ -1,0 +1,272 @@
+import { BufferPool, type PoolStats } from './buffer-pool.js';
+import { BYTES_PER_ELEMENT, type DType, type HostArray, fromF16Bits, toF16Bits } from './dtype.js';
+import { GpuError, ShapeError } from './errors.js';
+import { PipelineCache, type PipelineStats } from './pipeline-cache.js';
+import { fmtShape, numel } from './shape.js';
+import { Tensor } from './tensor.js';
+import { type ParamField, UniformArena, packParams } from './uniform-arena.js';
+
+export interface GpuFeatures {
+  shaderF16: boolean;
+  subgroups: boolean;
+  timestampQuery: boolean;
+}
+
+export interface GpuInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU implementation such as Mesa lavapipe or SwiftShader. */
+  isSoftware: boolean;
+  features: GpuFeatures;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
+}
+
+export interface DispatchSpec {
+  /** Names the kernel in pipeline labels and error messages. */
+  label: string;
+  /** The kernel's WGSL: generated from compile-time constants only. */
+  code: string;
+  entryPoint?: string;
+  /** Sizes and scalars for the kernel's `Params` uniform at binding 0 (omit if it has none). */
+  params?: readonly ParamField[];
+  /** Storage bindings, in binding order after the uniform (1, 2, ...). */
+  bindings: readonly (Tensor | GPUBufferBinding)[];
+  workgroups: readonly [number, number?, number?];
+}
+
+export interface GpuStats {
+  memory: PoolStats;
+  pipelines: PipelineStats;
+  dispatches: number;
+  submits: number;
+}
+
+/**
+ * The runtime: one GPUDevice with its buffer pool, pipeline cache and the command encoder that
+ * records every dispatch until the next submit. Many dispatches go into one compute pass and one
+ * submission; nothing waits for the GPU until `read()` or `sync()`.
+ */
+export class Gpu {
+  readonly pipelines: PipelineCache;
+  readonly buffers: BufferPool;
+  private readonly uniforms: UniformArena;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private recorded: string[] = [];
+  private errors: string[] = [];
+  private lostMessage: string | null = null;
+  private destroyed = false;
+  private dispatchCount = 0;
+  private submitCount = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly info: GpuInfo,
+  ) {
+    this.pipelines = new PipelineCache(device);
+    this.buffers = new BufferPool(device, info.maxBufferSize);
+    this.uniforms = new UniformArena(device, device.limits.minUniformBufferOffsetAlignment);
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.errors.push(ev.error.message);
+    };
+    void device.lost.then((lost) => {
+      if (!this.destroyed) this.lostMessage = `${lost.reason}: ${lost.message}`;
+    });
+  }
+
+  get features(): GpuFeatures {
+    return this.info.features;
+  }
+
+  // ---- tensors -------------------------------------------------------------------------------
+
+  /** An uninitialised tensor from the pool. */
+  empty(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    this.assertUsable();
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new ShapeError(`${label}: invalid shape ${fmtShape(shape)}`);
+    if (dtype === 'f16' && !this.features.shaderF16) {
+      throw new GpuError(`${label}: f16 tensors need the adapter feature shader-f16, which ${this.info.description} lacks`);
+    }
+    const bytes = numel(shape) * BYTES_PER_ELEMENT[dtype];
+    if (bytes > this.info.maxStorageBufferBindingSize) {
+      throw new GpuError(
+        `${label}: ${fmtShape(shape)} ${dtype} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${this.info.maxStorageBufferBindingSize})`,
+      );
+    }
+    return new Tensor(this, shape, dtype, this.buffers.acquire(bytes, label), label);
+  }
+
+  /**
+   * Uploads host data. A Float32Array can be stored as f16 (`dtype: 'f16'`, rounded to nearest
+   * even); a Uint16Array is taken as f16 bits.
+   */
+  upload(data: HostArray | readonly number[], shape: readonly number[], dtype?: DType, label = 'upload'): Tensor {
+    const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'f32');
+    if (numel(shape) !== data.length) {
+      throw new ShapeError(`${label}: ${data.length} values do not fill shape ${fmtShape(shape)} (${numel(shape)} elements)`);
+    }
+    let src: HostArray;
+    if (dt === 'f16') src = data instanceof Uint16Array ? data : toF16Bits(data);
+    else if (dt === 'i32') {
+      if (data instanceof Float32Array || data instanceof Uint16Array) throw new ShapeError(`${label}: i32 tensors take an Int32Array`);
+      src = data instanceof Int32Array ? data : Int32Array.from(data);
+    } else {
+      if (data instanceof Int32Array || data instanceof Uint16Array) throw new ShapeError(`${label}: f32 tensors take a Float32Array`);
+      src = data instanceof Float32Array ? data : Float32Array.from(data);
+    }
+    const t = this.empty(shape, dt, label);
+    const bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    const whole = bytes.byteLength & ~3;
+    if (whole > 0) this.device.queue.writeBuffer(t.buffer, 0, bytes, 0, whole);
+    if (whole < bytes.byteLength) {
+      // writeBuffer moves multiples of 4 bytes; pad the tail (an odd number of f16 values).
+      const tail = new Uint8Array(4);
+      tail.set(bytes.subarray(whole));
+      this.device.queue.writeBuffer(t.buffer, whole, tail);
+    }
+    return t;
+  }
+
+  /** Submits pending work and copies the tensor back. */
+  async read(t: Tensor): Promise<Float32Array | Int32Array> {
+    this.assertUsable();
+    t.assertAlive();
+    const size = Math.max(4, Math.ceil(t.byteSize / 4) * 4);
+    const staging = this.device.createBuffer({ size, usage: 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */, label: `read ${t.label}` });
+    try {
+      this.endPass();
+      this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+      this.submit();
+      try {
+        await staging.mapAsync(0x0001 /* READ */);
+      } catch (e) {
+        this.throwPendingErrors();
+        throw new GpuError(`reading ${t.label} failed: ${(e as Error).message}`);
+      }
+      this.throwPendingErrors();
+      const bytes = staging.getMappedRange().slice(0, t.byteSize);
+      staging.unmap();
+      if (t.dtype === 'f32') return new Float32Array(bytes);
+      if (t.dtype === 'i32') return new Int32Array(bytes);
+      return fromF16Bits(new Uint16Array(bytes));
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  // ---- recording -----------------------------------------------------------------------------
+
+  /** Records one compute dispatch. Nothing runs until the next submit. */
+  dispatch(spec: DispatchSpec): void {
+    this.assertUsable();
+    const [x, y = 1, z = 1] = spec.workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) {
+      throw new GpuError(`${spec.label}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the limit ${maxWg} per dimension`);
+    }
+    const pipeline = this.pipelines.get(spec.label, spec.code, spec.entryPoint);
+    const entries: GPUBindGroupEntry[] = [];
+    if (spec.params) entries.push({ binding: 0, resource: this.uniforms.alloc(packParams(spec.params)) });
+    spec.bindings.forEach((b, i) => {
+      entries.push({ binding: i + 1, resource: b instanceof Tensor ? b.binding : b });
+    });
+    const bindGroup = this.device.createBindGroup({ label: spec.label, layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.recorded.push(spec.label);
+    this.dispatchCount++;
+  }
+
+  /** Records a buffer copy between tensors of the same byte size. */
+  copy(src: Tensor, dst: Tensor): void {
+    if (src.byteSize !== dst.byteSize) {
+      throw new ShapeError(`copy: ${src.label} ${fmtShape(src.shape)} ${src.dtype} and ${dst.label} ${fmtShape(dst.shape)} ${dst.dtype} differ in size`);
+    }
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, Math.ceil(src.byteSize / 4) * 4);
+  }
+
+  /** Submits everything recorded so far as one command buffer. Does not wait. */
+  submit(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    this.uniforms.flush(this.device.queue);
+    const cmd = this.encoder.finish({ label: `submission of ${this.recorded.length} dispatches` });
+    this.encoder = null;
+    this.device.queue.submit([cmd]);
+    this.submitCount++;
+    this.lastSubmitted = this.recorded;
+    this.recorded = [];
+  }
+
+  /** Submits pending work and waits until the GPU has finished it; throws any GPU error it raised. */
+  async sync(): Promise<void> {
+    this.assertUsable();
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwPendingErrors();
+  }
+
+  private lastSubmitted: string[] = [];
+
+  private throwPendingErrors(): void {
+    if (this.lostMessage) throw new GpuError(`the GPU device was lost (${this.lostMessage})`);
+    if (this.errors.length === 0) return;
+    const errs = this.errors;
+    this.errors = [];
+    const kernels = [...new Set(this.lastSubmitted)].join(', ');
+    throw new GpuError(`WebGPU error in a submission running [${kernels}]:\n${errs.join('\n')}`);
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: 'mobileclip' });
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.pass ??= this.commandEncoder().beginComputePass({ label: 'mobileclip' });
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private assertUsable(): void {
+    if (this.destroyed) throw new GpuError('this Gpu was destroyed');
+    if (this.lostMessage) throw new GpuError(`the GPU device was lost (${this.lostMessage})`);
+  }
+
+  // ---- lifetime ------------------------------------------------------------------------------
+
+  stats(): GpuStats {
+    return {
+      memory: { ...this.buffers.stats },
+      pipelines: { ...this.pipelines.stats },
+      dispatches: this.dispatchCount,
+      submits: this.submitCount,
+    };
+  }
+
+  /** Frees every buffer and the device. A Node process can exit once its Gpus are destroyed. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.encoder = null;
+    this.pass = null;
+    this.buffers.destroyAll();
+    this.uniforms.destroy();
+    this.device.destroy();
+  }
+}

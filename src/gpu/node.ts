@@ -1,0 +1,23 @@
+import { createGpuFrom, type CreateGpuOptions } from './device.js';
+import { GpuError, NO_ADAPTER_HELP } from './errors.js';
+import type { Gpu } from './gpu.js';
+
+let provider: GPU | undefined;
+
+/**
+ * A Gpu in Node through Dawn (the `webgpu` package). Dawn's GPU object is created once per
+ * process; destroy each Gpu when done so the process can exit.
+ */
+export async function createGpu(options: CreateGpuOptions = {}): Promise<Gpu> {
+  if (!provider) {
+    let mod: typeof import('webgpu');
+    try {
+      mod = await import('webgpu');
+    } catch (e) {
+      throw new GpuError(`could not load the \`webgpu\` package (Dawn for Node): ${(e as Error).message}. ${NO_ADAPTER_HELP}`);
+    }
+    Object.assign(globalThis, mod.globals);
+    provider = mod.create([]);
+  }
+  return createGpuFrom(provider, { dumpWgsl: process.env.MOBILECLIP_DUMP_WGSL === '1', ...options });
+}

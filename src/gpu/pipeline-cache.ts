@@ -1,0 +1,70 @@
+/**
+ * The one pipeline cache. A kernel's WGSL is generated from its compile-time constants (kernel size,
+ * stride, activation, tile and vector width, dtype) and never from tensor sizes, which travel in a
+ * uniform; so the generated text itself is the key, and a new batch size never recompiles.
+ */
+export interface PipelineStats {
+  compiled: number;
+  hits: number;
+}
+
+export class PipelineCache {
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private pending = new Map<string, Promise<GPUComputePipeline>>();
+  readonly stats: PipelineStats = { compiled: 0, hits: 0 };
+  /** Print the WGSL of every newly compiled kernel (MOBILECLIP_DUMP_WGSL=1). */
+  dump = false;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  private descriptor(label: string, code: string, entryPoint: string): GPUComputePipelineDescriptor {
+    if (this.dump) console.log(`// ---- ${label} (${entryPoint})\n${code}`);
+    const module = this.device.createShaderModule({ code, label });
+    return { label, layout: 'auto', compute: { module, entryPoint } };
+  }
+
+  /** Returns the compiled pipeline for this WGSL, compiling it synchronously on first use. */
+  get(label: string, code: string, entryPoint = 'main'): GPUComputePipeline {
+    const key = entryPoint + '\n' + code;
+    const hit = this.pipelines.get(key);
+    if (hit) {
+      this.stats.hits++;
+      return hit;
+    }
+    const p = this.device.createComputePipeline(this.descriptor(label, code, entryPoint));
+    this.stats.compiled++;
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /**
+   * Compiles a pipeline without blocking (warm-up before the first timed run). A WGSL error
+   * rejects with the kernel's label.
+   */
+  async compile(label: string, code: string, entryPoint = 'main'): Promise<GPUComputePipeline> {
+    const key = entryPoint + '\n' + code;
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.device.createComputePipelineAsync(this.descriptor(label, code, entryPoint)).then(
+        (pipe) => {
+          this.pipelines.set(key, pipe);
+          this.pending.delete(key);
+          this.stats.compiled++;
+          return pipe;
+        },
+        (err: unknown) => {
+          this.pending.delete(key);
+          throw new Error(`kernel "${label}" failed to compile: ${(err as Error).message ?? err}`);
+        },
+      );
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Multi-head attention from a fused qkv tensor [B, N, 3, heads, head_dim] (the layout both the
+ * image MHSA and the text/ViT attention produce with one qkv projection):
+ *   out[b, i, h·hd + d] = Σ_j softmax_j((q_i · scale) · k_j [+ causal mask]) · v_j[d]
+ * One invocation per (b, head, query): a first pass over the keys finds the row max, a second
+ * accumulates exp(s − max)·v; for the short sequences here (≤ 256 tokens) the scores never leave
+ * registers. head_dim is a compile-time constant (it sizes the accumulators).
+ * Cost: 4·B·heads·N²·head_dim flops.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank, fmtShape } from '../gpu/shape.js';
+import { ShapeError } from '../gpu/errors.js';
+
+const WG = 64;
+
+const wgsl = (hd: number, causal: boolean) => /* wgsl */ `
+struct Params { batch: u32, n: u32, heads: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> qkv: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+const HD4 = ${hd / 4}u;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  let h = gid.y;
+  let b = gid.z;
+  if (i >= p.n) { return; }
+  let rowStride = 3u * p.heads * HD4;             // one token's q, k and v
+  let tok0 = b * p.n * rowStride + h * HD4;       // head h of token 0, q slot
+  var q: array<vec4<f32>, ${hd / 4}>;
+  for (var d = 0u; d < HD4; d++) { q[d] = qkv[tok0 + i * rowStride + d] * p.scale; }
+  let kOff = p.heads * HD4;
+  let vOff = 2u * p.heads * HD4;
+  let jEnd = ${causal ? 'i + 1u' : 'p.n'};
+  var mx = bitcast<f32>(0xff800000u);
+  for (var j = 0u; j < jEnd; j++) {
+    let kb = tok0 + j * rowStride + kOff;
+    var s = 0.0;
+    for (var d = 0u; d < HD4; d++) { s += dot(q[d], qkv[kb + d]); }
+    mx = max(mx, s);
+  }
+  var l = 0.0;
+  var acc: array<vec4<f32>, ${hd / 4}>;
+  for (var j = 0u; j < jEnd; j++) {
+    let kb = tok0 + j * rowStride + kOff;
+    var s = 0.0;
+    for (var d = 0u; d < HD4; d++) { s += dot(q[d], qkv[kb + d]); }
+    let e = exp(s - mx);
+    l += e;
+    let vb = tok0 + j * rowStride + vOff;
+    for (var d = 0u; d < HD4; d++) { acc[d] += e * qkv[vb + d]; }
+  }
+  let o = ((b * p.n + i) * p.heads + h) * HD4;
+  for (var d = 0u; d < HD4; d++) { out[o + d] = acc[d] / l; }
+}`;
+
+export interface AttentionOptions {
+  heads: number;
+  /** Multiplies q before q·kᵀ; default head_dim^-0.5. */
+  scale?: number;
+  causal?: boolean;
+}
+
+/** qkv [B, N, 3·heads·head_dim] (or [B, N, 3, heads, head_dim]) → [B, N, heads·head_dim]. */
+export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
+  const shape = checkRank('attention', 'qkv', qkv, [3, 5]);
+  const [b, n] = shape;
+  const width = shape.slice(2).reduce((x, y) => x * y, 1);
+  const heads = opts.heads;
+  if (width % (3 * heads) !== 0) throw new ShapeError(`attention: qkv ${fmtShape(shape)} does not split into 3 × ${heads} heads`);
+  const hd = width / (3 * heads);
+  if (shape.length === 5 && (shape[2] !== 3 || shape[3] !== heads)) {
+    throw new ShapeError(`attention: qkv ${fmtShape(shape)} is not [B, N, 3, ${heads}, head_dim]`);
+  }
+  if (hd % 4 !== 0 || hd > 256) throw new ShapeError(`attention: head_dim ${hd} must be a multiple of 4, at most 256`);
+  const out = qkv.gpu.empty([b, n, heads * hd], 'f32', 'attention');
+  const causal = !!opts.causal;
+  qkv.gpu.dispatch({
+    label: `attention.hd${hd}${causal ? '.causal' : ''}`,
+    code: wgsl(hd, causal),
+    params: [b, n, heads, { f32: opts.scale ?? hd ** -0.5 }],
+    bindings: [qkv, out],
+    workgroups: [Math.ceil(n / WG), heads, b],
+  });
+  return out;
+}
+
+/** Reference on q, k, v in [B, heads, N, hd] (the ops fixture layout); returns [B, heads, N, hd]. */
+export function attentionRef(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  [b, heads, n, hd]: readonly number[],
+  causal = false,
+  scale = hd ** -0.5,
+): Float32Array {
+  const out = new Float32Array(b * heads * n * hd);
+  const s = new Float64Array(n);
+  for (let bh = 0; bh < b * heads; bh++) {
+    const base = bh * n * hd;
+    for (let i = 0; i < n; i++) {
+      let mx = -Infinity;
+      const jEnd = causal ? i + 1 : n;
+      for (let j = 0; j < jEnd; j++) {
+        let acc = 0;
+        for (let d = 0; d < hd; d++) acc += Math.fround(q[base + i * hd + d] * scale) * k[base + j * hd + d];
+        s[j] = acc;
+        mx = Math.max(mx, acc);
+      }
+      let l = 0;
+      for (let j = 0; j < jEnd; j++) l += s[j] = Math.exp(s[j] - mx);
+      for (let d = 0; d < hd; d++) {
+        let acc = 0;
+        for (let j = 0; j < jEnd; j++) acc += s[j] * v[base + j * hd + d];
+        out[base + i * hd + d] = acc / l;
+      }
+    }
+  }
+  return out;
+}
+
+/** Packs q, k, v [B, heads, N, hd] into the fused [B, N, 3, heads, hd] layout. */
+export function packQkv(q: Float32Array, k: Float32Array, v: Float32Array, [b, heads, n, hd]: readonly number[]): Float32Array {
+  const out = new Float32Array(3 * b * heads * n * hd);
+  [q, k, v].forEach((src, s) => {
+    for (let bi = 0; bi < b; bi++)
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < n; i++)
+          for (let d = 0; d < hd; d++)
+            out[((((bi * n + i) * 3 + s) * heads + h) * hd) + d] = src[((bi * heads + h) * n + i) * hd + d];
+  });
+  return out;
+}
+
+/** [B, N, heads·hd] → [B, heads, N, hd]. */
+export function splitHeads(x: Float32Array, [b, heads, n, hd]: readonly number[]): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let bi = 0; bi < b; bi++)
+    for (let i = 0; i < n; i++)
+      for (let h = 0; h < heads; h++)
+        for (let d = 0; d < hd; d++) out[((bi * heads + h) * n + i) * hd + d] = x[((bi * n + i) * heads + h) * hd + d];
+  return out;
+}

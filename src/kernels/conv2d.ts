@@ -1,0 +1,186 @@
+/**
+ * 2-D convolution on NCHW, zero padding, weight [Cout, Cin/groups, KH, KW], optional bias and
+ * fused activation. Covers dense, grouped, depthwise and grouped-expanding convs (groups = Cin,
+ * Cout = 2·Cin: output o reads input ⌊o/2⌋), any stride and non-square kernels (1×11).
+ *
+ * Two paths:
+ *  - 1×1, stride 1, no padding, groups 1: a GEMM per image, out[n] = W[Cout, Cin] · x[n][Cin, H·W]
+ *    (the weight is shared across the batch; bias and scale run along the output channel);
+ *  - everything else: a direct kernel, one output element per invocation, with KH, KW and the
+ *    strides as compile-time constants so the window loops unroll. Padding bounds use signed
+ *    arithmetic, never unsigned wrap-around.
+ * Cost: 2·N·Cout·OH·OW·(Cin/groups)·KH·KW flops.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank, checkShape, fmtShape } from '../gpu/shape.js';
+import { ShapeError } from '../gpu/errors.js';
+import { type Activation, activationWgsl } from './wgsl/math.js';
+import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { gemm } from './matmul.js';
+import { activationRef } from './unary.js';
+
+export interface Conv2dOptions {
+  stride?: number | readonly [number, number];
+  /** Zero padding [top/bottom, left/right] (PyTorch's `padding`); default 0. */
+  padding?: number | readonly [number, number];
+  groups?: number;
+  bias?: Tensor;
+  act?: Activation;
+}
+
+interface Variant {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  bias: boolean;
+  act: Activation;
+}
+
+const WG = 64;
+
+const wgsl = (v: Variant) => /* wgsl */ `
+struct Params {
+  total: u32, cin: u32, h: u32, w: u32,
+  cout: u32, oh: u32, ow: u32, cin_per_group: u32,
+  cout_per_group: u32, pad_h: i32, pad_w: i32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+${v.bias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
+${activationWgsl(v.act)}
+${LINEAR_INDEX_WGSL}
+const KH = ${v.kh}u;
+const KW = ${v.kw}u;
+const SH = ${v.sh};
+const SW = ${v.sw};
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid, ${WG}u);
+  if (i >= p.total) { return; }
+  let ox = i % p.ow;
+  let oy = (i / p.ow) % p.oh;
+  let oc = (i / (p.ow * p.oh)) % p.cout;
+  let n = i / (p.ow * p.oh * p.cout);
+  let ic0 = (oc / p.cout_per_group) * p.cin_per_group;
+  let iy0 = i32(oy) * SH - p.pad_h;
+  let ix0 = i32(ox) * SW - p.pad_w;
+  var acc = 0.0;
+  for (var icg = 0u; icg < p.cin_per_group; icg++) {
+    let xbase = (n * p.cin + ic0 + icg) * p.h * p.w;
+    let wbase = (oc * p.cin_per_group + icg) * KH * KW;
+    for (var ky = 0u; ky < KH; ky++) {
+      let iy = iy0 + i32(ky);
+      if (iy < 0 || iy >= i32(p.h)) { continue; }
+      for (var kx = 0u; kx < KW; kx++) {
+        let ix = ix0 + i32(kx);
+        if (ix < 0 || ix >= i32(p.w)) { continue; }
+        acc += x[xbase + u32(iy) * p.w + u32(ix)] * wt[wbase + ky * KW + kx];
+      }
+    }
+  }
+  ${v.bias ? 'acc += bias[oc];' : ''}
+  y[i] = activate(acc);
+}`;
+
+const pair = (v: number | readonly [number, number] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+
+export function conv2dOutputSize(h: number, w: number, kh: number, kw: number, stride: [number, number], pad: [number, number]): [number, number] {
+  return [Math.floor((h + 2 * pad[0] - kh) / stride[0]) + 1, Math.floor((w + 2 * pad[1] - kw) / stride[1]) + 1];
+}
+
+export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  const [n, cin, h, w] = checkRank(op, 'x', x, 4);
+  const [cout, cinPerGroup, kh, kw] = checkRank(op, 'weight', weight, 4);
+  const groups = opts.groups ?? 1;
+  const stride = pair(opts.stride, 1);
+  const pad = pair(opts.padding, 0);
+  if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0 || cout % groups !== 0) {
+    throw new ShapeError(`${op}: groups=${groups} must divide both Cin=${cin} (x ${fmtShape(x.shape)}) and Cout=${cout}`);
+  }
+  if (cinPerGroup !== cin / groups) {
+    throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} expects ${cinPerGroup} input channels per group, x ${fmtShape(x.shape)} with groups=${groups} gives ${cin / groups}`);
+  }
+  if (stride.some((s) => !Number.isInteger(s) || s < 1) || pad.some((p) => !Number.isInteger(p) || p < 0)) {
+    throw new ShapeError(`${op}: invalid stride ${stride} or padding ${pad}`);
+  }
+  if (opts.bias) checkShape(op, 'bias', opts.bias, [cout]);
+  const [oh, ow] = conv2dOutputSize(h, w, kh, kw, stride, pad);
+  if (oh <= 0 || ow <= 0) throw new ShapeError(`${op}: input ${fmtShape(x.shape)} is smaller than the ${kh}×${kw} kernel with padding ${pad}`);
+  const act = opts.act ?? 'none';
+
+  if (kh === 1 && kw === 1 && groups === 1 && stride[0] === 1 && stride[1] === 1 && pad[0] === 0 && pad[1] === 0) {
+    return gemm({
+      a: weight, b: x, bLayout: 'kn', M: cout, N: h * w, K: cin, batch: n,
+      strideA: 0, strideB: cin * h * w, outShape: [n, cout, h, w],
+      bias: opts.bias, biasAlong: 'm', act, label: 'conv1x1',
+    });
+  }
+
+  const v: Variant = { kh, kw, sh: stride[0], sw: stride[1], bias: !!opts.bias, act };
+  const y = x.gpu.empty([n, cout, oh, ow], 'f32', op);
+  const total = n * cout * oh * ow;
+  x.gpu.dispatch({
+    label: `conv2d.k${kh}x${kw}.s${stride[0]}x${stride[1]}${v.bias ? '.bias' : ''}.${act}`,
+    code: wgsl(v),
+    params: [total, cin, h, w, cout, oh, ow, cinPerGroup, cout / groups, { i32: pad[0] }, { i32: pad[1] }],
+    bindings: opts.bias ? [x, weight, y, opts.bias] : [x, weight, y],
+    workgroups: grid1d(total, WG),
+  });
+  return y;
+}
+
+export interface Conv2dRefOptions {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  groups?: number;
+  bias?: Float32Array;
+  act?: Activation;
+}
+
+/** The plain reference (float64 accumulation). Returns the output and its shape. */
+export function conv2dRef(
+  x: Float32Array,
+  xShape: readonly number[],
+  w: Float32Array,
+  wShape: readonly number[],
+  opts: Conv2dRefOptions = {},
+): { out: Float32Array; shape: number[] } {
+  const [n, cin, h, wd] = xShape;
+  const [cout, cpg, kh, kw] = wShape;
+  const groups = opts.groups ?? 1;
+  const stride = pair(opts.stride, 1);
+  const pad = pair(opts.padding, 0);
+  const [oh, ow] = conv2dOutputSize(h, wd, kh, kw, stride, pad);
+  const f = activationRef(opts.act ?? 'none');
+  const out = new Float32Array(n * cout * oh * ow);
+  const coutPerGroup = cout / groups;
+  for (let b = 0; b < n; b++)
+    for (let oc = 0; oc < cout; oc++) {
+      const g = Math.floor(oc / coutPerGroup);
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = 0;
+          for (let icg = 0; icg < cpg; icg++) {
+            const ic = g * cpg + icg;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * stride[0] - pad[0] + ky;
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * stride[1] - pad[1] + kx;
+                if (ix < 0 || ix >= wd) continue;
+                acc += x[((b * cin + ic) * h + iy) * wd + ix] * w[((oc * cpg + icg) * kh + ky) * kw + kx];
+              }
+            }
+          }
+          if (opts.bias) acc += opts.bias[oc];
+          out[((b * cout + oc) * oh + oy) * ow + ox] = f(acc);
+        }
+    }
+  return { out, shape: [n, cout, oh, ow] };
+}

@@ -1,0 +1,46 @@
+/**
+ * Row L2 normalisation as F.normalize: y = x / max(‖x‖₂, 1e-12); an all-zero row stays zero.
+ * One workgroup per row. Cost: 3 flops and 8 bytes per element.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank } from '../gpu/shape.js';
+import { grid1d, reduceWgsl } from './wgsl/grid.js';
+
+const WG = 64;
+
+const wgsl = () => /* wgsl */ `
+struct Params { rows: u32, d: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${reduceWgsl(WG)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= p.rows) { return; }
+  let base = row * p.d;
+  var s = 0.0;
+  for (var i = lid; i < p.d; i += ${WG}u) { let v = x[base + i]; s += v * v; }
+  let norm = max(sqrt(reduce_sum(lid, s)), p.eps);
+  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = x[base + i] / norm; }
+}`;
+
+export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
+  const shape = checkRank('l2Normalize', 'x', x, [1, 2, 3]);
+  const d = shape[shape.length - 1];
+  const rows = x.size / d;
+  const y = x.gpu.empty(shape, 'f32', 'l2Normalize');
+  x.gpu.dispatch({ label: 'l2_normalize', code: wgsl(), params: [rows, d, { f32: eps }], bindings: [x, y], workgroups: grid1d(rows, 1) });
+  return y;
+}
+
+export function l2NormalizeRef(x: Float32Array, d: number, eps = 1e-12): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let r = 0; r < x.length / d; r++) {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += x[r * d + i] ** 2;
+    const n = Math.max(Math.sqrt(s), eps);
+    for (let i = 0; i < d; i++) y[r * d + i] = x[r * d + i] / n;
+  }
+  return y;
+}

@@ -1,0 +1,57 @@
+/**
+ * LayerNorm over the last dim, float32, two-pass (mean, then the biased variance of x − mean, so
+ * a large mean offset does not cancel): y = (x − μ)/√(σ² + eps)·w + b. One workgroup per row.
+ * Cost: ~8 flops and 12 bytes per element.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkShape, checkRank } from '../gpu/shape.js';
+import { grid1d, reduceWgsl } from './wgsl/grid.js';
+
+const WG = 64;
+
+const wgsl = () => /* wgsl */ `
+struct Params { rows: u32, d: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+${reduceWgsl(WG)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= p.rows) { return; }  // uniform per workgroup, so barriers stay uniform
+  let base = row * p.d;
+  var s = 0.0;
+  for (var i = lid; i < p.d; i += ${WG}u) { s += x[base + i]; }
+  let mean = reduce_sum(lid, s) / f32(p.d);
+  var q = 0.0;
+  for (var i = lid; i < p.d; i += ${WG}u) { let t = x[base + i] - mean; q += t * t; }
+  let inv = 1.0 / sqrt(reduce_sum(lid, q) / f32(p.d) + p.eps);
+  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = (x[base + i] - mean) * inv * w[i] + b[i]; }
+}`;
+
+export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  const shape = checkRank('layerNorm', 'x', x, [1, 2, 3, 4]);
+  const d = shape[shape.length - 1];
+  checkShape('layerNorm', 'weight', weight, [d]);
+  checkShape('layerNorm', 'bias', bias, [d]);
+  const rows = x.size / d;
+  const y = x.gpu.empty(shape, 'f32', 'layerNorm');
+  x.gpu.dispatch({ label: 'layer_norm', code: wgsl(), params: [rows, d, { f32: eps }], bindings: [x, weight, bias, y], workgroups: grid1d(rows, 1) });
+  return y;
+}
+
+export function layerNormRef(x: Float32Array, d: number, w: Float32Array, b: Float32Array, eps = 1e-5): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let r = 0; r < x.length / d; r++) {
+    let mean = 0;
+    for (let i = 0; i < d; i++) mean += x[r * d + i];
+    mean /= d;
+    let v = 0;
+    for (let i = 0; i < d; i++) v += (x[r * d + i] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / d + eps);
+    for (let i = 0; i < d; i++) y[r * d + i] = (x[r * d + i] - mean) * inv * w[i] + b[i];
+  }
+  return y;
+}

@@ -1,0 +1,44 @@
+/**
+ * Global average pooling: NCHW [N, C, H, W] → [N, C], the mean over H·W (a tree reduction in f32,
+ * one workgroup per (n, c)). Cost: 1 flop and 4 bytes per input element.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank } from '../gpu/shape.js';
+import { grid1d, reduceWgsl } from './wgsl/grid.js';
+
+const WG = 64;
+
+const wgsl = () => /* wgsl */ `
+struct Params { rows: u32, len: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${reduceWgsl(WG)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= p.rows) { return; }
+  let base = row * p.len;
+  var s = 0.0;
+  for (var i = lid; i < p.len; i += ${WG}u) { s += x[base + i]; }
+  let total = reduce_sum(lid, s);
+  if (lid == 0u) { y[row] = total / f32(p.len); }
+}`;
+
+export function globalAvgPool(x: Tensor): Tensor {
+  const [n, c, h, w] = checkRank('globalAvgPool', 'x', x, 4);
+  const y = x.gpu.empty([n, c], 'f32', 'globalAvgPool');
+  x.gpu.dispatch({ label: 'global_avg_pool', code: wgsl(), params: [n * c, h * w], bindings: [x, y], workgroups: grid1d(n * c, 1) });
+  return y;
+}
+
+export function globalAvgPoolRef(x: Float32Array, shape: readonly number[]): Float32Array {
+  const [n, c, h, w] = shape;
+  const y = new Float32Array(n * c);
+  for (let r = 0; r < n * c; r++) {
+    let s = 0;
+    for (let i = 0; i < h * w; i++) s += x[r * h * w + i];
+    y[r] = s / (h * w);
+  }
+  return y;
+}

@@ -1,0 +1,50 @@
+/**
+ * Softmax along the last dim, numerically stable: exp(x − max) / Σ exp(x − max). −inf entries
+ * (masks) give 0. One workgroup per row. Cost: ~5 flops and 8 bytes per element (3 reads).
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank } from '../gpu/shape.js';
+import { grid1d, reduceWgsl } from './wgsl/grid.js';
+
+const WG = 64;
+
+const wgsl = () => /* wgsl */ `
+struct Params { rows: u32, d: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${reduceWgsl(WG)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= p.rows) { return; }
+  let base = row * p.d;
+  var m = bitcast<f32>(0xff800000u);  // -inf
+  for (var i = lid; i < p.d; i += ${WG}u) { m = max(m, x[base + i]); }
+  m = reduce_max(lid, m);
+  var s = 0.0;
+  for (var i = lid; i < p.d; i += ${WG}u) { s += exp(x[base + i] - m); }
+  let inv = 1.0 / reduce_sum(lid, s);
+  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = exp(x[base + i] - m) * inv; }
+}`;
+
+export function softmax(x: Tensor): Tensor {
+  const shape = checkRank('softmax', 'x', x, [1, 2, 3, 4]);
+  const d = shape[shape.length - 1];
+  const rows = x.size / d;
+  const y = x.gpu.empty(shape, 'f32', 'softmax');
+  x.gpu.dispatch({ label: 'softmax', code: wgsl(), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, 1) });
+  return y;
+}
+
+export function softmaxRef(x: Float32Array, d: number): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let r = 0; r < x.length / d; r++) {
+    let m = -Infinity;
+    for (let i = 0; i < d; i++) m = Math.max(m, x[r * d + i]);
+    let s = 0;
+    for (let i = 0; i < d; i++) s += Math.exp(x[r * d + i] - m);
+    for (let i = 0; i < d; i++) y[r * d + i] = Math.exp(x[r * d + i] - m) / s;
+  }
+  return y;
+}

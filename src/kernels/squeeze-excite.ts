@@ -1,0 +1,52 @@
+/**
+ * Squeeze-excite on NCHW: s = sigmoid(W₂·ReLU(W₁·mean_{H,W}(x) + b₁) + b₂), y = x · s[n, c].
+ * Four dispatches over the existing kernels: the pool, two tiny GEMMs with fused activations, and
+ * the per-(n, c) rescale. Weights are 1×1 convs [r, C, 1, 1] and [C, r, 1, 1] (or [r, C], [C, r]).
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank } from '../gpu/shape.js';
+import { ShapeError } from '../gpu/errors.js';
+import { globalAvgPool, globalAvgPoolRef } from './pool.js';
+import { linear, gemmRef } from './matmul.js';
+import { channelAffine } from './channel-affine.js';
+
+export interface SqueezeExciteWeights {
+  reduceWeight: Tensor;
+  reduceBias: Tensor;
+  expandWeight: Tensor;
+  expandBias: Tensor;
+}
+
+const as2d = (t: Tensor) => (t.shape.length === 4 ? t.reshape([t.shape[0], t.shape[1]]) : t);
+
+export function squeezeExcite(x: Tensor, w: SqueezeExciteWeights): Tensor {
+  const [n, c, h, wd] = checkRank('squeezeExcite', 'x', x, 4);
+  const reduce = as2d(w.reduceWeight);
+  const expand = as2d(w.expandWeight);
+  if (reduce.shape[1] !== c || expand.shape[0] !== c || expand.shape[1] !== reduce.shape[0]) {
+    throw new ShapeError(
+      `squeezeExcite: x has ${c} channels but reduce is ${JSON.stringify(w.reduceWeight.shape)} and expand ${JSON.stringify(w.expandWeight.shape)}`,
+    );
+  }
+  const pooled = globalAvgPool(x);
+  const hidden = linear(pooled, reduce, { bias: w.reduceBias, act: 'relu' });
+  pooled.dispose();
+  const gate = linear(hidden, expand, { bias: w.expandBias, act: 'sigmoid' });
+  hidden.dispose();
+  const y = channelAffine(x, gate.reshape([n * c]), { inner: h * wd });
+  gate.dispose();
+  return y;
+}
+
+export function squeezeExciteRef(
+  x: Float32Array,
+  shape: readonly number[],
+  w: { reduceWeight: Float32Array; reduceBias: Float32Array; expandWeight: Float32Array; expandBias: Float32Array },
+): Float32Array {
+  const [n, c, h, wd] = shape;
+  const r = w.reduceBias.length;
+  const pooled = globalAvgPoolRef(x, shape);
+  const hidden = gemmRef({ a: pooled, b: w.reduceWeight, bLayout: 'nk', M: n, N: r, K: c, bias: w.reduceBias, act: 'relu' });
+  const gate = gemmRef({ a: hidden, b: w.expandWeight, bLayout: 'nk', M: n, N: c, K: r, bias: w.expandBias, act: 'sigmoid' });
+  return Float32Array.from(x, (v, i) => v * gate[Math.floor(i / (h * wd))]);
+}

@@ -33,7 +33,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let kOff = p.heads * HD4;
   let vOff = 2u * p.heads * HD4;
   let jEnd = ${causal ? 'i + 1u' : 'p.n'};
-  var mx = bitcast<f32>(0xff800000u);
+  var mx = -3.4028234663852886e38;
   for (var j = 0u; j < jEnd; j++) {
     let kb = tok0 + j * rowStride + kOff;
     var s = 0.0;

@@ -23,7 +23,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= p.total) { return; }
   let id = ids[i / p.d];
   // Ids are validated on the host; NaN makes any that slip through impossible to miss.
-  if (id < 0 || u32(id) >= p.vocab) { out[i] = bitcast<f32>(0x7fc00000u); return; }
+  if (id < 0 || u32(id) >= p.vocab) {
+    var nan_bits = 0x7fc00000u;  // a var: WGSL rejects NaN in constant expressions
+    out[i] = bitcast<f32>(nan_bits);
+    return;
+  }
   out[i] = table[u32(id) * p.d + i % p.d];
 }`;
 

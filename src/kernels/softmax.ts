@@ -19,7 +19,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = wid.y * nwg.x + wid.x;
   if (row >= p.rows) { return; }
   let base = row * p.d;
-  var m = bitcast<f32>(0xff800000u);  // -inf
+  var m = -3.4028234663852886e38;  // lowest f32; masked (-inf) entries then give exp(-inf) = 0
   for (var i = lid; i < p.d; i += ${WG}u) { m = max(m, x[base + i]); }
   m = reduce_max(lid, m);
   var s = 0.0;

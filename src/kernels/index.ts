@@ -1,0 +1,15 @@
+export { gemm, linear, matmul, gemmRef, type GemmEpilogue, type GemmSpec, type BLayout, type Along } from './matmul.js';
+export { conv2d, conv2dRef, conv2dOutputSize, type Conv2dOptions } from './conv2d.js';
+export { unary, gelu, relu, sigmoid, unaryRef } from './unary.js';
+export { channelAffine, channelAffineRef, type ChannelAffineOptions } from './channel-affine.js';
+export { BatchNorm2d, foldBatchNorm, batchNormRef, type BatchNormParams } from './batch-norm.js';
+export { layerNorm, layerNormRef } from './layer-norm.js';
+export { softmax, softmaxRef } from './softmax.js';
+export { attention, attentionRef, packQkv, splitHeads, type AttentionOptions } from './attention.js';
+export { globalAvgPool, globalAvgPoolRef } from './pool.js';
+export { squeezeExcite, squeezeExciteRef, type SqueezeExciteWeights } from './squeeze-excite.js';
+export { l2Normalize, l2NormalizeRef } from './l2-normalize.js';
+export { embedding, embeddingRef, checkTokenIds } from './embedding.js';
+export { gatherArgmax, gatherArgmaxRef } from './gather-argmax.js';
+export { cast } from './cast.js';
+export type { Activation } from './wgsl/math.js';

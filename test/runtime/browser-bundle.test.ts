@@ -1,0 +1,47 @@
+/**
+ * The browser bundle: built by esbuild for platform "browser", it must not pull in Node built-ins
+ * or the Dawn package, and it must run: here navigator.gpu is Dawn's GPU object, so the bundle's
+ * own code path (browser device bootstrap included) computes a linear layer.
+ */
+import { describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { randn } from '../helpers/random.js';
+import { gemmRef } from '../../src/kernels/matmul.js';
+import { expectClose } from '../helpers/compare.js';
+
+describe('browser bundle', () => {
+  it('has no Node imports and runs a kernel through navigator.gpu', async () => {
+    const out = await build({ entryPoints: ['src/index.browser.ts'], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+    const code = out.outputFiles[0].text;
+    expect(code).not.toMatch(/from\s*["'](node:|fs|path|webgpu)/);
+    expect(code).not.toMatch(/require\(["'](node:|fs|webgpu)/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'mobileclip-browser-'));
+    const file = join(dir, 'bundle.mjs');
+    writeFileSync(file, code);
+    const dawn = await import('webgpu');
+    Object.assign(globalThis, dawn.globals);
+    const nav = globalThis as unknown as { navigator?: { gpu?: GPU } };
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true, writable: true });
+    try {
+      const lib = await import(pathToFileURL(file).href);
+      const gpu = await lib.createGpu();
+      try {
+        const x = randn(5 * 12, 1);
+        const w = randn(7 * 12, 2);
+        const y = lib.kernels.linear(gpu.upload(x, [5, 12]), gpu.upload(w, [7, 12]), { act: 'gelu' });
+        expectClose('browser bundle linear+gelu', await y.read(), gemmRef({ a: x, b: w, bLayout: 'nk', M: 5, N: 7, K: 12, act: 'gelu' }), { rel: 1e-5 });
+      } finally {
+        gpu.destroy();
+      }
+    } finally {
+      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
+      else delete nav.navigator;
+    }
+  });
+});

@@ -103,5 +103,31 @@ describe('GPU runtime', () => {
       workgroups: [1],
     });
     await expect(y.read()).rejects.toThrow(GpuError);
+    // The Gpu stays usable after a failed submission.
+    expect(await gpu.upload(Float32Array.of(1, 2), [2]).read()).toEqual(Float32Array.of(1, 2));
+  });
+
+  it('names the kernel in a validation error', async () => {
+    const gpu = g.gpu;
+    const y = gpu.empty([4]);
+    gpu.dispatch({
+      label: 'deliberately_broken_2',
+      code: '@group(0) @binding(0) var<uniform> p: vec4<u32>; @group(0) @binding(1) var<storage, read_write> y: array<f32>; @compute @workgroup_size(1) fn main() { y[0] = f32(p.x); }',
+      bindings: [y],
+      workgroups: [1],
+    });
+    await expect(y.read()).rejects.toThrow(/deliberately_broken_2/);
+  });
+
+  it('turns a lost device into an error on the next use', async () => {
+    const { createGpu } = await import('../../src/gpu/node.js');
+    const other = await createGpu();
+    const t = other.upload(Float32Array.of(1), [1]);
+    other.device.destroy(); // lost behind the runtime's back
+    await other.device.lost;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(() => other.empty([1])).toThrow(/device was lost/);
+    await expect(t.read()).rejects.toThrow(GpuError);
+    other.destroy();
   });
 });

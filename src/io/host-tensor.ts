@@ -1,0 +1,74 @@
+/**
+ * A tensor on the host as checkpoints store it: dtype, shape and raw little-endian bytes (often a
+ * zero-copy view into the file). A state dict is an ordered map of them by key name.
+ */
+import { fromBf16Bits, fromF16Bits } from '../gpu/dtype.js';
+import { fmtShape, numel } from '../gpu/shape.js';
+
+export type StoredDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+export const STORED_BYTES: Record<StoredDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+export const FLOAT_DTYPES: readonly StoredDType[] = ['F64', 'F32', 'F16', 'BF16'];
+
+export interface HostTensor {
+  dtype: StoredDType;
+  shape: number[];
+  /** numel × element size bytes, little-endian. */
+  data: Uint8Array;
+}
+
+export type StateDict = Map<string, HostTensor>;
+
+function view<T>(data: Uint8Array, bytesPer: number, make: (buf: ArrayBufferLike, off: number, len: number) => T): T {
+  const len = data.byteLength / bytesPer;
+  if (data.byteOffset % bytesPer === 0) return make(data.buffer, data.byteOffset, len);
+  return make(data.slice().buffer, 0, len);
+}
+
+/** Float data as float32: F16 and BF16 widened exactly, F64 rounded, F32 a view when aligned. */
+export function toFloat32(t: HostTensor, name = 'tensor'): Float32Array {
+  switch (t.dtype) {
+    case 'F32':
+      return view(t.data, 4, (b, o, n) => new Float32Array(b, o, n));
+    case 'F16':
+      return fromF16Bits(view(t.data, 2, (b, o, n) => new Uint16Array(b, o, n)));
+    case 'BF16':
+      return fromBf16Bits(view(t.data, 2, (b, o, n) => new Uint16Array(b, o, n)));
+    case 'F64':
+      return Float32Array.from(view(t.data, 8, (b, o, n) => new Float64Array(b, o, n)));
+    default:
+      throw new TypeError(`${name} is ${t.dtype} ${fmtShape(t.shape)}, not a floating-point tensor`);
+  }
+}
+
+/** Integer data as int32; an I64 value outside the int32 range is an error. */
+export function toInt32(t: HostTensor, name = 'tensor'): Int32Array {
+  switch (t.dtype) {
+    case 'I32':
+      return Int32Array.from(view(t.data, 4, (b, o, n) => new Int32Array(b, o, n)));
+    case 'I64': {
+      const v = view(t.data, 8, (b, o, n) => new BigInt64Array(b, o, n));
+      return Int32Array.from(v, (x, i) => {
+        if (x > 2147483647n || x < -2147483648n) throw new RangeError(`${name}[${i}] = ${x} does not fit in int32`);
+        return Number(x);
+      });
+    }
+    case 'I16':
+      return Int32Array.from(view(t.data, 2, (b, o, n) => new Int16Array(b, o, n)));
+    case 'I8':
+      return Int32Array.from(new Int8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    case 'U8':
+    case 'BOOL':
+      return Int32Array.from(t.data);
+    default:
+      throw new TypeError(`${name} is ${t.dtype} ${fmtShape(t.shape)}, not an integer tensor`);
+  }
+}
+
+export function float32Tensor(data: Float32Array, shape: readonly number[]): HostTensor {
+  if (data.length !== numel(shape)) throw new RangeError(`${data.length} values do not fill shape ${fmtShape(shape)}`);
+  return { dtype: 'F32', shape: [...shape], data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+export const isFloat = (t: HostTensor): boolean => FLOAT_DTYPES.includes(t.dtype);

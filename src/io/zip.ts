@@ -1,0 +1,147 @@
+/**
+ * A ZIP reader for torch.save archives: the central directory (ZIP64 included: checkpoints can pass
+ * 4 GB), stored entries as zero-copy views into the file, deflated ones inflated by fflate. We parse
+ * the directory ourselves because the unzip libraries copy every entry, which would double the
+ * memory of a multi-hundred-MB checkpoint; fflate is used only for inflate (small, dependency-free,
+ * and the same code in Node and browsers).
+ */
+import { inflateSync } from 'fflate';
+
+export class ZipError extends Error {
+  override name = 'ZipError';
+}
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  crc32: number;
+  localHeaderOffset: number;
+}
+
+const EOCD = 0x06054b50;
+const EOCD64 = 0x06064b50;
+const EOCD64_LOCATOR = 0x07064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+
+export class ZipArchive {
+  readonly entries = new Map<string, ZipEntry>();
+  private readonly dv: DataView;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly source = 'zip',
+  ) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.readDirectory();
+  }
+
+  private fail(msg: string): never {
+    throw new ZipError(`${this.source}: ${msg}`);
+  }
+
+  private u16 = (o: number) => this.dv.getUint16(o, true);
+  private u32 = (o: number) => this.dv.getUint32(o, true);
+  private u64(o: number): number {
+    const v = this.dv.getBigUint64(o, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail('a ZIP64 size or offset is too large');
+    return Number(v);
+  }
+
+  private readDirectory(): void {
+    const n = this.bytes.byteLength;
+    if (n < 22) this.fail(`truncated: ${n} bytes is too small for a ZIP archive`);
+    let eocd = -1;
+    for (let i = n - 22; i >= Math.max(0, n - 22 - 65535); i--) {
+      if (this.u32(i) === EOCD) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) this.fail('no ZIP end-of-central-directory record: the file is truncated or not a ZIP archive');
+    let count = this.u16(eocd + 10);
+    let cdSize = this.u32(eocd + 12);
+    let cdOffset = this.u32(eocd + 16);
+    if (eocd >= 20 && this.u32(eocd - 20) === EOCD64_LOCATOR) {
+      const rec = this.u64(eocd - 20 + 8);
+      if (rec + 56 > n || this.u32(rec) !== EOCD64) this.fail('broken ZIP64 end-of-central-directory record');
+      count = this.u64(rec + 32);
+      cdSize = this.u64(rec + 40);
+      cdOffset = this.u64(rec + 48);
+    }
+    if (cdOffset + cdSize > n) this.fail(`central directory [${cdOffset}, ${cdOffset + cdSize}) runs past the end (${n} bytes): truncated file`);
+    let p = cdOffset;
+    for (let k = 0; k < count; k++) {
+      if (p + 46 > n || this.u32(p) !== CENTRAL) this.fail(`central directory entry ${k} is corrupt`);
+      const method = this.u16(p + 10);
+      const crc32 = this.u32(p + 16);
+      let compressedSize = this.u32(p + 20);
+      let size = this.u32(p + 24);
+      const nameLen = this.u16(p + 28);
+      const extraLen = this.u16(p + 30);
+      const commentLen = this.u16(p + 32);
+      let localHeaderOffset = this.u32(p + 42);
+      const name = new TextDecoder().decode(this.bytes.subarray(p + 46, p + 46 + nameLen));
+      // ZIP64 extra field: 8-byte values for whichever 32-bit fields are saturated, in this order.
+      let e = p + 46 + nameLen;
+      const eEnd = e + extraLen;
+      while (e + 4 <= eEnd) {
+        const id = this.u16(e);
+        const len = this.u16(e + 2);
+        if (id === 0x0001) {
+          let q = e + 4;
+          if (size === 0xffffffff) (size = this.u64(q)), (q += 8);
+          if (compressedSize === 0xffffffff) (compressedSize = this.u64(q)), (q += 8);
+          if (localHeaderOffset === 0xffffffff) localHeaderOffset = this.u64(q);
+        }
+        e += 4 + len;
+      }
+      if (this.entries.has(name)) this.fail(`duplicate entry "${name}"`);
+      this.entries.set(name, { name, method, compressedSize, size, crc32, localHeaderOffset });
+      p = eEnd + commentLen;
+    }
+  }
+
+  /** The entry's bytes: a view for stored entries, a new array for deflated ones. */
+  read(name: string, opts: { verifyCrc?: boolean } = {}): Uint8Array {
+    const e = this.entries.get(name);
+    if (!e) this.fail(`no entry "${name}"`);
+    const h = e.localHeaderOffset;
+    if (h + 30 > this.bytes.byteLength || this.u32(h) !== LOCAL) this.fail(`entry "${name}": corrupt local header`);
+    const start = h + 30 + this.u16(h + 26) + this.u16(h + 28);
+    const end = start + e.compressedSize;
+    if (end > this.bytes.byteLength) this.fail(`entry "${name}" runs past the end of the file: truncated`);
+    const raw = this.bytes.subarray(start, end);
+    let data: Uint8Array;
+    if (e.method === 0) data = raw;
+    else if (e.method === 8) {
+      try {
+        data = inflateSync(raw, { out: new Uint8Array(e.size) });
+      } catch (err) {
+        this.fail(`entry "${name}": corrupt deflate data (${(err as Error).message})`);
+      }
+    } else this.fail(`entry "${name}": unsupported compression method ${e.method}`);
+    if (data.byteLength !== e.size) this.fail(`entry "${name}": ${data.byteLength} bytes, directory says ${e.size}`);
+    if (opts.verifyCrc && crc32(data) !== e.crc32) this.fail(`entry "${name}": CRC mismatch (corrupt file)`);
+    return data;
+  }
+}
+
+let table: Uint32Array | null = null;
+export function crc32(data: Uint8Array): number {
+  if (!table) {
+    table = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[i] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;

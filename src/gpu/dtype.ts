@@ -60,9 +60,17 @@ export function toF16Bits(src: ArrayLike<number>): Uint16Array {
   return out;
 }
 
+let f16Table: Float32Array | null = null;
+
+/** Widens f16 bits to float32 (exact) through a 65536-entry table: checkpoints hold millions. */
 export function fromF16Bits(src: Uint16Array): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = f16BitsToF32(h);
+  }
+  const t = f16Table;
   const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f16BitsToF32(src[i]);
+  for (let i = 0; i < src.length; i++) out[i] = t[src[i]];
   return out;
 }
 

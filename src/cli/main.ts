@@ -1,0 +1,33 @@
+/** The `mobileclip` command. Errors print one clear line and exit non-zero. */
+import { parseArgs, UsageError } from './args.js';
+import { convert, info } from './checkpoint-commands.js';
+
+const USAGE = `mobileclip <command> [options]
+
+commands:
+  info <checkpoint> [--json]                         format, dtypes, parameters per tower, model, fused or not
+  convert <in.pt|in.safetensors> <out.safetensors>   [--reparam] [--dtype f32|f16]`;
+
+const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert };
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE);
+    return cmd ? 0 : 1;
+  }
+  const run = commands[cmd];
+  if (!run) {
+    console.error(`mobileclip: unknown command "${cmd}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await run(parseArgs(rest, ['dtype', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    console.error(`mobileclip ${cmd}: ${err instanceof UsageError ? '' : `${err.name}: `}${err.message}`);
+    if (process.env.MOBILECLIP_DEBUG) console.error(err.stack);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

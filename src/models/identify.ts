@@ -1,0 +1,88 @@
+/**
+ * Recognises a MobileCLIP state dict from its keys and shapes: which towers it has, their structure,
+ * whether it is fused, and which released model (S0, S1, S2, B) it matches.
+ */
+import type { StateDict } from '../io/host-tensor.js';
+import { numel } from '../gpu/shape.js';
+import { hasTrainingBranches } from '../layers/reparam.js';
+
+export interface ImageTowerShape {
+  kind: 'mci' | 'vit';
+  /** MCi: blocks per stage; ViT: [transformer layers]. */
+  layers: number[];
+  /** MCi: stage widths; ViT: [width]. */
+  widths: number[];
+}
+
+export interface TextTowerShape {
+  variant: 'mct' | 'base';
+  transformerLayers: number;
+  width: number;
+  vocab: number;
+}
+
+export interface Identification {
+  model: string;
+  image: ImageTowerShape | null;
+  text: TextTowerShape | null;
+  fused: boolean;
+  /** Parameters (buffers excluded) per top-level prefix. */
+  parameters: { image: number; text: number; other: number };
+}
+
+const count = (keys: string[], re: RegExp): number => new Set(keys.flatMap((k) => (re.exec(k) ? [re.exec(k)![1]] : []))).size;
+
+export function identify(sd: StateDict): Identification {
+  const keys = [...sd.keys()];
+  const img = 'image_encoder.model.';
+  let image: ImageTowerShape | null = null;
+  if (sd.has(`${img}cls_token`)) {
+    image = { kind: 'vit', layers: [count(keys, /^image_encoder\.model\.transformer\.(\d+)\./)], widths: [sd.get(`${img}cls_token`)!.shape.at(-1)!] };
+  } else if (keys.some((k) => k.startsWith(`${img}patch_embed.`))) {
+    // Stages are the network entries made of numbered blocks; PatchEmbed and RepCPE sit between them.
+    const entries = count(keys, /^image_encoder\.model\.network\.(\d+)\./);
+    const layers: number[] = [];
+    const widths: number[] = [];
+    for (let i = 0; i < entries; i++) {
+      const re = new RegExp(`^image_encoder\\.model\\.network\\.${i}\\.(\\d+)\\.`);
+      const n = count(keys, re);
+      if (n === 0) continue;
+      layers.push(n);
+      widths.push(sd.get(`${img}network.${i}.0.layer_scale`)?.shape[0] ?? sd.get(`${img}network.${i}.0.layer_scale_1`)?.shape[0] ?? 0);
+    }
+    image = { kind: 'mci', layers, widths };
+  }
+  let text: TextTowerShape | null = null;
+  const emb = sd.get('text_encoder.embedding_layer.weight');
+  if (emb) {
+    const n = count(keys, /^text_encoder\.transformer\.(\d+)\./);
+    const mixers = count(keys, /^text_encoder\.transformer\.(\d+)\.token_mixer\./);
+    text = { variant: mixers > 0 ? 'mct' : 'base', transformerLayers: n - mixers, width: emb.shape[1], vocab: emb.shape[0] };
+  }
+  const parameters = { image: 0, text: 0, other: 0 };
+  for (const [k, t] of sd) {
+    if (/\.(running_mean|running_var|num_batches_tracked)$/.test(k)) continue;
+    const n = numel(t.shape);
+    if (k.startsWith('image_encoder.')) parameters.image += n;
+    else if (k.startsWith('text_encoder.')) parameters.text += n;
+    else parameters.other += n;
+  }
+  return { model: modelName(image, text), image, text, fused: !hasTrainingBranches(sd), parameters };
+}
+
+function modelName(image: ImageTowerShape | null, text: TextTowerShape | null): string {
+  const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+  const stdText = (variant: 'mct' | 'base', layers: number) =>
+    text !== null && text.variant === variant && text.transformerLayers === layers && text.width === 512 && text.vocab === 49408;
+  let name: string | null = null;
+  if (image?.kind === 'mci' && same(image.widths, [64, 128, 256, 512]) && same(image.layers, [2, 6, 10, 2])) name = 'mobileclip_s0';
+  if (image?.kind === 'mci' && same(image.widths, [64, 128, 256, 512]) && same(image.layers, [4, 12, 20, 4])) name = 'mobileclip_s1';
+  if (image?.kind === 'mci' && same(image.widths, [80, 160, 320, 640]) && same(image.layers, [4, 12, 24, 4])) name = 'mobileclip_s2';
+  if (image?.kind === 'vit' && image.widths[0] === 768 && image.layers[0] === 12) name = 'mobileclip_b';
+  const expectedText = name === 'mobileclip_s0' ? stdText('mct', 4) : name ? stdText('base', 12) : false;
+  if (name && (text === null || expectedText)) return text ? name : `${name} (image tower only)`;
+  const parts: string[] = [];
+  if (image) parts.push(image.kind === 'mci' ? `MCi layers [${image.layers}] widths [${image.widths}]` : `ViT ${image.layers[0]} layers width ${image.widths[0]}`);
+  if (text) parts.push(`${text.variant} text, ${text.transformerLayers} transformer layers, width ${text.width}, vocab ${text.vocab}`);
+  return parts.length ? `custom (${parts.join('; ')})` : 'not a MobileCLIP state dict';
+}

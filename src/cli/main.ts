@@ -1,14 +1,16 @@
 /** The `mobileclip` command. Errors print one clear line and exit non-zero. */
 import { parseArgs, UsageError } from './args.js';
 import { convert, info } from './checkpoint-commands.js';
+import { parity } from './parity-command.js';
 
 const USAGE = `mobileclip <command> [options]
 
 commands:
   info <checkpoint> [--json]                         format, dtypes, parameters per tower, model, fused or not
-  convert <in.pt|in.safetensors> <out.safetensors>   [--reparam] [--dtype f32|f16]`;
+  convert <in.pt|in.safetensors> <out.safetensors>   [--reparam] [--dtype f32|f16]
+  parity <fixture-dir> [--checkpoint FILE] [--json]   compare every output and intermediate with a PyTorch fixture`;
 
-const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert };
+const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert, parity };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -22,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await run(parseArgs(rest, ['dtype', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
+    await run(parseArgs(rest, ['dtype', 'tolerance', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
     return 0;
   } catch (e) {
     const err = e as Error;

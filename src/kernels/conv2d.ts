@@ -115,11 +115,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   const act = opts.act ?? 'none';
 
   if (kh === 1 && kw === 1 && groups === 1 && stride[0] === 1 && stride[1] === 1 && pad[0] === 0 && pad[1] === 0) {
-    return gemm({
-      a: weight, b: x, bLayout: 'kn', M: cout, N: h * w, K: cin, batch: n,
-      strideA: 0, strideB: cin * h * w, outShape: [n, cout, h, w],
-      bias: opts.bias, biasAlong: 'm', act, label: 'conv1x1',
-    });
+    return pointwiseConv(x, weight, { bias: opts.bias, act });
   }
 
   const v: Variant = { kh, kw, sh: stride[0], sw: stride[1], bias: !!opts.bias, act };
@@ -133,6 +129,24 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     workgroups: grid1d(total, WG),
   });
   return y;
+}
+
+/**
+ * A 1×1 convolution (stride 1, groups 1) as the GEMM it is, with the full epilogue: bias, act,
+ * per-output-channel scale, residual. weight [Cout, Cin] or [Cout, Cin, 1, 1]; x [N, Cin, H, W].
+ */
+export function pointwiseConv(x: Tensor, weight: Tensor, epi: { bias?: Tensor; act?: Activation; scale?: Tensor; residual?: Tensor } = {}): Tensor {
+  const [n, cin, h, w] = checkRank('pointwiseConv', 'x', x, 4);
+  const ws = checkRank('pointwiseConv', 'weight', weight, [2, 4]);
+  if (ws[1] !== cin || (ws.length === 4 && (ws[2] !== 1 || ws[3] !== 1))) {
+    throw new ShapeError(`pointwiseConv: weight ${fmtShape(ws)} does not map x ${fmtShape(x.shape)} (expected [Cout, ${cin}, 1, 1])`);
+  }
+  const cout = ws[0];
+  return gemm({
+    a: weight, b: x, bLayout: 'kn', M: cout, N: h * w, K: cin, batch: n, strideA: 0, strideB: cin * h * w,
+    outShape: [n, cout, h, w], bias: epi.bias, biasAlong: 'm', act: epi.act, scale: epi.scale, scaleAlong: 'm',
+    residual: epi.residual, label: 'conv1x1',
+  });
 }
 
 export interface Conv2dRefOptions {

@@ -1,5 +1,5 @@
 export { gemm, linear, matmul, gemmRef, type GemmEpilogue, type GemmSpec, type BLayout, type Along } from './matmul.js';
-export { conv2d, conv2dRef, conv2dOutputSize, type Conv2dOptions } from './conv2d.js';
+export { conv2d, pointwiseConv, conv2dRef, conv2dOutputSize, type Conv2dOptions } from './conv2d.js';
 export { unary, gelu, relu, sigmoid, unaryRef } from './unary.js';
 export { channelAffine, channelAffineRef, type ChannelAffineOptions } from './channel-affine.js';
 export { BatchNorm2d, foldBatchNorm, batchNormRef, type BatchNormParams } from './batch-norm.js';
@@ -13,3 +13,4 @@ export { embedding, embeddingRef, checkTokenIds } from './embedding.js';
 export { gatherArgmax, gatherArgmaxRef } from './gather-argmax.js';
 export { cast } from './cast.js';
 export type { Activation } from './wgsl/math.js';
+export { transposeLast2, transposeLast2Ref } from './transpose.js';

@@ -9,6 +9,7 @@ import { ShapeError } from '../gpu/errors.js';
 import { globalAvgPool, globalAvgPoolRef } from './pool.js';
 import { linear, gemmRef } from './matmul.js';
 import { channelAffine } from './channel-affine.js';
+import type { Activation } from './wgsl/math.js';
 
 export interface SqueezeExciteWeights {
   reduceWeight: Tensor;
@@ -19,7 +20,8 @@ export interface SqueezeExciteWeights {
 
 const as2d = (t: Tensor) => (t.shape.length === 4 ? t.reshape([t.shape[0], t.shape[1]]) : t);
 
-export function squeezeExcite(x: Tensor, w: SqueezeExciteWeights): Tensor {
+/** SE rescale, then `act` (MobileOne applies its GELU after the SE). */
+export function squeezeExcite(x: Tensor, w: SqueezeExciteWeights, act: Activation = 'none'): Tensor {
   const [n, c, h, wd] = checkRank('squeezeExcite', 'x', x, 4);
   const reduce = as2d(w.reduceWeight);
   const expand = as2d(w.expandWeight);
@@ -33,7 +35,7 @@ export function squeezeExcite(x: Tensor, w: SqueezeExciteWeights): Tensor {
   pooled.dispose();
   const gate = linear(hidden, expand, { bias: w.expandBias, act: 'sigmoid' });
   hidden.dispose();
-  const y = channelAffine(x, gate.reshape([n * c]), { inner: h * wd });
+  const y = channelAffine(x, gate.reshape([n * c]), { inner: h * wd, act });
   gate.dispose();
   return y;
 }

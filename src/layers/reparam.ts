@@ -153,7 +153,6 @@ function fuseMobileOne(r: GroupReader, p: string, kernelHint?: number[]): Kernel
 function fuseRepMixer(r: GroupReader, p: string): Kernel {
   const convW = r.has(`${p}.mixer.rbr_conv.0.conv.weight`) ? r.float(`${p}.mixer.rbr_conv.0.conv.weight`) : null;
   if (!convW) throw new ReparamError(`cannot fuse RepMixer ${p}: missing ${p}.mixer.rbr_conv.0.conv.weight`);
-  r.used.delete(`${p}.mixer.rbr_conv.0.conv.weight`); // read again by fuseMobileOne
   const mixer = fuseMobileOne(r, `${p}.mixer`);
   const norm = fuseMobileOne(r, `${p}.norm`, mixer.shape);
   const ls = r.float(`${p}.layer_scale`);
@@ -200,6 +199,8 @@ const prefixesOf = (keys: string[], re: RegExp): string[] => [...new Set(keys.fl
 
 export interface ReparamResult {
   stateDict: StateDict;
+  /** With `strict: false`: groups that could not be fused (left as they were), and why. */
+  errors: string[];
   /** Prefixes fused, by kind. */
   fused: { mobileOne: string[]; repMixer: string[]; largeKernel: string[]; repCpe: string[] };
 }
@@ -210,24 +211,40 @@ export function hasTrainingBranches(sd: StateDict): boolean {
   return false;
 }
 
-export function reparameterizeStateDict(sd: StateDict): ReparamResult {
+/**
+ * Fuses every training-form group. With `strict` (default) an incomplete group throws, naming its
+ * missing keys; otherwise it is left unfused and reported in `errors` (the strict loader then
+ * reports it together with every other problem).
+ */
+export function reparameterizeStateDict(sd: StateDict, opts: { strict?: boolean } = {}): ReparamResult {
+  const strict = opts.strict ?? true;
   const keys = [...sd.keys()];
   const used = new Set<string>();
-  const r = new GroupReader(sd, used);
+  const errors: string[] = [];
   const fusedTensors = new Map<string, Kernel>(); // output prefix → kernel (…reparam_conv / …lkb_reparam)
+  const fuse = (out: string, make: (r: GroupReader) => Kernel) => {
+    const r = new GroupReader(sd, new Set());
+    try {
+      fusedTensors.set(out, make(r));
+      for (const k of r.used) used.add(k);
+    } catch (e) {
+      if (strict || !(e instanceof ReparamError)) throw e;
+      errors.push(e.message);
+    }
+  };
 
   const repMixer = prefixesOf(keys, /^(.*)\.mixer\.rbr_conv\.0\.conv\.weight$/).filter((p) => sd.has(`${p}.layer_scale`));
-  for (const p of repMixer) fusedTensors.set(`${p}.reparam_conv`, fuseRepMixer(r, p));
+  for (const p of repMixer) fuse(`${p}.reparam_conv`, (r) => fuseRepMixer(r, p));
 
   const inMixer = (p: string) => repMixer.some((m) => p === `${m}.mixer` || p === `${m}.norm`);
   const mobileOne = prefixesOf(keys, /^(.*)\.(?:rbr_conv|rbr_scale|rbr_skip)\./).filter((p) => !inMixer(p));
-  for (const p of mobileOne) fusedTensors.set(`${p}.reparam_conv`, fuseMobileOne(r, p));
+  for (const p of mobileOne) fuse(`${p}.reparam_conv`, (r) => fuseMobileOne(r, p));
 
   const largeKernel = prefixesOf(keys, /^(.*)\.lkb_origin\.conv\.weight$/);
-  for (const p of largeKernel) fusedTensors.set(`${p}.lkb_reparam`, fuseLargeKernel(r, p));
+  for (const p of largeKernel) fuse(`${p}.lkb_reparam`, (r) => fuseLargeKernel(r, p));
 
   const repCpe = prefixesOf(keys, /^(.*)\.pe\.weight$/);
-  for (const p of repCpe) fusedTensors.set(`${p}.reparam_conv`, fuseRepCpe(r, p));
+  for (const p of repCpe) fuse(`${p}.reparam_conv`, (r) => fuseRepCpe(r, p));
 
   // Keep the original key order: each fused pair goes where its group's first key was.
   const out: StateDict = new Map();
@@ -252,5 +269,5 @@ export function reparameterizeStateDict(sd: StateDict): ReparamResult {
     }
     out.set(k, t as HostTensor);
   }
-  return { stateDict: out, fused: { mobileOne, repMixer, largeKernel, repCpe } };
+  return { stateDict: out, errors, fused: { mobileOne, repMixer, largeKernel, repCpe } };
 }

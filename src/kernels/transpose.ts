@@ -1,0 +1,42 @@
+/**
+ * Batched transpose of the last two dims: [B, R, C] → [B, C, R]. Turns an NCHW map into the token
+ * layout [B, H·W, C] attention works on (and back). Cost: memory bound, 8 bytes per element.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank } from '../gpu/shape.js';
+import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+
+const WG = 256;
+
+const wgsl = () => /* wgsl */ `
+struct Params { total: u32, rows: u32, cols: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${LINEAR_INDEX_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid, ${WG}u);  // index into y [B, cols, rows]
+  if (i >= p.total) { return; }
+  let r = i % p.rows;
+  let c = (i / p.rows) % p.cols;
+  let b = i / (p.rows * p.cols);
+  y[i] = x[(b * p.rows + r) * p.cols + c];
+}`;
+
+/** x [B, R, C] (or [R, C]) → [B, C, R]. */
+export function transposeLast2(x: Tensor): Tensor {
+  const s = checkRank('transposeLast2', 'x', x, [2, 3]);
+  const [b, r, c] = s.length === 3 ? s : [1, s[0], s[1]];
+  const y = x.gpu.empty(s.length === 3 ? [b, c, r] : [c, r], 'f32', 'transpose');
+  x.gpu.dispatch({ label: 'transpose_last2', code: wgsl(), params: [x.size, r, c], bindings: [x, y], workgroups: grid1d(x.size, WG) });
+  return y;
+}
+
+export function transposeLast2Ref(x: Float32Array, [b, r, c]: readonly number[]): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let bi = 0; bi < b; bi++)
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < c; j++) y[(bi * c + j) * r + i] = x[(bi * r + i) * c + j];
+  return y;
+}

@@ -1,0 +1,66 @@
+/**
+ * The MCi attention stage block (spec §2.9):
+ *   x = x + ls1 ⊙ MHSA(BN(x));  x = x + ls2 ⊙ ConvFFN(x)
+ * MHSA works on the tokens of the NCHW map (n = h·W + w): the map is transposed to [B, N, C] for
+ * the bias-free qkv projection and the fused attention kernel; the output projection reads the
+ * [B, N, C] result as the "nk" operand, so it lands back in NCHW with its bias, ls1 and the
+ * residual fused into the GEMM epilogue.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { attention } from '../kernels/attention.js';
+import { BatchNorm2d } from '../kernels/batch-norm.js';
+import { gemm, linear } from '../kernels/matmul.js';
+import { transposeLast2 } from '../kernels/transpose.js';
+import { ConvFFN } from './conv-ffn.js';
+import type { WeightStore } from './weights.js';
+
+export const MHSA_HEAD_DIM = 32;
+
+export class AttentionBlock {
+  private readonly norm: BatchNorm2d;
+  private readonly qkv: Tensor;
+  private readonly proj: Tensor;
+  private readonly projBias: Tensor;
+  private readonly ls1: Tensor;
+  private readonly ls2: Tensor;
+  private readonly ffn: ConvFFN;
+  readonly heads: number;
+
+  constructor(
+    store: WeightStore,
+    readonly prefix: string,
+    readonly cfg: { dim: number; hidden: number },
+  ) {
+    const { dim } = cfg;
+    this.heads = dim / MHSA_HEAD_DIM;
+    const bn = (k: string) => store.host(`${prefix}.norm.${k}`, [dim]);
+    this.norm = new BatchNorm2d(store.gpu, { weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') }, `${prefix}.norm`);
+    store.uploaded.push(this.norm.scale, this.norm.shift);
+    this.qkv = store.take(`${prefix}.token_mixer.qkv.weight`, [3 * dim, dim]);
+    this.proj = store.take(`${prefix}.token_mixer.proj.weight`, [dim, dim]);
+    this.projBias = store.take(`${prefix}.token_mixer.proj.bias`, [dim]);
+    this.ls1 = store.take(`${prefix}.layer_scale_1`, [dim, 1, 1]).reshape([dim]);
+    this.ls2 = store.take(`${prefix}.layer_scale_2`, [dim, 1, 1]).reshape([dim]);
+    this.ffn = new ConvFFN(store, `${prefix}.convffn`, { dim, hidden: cfg.hidden, kernel: [7, 7] });
+  }
+
+  forward(x: Tensor): Tensor {
+    const [b, c, h, w] = x.shape;
+    const n = h * w;
+    const normed = this.norm.forward(x);
+    const tokens = transposeLast2(normed.reshape([b, c, n])); // [B, N, C]
+    normed.dispose();
+    const qkv = linear(tokens, this.qkv); // [B, N, 3C]
+    tokens.dispose();
+    const o = attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 }); // [B, N, C]
+    qkv.dispose();
+    const x1 = gemm({
+      a: this.proj, b: o, bLayout: 'nk', M: c, N: n, K: c, batch: b, strideA: 0, strideB: n * c,
+      outShape: [b, c, h, w], bias: this.projBias, biasAlong: 'm', scale: this.ls1, scaleAlong: 'm', residual: x, label: 'mhsa.proj',
+    });
+    o.dispose();
+    const y = this.ffn.forward(x1, { scale: this.ls2, residual: x1 });
+    x1.dispose();
+    return y;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * ConvFFN (spec §2.7): fc2(GELU(fc1(BN(dwconv(x))))). The BatchNorm is folded into the depthwise
+ * weight at load (exact up to float32 rounding); fc1 carries GELU in its epilogue, and fc2 the
+ * caller's layer scale and residual add, so the block's residual costs no extra pass.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { conv2d, pointwiseConv } from '../kernels/conv2d.js';
+import { foldBatchNorm } from '../kernels/batch-norm.js';
+import type { WeightStore } from './weights.js';
+
+export class ConvFFN {
+  private readonly dw: Tensor;
+  private readonly dwBias: Tensor;
+  private readonly fc1: Tensor;
+  private readonly fc1Bias: Tensor;
+  private readonly fc2: Tensor;
+  private readonly fc2Bias: Tensor;
+
+  constructor(
+    store: WeightStore,
+    readonly prefix: string,
+    readonly cfg: { dim: number; hidden: number; kernel: [number, number] },
+  ) {
+    const { dim, hidden, kernel } = cfg;
+    const w = store.host(`${prefix}.conv.conv.weight`, [dim, 1, ...kernel]);
+    const bn = (k: string) => store.host(`${prefix}.conv.bn.${k}`, [dim]);
+    const { scale, shift } = foldBatchNorm({ weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') });
+    const per = kernel[0] * kernel[1];
+    const folded = Float32Array.from(w, (v, i) => v * scale[Math.floor(i / per)]);
+    this.dw = store.upload(`${prefix}.conv (BN folded)`, folded, [dim, 1, ...kernel]);
+    this.dwBias = store.upload(`${prefix}.conv.bn (shift)`, shift, [dim]);
+    this.fc1 = store.take(`${prefix}.fc1.weight`, [hidden, dim, 1, 1]);
+    this.fc1Bias = store.take(`${prefix}.fc1.bias`, [hidden]);
+    this.fc2 = store.take(`${prefix}.fc2.weight`, [dim, hidden, 1, 1]);
+    this.fc2Bias = store.take(`${prefix}.fc2.bias`, [dim]);
+  }
+
+  /** residual + scale ⊙ ConvFFN(x) when both are given (the blocks' `x + ls ⊙ ffn(x)`). */
+  forward(x: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
+    const [kh, kw] = this.cfg.kernel;
+    const d = conv2d(x, this.dw, { bias: this.dwBias, groups: this.cfg.dim, padding: [kh >> 1, kw >> 1] });
+    const h = pointwiseConv(d, this.fc1, { bias: this.fc1Bias, act: 'gelu' });
+    d.dispose();
+    const y = pointwiseConv(h, this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
+    h.dispose();
+    return y;
+  }
+}

@@ -1,0 +1,28 @@
+/** RepCPE (spec §2.8): conditional positional encoding, x + dwconv7×7(x) + b, fused to one conv. */
+import type { Tensor } from '../gpu/tensor.js';
+import { conv2d } from '../kernels/conv2d.js';
+import type { WeightStore } from './weights.js';
+
+export class RepCPE {
+  private readonly weight: Tensor;
+  private readonly bias: Tensor;
+
+  constructor(
+    store: WeightStore,
+    readonly prefix: string,
+    readonly cfg: { dim: number; kernel: [number, number] },
+  ) {
+    const shape = [cfg.dim, 1, ...cfg.kernel];
+    const fused = store.fusedConv(prefix, 'reparam_conv', shape, [
+      ['pe.weight', shape],
+      ['pe.bias', [cfg.dim]],
+    ]);
+    this.weight = store.upload(`${prefix}.reparam_conv.weight`, fused.weight, shape);
+    this.bias = store.upload(`${prefix}.reparam_conv.bias`, fused.bias, [cfg.dim]);
+  }
+
+  forward(x: Tensor): Tensor {
+    const [kh, kw] = this.cfg.kernel;
+    return conv2d(x, this.weight, { bias: this.bias, groups: this.cfg.dim, padding: [kh >> 1, kw >> 1] });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * RepMixer and RepMixerBlock (spec §2.6; the text tower's 1×11 variant in §2.11). Fused, the mixer
+ * is one depthwise conv, x + ls_m ⊙ (mixer(x) − norm(x)) having been folded into its kernel.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { conv2d } from '../kernels/conv2d.js';
+import { ConvFFN } from './conv-ffn.js';
+import { mobileOneTrainingKeys } from './mobileone-block.js';
+import type { KeyShapes, WeightStore } from './weights.js';
+
+export class RepMixer {
+  private readonly weight: Tensor;
+  private readonly bias: Tensor;
+
+  constructor(
+    store: WeightStore,
+    readonly prefix: string,
+    readonly cfg: { dim: number; kernel: [number, number] },
+  ) {
+    const { dim, kernel } = cfg;
+    const branch = (skip: boolean, scale: boolean, convBranches: number) =>
+      mobileOneTrainingKeys({ cin: dim, cout: dim, kernel, stride: 1, padding: [0, 0], groups: dim, skip, scale, convBranches, act: 'none' });
+    const rel = (p: string, keys: KeyShapes): KeyShapes => keys.map(([k, s]) => [`${p}.${k}`, s] as const);
+    const shape = [dim, 1, ...kernel];
+    const fused = store.fusedConv(prefix, 'reparam_conv', shape, [
+      ['layer_scale', [dim, 1, 1]],
+      ...rel('norm', branch(true, false, 0)),
+      // The scale branch exists only when the kernel's first dim is > 1: the text (1×11) mixer has none.
+      ...rel('mixer', branch(true, kernel[0] > 1, 1)),
+    ]);
+    this.weight = store.upload(`${prefix}.reparam_conv.weight`, fused.weight, shape);
+    this.bias = store.upload(`${prefix}.reparam_conv.bias`, fused.bias, [dim]);
+  }
+
+  forward(x: Tensor): Tensor {
+    const [kh, kw] = this.cfg.kernel;
+    return conv2d(x, this.weight, { bias: this.bias, groups: this.cfg.dim, padding: [kh >> 1, kw >> 1] });
+  }
+}
+
+/** x = RepMixer(x); x = x + ls ⊙ ConvFFN(x). */
+export class RepMixerBlock {
+  private readonly mixer: RepMixer;
+  private readonly ffn: ConvFFN;
+  private readonly layerScale: Tensor;
+
+  constructor(store: WeightStore, prefix: string, cfg: { dim: number; hidden: number; kernel: [number, number]; ffnKernel: [number, number] }) {
+    this.mixer = new RepMixer(store, `${prefix}.token_mixer`, { dim: cfg.dim, kernel: cfg.kernel });
+    this.ffn = new ConvFFN(store, `${prefix}.convffn`, { dim: cfg.dim, hidden: cfg.hidden, kernel: cfg.ffnKernel });
+    this.layerScale = store.take(`${prefix}.layer_scale`, [cfg.dim, 1, 1]).reshape([cfg.dim]);
+  }
+
+  forward(x: Tensor): Tensor {
+    const m = this.mixer.forward(x);
+    const y = this.ffn.forward(m, { scale: this.layerScale, residual: m });
+    m.dispose();
+    return y;
+  }
+}

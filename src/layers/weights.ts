@@ -1,0 +1,158 @@
+/**
+ * Strict loading by key name. Layers ask for their tensors by the checkpoint's own keys and
+ * expected shapes; fusable blocks also declare their training-form keys. Problems are collected
+ * (missing keys, unexpected keys, shape mismatches) and reported together in one error by
+ * `finish()`, with full key names and both shapes. int64 `num_batches_tracked` is accepted and
+ * ignored. Training-form checkpoints are re-parameterised once, up front; a fused checkpoint is
+ * used as it is.
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { fmtShape, numel } from '../gpu/shape.js';
+import { type StateDict, toFloat32 } from '../io/host-tensor.js';
+import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
+
+export class WeightLoadError extends Error {
+  override name = 'WeightLoadError';
+  constructor(
+    message: string,
+    readonly missing: string[],
+    readonly unexpected: string[],
+    readonly mismatched: string[],
+  ) {
+    super(message);
+  }
+}
+
+export type KeyShapes = readonly (readonly [string, readonly number[]])[];
+
+export class WeightStore {
+  private readonly fused: StateDict;
+  private readonly used = new Set<string>();
+  private readonly missing: string[] = [];
+  private readonly mismatched: string[] = [];
+  /** Every GPU tensor made from the checkpoint, for dispose(). */
+  readonly uploaded: Tensor[] = [];
+
+  private synthetic: (() => number) | null = null;
+
+  constructor(
+    readonly gpu: Gpu,
+    private readonly original: StateDict,
+    readonly source = 'checkpoint',
+  ) {
+    this.fused = hasTrainingBranches(original) ? reparameterizeStateDict(original, { strict: false }).stateDict : original;
+  }
+
+  /**
+   * A store that makes up every tensor (deterministic, small uniform values; BN variances near 1):
+   * random weights of a model's real shapes, for benchmarks that need no checkpoint.
+   */
+  static synthetic(gpu: Gpu, seed = 1): WeightStore {
+    const s = new WeightStore(gpu, new Map(), 'synthetic weights');
+    let state = seed >>> 0;
+    s.synthetic = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    return s;
+  }
+
+  private made(key: string, shape: readonly number[]): Float32Array {
+    const r = this.synthetic!;
+    const n = numel(shape);
+    const fanIn = shape.length > 1 ? numel(shape.slice(1)) : 1;
+    const scale = key.endsWith('running_var') ? 0 : key.endsWith('weight') && shape.length > 1 ? 1 / Math.sqrt(fanIn) : 0.1;
+    const base = key.endsWith('running_var') || (key.endsWith('.weight') && shape.length === 1) ? 1 : 0;
+    return Float32Array.from({ length: n }, () => base + scale * (2 * r() - 1));
+  }
+
+  private check(sd: StateDict, key: string, shape: readonly number[]): boolean {
+    const t = sd.get(key);
+    if (!t) {
+      this.missing.push(key);
+      return false;
+    }
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      this.mismatched.push(`${key}: checkpoint ${fmtShape(t.shape)}, model expects ${fmtShape(shape)}`);
+      return false;
+    }
+    return true;
+  }
+
+  private markUsed(key: string): void {
+    this.used.add(key);
+    const nbt = key.replace(/\.(weight|bias|running_mean|running_var)$/, '.num_batches_tracked');
+    if (nbt !== key && this.original.has(nbt)) this.used.add(nbt);
+  }
+
+  /** Host float32 data of a key present in both forms (zeros when missing, reported at finish()). */
+  host(key: string, shape: readonly number[]): Float32Array {
+    if (this.synthetic) return this.made(key, shape);
+    if (this.original.has(key)) this.markUsed(key);
+    if (!this.check(this.fused, key, shape)) return new Float32Array(numel(shape));
+    return toFloat32(this.fused.get(key)!, key);
+  }
+
+  /** Uploads host data derived from the checkpoint (folded BN, reshaped weights). */
+  upload(label: string, data: Float32Array, shape: readonly number[]): Tensor {
+    const t = this.gpu.upload(data, shape, 'f32', label);
+    this.uploaded.push(t);
+    return t;
+  }
+
+  /** A key's tensor on the GPU (f32), checked against its expected shape. */
+  take(key: string, shape: readonly number[]): Tensor {
+    return this.upload(key, this.host(key, shape), shape);
+  }
+
+  /**
+   * The fused conv of a re-parameterisable block at `prefix`: `${prefix}.${fusedName}.{weight,bias}`.
+   * When the checkpoint has the training form there, its branch keys (`training`, relative to
+   * prefix) are checked instead, so a missing branch is named as the user's file names it.
+   */
+  fusedConv(prefix: string, fusedName: string, weightShape: readonly number[], training: KeyShapes): { weight: Float32Array; bias: Float32Array } {
+    const wKey = `${prefix}.${fusedName}.weight`;
+    const bKey = `${prefix}.${fusedName}.bias`;
+    const bShape = [weightShape[0]];
+    if (this.synthetic) return { weight: this.made(wKey, weightShape), bias: this.made(bKey, bShape) };
+    if (this.original.has(wKey) || this.original.has(bKey)) {
+      return { weight: this.host(wKey, weightShape), bias: this.host(bKey, bShape) };
+    }
+    let ok = true;
+    for (const [k, s] of training) {
+      const key = `${prefix}.${k}`;
+      if (this.check(this.original, key, s)) this.markUsed(key);
+      else ok = false;
+    }
+    if (!ok || !this.fused.has(wKey)) {
+      if (ok) this.missing.push(wKey);
+      return { weight: new Float32Array(numel(weightShape)), bias: new Float32Array(weightShape[0]) };
+    }
+    return { weight: toFloat32(this.fused.get(wKey)!, wKey), bias: toFloat32(this.fused.get(bKey)!, bKey) };
+  }
+
+  /**
+   * Throws one error listing every problem; call after the whole model took its weights. `scope`
+   * limits the unexpected-key check to the towers built (an image encoder alone can be loaded from
+   * a full CLIP checkpoint).
+   */
+  finish(scope?: readonly string[]): void {
+    const inScope = (k: string) => !scope || scope.some((p) => k.startsWith(p));
+    const unexpected = [...this.original.keys()].filter((k) => inScope(k) && !this.used.has(k) && !k.endsWith('.num_batches_tracked'));
+    if (this.missing.length + unexpected.length + this.mismatched.length === 0) return;
+    const lines = [`${this.source} does not match the model:`];
+    if (this.missing.length) lines.push(`  missing keys (${this.missing.length}):`, ...this.missing.map((k) => `    ${k}`));
+    if (unexpected.length) lines.push(`  unexpected keys (${unexpected.length}):`, ...unexpected.map((k) => `    ${k}`));
+    if (this.mismatched.length) lines.push(`  shape mismatches (${this.mismatched.length}):`, ...this.mismatched.map((k) => `    ${k}`));
+    throw new WeightLoadError(lines.join('\n'), [...this.missing], unexpected, [...this.mismatched]);
+  }
+
+  dispose(): void {
+    for (const t of this.uploaded) t.dispose();
+    this.uploaded.length = 0;
+  }
+}
+
+/** Training-form keys of a BatchNorm over `c` channels. */
+export const bnKeys = (p: string, c: number): KeyShapes => ['weight', 'bias', 'running_mean', 'running_var'].map((k) => [`${p}.${k}`, [c]] as const);

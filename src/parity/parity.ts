@@ -1,0 +1,96 @@
+/**
+ * `mobileclip parity <fixture-dir>`: builds the model(s) a reference fixture describes, loads its
+ * weights (or another checkpoint form), runs its inputs and compares every tensor of
+ * outputs.safetensors this implementation produces, final outputs and intermediates alike.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Gpu } from '../gpu/gpu.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { readCheckpointFile, readSafetensors } from '../io/read-file.js';
+import { l2Normalize } from '../kernels/l2-normalize.js';
+import { WeightStore } from '../layers/weights.js';
+import { MCi } from '../models/mci.js';
+import { mciConfigFromJson } from '../models/mci-config.js';
+import { compareTensor, type TensorReport } from './compare.js';
+
+export interface ParityOptions {
+  checkpoint?: string;
+  /** Pass when max|Δ| ≤ tol·max|ref| for every tensor (default 1e-4). */
+  tolerance?: number;
+}
+
+export interface ParityReport {
+  fixture: string;
+  checkpoint: string;
+  tolerance: number;
+  tensors: TensorReport[];
+  /** Outputs the fixture stores that this build does not produce (yet). */
+  notProduced: string[];
+  ok: boolean;
+}
+
+const ROW_COSINE = /^(image|text)_(features|embeddings)$/;
+
+export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {}): Promise<ParityReport> {
+  const tol = opts.tolerance ?? 1e-4;
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  const ckptPath = opts.checkpoint ?? join(dir, 'model.safetensors');
+  const ckpt = await readCheckpointFile(ckptPath);
+  const inputs = await readSafetensors(join(dir, 'inputs.safetensors'));
+  const outputs = await readSafetensors(join(dir, 'outputs.safetensors'));
+  const wanted = new Set(outputs.names);
+  const produced = new Map<string, Tensor>();
+  const capture = (name: string, t: Tensor) => {
+    if (!wanted.has(name) || produced.has(name)) return false;
+    produced.set(name, t);
+    return true;
+  };
+
+  const store = new WeightStore(gpu, ckpt.stateDict, ckptPath);
+  try {
+    const image = config.image_cfg && !config.image_cfg.vit ? new MCi(store, mciConfigFromJson(config)) : null;
+    store.finish([...(image ? ['image_encoder.'] : [])]);
+    if (image) {
+      const info = inputs.info('image');
+      const x = gpu.upload(inputs.float32('image'), info.shape, 'f32', 'image');
+      const features = image.forward(x, capture);
+      x.dispose();
+      capture('image_features', features);
+      capture('image_embeddings', l2Normalize(features));
+    }
+    const tensors: TensorReport[] = [];
+    for (const name of outputs.names) {
+      const t = produced.get(name);
+      if (!t) continue;
+      const ref = outputs.float32(name);
+      const refShape = outputs.info(name).shape;
+      let got = await t.readFloat();
+      // Fixtures may store intermediates for the first batch element only.
+      if (got.length !== ref.length && refShape[0] < t.shape[0]) got = got.subarray(0, ref.length);
+      tensors.push(compareTensor(name, refShape, got, ref, tol, ROW_COSINE.test(name) ? refShape[0] : undefined));
+    }
+    const notProduced = outputs.names.filter((n) => !produced.has(n));
+    return { fixture: dir, checkpoint: ckptPath, tolerance: tol, tensors, notProduced, ok: tensors.length > 0 && tensors.every((r) => r.ok) };
+  } finally {
+    for (const t of produced.values()) t.dispose();
+    store.dispose();
+  }
+}
+
+export function formatParity(r: ParityReport): string {
+  const lines = [`fixture ${r.fixture}`, `weights ${r.checkpoint}`, `tolerance max|Δ| ≤ ${r.tolerance}·max|ref|`, ''];
+  const w = Math.max(...r.tensors.map((t) => t.name.length), 6);
+  lines.push(`${'tensor'.padEnd(w)}  ${'shape'.padEnd(18)}  ${'max|Δ|'.padStart(9)}  ${'rel'.padStart(9)}  ${'1-cosine'.padStart(9)}  ok`);
+  for (const t of r.tensors) {
+    lines.push(
+      `${t.name.padEnd(w)}  ${JSON.stringify(t.shape).padEnd(18)}  ${t.maxAbs.toExponential(2).padStart(9)}  ${t.rel.toExponential(2).padStart(9)}  ${(t.minCosine !== undefined ? (1 - t.minCosine).toExponential(1) : '-').padStart(9)}  ${t.ok ? 'ok' : 'FAIL'}`,
+    );
+  }
+  if (r.notProduced.length) lines.push('', `not produced by this build: ${r.notProduced.join(', ')}`);
+  lines.push('', r.ok ? `PASS: ${r.tensors.length} tensors within tolerance` : `FAIL: ${r.tensors.filter((t) => !t.ok).length} of ${r.tensors.length} tensors out of tolerance`);
+  return lines.join('\n');
+}
+
+export const fixtureHas = (dir: string, file: string): boolean => existsSync(join(dir, file));

@@ -122,17 +122,39 @@ export class Gpu {
       src = data instanceof Float32Array ? data : Float32Array.from(data);
     }
     const t = this.empty(shape, dt, label);
-    const bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-    const whole = bytes.byteLength & ~3;
-    if (whole > 0) this.device.queue.writeBuffer(t.buffer, 0, bytes, 0, whole);
-    if (whole < bytes.byteLength) {
-      // writeBuffer moves multiples of 4 bytes; pad the tail (an odd number of f16 values).
-      const tail = new Uint8Array(4);
-      tail.set(bytes.subarray(whole));
-      this.device.queue.writeBuffer(t.buffer, whole, tail);
-    }
+    this.write(t.buffer, new Uint8Array(src.buffer, src.byteOffset, src.byteLength), label);
     return t;
   }
+
+  /**
+   * Host → GPU copy, ordered with the recorded work. queue.writeBuffer runs before any command
+   * buffer not yet submitted, so while commands are being recorded (and the pooled buffer may
+   * still be read or written by them under its previous owner) the data goes through a staging
+   * buffer and a copy recorded in the same encoder instead.
+   */
+  private write(dst: GPUBuffer, bytes: Uint8Array, label: string): void {
+    const size = Math.ceil(bytes.byteLength / 4) * 4;
+    if (size === 0) return;
+    if (!this.encoder) {
+      const whole = bytes.byteLength & ~3;
+      if (whole > 0) this.device.queue.writeBuffer(dst, 0, bytes, 0, whole);
+      if (whole < bytes.byteLength) {
+        // writeBuffer moves multiples of 4 bytes; pad the tail (an odd number of f16 values).
+        const tail = new Uint8Array(4);
+        tail.set(bytes.subarray(whole));
+        this.device.queue.writeBuffer(dst, whole, tail);
+      }
+      return;
+    }
+    const staging = this.device.createBuffer({ size, usage: 0x0004 /* COPY_SRC */, mappedAtCreation: true, label: `upload ${label}` });
+    new Uint8Array(staging.getMappedRange()).set(bytes);
+    staging.unmap();
+    this.endPass();
+    this.encoder.copyBufferToBuffer(staging, 0, dst, 0, size);
+    this.stagingToDestroy.push(staging);
+  }
+
+  private stagingToDestroy: GPUBuffer[] = [];
 
   /** Submits pending work and copies the tensor back. */
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
@@ -204,6 +226,8 @@ export class Gpu {
     const cmd = this.encoder.finish({ label: `submission of ${this.recorded.length} dispatches` });
     this.encoder = null;
     this.device.queue.submit([cmd]);
+    for (const b of this.stagingToDestroy) b.destroy(); // safe once submitted
+    this.stagingToDestroy = [];
     this.submitCount++;
     this.lastSubmitted = this.recorded;
     this.recorded = [];

@@ -1,34 +1,37 @@
 /**
- * Embedding lookup: out[b, l, :] = table[ids[b, l], :]. Token ids come from the host and are
- * checked there (an id outside the table is an error, never a silent zero row).
- * Cost: memory bound, 8 bytes per output element.
+ * Embedding lookup with the positional table fused in:
+ *   out[b, l, :] = table[ids[b, l], :] (+ positions[l, :])
+ * Token ids are checked on the host before upload (an id outside the table is an error, never a
+ * silent zero row). Cost: memory bound, 8–12 bytes per output element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, fmtShape, numel } from '../gpu/shape.js';
+import { checkRank, checkShape, fmtShape, numel } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 
 const WG = 256;
 
-const wgsl = () => /* wgsl */ `
-struct Params { total: u32, d: u32, vocab: u32 }
+const wgsl = (positions: boolean) => /* wgsl */ `
+struct Params { total: u32, d: u32, vocab: u32, len: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
 @group(0) @binding(2) var<storage, read> ids: array<i32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${positions ? '@group(0) @binding(4) var<storage, read> positions: array<f32>;' : ''}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid, ${WG}u);
   if (i >= p.total) { return; }
   let id = ids[i / p.d];
+  let c = i % p.d;
   // Ids are validated on the host; NaN makes any that slip through impossible to miss.
   if (id < 0 || u32(id) >= p.vocab) {
     var nan_bits = 0x7fc00000u;  // a var: WGSL rejects NaN in constant expressions
     out[i] = bitcast<f32>(nan_bits);
     return;
   }
-  out[i] = table[u32(id) * p.d + i % p.d];
+  out[i] = table[u32(id) * p.d + c]${positions ? ' + positions[((i / p.d) % p.len) * p.d + c]' : ''};
 }`;
 
 export function checkTokenIds(ids: ArrayLike<number>, vocab: number, what = 'token id'): void {
@@ -40,22 +43,43 @@ export function checkTokenIds(ids: ArrayLike<number>, vocab: number, what = 'tok
   }
 }
 
-/** ids: host token ids with their shape (e.g. [B, L]); returns [...idsShape, D]. */
-export function embedding(table: Tensor, ids: Int32Array, idsShape: readonly number[]): Tensor {
+/**
+ * Lookup from ids already on the GPU ([B, L] i32; the caller checked them with checkTokenIds).
+ * `positions` [L, D] is added per position.
+ */
+export function embeddingGather(table: Tensor, ids: Tensor, positions?: Tensor): Tensor {
   const [vocab, d] = checkRank('embedding', 'table', table, 2);
+  const is = checkRank('embedding', 'ids', ids, [1, 2], 'i32');
+  const len = is[is.length - 1];
+  if (positions) checkShape('embedding', 'positions', positions, [len, d]);
+  const out = table.gpu.empty([...is, d], 'f32', 'embedding');
+  const total = ids.size * d;
+  table.gpu.dispatch({
+    label: `embedding${positions ? '.positions' : ''}`,
+    code: wgsl(!!positions),
+    params: [total, d, vocab, len],
+    bindings: positions ? [table, ids, out, positions] : [table, ids, out],
+    workgroups: grid1d(total, WG),
+  });
+  return out;
+}
+
+/** Host ids with their shape (e.g. [B, L]) → [...idsShape, D]; ids are validated first. */
+export function embedding(table: Tensor, ids: Int32Array, idsShape: readonly number[], positions?: Tensor): Tensor {
+  const [vocab] = checkRank('embedding', 'table', table, 2);
   if (numel(idsShape) !== ids.length) throw new ShapeError(`embedding: ${ids.length} ids do not fill shape ${fmtShape(idsShape)}`);
   if (ids.length === 0) throw new ShapeError('embedding: empty batch of token ids');
   checkTokenIds(ids, vocab);
   const idsT = table.gpu.upload(ids, idsShape, 'i32', 'token_ids');
-  const out = table.gpu.empty([...idsShape, d], 'f32', 'embedding');
-  const total = ids.length * d;
-  table.gpu.dispatch({ label: 'embedding', code: wgsl(), params: [total, d, vocab], bindings: [table, idsT, out], workgroups: grid1d(total, WG) });
+  const out = embeddingGather(table, idsT, positions);
   idsT.dispose();
   return out;
 }
 
-export function embeddingRef(table: Float32Array, d: number, ids: Int32Array): Float32Array {
+export function embeddingRef(table: Float32Array, d: number, ids: Int32Array, positions?: Float32Array, len = ids.length): Float32Array {
   const out = new Float32Array(ids.length * d);
-  ids.forEach((id, i) => out.set(table.subarray(id * d, (id + 1) * d), i * d));
+  ids.forEach((id, i) => {
+    for (let c = 0; c < d; c++) out[i * d + c] = table[id * d + c] + (positions ? positions[(i % len) * d + c] : 0);
+  });
   return out;
 }

@@ -9,7 +9,7 @@ export { attention, attentionRef, packQkv, splitHeads, type AttentionOptions } f
 export { globalAvgPool, globalAvgPoolRef } from './pool.js';
 export { squeezeExcite, squeezeExciteRef, type SqueezeExciteWeights } from './squeeze-excite.js';
 export { l2Normalize, l2NormalizeRef } from './l2-normalize.js';
-export { embedding, embeddingRef, checkTokenIds } from './embedding.js';
+export { embedding, embeddingGather, embeddingRef, checkTokenIds } from './embedding.js';
 export { gatherArgmax, gatherArgmaxRef } from './gather-argmax.js';
 export { cast } from './cast.js';
 export type { Activation } from './wgsl/math.js';

@@ -13,6 +13,9 @@ import { l2Normalize } from '../kernels/l2-normalize.js';
 import { WeightStore } from '../layers/weights.js';
 import { MCi } from '../models/mci.js';
 import { mciConfigFromJson } from '../models/mci-config.js';
+import { TextTransformer } from '../models/text-transformer.js';
+import { textConfigFromJson } from '../models/text-config.js';
+import { CLIP } from '../models/clip.js';
 import { compareTensor, type TensorReport } from './compare.js';
 
 export interface ParityOptions {
@@ -51,14 +54,30 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
   const store = new WeightStore(gpu, ckpt.stateDict, ckptPath);
   try {
     const image = config.image_cfg && !config.image_cfg.vit ? new MCi(store, mciConfigFromJson(config)) : null;
-    store.finish([...(image ? ['image_encoder.'] : [])]);
+    const text = config.text_cfg ? new TextTransformer(store, textConfigFromJson(config)) : null;
+    const clip = image && text ? new CLIP(store, image, text) : null;
+    store.finish(clip ? undefined : [...(image ? ['image_encoder.'] : []), ...(text ? ['text_encoder.'] : [])]);
+    let imageEmb: Tensor | null = null;
+    let textEmb: Tensor | null = null;
     if (image) {
-      const info = inputs.info('image');
-      const x = gpu.upload(inputs.float32('image'), info.shape, 'f32', 'image');
+      const x = gpu.upload(inputs.float32('image'), inputs.info('image').shape, 'f32', 'image');
       const features = image.forward(x, capture);
       x.dispose();
       capture('image_features', features);
-      capture('image_embeddings', l2Normalize(features));
+      imageEmb = l2Normalize(features);
+      capture('image_embeddings', imageEmb);
+    }
+    if (text) {
+      const ids = inputs.int32('text');
+      const [b, l] = inputs.info('text').shape;
+      const features = text.forward(ids, [b, l], capture);
+      capture('text_features', features);
+      textEmb = l2Normalize(features);
+      capture('text_embeddings', textEmb);
+    }
+    if (clip && imageEmb && textEmb) {
+      capture('logits_per_image', clip.logits(imageEmb, textEmb));
+      capture('logit_scale', gpu.upload(Float32Array.of(clip.logitScale), [], 'f32', 'logit_scale'));
     }
     const tensors: TensorReport[] = [];
     for (const name of outputs.names) {

@@ -75,6 +75,18 @@ describe('GPU runtime', () => {
     expect(bucketSize(4000)).toBeLessThanOrEqual(5000);
   });
 
+  it('an upload into a recycled buffer does not overtake recorded work that still uses it', async () => {
+    const gpu = g.gpu;
+    const a = gpu.upload(Float32Array.from({ length: 64 }, (_, i) => i), [8, 8]);
+    const w = gpu.upload(Float32Array.from({ length: 64 }, (_, i) => (i % 9 === 0 ? 1 : 0)), [8, 8]); // identity
+    const y = linear(a, w); // recorded, not submitted: reads a's buffer later
+    a.dispose();
+    const b = gpu.upload(new Float32Array(64).fill(-1), [8, 8]); // same size bucket: reuses a's buffer
+    expect(b.buffer).toBe(a.buffer);
+    expect(Array.from(await y.read())).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    expect(Array.from(await b.read())).toEqual(new Array(64).fill(-1));
+  });
+
   it('names both shapes on a mismatch', () => {
     const gpu = g.gpu;
     const x = gpu.upload(randn(6, 1), [2, 3]);

@@ -1,0 +1,67 @@
+/**
+ * Pre-norm TransformerEncoder (spec §2.11), the text towers' and the ViT's layer:
+ *   x = x + out_proj(MHA(LN1(x)))
+ *   x = x + fc2(GELU(fc1(LN2(x))))
+ * LayerNorms in float32; qkv has a bias, q is scaled by head_dim^-0.5 before q·kᵀ; the residual
+ * adds ride in the GEMM epilogues of out_proj and fc2. Keys: pre_norm_mha.{0,1}, pre_norm_ffn.{0,1,4}.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { attention } from '../kernels/attention.js';
+import { layerNorm } from '../kernels/layer-norm.js';
+import { linear } from '../kernels/matmul.js';
+import type { WeightStore } from './weights.js';
+
+export interface TransformerConfig {
+  dim: number;
+  heads: number;
+  ffn: number;
+  causal: boolean;
+}
+
+export class TransformerEncoder {
+  private readonly ln1: [Tensor, Tensor];
+  private readonly qkv: [Tensor, Tensor];
+  private readonly out: [Tensor, Tensor];
+  private readonly ln2: [Tensor, Tensor];
+  private readonly fc1: [Tensor, Tensor];
+  private readonly fc2: [Tensor, Tensor];
+
+  constructor(
+    store: WeightStore,
+    readonly prefix: string,
+    readonly cfg: TransformerConfig,
+  ) {
+    const { dim, ffn } = cfg;
+    if (dim % cfg.heads !== 0) throw new Error(`${prefix}: width ${dim} does not split into ${cfg.heads} heads`);
+    const p = prefix;
+    const wb = (k: string, out: number, inp: number | null): [Tensor, Tensor] => [
+      store.take(`${p}.${k}.weight`, inp === null ? [out] : [out, inp]),
+      store.take(`${p}.${k}.bias`, [out]),
+    ];
+    this.ln1 = wb('pre_norm_mha.0', dim, null);
+    this.qkv = wb('pre_norm_mha.1.qkv_proj', 3 * dim, dim);
+    this.out = wb('pre_norm_mha.1.out_proj', dim, dim);
+    this.ln2 = wb('pre_norm_ffn.0', dim, null);
+    this.fc1 = wb('pre_norm_ffn.1', ffn, dim);
+    this.fc2 = wb('pre_norm_ffn.4', dim, ffn);
+  }
+
+  /** x [B, L, D] → [B, L, D] */
+  forward(x: Tensor): Tensor {
+    const { heads, dim, causal } = this.cfg;
+    const h = layerNorm(x, ...this.ln1);
+    const qkv = linear(h, this.qkv[0], { bias: this.qkv[1] });
+    h.dispose();
+    const o = attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
+    qkv.dispose();
+    const x1 = linear(o, this.out[0], { bias: this.out[1], residual: x });
+    o.dispose();
+    const h2 = layerNorm(x1, ...this.ln2);
+    const f = linear(h2, this.fc1[0], { bias: this.fc1[1], act: 'gelu' });
+    h2.dispose();
+    const x2 = linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });
+    f.dispose();
+    x1.dispose();
+    return x2;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * CLIP (spec §2.13): an image tower, a text tower and the logit scale.
+ *   forward → normalised image and text embeddings and min(exp(logit_scale), 100)
+ * Zero-shot classification is softmax(scale · image · textᵀ) over the candidate texts.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { ShapeError } from '../gpu/errors.js';
+import { l2Normalize } from '../kernels/l2-normalize.js';
+import { gemm } from '../kernels/matmul.js';
+import { softmax } from '../kernels/softmax.js';
+import type { WeightStore } from '../layers/weights.js';
+import type { Capture } from './mci.js';
+import type { TextTransformer } from './text-transformer.js';
+
+export interface ImageEncoder {
+  forward(images: Tensor, capture?: Capture): Tensor;
+}
+
+export interface ClipOutput {
+  imageEmbeddings: Tensor | null;
+  textEmbeddings: Tensor | null;
+  /** min(exp(logit_scale), 100) */
+  logitScale: number;
+}
+
+export const LOGIT_SCALE_MAX = 100;
+
+export class CLIP {
+  /** min(exp(logit_scale), 100), computed once in float32 as the reference does. */
+  readonly logitScale: number;
+
+  constructor(
+    store: WeightStore,
+    readonly image: ImageEncoder | null,
+    readonly text: TextTransformer | null,
+  ) {
+    const raw = store.host('logit_scale', [])[0];
+    this.logitScale = Math.min(Math.fround(Math.exp(raw)), LOGIT_SCALE_MAX);
+  }
+
+  encodeImage(images: Tensor, opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
+    if (!this.image) throw new Error('this model has no image tower');
+    const f = this.image.forward(images, opts.capture);
+    if (!opts.normalize) return f;
+    opts.capture?.('image_features', f);
+    const e = l2Normalize(f);
+    if (!opts.capture) f.dispose();
+    return e;
+  }
+
+  encodeText(tokens: Int32Array, shape: readonly [number, number], opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
+    if (!this.text) throw new Error('this model has no text tower');
+    const ctx = this.text.cfg.contextLength;
+    if (shape[1] !== ctx) throw new ShapeError(`CLIP.encodeText: texts must be tokenized to the context length ${ctx}, got rows of ${shape[1]} ids`);
+    const f = this.text.forward(tokens, shape, opts.capture);
+    if (!opts.normalize) return f;
+    opts.capture?.('text_features', f);
+    const e = l2Normalize(f);
+    if (!opts.capture) f.dispose();
+    return e;
+  }
+
+  /** Like the reference forward: normalised embeddings of whatever was given, and the scale. */
+  forward(images: Tensor | null, tokens: { ids: Int32Array; shape: readonly [number, number] } | null, capture?: Capture): ClipOutput {
+    return {
+      imageEmbeddings: images ? this.encodeImage(images, { normalize: true, capture }) : null,
+      textEmbeddings: tokens ? this.encodeText(tokens.ids, tokens.shape, { normalize: true, capture }) : null,
+      logitScale: this.logitScale,
+    };
+  }
+
+  /** scale · imageEmbeddings · textEmbeddingsᵀ → [B, T] */
+  logits(imageEmbeddings: Tensor, textEmbeddings: Tensor, scale = this.logitScale): Tensor {
+    const [b, d] = imageEmbeddings.shape;
+    const [t, d2] = textEmbeddings.shape;
+    if (d !== d2) throw new ShapeError(`CLIP.logits: image embeddings [${b}, ${d}] and text embeddings [${t}, ${d2}] differ in width`);
+    const s = imageEmbeddings.gpu.upload(new Float32Array(t).fill(scale), [t], 'f32', 'logit_scale');
+    const out = gemm({ a: imageEmbeddings, b: textEmbeddings, bLayout: 'nk', M: b, N: t, K: d, batch: 1, strideA: 0, strideB: 0, outShape: [b, t], scale: s, label: 'clip.logits' });
+    s.dispose();
+    return out;
+  }
+
+  /** Per image, the probability of each candidate text: softmax(scale · img · txtᵀ). */
+  zeroShot(imageEmbeddings: Tensor, textEmbeddings: Tensor, scale = this.logitScale): Tensor {
+    const l = this.logits(imageEmbeddings, textEmbeddings, scale);
+    const p = softmax(l);
+    l.dispose();
+    return p;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * TextTransformer, MobileCLIP's text encoder (spec §2.11):
+ *   x = embedding[tokens] + positional   (no sqrt(dim) scale: the reference never applies it)
+ *   x = layers(x)                        (mct: RepMixerBlock, N × TransformerEncoder, RepMixerBlock)
+ *   x = LN_final(x)[b, argmax(tokens[b])] · projection_layer
+ * No key padding mask: pads take part in attention and in the mct mixers. Keys under `text_encoder.`.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { ShapeError } from '../gpu/errors.js';
+import { fmtShape } from '../gpu/shape.js';
+import { checkTokenIds, embeddingGather } from '../kernels/embedding.js';
+import { gatherArgmax } from '../kernels/gather-argmax.js';
+import { layerNorm } from '../kernels/layer-norm.js';
+import { matmul } from '../kernels/matmul.js';
+import { transposeLast2 } from '../kernels/transpose.js';
+import { interpolatePositions } from '../layers/interpolate-positions.js';
+import { RepMixerBlock } from '../layers/repmixer.js';
+import { TransformerEncoder } from '../layers/transformer-encoder.js';
+import type { WeightStore } from '../layers/weights.js';
+import type { Capture } from './mci.js';
+import type { TextConfig } from './text-config.js';
+
+interface SequenceLayer {
+  forward(x: Tensor): Tensor;
+}
+
+/** The mct RepMixerBlock works on [B, D, 1, L]: the sequence is the image width. */
+class TextRepMixerBlock implements SequenceLayer {
+  private readonly block: RepMixerBlock;
+  constructor(store: WeightStore, prefix: string, dim: number) {
+    this.block = new RepMixerBlock(store, prefix, { dim, hidden: Math.floor(dim * 4), kernel: [1, 11], ffnKernel: [1, 11] });
+  }
+  forward(x: Tensor): Tensor {
+    const [b, l, d] = x.shape;
+    const map = transposeLast2(x); // [B, D, L]
+    const y = this.block.forward(map.reshape([b, d, 1, l]));
+    map.dispose();
+    const out = transposeLast2(y.reshape([b, d, l]));
+    y.dispose();
+    return out;
+  }
+}
+
+export class TextTransformer {
+  private readonly table: Tensor;
+  private readonly positions: Float32Array;
+  private readonly positionsByLength = new Map<number, Tensor>();
+  private readonly layers: SequenceLayer[] = [];
+  private readonly finalNorm: [Tensor, Tensor];
+  private readonly projection: Tensor;
+
+  constructor(
+    private readonly store: WeightStore,
+    readonly cfg: TextConfig,
+    readonly prefix = 'text_encoder',
+  ) {
+    const { dim, vocabSize, contextLength } = cfg;
+    const p = prefix;
+    this.table = store.take(`${p}.embedding_layer.weight`, [vocabSize, dim]);
+    this.positions = store.host(`${p}.positional_embedding.pos_embed.pos_embed`, [1, 1, contextLength, dim]);
+    const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
+    const mct = cfg.variant === 'mct';
+    const n = cfg.transformerLayers + (mct ? 2 : 0);
+    for (let i = 0; i < n; i++) {
+      const at = `${p}.transformer.${i}`;
+      if (mct && (i === 0 || i === n - 1)) this.layers.push(new TextRepMixerBlock(store, at, dim));
+      else this.layers.push(new TransformerEncoder(store, at, { dim, heads: cfg.heads, ffn, causal: cfg.causal }));
+    }
+    this.finalNorm = [store.take(`${p}.final_layer_norm.weight`, [dim]), store.take(`${p}.final_layer_norm.bias`, [dim])];
+    this.projection = store.take(`${p}.projection_layer`, [dim, cfg.embedDim]);
+  }
+
+  /** The positional table for a sequence length (interpolated as the reference does when L ≠ context). */
+  private positionTable(len: number): Tensor {
+    let t = this.positionsByLength.get(len);
+    if (!t) {
+      const data = interpolatePositions(this.positions, this.cfg.contextLength, this.cfg.dim, len);
+      t = this.store.upload(`${this.prefix}.positional_embedding (L=${len})`, data, [len, this.cfg.dim]);
+      this.positionsByLength.set(len, t);
+    }
+    return t;
+  }
+
+  /**
+   * tokens [B, L] (host ids, checked against the vocabulary) → features [B, embedDim] (not normalised).
+   * L is normally the context length; other lengths use the interpolated positional table, as the
+   * reference does.
+   */
+  forward(tokens: Int32Array, shape: readonly [number, number], capture?: Capture): Tensor {
+    const [b, l] = shape;
+    if (!Number.isInteger(b) || !Number.isInteger(l) || b * l !== tokens.length) {
+      throw new ShapeError(`TextTransformer: ${tokens.length} token ids do not fill shape ${fmtShape(shape)}`);
+    }
+    if (b === 0) throw new ShapeError('TextTransformer: empty batch (no texts)');
+    if (l === 0) throw new ShapeError('TextTransformer: empty sequences');
+    checkTokenIds(tokens, this.cfg.vocabSize);
+    const gpu = this.table.gpu;
+    const ids = gpu.upload(tokens, [b, l], 'i32', 'token_ids');
+    const kept = new Set<Tensor>();
+    const emit = (name: string, t: Tensor) => {
+      if (capture?.(name, t)) kept.add(t);
+    };
+    const release = (t: Tensor) => {
+      if (!kept.has(t)) t.dispose();
+    };
+    let x = embeddingGather(this.table, ids, this.positionTable(l));
+    emit('text.embedding', x);
+    this.layers.forEach((layer, i) => {
+      const y = layer.forward(x);
+      release(x);
+      x = y;
+      emit(`text.layer.${i}`, x);
+    });
+    const normed = layerNorm(x, ...this.finalNorm);
+    release(x);
+    emit('text.final_layer_norm', normed);
+    const pooled = gatherArgmax(normed, ids);
+    release(normed);
+    ids.dispose();
+    const features = matmul(pooled, this.projection);
+    pooled.dispose();
+    return features;
+  }
+}

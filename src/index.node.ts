@@ -1,4 +1,4 @@
 /** Node entry: everything in the platform-independent API, plus a Gpu through Dawn and file readers. */
 export * from './index.js';
 export { createGpu } from './gpu/node.js';
-export { readSafetensors } from './io/read-file.js';
+export { readSafetensors, readCheckpointFile, loadTokenizer } from './io/read-file.js';

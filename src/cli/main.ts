@@ -2,15 +2,17 @@
 import { parseArgs, UsageError } from './args.js';
 import { convert, info } from './checkpoint-commands.js';
 import { parity } from './parity-command.js';
+import { tokenize } from './tokenize-command.js';
 
 const USAGE = `mobileclip <command> [options]
 
 commands:
   info <checkpoint> [--json]                         format, dtypes, parameters per tower, model, fused or not
   convert <in.pt|in.safetensors> <out.safetensors>   [--reparam] [--dtype f32|f16]
-  parity <fixture-dir> [--checkpoint FILE] [--json]   compare every output and intermediate with a PyTorch fixture`;
+  parity <fixture-dir> [--checkpoint FILE] [--json]   compare every output and intermediate with a PyTorch fixture
+  tokenize --vocab FILE [--json] TEXT…               the CLIP token ids (77 per text)`;
 
-const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert, parity };
+const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert, parity, tokenize };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -24,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await run(parseArgs(rest, ['dtype', 'tolerance', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
+    await run(parseArgs(rest, ['dtype', 'tolerance', 'context', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
     return 0;
   } catch (e) {
     const err = e as Error;

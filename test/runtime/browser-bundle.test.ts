@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { FIXTURES, fixturePath, haveFixtures } from '../helpers/fixtures.js';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randn } from '../helpers/random.js';
 import { gemmRef } from '../../src/kernels/matmul.js';
@@ -30,6 +31,12 @@ describe('browser bundle', () => {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true, writable: true });
     try {
       const lib = await import(pathToFileURL(file).href);
+      if (haveFixtures()) {
+        // The tokenizer (ftfy port, gunzip, BPE) through the bundle: a mojibake case from the fixtures.
+        const tok = lib.SimpleTokenizer.fromGzip(new Uint8Array(readFileSync(resolve(FIXTURES!, '../vocab/bpe_simple_vocab_16e6.txt.gz'))));
+        const cases = JSON.parse(readFileSync(fixturePath('tokenizer', 'tokenizer.json'), 'utf8')).cases as { text: string; ids: number[] }[];
+        for (const c of cases) expect(Array.from(tok.tokenize(c.text).ids)).toEqual(c.ids);
+      }
       const gpu = await lib.createGpu();
       try {
         const x = randn(5 * 12, 1);

@@ -16,3 +16,5 @@ export { TextTransformer } from './models/text-transformer.js';
 export { TEXT_CONFIGS, textConfigFromJson, type TextConfig } from './models/text-config.js';
 export { CLIP } from './models/clip.js';
 export { identify } from './models/identify.js';
+export { VisionTransformer } from './models/vit.js';
+export { VIT_B16, vitConfigFromJson, type VitConfig } from './models/vit-config.js';

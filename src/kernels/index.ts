@@ -14,3 +14,4 @@ export { gatherArgmax, gatherArgmaxRef } from './gather-argmax.js';
 export { cast } from './cast.js';
 export type { Activation } from './wgsl/math.js';
 export { transposeLast2, transposeLast2Ref } from './transpose.js';
+export { patchTokens, patchTokensRef, selectToken } from './tokens.js';

@@ -16,6 +16,8 @@ import { mciConfigFromJson } from '../models/mci-config.js';
 import { TextTransformer } from '../models/text-transformer.js';
 import { textConfigFromJson } from '../models/text-config.js';
 import { CLIP } from '../models/clip.js';
+import { VisionTransformer } from '../models/vit.js';
+import { vitConfigFromJson } from '../models/vit-config.js';
 import { compareTensor, type TensorReport } from './compare.js';
 
 export interface ParityOptions {
@@ -53,7 +55,8 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
 
   const store = new WeightStore(gpu, ckpt.stateDict, ckptPath);
   try {
-    const image = config.image_cfg && !config.image_cfg.vit ? new MCi(store, mciConfigFromJson(config)) : null;
+    const isVit = config.image_cfg && (config.image_cfg.vit || config.image_cfg.model_name === 'vit_b16');
+    const image = !config.image_cfg ? null : isVit ? new VisionTransformer(store, vitConfigFromJson(config, ckpt.stateDict)) : new MCi(store, mciConfigFromJson(config));
     const text = config.text_cfg ? new TextTransformer(store, textConfigFromJson(config)) : null;
     const clip = image && text ? new CLIP(store, image, text) : null;
     store.finish(clip ? undefined : [...(image ? ['image_encoder.'] : []), ...(text ? ['text_encoder.'] : [])]);

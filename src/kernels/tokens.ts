@@ -1,0 +1,74 @@
+/**
+ * Token-layout kernels for the ViT:
+ *  - patchTokens: NCHW patch map [B, C, h, w] → [B, 1 + h·w, C] with the class token first and the
+ *    positional table [h·w, C] added to the patch tokens only (n = y·w + x);
+ *  - selectToken: [B, L, C] → [B, C], the row at one position (the class token).
+ * Cost: memory bound, ~8 bytes per element.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { checkRank, checkShape } from '../gpu/shape.js';
+import { ShapeError } from '../gpu/errors.js';
+import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+
+const WG = 256;
+
+const patchWgsl = () => /* wgsl */ `
+struct Params { total: u32, n: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> map: array<f32>;
+@group(0) @binding(2) var<storage, read> pos: array<f32>;
+@group(0) @binding(3) var<storage, read> cls: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+${LINEAR_INDEX_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid, ${WG}u);  // index into out [B, 1 + n, c]
+  if (i >= p.total) { return; }
+  let ch = i % p.c;
+  let t = (i / p.c) % (p.n + 1u);
+  let b = i / (p.c * (p.n + 1u));
+  if (t == 0u) { out[i] = cls[ch]; return; }
+  out[i] = map[(b * p.c + ch) * p.n + t - 1u] + pos[(t - 1u) * p.c + ch];
+}`;
+
+export function patchTokens(map: Tensor, positions: Tensor, cls: Tensor): Tensor {
+  const [b, c, h, w] = checkRank('patchTokens', 'map', map, 4);
+  const n = h * w;
+  checkShape('patchTokens', 'positions', positions, [n, c]);
+  if (cls.size !== c) throw new ShapeError(`patchTokens: class token has ${cls.size} values, the map has ${c} channels`);
+  const out = map.gpu.empty([b, n + 1, c], 'f32', 'patchTokens');
+  map.gpu.dispatch({ label: 'patch_tokens', code: patchWgsl(), params: [out.size, n, c], bindings: [map, positions, cls, out], workgroups: grid1d(out.size, WG) });
+  return out;
+}
+
+const selectWgsl = () => /* wgsl */ `
+struct Params { total: u32, len: u32, c: u32, index: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+${LINEAR_INDEX_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid, ${WG}u);
+  if (i >= p.total) { return; }
+  let b = i / p.c;
+  out[i] = x[(b * p.len + p.index) * p.c + i % p.c];
+}`;
+
+export function selectToken(x: Tensor, index: number): Tensor {
+  const [b, l, c] = checkRank('selectToken', 'x', x, 3);
+  if (!Number.isInteger(index) || index < 0 || index >= l) throw new ShapeError(`selectToken: position ${index} outside [0, ${l})`);
+  const out = x.gpu.empty([b, c], 'f32', 'selectToken');
+  x.gpu.dispatch({ label: 'select_token', code: selectWgsl(), params: [b * c, l, c, index], bindings: [x, out], workgroups: grid1d(b * c, WG) });
+  return out;
+}
+
+export function patchTokensRef(map: Float32Array, [b, c, h, w]: readonly number[], pos: Float32Array, cls: Float32Array): Float32Array {
+  const n = h * w;
+  const out = new Float32Array(b * (n + 1) * c);
+  for (let bi = 0; bi < b; bi++) {
+    out.set(cls, bi * (n + 1) * c);
+    for (let t = 0; t < n; t++) for (let ch = 0; ch < c; ch++) out[(bi * (n + 1) + t + 1) * c + ch] = map[(bi * c + ch) * n + t] + pos[t * c + ch];
+  }
+  return out;
+}

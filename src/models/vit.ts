@@ -1,0 +1,121 @@
+/**
+ * VisionTransformer, MobileCLIP-B's image encoder (spec §2.12):
+ *   stem: conv4×4/s4 PADDING 1 → BN → GELU, conv2×2/s2 → BN → GELU, conv2×2/s2 (+bias)
+ *   tokens = [cls, patches + pos]  (pos interpolated along the flat sequence when not 196)
+ *   12 pre-norm TransformerEncoders, post norm, cls · classifier.proj
+ * The stem BatchNorms are folded into their convs at load. Keys under `image_encoder.model.`.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { ShapeError } from '../gpu/errors.js';
+import { checkRank, fmtShape } from '../gpu/shape.js';
+import { conv2d } from '../kernels/conv2d.js';
+import { foldBatchNorm } from '../kernels/batch-norm.js';
+import { layerNorm } from '../kernels/layer-norm.js';
+import { matmul } from '../kernels/matmul.js';
+import { patchTokens, selectToken } from '../kernels/tokens.js';
+import { interpolatePositions } from '../layers/interpolate-positions.js';
+import { TransformerEncoder } from '../layers/transformer-encoder.js';
+import type { WeightStore } from '../layers/weights.js';
+import type { Capture } from './mci.js';
+import type { VitConfig } from './vit-config.js';
+
+interface StemConv {
+  weight: Tensor;
+  bias: Tensor;
+  stride: number;
+  padding: number;
+  gelu: boolean;
+}
+
+export class VisionTransformer {
+  private readonly stem: StemConv[];
+  private readonly cls: Tensor;
+  private readonly positions: Float32Array;
+  private readonly positionsByCount = new Map<number, Tensor>();
+  private readonly layers: TransformerEncoder[] = [];
+  private readonly postNorm: [Tensor, Tensor];
+  private readonly proj: Tensor;
+
+  constructor(
+    private readonly store: WeightStore,
+    readonly cfg: VitConfig,
+    readonly prefix = 'image_encoder.model',
+  ) {
+    const { dim, stemWidth: s } = cfg;
+    const p = prefix;
+    const convBn = (i: number, cin: number, k: number, stride: number, padding: number): StemConv => {
+      const at = `${p}.patch_emb.${i}.block`;
+      const w = store.host(`${at}.conv.weight`, [s, cin, k, k]);
+      const bn = (key: string) => store.host(`${at}.norm.${key}`, [s]);
+      const { scale, shift } = foldBatchNorm({ weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') });
+      const per = cin * k * k;
+      const folded = Float32Array.from(w, (v, j) => v * scale[Math.floor(j / per)]);
+      return { weight: store.upload(`${at}.conv (BN folded)`, folded, [s, cin, k, k]), bias: store.upload(`${at}.norm (shift)`, shift, [s]), stride, padding, gelu: true };
+    };
+    this.stem = [
+      convBn(0, 3, 4, 4, 1),
+      convBn(1, s, 2, 2, 0),
+      {
+        weight: store.take(`${p}.patch_emb.2.block.conv.weight`, [dim, s, 2, 2]),
+        bias: store.take(`${p}.patch_emb.2.block.conv.bias`, [dim]),
+        stride: 2,
+        padding: 0,
+        gelu: false,
+      },
+    ];
+    this.cls = store.take(`${p}.cls_token`, [1, 1, dim]);
+    this.positions = store.host(`${p}.pos_embed.pos_embed.pos_embed`, [1, 1, cfg.positions, dim]);
+    const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
+    for (let i = 0; i < cfg.layers; i++) this.layers.push(new TransformerEncoder(store, `${p}.transformer.${i}`, { dim, heads: cfg.heads, ffn, causal: false }));
+    this.postNorm = [store.take(`${p}.post_transformer_norm.weight`, [dim]), store.take(`${p}.post_transformer_norm.bias`, [dim])];
+    this.proj = store.take(`${p}.classifier.proj`, [dim, cfg.embedDim]);
+  }
+
+  private positionTable(n: number): Tensor {
+    let t = this.positionsByCount.get(n);
+    if (!t) {
+      t = this.store.upload(`${this.prefix}.pos_embed (N=${n})`, interpolatePositions(this.positions, this.cfg.positions, this.cfg.dim, n), [n, this.cfg.dim]);
+      this.positionsByCount.set(n, t);
+    }
+    return t;
+  }
+
+  /** images [B, 3, H, W] in [0, 1] → features [B, embedDim] (not normalised). */
+  forward(images: Tensor, capture?: Capture): Tensor {
+    const [, c, h, w] = checkRank('VisionTransformer', 'images', images, 4);
+    if (c !== 3) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} must have 3 channels (RGB), NCHW`);
+    if (h < 16 || w < 16) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} are smaller than one 16×16 patch`);
+    const kept = new Set<Tensor>();
+    const emit = (name: string, t: Tensor) => {
+      if (capture?.(name, t)) kept.add(t);
+    };
+    const release = (t: Tensor) => {
+      if (t !== images && !kept.has(t)) t.dispose();
+    };
+    let x = images;
+    for (const s of this.stem) {
+      const y = conv2d(x, s.weight, { bias: s.bias, stride: s.stride, padding: s.padding, act: s.gelu ? 'gelu' : 'none' });
+      release(x);
+      x = y;
+    }
+    emit('image.patch_emb', x);
+    const [, , gh, gw] = x.shape;
+    let t = patchTokens(x, this.positionTable(gh * gw), this.cls);
+    release(x);
+    emit('image.embedding', t);
+    this.layers.forEach((layer, i) => {
+      const y = layer.forward(t);
+      release(t);
+      t = y;
+      emit(`image.layer.${i}`, t);
+    });
+    const normed = layerNorm(t, ...this.postNorm);
+    release(t);
+    emit('image.post_transformer_norm', normed);
+    const cls = selectToken(normed, 0);
+    release(normed);
+    const features = matmul(cls, this.proj);
+    cls.dispose();
+    return features;
+  }
+}

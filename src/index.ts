@@ -18,3 +18,5 @@ export { CLIP } from './models/clip.js';
 export { identify } from './models/identify.js';
 export { VisionTransformer } from './models/vit.js';
 export { VIT_B16, vitConfigFromJson, type VitConfig } from './models/vit-config.js';
+export { decodeImage, ImageDecodeError, type RgbImage } from './preprocess/decode.js';
+export { preprocessRgb, resizedSize, type Preprocessed } from './preprocess/transform.js';

@@ -16,7 +16,7 @@ import { expectClose } from '../helpers/compare.js';
 
 describe('browser bundle', () => {
   it('has no Node imports and runs a kernel through navigator.gpu', async () => {
-    const out = await build({ entryPoints: ['src/index.browser.ts'], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+    const out = await build({ entryPoints: ['src/index.browser.ts'], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent', target: 'es2022', loader: { '.wasm': 'binary' } });
     const code = out.outputFiles[0].text;
     expect(code).not.toMatch(/from\s*["'](node:|fs|path|webgpu)/);
     expect(code).not.toMatch(/require\(["'](node:|fs|webgpu)/);
@@ -36,6 +36,13 @@ describe('browser bundle', () => {
         const tok = lib.SimpleTokenizer.fromGzip(new Uint8Array(readFileSync(resolve(FIXTURES!, '../vocab/bpe_simple_vocab_16e6.txt.gz'))));
         const cases = JSON.parse(readFileSync(fixturePath('tokenizer', 'tokenizer.json'), 'utf8')).cases as { text: string; ids: number[] }[];
         for (const c of cases) expect(Array.from(tok.tokenize(c.text).ids)).toEqual(c.ids);
+        // Image decoding and preprocessing through the bundle (libjpeg-turbo wasm bundled as bytes).
+        const st = lib.SafetensorsFile.parse(new Uint8Array(readFileSync(fixturePath('preprocess', 'preprocess.safetensors'))));
+        for (const [file, key] of [['photo_q90.jpg', 'photo_q90'], ['rgba_160x120.png', 'rgba_160x120']]) {
+          const img = await lib.decodeImage(new Uint8Array(readFileSync(fixturePath('preprocess', file))), file);
+          const r = lib.preprocessRgb(img, 256);
+          expect(Buffer.compare(Buffer.from(r.pixels), Buffer.from(st.uint8(`${key}.pixels_256`))), `${file} through the browser bundle`).toBe(0);
+        }
       }
       const gpu = await lib.createGpu();
       try {

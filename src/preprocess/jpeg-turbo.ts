@@ -1,0 +1,99 @@
+/**
+ * JPEG decoding with libjpeg-turbo compiled to WebAssembly (the `@cwasm/jpeg-turbo` build). PIL
+ * decodes JPEG with libjpeg-turbo too (default islow IDCT, fancy upsampling), so pixels match it
+ * exactly, where a pure-JS decoder with nearest-neighbour chroma upsampling was off by up to 14
+ * levels on the fixture photo. We only take the package's .wasm and drive it ourselves through
+ * the TurboJPEG API: its own loader reads the file with Node's fs, which browsers lack. The wasm
+ * bytes come from a platform source (a file in Node, bundled bytes in the browser build), and the
+ * decoding code is the same on both.
+ */
+export class JpegDecodeError extends Error {
+  override name = 'JpegDecodeError';
+}
+
+interface TurboExports {
+  memory: WebAssembly.Memory;
+  malloc(n: number): number;
+  free(p: number): void;
+  tjInitDecompress(): number;
+  tjDecompressHeader3(h: number, src: number, size: number, w: number, hgt: number, sub: number, cs: number): number;
+  tjDecompress2(h: number, src: number, size: number, dst: number, w: number, pitch: number, hgt: number, pf: number, flags: number): number;
+  tjDestroy(h: number): number;
+}
+
+const TJPF_RGB = 0;
+
+let source: (() => Promise<Uint8Array>) | null = null;
+let instance: Promise<TurboExports> | null = null;
+
+/** Where the wasm comes from: set once by the platform entry point. */
+export function setJpegWasmSource(load: () => Promise<Uint8Array>): void {
+  source = load;
+  instance = null;
+}
+
+function longjmpUnsupported(): never {
+  // libjpeg reports fatal errors by longjmp; without it we unwind with an exception.
+  throw new JpegDecodeError('libjpeg error');
+}
+
+/** Loads and instantiates the decoder (asynchronously: browsers refuse large synchronous compiles). */
+export function initJpegDecoder(): Promise<TurboExports> {
+  if (!source) throw new JpegDecodeError('no JPEG decoder: the platform entry point did not provide the libjpeg-turbo wasm');
+  instance ??= source().then(async (bytes) => {
+    const stub = (name: string) => () => {
+      throw new JpegDecodeError(`libjpeg-turbo called unsupported ${name}`);
+    };
+    const imports = {
+      env: { setjmp: () => 0, longjmp: longjmpUnsupported },
+      wasi_snapshot_preview1: {
+        environ_sizes_get: () => 0,
+        environ_get: stub('environ_get'),
+        proc_exit: stub('proc_exit'),
+        fd_close: stub('fd_close'),
+        fd_seek: stub('fd_seek'),
+        fd_write: stub('fd_write'),
+      },
+    };
+    const module = await WebAssembly.compile(bytes as BufferSource);
+    const inst = await WebAssembly.instantiate(module, imports);
+    return inst.exports as unknown as TurboExports;
+  });
+  return instance;
+}
+
+/** Decodes to 8-bit RGB (HWC); `ex` from initJpegDecoder(). */
+export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string): { width: number; height: number; data: Uint8Array } {
+  const src = ex.malloc(input.byteLength);
+  new Uint8Array(ex.memory.buffer, src, input.byteLength).set(input);
+  const handle = ex.tjInitDecompress();
+  const meta = ex.malloc(16);
+  let out = 0;
+  try {
+    if (handle === 0) throw new JpegDecodeError(`${name}: could not allocate a JPEG decompressor`);
+    let status: number;
+    try {
+      status = ex.tjDecompressHeader3(handle, src, input.byteLength, meta, meta + 4, meta + 8, meta + 12);
+    } catch {
+      status = -1;
+    }
+    if (status !== 0) throw new JpegDecodeError(`${name}: corrupt JPEG (unreadable header)`);
+    const [width, height] = new Uint32Array(ex.memory.buffer, meta, 2);
+    if (width === 0 || height === 0 || width * height > 200e6) throw new JpegDecodeError(`${name}: implausible JPEG size ${width}×${height}`);
+    out = ex.malloc(width * height * 3);
+    if (out === 0) throw new JpegDecodeError(`${name}: ${width}×${height} JPEG does not fit in memory`);
+    try {
+      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * 3, height, TJPF_RGB, 0);
+    } catch {
+      status = -1;
+    }
+    // Like PIL (without LOAD_TRUNCATED_IMAGES), a warning such as premature end of data is an error.
+    if (status !== 0) throw new JpegDecodeError(`${name}: corrupt or truncated JPEG data`);
+    return { width, height, data: new Uint8Array(ex.memory.buffer, out, width * height * 3).slice() };
+  } finally {
+    ex.free(src);
+    ex.free(meta);
+    if (out) ex.free(out);
+    if (handle) ex.tjDestroy(handle);
+  }
+}

@@ -2,3 +2,4 @@
 import './preprocess/jpeg-wasm.browser.js';
 export * from './index.js';
 export { createGpu } from './gpu/browser.js';
+export { createModelAndTransforms } from './api/browser.js';

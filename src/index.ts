@@ -20,3 +20,6 @@ export { VisionTransformer } from './models/vit.js';
 export { VIT_B16, vitConfigFromJson, type VitConfig } from './models/vit-config.js';
 export { decodeImage, ImageDecodeError, type RgbImage } from './preprocess/decode.js';
 export { preprocessRgb, resizedSize, type Preprocessed } from './preprocess/transform.js';
+export { MobileCLIP, createFromBytes, type Embeddings, type Prediction, type EncodeOptions, type ClassifyOptions } from './api/mobileclip.js';
+export { MODEL_SPECS, modelSpec, modelSpecFromConfig, UnknownModelError, type ModelSpec } from './api/model-specs.js';
+export { ENSEMBLE_TEMPLATES, SINGLE_TEMPLATE, type Templates } from './api/templates.js';

@@ -2,15 +2,31 @@
 export interface Args {
   positional: string[];
   flags: Map<string, string | true>;
+  /** Repeatable flags: every value given, and the positionals that follow them (--image a.png b.png). */
+  multi: Map<string, string[]>;
 }
+
+const REPEATABLE = ['image', 'text'];
 
 export function parseArgs(argv: string[], valued: readonly string[]): Args {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
+  const multi = new Map<string, string[]>();
+  let collecting: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {
-      positional.push(a);
+      if (collecting) multi.get(collecting)!.push(a);
+      else positional.push(a);
+      continue;
+    }
+    collecting = null;
+    const name = a.slice(2).split('=')[0];
+    if (REPEATABLE.includes(name)) {
+      if (!multi.has(name)) multi.set(name, []);
+      if (a.includes('=')) multi.get(name)!.push(a.slice(a.indexOf('=') + 1));
+      else collecting = name;
+      flags.set(name, true);
       continue;
     }
     const eq = a.indexOf('=');
@@ -21,7 +37,7 @@ export function parseArgs(argv: string[], valued: readonly string[]): Args {
       flags.set(key, argv[++i]);
     } else flags.set(key, true);
   }
-  return { positional, flags };
+  return { positional, flags, multi };
 }
 
 export class UsageError extends Error {

@@ -1,5 +1,6 @@
 /** `mobileclip info` and `mobileclip convert`. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readBytes } from '../io/read-file.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { type HostTensor, type StateDict, isFloat, toFloat32 } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
@@ -9,13 +10,13 @@ import { identify } from '../models/identify.js';
 import { type Args, UsageError } from './args.js';
 
 async function load(path: string) {
-  let buf: Buffer;
+  let bytes: Uint8Array;
   try {
-    buf = await readFile(path);
+    bytes = await readBytes(path);
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(`cannot read ${(e as Error).message}`);
   }
-  return readCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  return readCheckpoint(bytes, path);
 }
 
 export async function info(args: Args): Promise<void> {

@@ -4,8 +4,15 @@ import { SafetensorsFile } from './safetensors.js';
 import { readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { SimpleTokenizer, TokenizerError } from '../tokenizer/simple-tokenizer.js';
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  const buf = await readFile(path);
+/** The file's bytes; a missing file or a directory gets an error naming the path. */
+export async function readBytes(path: string): Promise<Uint8Array> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message}`);
+  }
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
@@ -24,7 +31,7 @@ export async function loadTokenizer(path: string): Promise<SimpleTokenizer> {
   try {
     bytes = await readBytes(path);
   } catch (e) {
-    throw new TokenizerError(`cannot read the BPE vocabulary ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new TokenizerError(`cannot read the BPE vocabulary ${(e as Error).message}`);
   }
   return SimpleTokenizer.fromGzip(bytes);
 }

@@ -1,0 +1,214 @@
+/**
+ * The user-facing model: MobileCLIP with its preprocessing and tokenizer, working on host data
+ * (decoded images, strings) and returning host arrays. One GPU submission per batch.
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { readCheckpoint } from '../io/checkpoint.js';
+import type { StateDict } from '../io/host-tensor.js';
+import { WeightStore } from '../layers/weights.js';
+import { CLIP } from '../models/clip.js';
+import { MCi } from '../models/mci.js';
+import { TextTransformer } from '../models/text-transformer.js';
+import { VisionTransformer } from '../models/vit.js';
+import { decodeImage, type RgbImage } from '../preprocess/decode.js';
+import { preprocessRgb } from '../preprocess/transform.js';
+import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
+import type { ModelSpec } from './model-specs.js';
+import { type Templates, templatesFor } from './templates.js';
+
+export interface EncodeOptions {
+  /** L2-normalise the embeddings (default true). */
+  normalize?: boolean;
+  /** Items per GPU batch (default 8 images, 32 texts). */
+  batchSize?: number;
+  /** Called after each batch with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Embeddings {
+  /** [count × dim], row-major. */
+  data: Float32Array;
+  count: number;
+  dim: number;
+}
+
+export interface ClassifyOptions {
+  templates?: Templates;
+  topK?: number;
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Prediction {
+  label: string;
+  probability: number;
+}
+
+export type ImageInput = RgbImage | Uint8Array;
+
+export class MobileCLIP {
+  readonly clip: CLIP;
+  private readonly store: WeightStore;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly spec: ModelSpec,
+    stateDict: StateDict,
+    readonly tokenizer: SimpleTokenizer | null,
+    source = 'checkpoint',
+  ) {
+    this.store = new WeightStore(gpu, stateDict, source);
+    try {
+      const image = spec.image.kind === 'mci' ? new MCi(this.store, spec.image.cfg) : new VisionTransformer(this.store, spec.image.cfg);
+      const text = new TextTransformer(this.store, spec.text);
+      this.clip = new CLIP(this.store, image, text);
+      this.store.finish();
+    } catch (e) {
+      this.store.dispose();
+      if (e instanceof Error && e.name === 'WeightLoadError') e.message = `${e.message}\n(is this a ${spec.name} checkpoint?)`;
+      throw e;
+    }
+  }
+
+  get imageSize(): number {
+    return this.spec.imageSize;
+  }
+
+  get embedDim(): number {
+    return this.spec.text.embedDim;
+  }
+
+  get logitScale(): number {
+    return this.clip.logitScale;
+  }
+
+  /** Decoded image or PNG/JPEG bytes → the model input [3, S, S] in [0, 1]. */
+  async preprocess(image: ImageInput, name = 'image'): Promise<Float32Array> {
+    const rgb = image instanceof Uint8Array ? await decodeImage(image, name) : image;
+    return preprocessRgb(rgb, this.imageSize).tensor;
+  }
+
+  /** Runs the recorded work and brings the result back, freeing the GPU tensor. */
+  private async fetch(make: () => Tensor): Promise<Float32Array> {
+    const t = make();
+    try {
+      return await t.readFloat();
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** Images (decoded, or PNG/JPEG bytes) → embeddings. */
+  async encodeImages(images: readonly ImageInput[], opts: EncodeOptions = {}): Promise<Embeddings> {
+    const normalize = opts.normalize ?? true;
+    const bs = opts.batchSize ?? 8;
+    const s = this.imageSize;
+    const dim = this.embedDim;
+    const out = new Float32Array(images.length * dim);
+    for (let i = 0; i < images.length; i += bs) {
+      const chunk = images.slice(i, i + bs);
+      const batch = new Float32Array(chunk.length * 3 * s * s);
+      for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * s * s);
+      const x = this.gpu.upload(batch, [chunk.length, 3, s, s], 'f32', 'images');
+      out.set(await this.fetch(() => this.clip.encodeImage(x, { normalize })), i * dim);
+      x.dispose();
+      opts.onProgress?.(Math.min(i + bs, images.length), images.length);
+    }
+    return { data: out, count: images.length, dim };
+  }
+
+  private requireTokenizer(): SimpleTokenizer {
+    if (!this.tokenizer) throw new Error('no tokenizer: pass the BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) as `vocab`');
+    return this.tokenizer;
+  }
+
+  /** Texts → embeddings (tokenized to the context length). */
+  async encodeTexts(texts: readonly string[], opts: EncodeOptions = {}): Promise<Embeddings> {
+    if (texts.length === 0) throw new Error('encodeTexts: no texts');
+    const tok = this.requireTokenizer();
+    const { ids } = tok.tokenize(texts, this.spec.text.contextLength);
+    return this.encodeTokens(ids, texts.length, opts);
+  }
+
+  /** Already tokenized rows [count × contextLength] → embeddings. */
+  async encodeTokens(ids: Int32Array, count: number, opts: EncodeOptions = {}): Promise<Embeddings> {
+    const normalize = opts.normalize ?? true;
+    const bs = opts.batchSize ?? 32;
+    const ctx = this.spec.text.contextLength;
+    if (ids.length !== count * ctx) throw new Error(`encodeTokens: ${ids.length} ids are not ${count} rows of ${ctx}`);
+    const dim = this.embedDim;
+    const out = new Float32Array(count * dim);
+    for (let i = 0; i < count; i += bs) {
+      const n = Math.min(bs, count - i);
+      out.set(await this.fetch(() => this.clip.encodeText(ids.subarray(i * ctx, (i + n) * ctx), [n, ctx], { normalize })), i * dim);
+      opts.onProgress?.(i + n, count);
+    }
+    return { data: out, count, dim };
+  }
+
+  /**
+   * Zero-shot text "classifiers": one normalised embedding per label, the mean of its prompt
+   * templates' embeddings (renormalised), as in CLIP's zero-shot evaluation.
+   */
+  async labelEmbeddings(labels: readonly string[], templates: Templates = 'none'): Promise<Embeddings> {
+    if (labels.length === 0) throw new Error('zero-shot: no labels');
+    const tpl = templatesFor(templates);
+    if (!tpl) return this.encodeTexts(labels);
+    const prompts = labels.flatMap((l) => tpl.map((t) => t.replaceAll('{}', l)));
+    const e = await this.encodeTexts(prompts);
+    const dim = e.dim;
+    const out = new Float32Array(labels.length * dim);
+    for (let i = 0; i < labels.length; i++) {
+      let norm = 0;
+      for (let d = 0; d < dim; d++) {
+        let s = 0;
+        for (let t = 0; t < tpl.length; t++) s += e.data[(i * tpl.length + t) * dim + d];
+        out[i * dim + d] = s / tpl.length;
+        norm += out[i * dim + d] ** 2;
+      }
+      const inv = 1 / Math.max(Math.sqrt(norm), 1e-12);
+      for (let d = 0; d < dim; d++) out[i * dim + d] *= inv;
+    }
+    return { data: out, count: labels.length, dim };
+  }
+
+  /** Per image, the labels sorted by softmax(logit_scale · image · label) probability. */
+  async classify(images: readonly ImageInput[], labels: readonly string[], opts: ClassifyOptions = {}): Promise<Prediction[][]> {
+    const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none');
+    const imgs = await this.encodeImages(images, { batchSize: opts.batchSize, onProgress: opts.onProgress });
+    const a = this.gpu.upload(imgs.data, [imgs.count, imgs.dim]);
+    const b = this.gpu.upload(classes.data, [classes.count, classes.dim]);
+    const probs = await this.fetch(() => this.clip.zeroShot(a, b));
+    a.dispose();
+    b.dispose();
+    const k = Math.min(opts.topK ?? labels.length, labels.length);
+    return Array.from({ length: imgs.count }, (_, i) =>
+      labels
+        .map((label, j) => ({ label, probability: probs[i * labels.length + j] }))
+        .sort((x, y) => y.probability - x.probability)
+        .slice(0, k),
+    );
+  }
+
+  /** Frees every GPU buffer of the model's weights. */
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+export interface CreateOptions {
+  gpu: Gpu;
+  spec: ModelSpec;
+  /** Checkpoint bytes: official .pt, safetensors (training or fused form). */
+  weights: Uint8Array;
+  /** The gzipped BPE vocabulary's bytes (needed for text). */
+  vocab?: Uint8Array;
+  source?: string;
+}
+
+export function createFromBytes(o: CreateOptions): MobileCLIP {
+  const ck = readCheckpoint(o.weights, o.source ?? 'weights');
+  const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
+  return new MobileCLIP(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights');
+}

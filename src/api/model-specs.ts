@@ -1,0 +1,50 @@
+/**
+ * The released MobileCLIP v1 models (spec §1) and configs in the reference's config.json format.
+ */
+import type { StateDict } from '../io/host-tensor.js';
+import { MCI_CONFIGS, type MciConfig, mciConfigFromJson } from '../models/mci-config.js';
+import { TEXT_CONFIGS, type TextConfig, textConfigFromJson } from '../models/text-config.js';
+import { VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config.js';
+
+export type ImageSpec = { kind: 'mci'; cfg: MciConfig } | { kind: 'vit'; cfg: VitConfig };
+
+export interface ModelSpec {
+  name: string;
+  image: ImageSpec;
+  text: TextConfig;
+  /** Preprocessing size: resize the shorter side, then centre-crop. */
+  imageSize: number;
+}
+
+const mci = (name: keyof typeof MCI_CONFIGS): ImageSpec => ({ kind: 'mci', cfg: { fastvit: MCI_CONFIGS[name], embedDim: 512, imageSize: 256 } });
+
+export const MODEL_SPECS: Record<string, ModelSpec> = {
+  mobileclip_s0: { name: 'mobileclip_s0', image: mci('mci0'), text: TEXT_CONFIGS.s0, imageSize: 256 },
+  mobileclip_s1: { name: 'mobileclip_s1', image: mci('mci1'), text: TEXT_CONFIGS.s1, imageSize: 256 },
+  mobileclip_s2: { name: 'mobileclip_s2', image: mci('mci2'), text: TEXT_CONFIGS.s2, imageSize: 256 },
+  mobileclip_b: { name: 'mobileclip_b', image: { kind: 'vit', cfg: VIT_B16 }, text: TEXT_CONFIGS.b, imageSize: 224 },
+};
+// B-LT is the B architecture with other weights.
+MODEL_SPECS.mobileclip_blt = { ...MODEL_SPECS.mobileclip_b, name: 'mobileclip_blt' };
+
+const ALIASES: Record<string, string> = { s0: 'mobileclip_s0', s1: 'mobileclip_s1', s2: 'mobileclip_s2', b: 'mobileclip_b', blt: 'mobileclip_blt', 'b-lt': 'mobileclip_blt', mobileclip_b_lt: 'mobileclip_blt' };
+
+export class UnknownModelError extends Error {
+  override name = 'UnknownModelError';
+}
+
+export function modelSpec(name: string): ModelSpec {
+  const key = ALIASES[name.toLowerCase()] ?? name.toLowerCase();
+  const spec = MODEL_SPECS[key];
+  if (!spec) throw new UnknownModelError(`unknown model "${name}": choose one of ${Object.keys(MODEL_SPECS).join(', ')} (or s0, s1, s2, b, blt), or pass a config.json`);
+  return spec;
+}
+
+/** A custom model from a reference-style config.json ({embed_dim, image_cfg, text_cfg}). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function modelSpecFromConfig(json: any, sd?: StateDict, name = 'custom'): ModelSpec {
+  if (!json?.image_cfg || !json?.text_cfg) throw new UnknownModelError(`${name}: a model config needs image_cfg and text_cfg`);
+  const isVit = json.image_cfg.vit || json.image_cfg.model_name === 'vit_b16';
+  const image: ImageSpec = isVit ? { kind: 'vit', cfg: vitConfigFromJson(json, sd) } : { kind: 'mci', cfg: mciConfigFromJson(json) };
+  return { name, image, text: textConfigFromJson(json), imageSize: image.cfg.imageSize };
+}

@@ -1,0 +1,150 @@
+/**
+ * `mobileclip embed`, `classify` and `preprocess`. Defaults point at the files weights/fetch.sh
+ * writes: weights/mobileclip_s0.safetensors and weights/bpe_simple_vocab_16e6.txt.gz.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { encode as encodePng } from 'fast-png';
+import { createModelAndTransforms, readImageFile, type ModelAndTransforms } from '../api/node.js';
+import { float32Tensor, type StateDict } from '../io/host-tensor.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { preprocessRgb } from '../preprocess/transform.js';
+import type { Templates } from '../api/templates.js';
+import { type Args, UsageError } from './args.js';
+
+const str = (a: Args, k: string): string | undefined => {
+  const v = a.flags.get(k);
+  if (v === true) throw new UsageError(`--${k} needs a value`);
+  return v;
+};
+const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
+
+async function open(a: Args, needVocab: boolean): Promise<ModelAndTransforms> {
+  const model = str(a, 'model') ?? 'mobileclip_s0';
+  const name = model.endsWith('.json') ? 'custom' : model.replace(/^mobileclip_/, '');
+  const weights = str(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`;
+  const vocab = str(a, 'vocab') ?? (needVocab ? 'weights/bpe_simple_vocab_16e6.txt.gz' : undefined);
+  return createModelAndTransforms(model, { weights, vocab });
+}
+
+function progress(a: Args, label: string): ((done: number, total: number) => void) | undefined {
+  if (a.flags.has('json') || (!process.stderr.isTTY && !a.flags.has('progress'))) return undefined;
+  return (done, total) => {
+    if (total < 2) return;
+    const width = 30;
+    const filled = Math.round((width * done) / total);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+}
+
+const round = (x: Float32Array) => Array.from(x, (v) => Number(v.toPrecision(8)));
+
+export async function embed(a: Args): Promise<void> {
+  const images = list(a, 'image');
+  const texts = list(a, 'text');
+  const tokensFile = str(a, 'tokens');
+  if (images.length === 0 && texts.length === 0 && !tokensFile) {
+    throw new UsageError('usage: mobileclip embed [--model NAME|config.json] [--weights FILE] [--vocab FILE] [--image F…] [--text T…] [--tokens ids.json] [--out FILE.json|.safetensors] [--json] [--raw]');
+  }
+  const m = await open(a, texts.length > 0);
+  try {
+    const normalize = !a.flags.has('raw');
+    const result: { images: { file: string; embedding: number[] }[]; texts: { text: string; embedding: number[] }[]; tokens: { row: number; embedding: number[] }[] } = { images: [], texts: [], tokens: [] };
+    const sd: StateDict = new Map();
+    if (images.length) {
+      const decoded = [];
+      for (const f of images) decoded.push(await readImageFile(f));
+      const e = await m.model.encodeImages(decoded, { normalize, onProgress: progress(a, 'images') });
+      images.forEach((file, i) => result.images.push({ file, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
+      sd.set('image_embeddings', float32Tensor(e.data, [e.count, e.dim]));
+    }
+    if (texts.length) {
+      const e = await m.model.encodeTexts(texts, { normalize });
+      texts.forEach((text, i) => result.texts.push({ text, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
+      sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
+    }
+    if (tokensFile) {
+      // Pre-tokenized rows: a JSON array of arrays of ids, each as long as the context.
+      let rows: number[][];
+      try {
+        rows = JSON.parse(await readFile(tokensFile, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`${tokensFile}: cannot read token ids (${(err as Error).message})`);
+      }
+      if (!Array.isArray(rows) || !rows.every(Array.isArray)) throw new UsageError(`${tokensFile}: expected a JSON array of id arrays`);
+      const ctx = m.model.spec.text.contextLength;
+      const bad = rows.findIndex((r) => r.length !== ctx);
+      if (bad >= 0) throw new UsageError(`${tokensFile}: row ${bad} has ${rows[bad].length} ids, the model's context length is ${ctx}`);
+      const e = await m.model.encodeTokens(Int32Array.from(rows.flat()), rows.length, { normalize });
+      rows.forEach((_, i) => result.tokens.push({ row: i, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
+      sd.set('token_embeddings', float32Tensor(e.data, [e.count, e.dim]));
+    }
+    const out = str(a, 'out');
+    if (out?.endsWith('.safetensors')) await writeFile(out, writeSafetensors(sd, { format: 'pt', model: m.model.spec.name, normalized: String(normalize) }));
+    else if (out) await writeFile(out, JSON.stringify(result));
+    if (a.flags.has('json')) console.log(JSON.stringify(result));
+    else {
+      for (const r of result.images) console.log(`image ${r.file}: [${r.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${r.embedding.length})`);
+      for (const r of result.texts) console.log(`text ${JSON.stringify(r.text)}: [${r.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${r.embedding.length})`);
+      for (const r of result.tokens) console.log(`tokens row ${r.row}: [${r.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${r.embedding.length})`);
+      if (out) console.log(`wrote ${out}`);
+    }
+  } finally {
+    m.dispose();
+  }
+}
+
+export async function classify(a: Args): Promise<void> {
+  const images = a.positional;
+  const labelsArg = str(a, 'labels');
+  if (images.length === 0 || !labelsArg) throw new UsageError('usage: mobileclip classify IMAGE… --labels "cat,dog,…" | "label one|label, two" | @labels.txt [--top K] [--templates none|photo|ensemble] [--model …] [--weights …] [--vocab …] [--json]');
+  // One label per line in @file; otherwise separated by '|' when present (labels with commas), else by ','.
+  const labels = (labelsArg.startsWith('@') ? (await readFile(labelsArg.slice(1), 'utf8')).split('\n') : labelsArg.split(labelsArg.includes('|') ? '|' : ','))
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (labels.length === 0) throw new UsageError('--labels: no labels given');
+  const templates = (str(a, 'templates') ?? 'none') as Templates;
+  if (!['none', 'photo', 'ensemble'].includes(templates as string)) throw new UsageError(`--templates must be none, photo or ensemble, got ${templates}`);
+  const top = Number(str(a, 'top') ?? labels.length);
+  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer`);
+  const decoded = [];
+  for (const f of images) decoded.push(await readImageFile(f));
+  const m = await open(a, true);
+  try {
+    const preds = await m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress(a, 'images') });
+    if (a.flags.has('json')) console.log(JSON.stringify(images.map((file, i) => ({ file, predictions: preds[i] }))));
+    else
+      images.forEach((file, i) => {
+        console.log(file);
+        for (const p of preds[i]) console.log(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}`);
+      });
+  } finally {
+    m.dispose();
+  }
+}
+
+export async function preprocess(a: Args): Promise<void> {
+  const [file] = a.positional;
+  const size = Number(str(a, 'size') ?? 256);
+  const out = str(a, 'out');
+  if (!file || !out) throw new UsageError('usage: mobileclip preprocess IMAGE --size N --out FILE.safetensors|FILE.png');
+  if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size must be a positive integer, got ${str(a, 'size')}`);
+  const img = await readImageFile(file);
+  const r = preprocessRgb(img, size);
+  if (out.endsWith('.png')) {
+    const hwc = new Uint8Array(size * size * 3);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) hwc[i * 3 + c] = r.pixels[c * size * size + i];
+    await writeFile(out, encodePng({ width: size, height: size, data: hwc, channels: 3, depth: 8 }));
+  } else {
+    await writeFile(
+      out,
+      writeSafetensors(
+        new Map([
+          ['pixels', { dtype: 'U8', shape: [3, size, size], data: r.pixels }],
+          ['image', float32Tensor(r.tensor, [1, 3, size, size])],
+        ]),
+        { format: 'pt', source: file, mode: img.mode, resized: `${r.resizedWidth}x${r.resizedHeight}`, crop: `${r.cropLeft},${r.cropTop}` },
+      ),
+    );
+  }
+  console.log(`${file} (${img.mode} ${img.width}×${img.height}) → resized ${r.resizedWidth}×${r.resizedHeight}, crop at (${r.cropLeft}, ${r.cropTop}), ${size}×${size} → ${out}`);
+}

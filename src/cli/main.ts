@@ -4,6 +4,7 @@ import { convert, info } from './checkpoint-commands.js';
 import { parity } from './parity-command.js';
 import { tokenize } from './tokenize-command.js';
 import { classify, embed, preprocess } from './model-commands.js';
+import { bench } from './bench-command.js';
 
 const USAGE = `mobileclip <command> [options]
 
@@ -15,12 +16,14 @@ commands:
                                                      image and text embeddings (L2-normalised unless --raw)
   preprocess IMAGE --size N --out FILE.safetensors|.png   the reference resize + centre crop
     (model options for classify/embed: --model NAME|config.json --weights FILE --vocab FILE)
+  bench [--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--json]
+                                                     timings with random weights of the real shapes (no checkpoint needed)
   info <checkpoint> [--json]                         format, dtypes, parameters per tower, model, fused or not
   convert <in.pt|in.safetensors> <out.safetensors>   [--reparam] [--dtype f32|f16]
   parity <fixture-dir> [--checkpoint FILE] [--json]   compare every output and intermediate with a PyTorch fixture
   tokenize --vocab FILE [--json] TEXT…               the CLIP token ids (77 per text)`;
 
-const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert, parity, tokenize, embed, classify, preprocess };
+const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert, parity, tokenize, embed, classify, preprocess, bench };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -34,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await run(parseArgs(rest, ['dtype', 'tolerance', 'context', 'tokens', 'templates', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
+    await run(parseArgs(rest, ['dtype', 'tolerance', 'context', 'tokens', 'templates', 'models', 'towers', 'image-batches', 'text-batches', 'repeats', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
     return 0;
   } catch (e) {
     const err = e as Error;

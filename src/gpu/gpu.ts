@@ -6,6 +6,8 @@ import { fmtShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
 import { type ParamField, UniformArena, packParams } from './uniform-arena.js';
 
+const PROFILE_CAPACITY = 2048; // WebGPU allows 4096 queries per set: two per dispatch
+
 export interface GpuFeatures {
   shaderF16: boolean;
   subgroups: boolean;
@@ -195,12 +197,14 @@ export class Gpu {
       throw new GpuError(`${spec.label}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the limit ${maxWg} per dimension`);
     }
     const pipeline = this.pipelines.get(spec.label, spec.code, spec.entryPoint);
+    this.pendingLabel = spec.label;
     const entries: GPUBindGroupEntry[] = [];
     if (spec.params) entries.push({ binding: 0, resource: this.uniforms.alloc(packParams(spec.params)) });
     spec.bindings.forEach((b, i) => {
       entries.push({ binding: i + 1, resource: b instanceof Tensor ? b.binding : b });
     });
     const bindGroup = this.device.createBindGroup({ label: spec.label, layout: pipeline.getBindGroupLayout(0), entries });
+    if (this.profiler) this.endPass(); // one pass per dispatch, timestamped at its ends
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -258,8 +262,66 @@ export class Gpu {
   }
 
   private computePass(): GPUComputePassEncoder {
+    if (!this.pass && this.profiler) {
+      const p = this.profiler;
+      const i = p.labels.length;
+      if (i >= PROFILE_CAPACITY) throw new GpuError(`profiling: more than ${PROFILE_CAPACITY} dispatches in one profile`);
+      p.labels.push(this.pendingLabel);
+      this.pass = this.commandEncoder().beginComputePass({
+        label: this.pendingLabel,
+        timestampWrites: { querySet: p.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
+    }
     this.pass ??= this.commandEncoder().beginComputePass({ label: 'mobileclip' });
     return this.pass;
+  }
+
+  // ---- profiling -------------------------------------------------------------------------------
+
+  private profiler: { querySet: GPUQuerySet; labels: string[] } | null = null;
+  private pendingLabel = '';
+
+  /**
+   * Times every dispatch until `endProfile()` with timestamp queries (needs `timestamp-query`):
+   * each dispatch gets its own pass. For finding where time goes, not for headline timings.
+   */
+  startProfile(): void {
+    if (!this.features.timestampQuery) throw new GpuError(`profiling needs the timestamp-query feature, which ${this.info.description} lacks`);
+    this.submit();
+    this.profiler = { querySet: this.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_CAPACITY }), labels: [] };
+  }
+
+  /** Per kernel label: total GPU milliseconds and dispatch count, sorted by time. */
+  async endProfile(): Promise<{ label: string; ms: number; count: number }[]> {
+    const p = this.profiler;
+    if (!p) throw new GpuError('endProfile() without startProfile()');
+    this.endPass();
+    const n = p.labels.length;
+    const bytes = Math.max(8, 16 * n);
+    const resolve = this.device.createBuffer({ size: bytes, usage: 0x0200 /* QUERY_RESOLVE */ | 0x0004 /* COPY_SRC */ });
+    const staging = this.device.createBuffer({ size: bytes, usage: 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */ });
+    if (n > 0) {
+      const enc = this.commandEncoder();
+      enc.resolveQuerySet(p.querySet, 0, 2 * n, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, staging, 0, bytes);
+    }
+    this.profiler = null;
+    this.submit();
+    await staging.mapAsync(0x0001);
+    this.throwPendingErrors();
+    const t = new BigUint64Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    [staging, resolve].forEach((b) => b.destroy());
+    p.querySet.destroy();
+    const byLabel = new Map<string, { ms: number; count: number }>();
+    for (let i = 0; i < n; i++) {
+      const ms = Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+      const e = byLabel.get(p.labels[i]) ?? { ms: 0, count: 0 };
+      e.ms += ms;
+      e.count++;
+      byLabel.set(p.labels[i], e);
+    }
+    return [...byLabel].map(([label, v]) => ({ label, ...v })).sort((a, b) => b.ms - a.ms);
   }
 
   private endPass(): void {

@@ -6,7 +6,7 @@
  * weight shared by every batch). Bias and scale run along N (linear) or along M (1×1 conv, where M
  * is the output channel).
  *
- * Kernel: no workgroup memory (it does not pay on lavapipe); each invocation owns a 4×4 output
+ * Kernel: no workgroup memory (it does not pay on lavapipe); each invocation owns an 8×4 output
  * block, loading A and B as vec4 along K (or along N for "kn") when the sizes allow, and with
  * guarded scalar loads otherwise. Cost: 2·M·N·K flops.
  */
@@ -29,7 +29,10 @@ interface Variant {
   act: Activation;
 }
 
-const TILE = 4;
+/** Columns per invocation (one vec4). */
+const TN = 4;
+/** Rows per invocation: 8 reuses each B load twice as often as 4 (~10% faster on lavapipe). */
+const TM = 8;
 const WG = 8;
 
 /** K mod 4 leftovers; only emitted for the scalar-A variant (vec4 A implies K % 4 == 0). */
@@ -42,7 +45,7 @@ function tailLoop(v: Variant): string {
         : 'vec4(bkn(bBase + k * p.N, n0), bkn(bBase + k * p.N, n0 + 1u), bkn(bBase + k * p.N, n0 + 2u), bkn(bBase + k * p.N, n0 + 3u))';
   return `for (; k < p.K; k++) {
     let bk = ${bk};
-    for (var r = 0u; r < ${TILE}u; r++) { acc[r] += a[rowA[r] + k] * bk; }
+    for (var r = 0u; r < ${TM}u; r++) { acc[r] += a[rowA[r] + k] * bk; }
   }`;
 }
 
@@ -76,24 +79,24 @@ ${v.bLayout === 'nk' ? `fn loadB4(base: u32, k: u32) -> vec4<f32> { return ${loa
 
 @compute @workgroup_size(${WG}, ${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let n0 = gid.x * ${TILE}u;
-  let m0 = gid.y * ${TILE}u;
+  let n0 = gid.x * ${TN}u;
+  let m0 = gid.y * ${TM}u;
   let batch = gid.z;
   if (n0 >= p.N || m0 >= p.M) { return; }
   let aBase = batch * p.strideA;
   let bBase = batch * p.strideB;
   // Rows and columns past the edge are clamped for loading and dropped at the store.
-  var rowA: array<u32, ${TILE}>;
-  for (var r = 0u; r < ${TILE}u; r++) { rowA[r] = aBase + min(m0 + r, p.M - 1u) * p.K; }
-  ${v.bLayout === 'nk' ? `var rowB: array<u32, ${TILE}>;
-  for (var c = 0u; c < ${TILE}u; c++) { rowB[c] = bBase + min(n0 + c, p.N - 1u) * p.K; }` : ''}
-  var acc: array<vec4<f32>, ${TILE}>;  // acc[r][c] = out[m0 + r, n0 + c]
+  var rowA: array<u32, ${TM}>;
+  for (var r = 0u; r < ${TM}u; r++) { rowA[r] = aBase + min(m0 + r, p.M - 1u) * p.K; }
+  ${v.bLayout === 'nk' ? `var rowB: array<u32, ${TN}>;
+  for (var c = 0u; c < ${TN}u; c++) { rowB[c] = bBase + min(n0 + c, p.N - 1u) * p.K; }` : ''}
+  var acc: array<vec4<f32>, ${TM}>;  // acc[r][c] = out[m0 + r, n0 + c]
   var k = 0u;
   for (; k + 4u <= p.K; k += 4u) {
     ${
       v.bLayout === 'nk'
         ? `let b0 = loadB4(rowB[0], k); let b1 = loadB4(rowB[1], k); let b2 = loadB4(rowB[2], k); let b3 = loadB4(rowB[3], k);
-    for (var r = 0u; r < ${TILE}u; r++) {
+    for (var r = 0u; r < ${TM}u; r++) {
       let av = loadA4(rowA[r], k);
       acc[r] += vec4(dot(av, b0), dot(av, b1), dot(av, b2), dot(av, b3));
     }`
@@ -101,17 +104,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let b1 = ${loadBkn.replaceAll('k * p.N', '(k + 1u) * p.N')};
     let b2 = ${loadBkn.replaceAll('k * p.N', '(k + 2u) * p.N')};
     let b3 = ${loadBkn.replaceAll('k * p.N', '(k + 3u) * p.N')};
-    for (var r = 0u; r < ${TILE}u; r++) {
+    for (var r = 0u; r < ${TM}u; r++) {
       let av = loadA4(rowA[r], k);
       acc[r] += av.x * b0 + av.y * b1 + av.z * b2 + av.w * b3;
     }`
     }
   }
   ${v.vecA ? '' : tailLoop(v)}
-  for (var r = 0u; r < ${TILE}u; r++) {
+  for (var r = 0u; r < ${TM}u; r++) {
     let m = m0 + r;
     if (m >= p.M) { break; }
-    for (var c = 0u; c < ${TILE}u; c++) {
+    for (var c = 0u; c < ${TN}u; c++) {
       let n = n0 + c;
       if (n >= p.N) { break; }
       let o = batch * p.strideOut + m * p.N + n;
@@ -188,7 +191,7 @@ export function gemm(s: GemmSpec): Tensor {
     code: wgsl(v),
     params: [M, N, K, s.strideA, s.strideB, M * N],
     bindings,
-    workgroups: [Math.ceil(N / (TILE * WG)), Math.ceil(M / (TILE * WG)), batch],
+    workgroups: [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), batch],
   });
   return out;
 }

@@ -1,0 +1,46 @@
+/**
+ * Where the time goes in one forward (npm run bench:profile -- --model=mobileclip_s0 --tower=image --batch=1):
+ * GPU time per kernel from timestamp queries, as a share of the forward.
+ */
+import { createGpu } from '../src/gpu/node.js';
+import { describeGpu } from '../src/gpu/device.js';
+import { WeightStore } from '../src/layers/weights.js';
+import { MODEL_SPECS } from '../src/api/model-specs.js';
+import { MCi } from '../src/models/mci.js';
+import { VisionTransformer } from '../src/models/vit.js';
+import { TextTransformer } from '../src/models/text-transformer.js';
+import { printTable } from './harness.js';
+
+const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
+const spec = MODEL_SPECS[arg('model', 'mobileclip_s0')];
+const tower = arg('tower', 'image');
+const batch = Number(arg('batch', '1'));
+const gpu = await createGpu();
+console.log(`adapter: ${describeGpu(gpu)}`);
+const store = WeightStore.synthetic(gpu);
+try {
+  let run: () => import('../src/gpu/tensor.js').Tensor;
+  if (tower === 'image') {
+    const m = spec.image.kind === 'mci' ? new MCi(store, spec.image.cfg) : new VisionTransformer(store, spec.image.cfg);
+    const s = spec.imageSize;
+    const x = gpu.upload(new Float32Array(batch * 3 * s * s).fill(0.5), [batch, 3, s, s]);
+    run = () => m.forward(x);
+  } else {
+    const m = new TextTransformer(store, spec.text);
+    const ids = new Int32Array(batch * 77);
+    ids[0] = 49406;
+    ids[5] = 49407;
+    run = () => m.forward(ids, [batch, 77]);
+  }
+  (await run().read(), undefined); // warm-up
+  gpu.startProfile();
+  const y = run();
+  const prof = await gpu.endProfile();
+  y.dispose();
+  const total = prof.reduce((a, p) => a + p.ms, 0);
+  printTable(prof.map((p) => ({ kernel: p.label, dispatches: p.count, 'GPU ms': Math.round(p.ms * 10) / 10, share: `${((100 * p.ms) / total).toFixed(1)}%` })));
+  console.log(`\ntotal GPU time ${total.toFixed(1)} ms over ${prof.reduce((a, p) => a + p.count, 0)} dispatches (${spec.name} ${tower}, batch ${batch})`);
+} finally {
+  store.dispose();
+  gpu.destroy();
+}

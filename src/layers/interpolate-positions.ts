@@ -1,3 +1,6 @@
+import type { Tensor } from '../gpu/tensor.js';
+import type { WeightStore } from './weights.js';
+
 /**
  * Resizes a positional table [len, C] to [newLen, C] as the reference does when the sequence length
  * differs from the table (F.interpolate bilinear, align_corners=False, on a [1, 1, len, C] tensor):
@@ -21,4 +24,27 @@ export function interpolatePositions(table: Float32Array, len: number, channels:
     }
   }
   return out;
+}
+
+/** A learned positional table, uploaded once per sequence length it is used with. */
+export class PositionalTable {
+  private readonly byLength = new Map<number, Tensor>();
+
+  constructor(
+    private readonly store: WeightStore,
+    private readonly label: string,
+    private readonly table: Float32Array,
+    readonly length: number,
+    readonly dim: number,
+  ) {}
+
+  /** [n, dim]: the table itself, or its interpolation to n positions. */
+  forLength(n: number): Tensor {
+    let t = this.byLength.get(n);
+    if (!t) {
+      t = this.store.upload(`${this.label} (${n} positions)`, interpolatePositions(this.table, this.length, this.dim, n), [n, this.dim]);
+      this.byLength.set(n, t);
+    }
+    return t;
+  }
 }

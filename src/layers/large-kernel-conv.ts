@@ -29,14 +29,12 @@ export class ReparamLargeKernelConv {
   ) {
     const cpg = cfg.cin / cfg.groups;
     const shape = [cfg.cout, cpg, cfg.kernel, cfg.kernel];
-    const fused = store.fusedConv(prefix, 'lkb_reparam', shape, [
+    ({ weight: this.weight, bias: this.bias } = store.fusedConvTensors(prefix, 'lkb_reparam', shape, [
       ['lkb_origin.conv.weight', shape],
       ...bnKeys('lkb_origin.bn', cfg.cout),
       ['small_conv.conv.weight', [cfg.cout, cpg, cfg.smallKernel, cfg.smallKernel]],
       ...bnKeys('small_conv.bn', cfg.cout),
-    ]);
-    this.weight = store.upload(`${prefix}.lkb_reparam.weight`, fused.weight, shape);
-    this.bias = store.upload(`${prefix}.lkb_reparam.bias`, fused.bias, [cfg.cout]);
+    ]));
     this.se = cfg.se ? new SqueezeExcite(store, `${prefix}.se`, cfg.cout, 'timm') : null;
   }
 

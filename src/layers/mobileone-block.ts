@@ -48,9 +48,7 @@ export class MobileOneBlock {
     readonly cfg: MobileOneConfig,
   ) {
     const shape = [cfg.cout, cfg.cin / cfg.groups, ...cfg.kernel];
-    const fused = store.fusedConv(prefix, 'reparam_conv', shape, mobileOneTrainingKeys(cfg));
-    this.weight = store.upload(`${prefix}.reparam_conv.weight`, fused.weight, shape);
-    this.bias = store.upload(`${prefix}.reparam_conv.bias`, fused.bias, [cfg.cout]);
+    ({ weight: this.weight, bias: this.bias } = store.fusedConvTensors(prefix, 'reparam_conv', shape, mobileOneTrainingKeys(cfg)));
     this.se = cfg.se ? new SqueezeExcite(store, `${prefix}.se`, cfg.cout, cfg.se) : null;
   }
 

@@ -13,12 +13,10 @@ export class RepCPE {
     readonly cfg: { dim: number; kernel: [number, number] },
   ) {
     const shape = [cfg.dim, 1, ...cfg.kernel];
-    const fused = store.fusedConv(prefix, 'reparam_conv', shape, [
+    ({ weight: this.weight, bias: this.bias } = store.fusedConvTensors(prefix, 'reparam_conv', shape, [
       ['pe.weight', shape],
       ['pe.bias', [cfg.dim]],
-    ]);
-    this.weight = store.upload(`${prefix}.reparam_conv.weight`, fused.weight, shape);
-    this.bias = store.upload(`${prefix}.reparam_conv.bias`, fused.bias, [cfg.dim]);
+    ]));
   }
 
   forward(x: Tensor): Tensor {

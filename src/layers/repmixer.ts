@@ -22,14 +22,12 @@ export class RepMixer {
       mobileOneTrainingKeys({ cin: dim, cout: dim, kernel, stride: 1, padding: [0, 0], groups: dim, skip, scale, convBranches, act: 'none' });
     const rel = (p: string, keys: KeyShapes): KeyShapes => keys.map(([k, s]) => [`${p}.${k}`, s] as const);
     const shape = [dim, 1, ...kernel];
-    const fused = store.fusedConv(prefix, 'reparam_conv', shape, [
+    ({ weight: this.weight, bias: this.bias } = store.fusedConvTensors(prefix, 'reparam_conv', shape, [
       ['layer_scale', [dim, 1, 1]],
       ...rel('norm', branch(true, false, 0)),
       // The scale branch exists only when the kernel's first dim is > 1: the text (1×11) mixer has none.
       ...rel('mixer', branch(true, kernel[0] > 1, 1)),
-    ]);
-    this.weight = store.upload(`${prefix}.reparam_conv.weight`, fused.weight, shape);
-    this.bias = store.upload(`${prefix}.reparam_conv.bias`, fused.bias, [dim]);
+    ]));
   }
 
   forward(x: Tensor): Tensor {

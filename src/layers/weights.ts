@@ -132,6 +132,15 @@ export class WeightStore {
     return { weight: toFloat32(this.fused.get(wKey)!, wKey), bias: toFloat32(this.fused.get(bKey)!, bKey) };
   }
 
+  /** `fusedConv`, uploaded: the fused kernel and bias of a re-parameterisable block on the GPU. */
+  fusedConvTensors(prefix: string, fusedName: string, weightShape: readonly number[], training: KeyShapes): { weight: Tensor; bias: Tensor } {
+    const f = this.fusedConv(prefix, fusedName, weightShape, training);
+    return {
+      weight: this.upload(`${prefix}.${fusedName}.weight`, f.weight, weightShape),
+      bias: this.upload(`${prefix}.${fusedName}.bias`, f.bias, [weightShape[0]]),
+    };
+  }
+
   /**
    * Throws one error listing every problem; call after the whole model took its weights. `scope`
    * limits the unexpected-key check to the towers built (an image encoder alone can be loaded from

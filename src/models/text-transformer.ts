@@ -13,7 +13,7 @@ import { gatherArgmax } from '../kernels/gather-argmax.js';
 import { layerNorm } from '../kernels/layer-norm.js';
 import { matmul } from '../kernels/matmul.js';
 import { transposeLast2 } from '../kernels/transpose.js';
-import { interpolatePositions } from '../layers/interpolate-positions.js';
+import { PositionalTable } from '../layers/interpolate-positions.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
@@ -43,21 +43,21 @@ class TextRepMixerBlock implements SequenceLayer {
 
 export class TextTransformer {
   private readonly table: Tensor;
-  private readonly positions: Float32Array;
-  private readonly positionsByLength = new Map<number, Tensor>();
+  private readonly positions: PositionalTable;
   private readonly layers: SequenceLayer[] = [];
   private readonly finalNorm: [Tensor, Tensor];
   private readonly projection: Tensor;
 
   constructor(
-    private readonly store: WeightStore,
+    store: WeightStore,
     readonly cfg: TextConfig,
     readonly prefix = 'text_encoder',
   ) {
     const { dim, vocabSize, contextLength } = cfg;
     const p = prefix;
     this.table = store.take(`${p}.embedding_layer.weight`, [vocabSize, dim]);
-    this.positions = store.host(`${p}.positional_embedding.pos_embed.pos_embed`, [1, 1, contextLength, dim]);
+    const posKey = `${p}.positional_embedding.pos_embed.pos_embed`;
+    this.positions = new PositionalTable(store, posKey, store.host(posKey, [1, 1, contextLength, dim]), contextLength, dim);
     const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
     const mct = cfg.variant === 'mct';
     const n = cfg.transformerLayers + (mct ? 2 : 0);
@@ -68,17 +68,6 @@ export class TextTransformer {
     }
     this.finalNorm = [store.take(`${p}.final_layer_norm.weight`, [dim]), store.take(`${p}.final_layer_norm.bias`, [dim])];
     this.projection = store.take(`${p}.projection_layer`, [dim, cfg.embedDim]);
-  }
-
-  /** The positional table for a sequence length (interpolated as the reference does when L ≠ context). */
-  private positionTable(len: number): Tensor {
-    let t = this.positionsByLength.get(len);
-    if (!t) {
-      const data = interpolatePositions(this.positions, this.cfg.contextLength, this.cfg.dim, len);
-      t = this.store.upload(`${this.prefix}.positional_embedding (L=${len})`, data, [len, this.cfg.dim]);
-      this.positionsByLength.set(len, t);
-    }
-    return t;
   }
 
   /**
@@ -103,7 +92,7 @@ export class TextTransformer {
     const release = (t: Tensor) => {
       if (!kept.has(t)) t.dispose();
     };
-    let x = embeddingGather(this.table, ids, this.positionTable(l));
+    let x = embeddingGather(this.table, ids, this.positions.forLength(l));
     emit('text.embedding', x);
     this.layers.forEach((layer, i) => {
       const y = layer.forward(x);

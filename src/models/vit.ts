@@ -13,7 +13,7 @@ import { foldBatchNorm } from '../kernels/batch-norm.js';
 import { layerNorm } from '../kernels/layer-norm.js';
 import { matmul } from '../kernels/matmul.js';
 import { patchTokens, selectToken } from '../kernels/tokens.js';
-import { interpolatePositions } from '../layers/interpolate-positions.js';
+import { PositionalTable } from '../layers/interpolate-positions.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
 import type { Capture } from './mci.js';
@@ -30,14 +30,13 @@ interface StemConv {
 export class VisionTransformer {
   private readonly stem: StemConv[];
   private readonly cls: Tensor;
-  private readonly positions: Float32Array;
-  private readonly positionsByCount = new Map<number, Tensor>();
+  private readonly positions: PositionalTable;
   private readonly layers: TransformerEncoder[] = [];
   private readonly postNorm: [Tensor, Tensor];
   private readonly proj: Tensor;
 
   constructor(
-    private readonly store: WeightStore,
+    store: WeightStore,
     readonly cfg: VitConfig,
     readonly prefix = 'image_encoder.model',
   ) {
@@ -64,20 +63,12 @@ export class VisionTransformer {
       },
     ];
     this.cls = store.take(`${p}.cls_token`, [1, 1, dim]);
-    this.positions = store.host(`${p}.pos_embed.pos_embed.pos_embed`, [1, 1, cfg.positions, dim]);
+    const posKey = `${p}.pos_embed.pos_embed.pos_embed`;
+    this.positions = new PositionalTable(store, posKey, store.host(posKey, [1, 1, cfg.positions, dim]), cfg.positions, dim);
     const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
     for (let i = 0; i < cfg.layers; i++) this.layers.push(new TransformerEncoder(store, `${p}.transformer.${i}`, { dim, heads: cfg.heads, ffn, causal: false }));
     this.postNorm = [store.take(`${p}.post_transformer_norm.weight`, [dim]), store.take(`${p}.post_transformer_norm.bias`, [dim])];
     this.proj = store.take(`${p}.classifier.proj`, [dim, cfg.embedDim]);
-  }
-
-  private positionTable(n: number): Tensor {
-    let t = this.positionsByCount.get(n);
-    if (!t) {
-      t = this.store.upload(`${this.prefix}.pos_embed (N=${n})`, interpolatePositions(this.positions, this.cfg.positions, this.cfg.dim, n), [n, this.cfg.dim]);
-      this.positionsByCount.set(n, t);
-    }
-    return t;
   }
 
   /** images [B, 3, H, W] in [0, 1] → features [B, embedDim] (not normalised). */
@@ -100,7 +91,7 @@ export class VisionTransformer {
     }
     emit('image.patch_emb', x);
     const [, , gh, gw] = x.shape;
-    let t = patchTokens(x, this.positionTable(gh * gw), this.cls);
+    let t = patchTokens(x, this.positions.forLength(gh * gw), this.cls);
     release(x);
     emit('image.embedding', t);
     this.layers.forEach((layer, i) => {

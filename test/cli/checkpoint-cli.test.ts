@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { haveFixtures, fixturePath } from '../helpers/fixtures.js';
 import { diff, fmtDiff } from '../helpers/compare.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { readCheckpointFile } from '../../src/io/read-file.js';
 import { isFloat, toFloat32 } from '../../src/io/host-tensor.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/gpu/dtype.js';
@@ -13,19 +13,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../../src/gpu/dtype.js';
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const run = runCli;
 
 describe.runIf(haveFixtures())('mobileclip info / convert', () => {
   it('info recognises S0 and counts its parameters per tower', async () => {

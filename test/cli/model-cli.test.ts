@@ -3,13 +3,13 @@
  * embed on clip-tiny (a converted checkpoint and its config.json) against the reference
  * embeddings, preprocess against the reference pixels, and the errors users hit.
  */
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FIXTURES, haveFixtures, fixturePath } from '../helpers/fixtures.js';
 import { expectClose } from '../helpers/compare.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { readSafetensors } from '../../src/io/read-file.js';
 import '../../src/preprocess/jpeg-wasm.node.js';
 
@@ -17,19 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mobileclip-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const VOCAB = FIXTURES ? resolve(FIXTURES, '../vocab/bpe_simple_vocab_16e6.txt.gz') : '';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const run = runCli;
 
 describe.runIf(haveFixtures())('mobileclip classify / embed / preprocess', () => {
   it('classify on S0 gives softmax of the reference logits for the reference captions', async () => {

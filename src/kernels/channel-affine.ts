@@ -31,8 +31,8 @@ ${v.residual ? `@group(0) @binding(${v.shift ? 5 : 4}) var<storage, read> residu
 ${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid, ${WG}u);
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.n) { return; }
   let c = (i / p.inner) % p.channels;
   var v = x[i] * scale[c]${v.shift ? ' + shift[c]' : ''};

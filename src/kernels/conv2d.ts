@@ -69,8 +69,8 @@ const SW = ${v.sw};
 const SEG = ${seg}u;
 
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid, ${WG}u);  // one per DW_OX outputs
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, lid, ${WG}u);  // one per DW_OX outputs
   if (i >= p.total) { return; }
   let groups_x = (p.ow + ${DW_OX - 1}u) / ${DW_OX}u;
   let ox0 = (i % groups_x) * ${DW_OX}u;

@@ -20,8 +20,8 @@ struct Params { total: u32, d: u32, vocab: u32, len: u32 }
 ${positions ? '@group(0) @binding(4) var<storage, read> positions: array<f32>;' : ''}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid, ${WG}u);
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.total) { return; }
   let id = ids[i / p.d];
   let c = i % p.d;

@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkShape, checkRank } from '../gpu/shape.js';
-import { grid1d, reduceWgsl } from './wgsl/grid.js';
+import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
 
 const WG = 64;
 
@@ -20,8 +20,8 @@ struct Params { rows: u32, d: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 ${reduceWgsl(WG)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * nwg.x + wid.x;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * ${GRID_ROW}u + wid.x;
   if (row >= p.rows) { return; }  // uniform per workgroup, so barriers stay uniform
   let base = row * p.d;
   let shift = x[base];

@@ -21,8 +21,8 @@ struct Params { total: u32, n: u32, c: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid, ${WG}u);  // index into out [B, 1 + n, c]
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, lid, ${WG}u);  // index into out [B, 1 + n, c]
   if (i >= p.total) { return; }
   let ch = i % p.c;
   let t = (i / p.c) % (p.n + 1u);
@@ -48,8 +48,8 @@ struct Params { total: u32, len: u32, c: u32, index: u32 }
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid, ${WG}u);
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.total) { return; }
   let b = i / p.c;
   out[i] = x[(b * p.len + p.index) * p.c + i % p.c];

@@ -15,8 +15,8 @@ struct Params { total: u32, rows: u32, cols: u32 }
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid, ${WG}u);  // index into y [B, cols, rows]
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, lid, ${WG}u);  // index into y [B, cols, rows]
   if (i >= p.total) { return; }
   let r = i % p.rows;
   let c = (i / p.rows) % p.cols;

@@ -18,8 +18,8 @@ struct Params { n: u32 }
 ${activationWgsl(act)}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid, ${WG}u);
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.n) { return; }
   y[i] = activate(x[i]);
 }`;

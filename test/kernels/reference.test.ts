@@ -204,6 +204,19 @@ describe('elementwise, normalisation and reductions vs reference', () => {
     });
   }
 
+  it('work past 65535 workgroups wraps onto a second grid row (elementwise and per-row kernels)', async () => {
+    const n = 65535 * 256 + 1001; // one more row of workgroups, partly masked
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i += 997) x[i] = -(i % 7);
+    const y = await unary(g.gpu.upload(x, [n]), 'relu').readFloat();
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (y[i] !== (x[i] > 0 ? x[i] : 0)) bad++;
+    expect(bad).toBe(0);
+    const rows = 70_001;
+    const r = randn(rows * 2, seed++);
+    expectClose('softmax over 70001 rows', await softmax(g.gpu.upload(r, [rows, 2])).readFloat(), softmaxRef(r, 2), { rel: 0, abs: 1e-6 });
+  });
+
   it('squeeze-excite', async () => {
     const shape = [2, 16, 5, 7];
     const x = data(2 * 16 * 35);

@@ -9,7 +9,7 @@ import { l2Normalize } from '../kernels/l2-normalize.js';
 import { gemm } from '../kernels/matmul.js';
 import { softmax } from '../kernels/softmax.js';
 import type { WeightStore } from '../layers/weights.js';
-import type { Capture } from './mci.js';
+import type { Capture } from './capture.js';
 import type { TextTransformer } from './text-transformer.js';
 
 export interface ImageEncoder {
@@ -42,9 +42,9 @@ export class CLIP {
     if (!this.image) throw new Error('this model has no image tower');
     const f = this.image.forward(images, opts.capture);
     if (!opts.normalize) return f;
-    opts.capture?.('image_features', f);
+    const kept = opts.capture?.('image_features', f) ?? false;
     const e = l2Normalize(f);
-    if (!opts.capture) f.dispose();
+    if (!kept) f.dispose();
     return e;
   }
 
@@ -54,9 +54,9 @@ export class CLIP {
     if (shape[1] !== ctx) throw new ShapeError(`CLIP.encodeText: texts must be tokenized to the context length ${ctx}, got rows of ${shape[1]} ids`);
     const f = this.text.forward(tokens, shape, opts.capture);
     if (!opts.normalize) return f;
-    opts.capture?.('text_features', f);
+    const kept = opts.capture?.('text_features', f) ?? false;
     const e = l2Normalize(f);
-    if (!opts.capture) f.dispose();
+    if (!kept) f.dispose();
     return e;
   }
 

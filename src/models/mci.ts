@@ -15,9 +15,9 @@ import { RepCPE } from '../layers/repcpe.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import type { WeightStore } from '../layers/weights.js';
 import type { MciConfig } from './mci-config.js';
+import { type Capture, CaptureScope } from './capture.js';
 
-/** Receives named intermediates; returning true keeps the tensor alive for the caller (who disposes it). */
-export type Capture = (name: string, t: Tensor) => boolean;
+export type { Capture } from './capture.js';
 
 interface Module {
   forward(x: Tensor): Tensor;
@@ -80,17 +80,11 @@ export class MCi {
     const [, c, h, w] = checkRank('MCi', 'images', images, 4);
     if (c !== 3) throw new ShapeError(`MCi: images ${fmtShape(images.shape)} must have 3 channels (RGB), NCHW`);
     if (h < 32 || w < 32) throw new ShapeError(`MCi: images ${fmtShape(images.shape)} are smaller than 32×32, the network's total stride`);
-    const kept = new Set<Tensor>();
-    const emit = (name: string, t: Tensor) => {
-      if (capture?.(name, t)) kept.add(t);
-    };
-    const release = (t: Tensor) => {
-      if (t !== images && !kept.has(t)) t.dispose();
-    };
-    const step = (x: Tensor, m: Module, name: string | null): Tensor => {
+    const scope = new CaptureScope(capture, images);
+    const step = (x: Tensor, m: Module, name: string): Tensor => {
       const y = m.forward(x);
-      release(x);
-      if (name) emit(name, y);
+      scope.release(x);
+      scope.emit(name, y);
       return y;
     };
     let x = images;
@@ -103,7 +97,7 @@ export class MCi {
     });
     x = step(x, this.convExp, 'image.conv_exp');
     const pooled = globalAvgPool(x);
-    release(x);
+    scope.release(x);
     const features = matmul(pooled, this.headProj);
     pooled.dispose();
     return features;

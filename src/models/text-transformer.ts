@@ -17,7 +17,7 @@ import { PositionalTable } from '../layers/interpolate-positions.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
-import type { Capture } from './mci.js';
+import { type Capture, CaptureScope } from './capture.js';
 import type { TextConfig } from './text-config.js';
 
 interface SequenceLayer {
@@ -85,26 +85,20 @@ export class TextTransformer {
     checkTokenIds(tokens, this.cfg.vocabSize);
     const gpu = this.table.gpu;
     const ids = gpu.upload(tokens, [b, l], 'i32', 'token_ids');
-    const kept = new Set<Tensor>();
-    const emit = (name: string, t: Tensor) => {
-      if (capture?.(name, t)) kept.add(t);
-    };
-    const release = (t: Tensor) => {
-      if (!kept.has(t)) t.dispose();
-    };
+    const scope = new CaptureScope(capture);
     let x = embeddingGather(this.table, ids, this.positions.forLength(l));
-    emit('text.embedding', x);
+    scope.emit('text.embedding', x);
     this.layers.forEach((layer, i) => {
       const y = layer.forward(x);
-      release(x);
+      scope.release(x);
       x = y;
-      emit(`text.layer.${i}`, x);
+      scope.emit(`text.layer.${i}`, x);
     });
     const normed = layerNorm(x, ...this.finalNorm);
-    release(x);
-    emit('text.final_layer_norm', normed);
+    scope.release(x);
+    scope.emit('text.final_layer_norm', normed);
     const pooled = gatherArgmax(normed, ids);
-    release(normed);
+    scope.release(normed);
     ids.dispose();
     const features = matmul(pooled, this.projection);
     pooled.dispose();

@@ -16,7 +16,7 @@ import { patchTokens, selectToken } from '../kernels/tokens.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
-import type { Capture } from './mci.js';
+import { type Capture, CaptureScope } from './capture.js';
 import type { VitConfig } from './vit-config.js';
 
 interface StemConv {
@@ -76,35 +76,29 @@ export class VisionTransformer {
     const [, c, h, w] = checkRank('VisionTransformer', 'images', images, 4);
     if (c !== 3) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} must have 3 channels (RGB), NCHW`);
     if (h < 16 || w < 16) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} are smaller than one 16×16 patch`);
-    const kept = new Set<Tensor>();
-    const emit = (name: string, t: Tensor) => {
-      if (capture?.(name, t)) kept.add(t);
-    };
-    const release = (t: Tensor) => {
-      if (t !== images && !kept.has(t)) t.dispose();
-    };
+    const scope = new CaptureScope(capture, images);
     let x = images;
     for (const s of this.stem) {
       const y = conv2d(x, s.weight, { bias: s.bias, stride: s.stride, padding: s.padding, act: s.gelu ? 'gelu' : 'none' });
-      release(x);
+      scope.release(x);
       x = y;
     }
-    emit('image.patch_emb', x);
+    scope.emit('image.patch_emb', x);
     const [, , gh, gw] = x.shape;
     let t = patchTokens(x, this.positions.forLength(gh * gw), this.cls);
-    release(x);
-    emit('image.embedding', t);
+    scope.release(x);
+    scope.emit('image.embedding', t);
     this.layers.forEach((layer, i) => {
       const y = layer.forward(t);
-      release(t);
+      scope.release(t);
       t = y;
-      emit(`image.layer.${i}`, t);
+      scope.emit(`image.layer.${i}`, t);
     });
     const normed = layerNorm(t, ...this.postNorm);
-    release(t);
-    emit('image.post_transformer_norm', normed);
+    scope.release(t);
+    scope.emit('image.post_transformer_norm', normed);
     const cls = selectToken(normed, 0);
-    release(normed);
+    scope.release(normed);
     const features = matmul(cls, this.proj);
     cls.dispose();
     return features;

@@ -170,10 +170,12 @@ export class Gpu {
       const shape = `${this.recorded.length}:${this.recordedWorkgroups}`;
       this.submit();
       const t0 = performance.now();
-      await this.sleepWhileGpuWorks(shape);
+      const slept = await this.sleepWhileGpuWorks(shape);
+      const woke = performance.now();
       try {
         await staging.mapAsync(0x0001 /* READ */);
-        this.learnDuration(shape, performance.now() - t0);
+        const now = performance.now();
+        this.learnDuration(shape, now - t0, slept, now - woke);
       } catch (e) {
         this.throwPendingErrors();
         throw new GpuError(`reading ${t.label} failed: ${(e as Error).message}`);
@@ -260,14 +262,28 @@ export class Gpu {
    */
   private readonly expectedMs = new Map<string, number>();
   private recordedWorkgroups = 0;
-  private sleepWhileGpuWorks(shape: string): Promise<void> {
+  /** Sleeps (on software adapters) and returns how long it meant to sleep. */
+  private async sleepWhileGpuWorks(shape: string): Promise<number> {
     const ms = this.info.isSoftware ? (this.expectedMs.get(shape) ?? 0) * 0.9 : 0;
-    return ms >= 2 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+    if (ms < 2) return 0;
+    await new Promise((r) => setTimeout(r, ms));
+    return ms;
   }
-  private learnDuration(shape: string, ms: number): void {
-    const prev = this.expectedMs.get(shape);
-    if (this.expectedMs.size > 256) this.expectedMs.clear(); // bounded
-    this.expectedMs.set(shape, prev === undefined ? ms : Math.min(ms, 0.5 * prev + 0.5 * ms));
+  /**
+   * Updates the expected duration of a kind of submission. The first run of a kind is not learned
+   * from: the driver compiles its shaders then (seconds on lavapipe with a cold shader cache).
+   * When the map completes right after we wake, the work finished before: the total measured only
+   * our sleep, so the estimate shrinks instead.
+   */
+  private readonly seenShapes = new Set<string>();
+  private learnDuration(shape: string, total: number, slept: number, afterWake: number): void {
+    if (this.expectedMs.size > 256) (this.expectedMs.clear(), this.seenShapes.clear()); // bounded
+    if (!this.seenShapes.has(shape)) {
+      this.seenShapes.add(shape);
+      return;
+    }
+    const overslept = slept > 0 && afterWake < 2 + 0.05 * slept;
+    this.expectedMs.set(shape, overslept ? 0.7 * slept : total);
   }
 
   private throwPendingErrors(): void {

@@ -7,6 +7,9 @@ export default defineConfig({
     fileParallelism: false,
     pool: 'forks',
     testTimeout: 120_000,
+    // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     hookTimeout: 60_000,
   },
 });

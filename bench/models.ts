@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { benchTable, runModelBench } from '../src/bench/run-models.js';
+import { timingsSvg } from '../src/bench/chart.js';
 import { printTable } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -27,7 +28,8 @@ try {
   printTable(benchTable(rows));
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/models.json', JSON.stringify({ adapter, date: new Date().toISOString(), rows }, null, 2));
-  console.log('\nJSON: bench/results/models.json');
+  writeFileSync('bench/results/models.svg', timingsSvg(rows, `Warm median forward time — ${adapter.split(':')[0]}`));
+  console.log('\nJSON: bench/results/models.json, chart: bench/results/models.svg');
 } finally {
   gpu.destroy();
 }

@@ -1,7 +1,8 @@
 /**
  * Model benchmarks with random weights of the real shapes (no checkpoint needed), shared by
  * `npm run bench:models` and `mobileclip bench`. Cold = first forward including pipeline
- * compilation; warm = median of repeated forwards, each one submission plus the readback.
+ * compilation; warm = median of repeated forwards after two untimed ones, each one submission plus
+ * the readback.
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { WeightStore } from '../layers/weights.js';
@@ -40,6 +41,9 @@ async function time(gpu: Gpu, run: () => import('../gpu/tensor.js').Tensor, repe
     return performance.now() - t0;
   };
   const cold = await once();
+  // Two untimed runs: the readback's wait heuristic learns from the second run on.
+  await once();
+  await once();
   const warm: number[] = [];
   for (let i = 0; i < repeats; i++) warm.push(await once());
   void gpu;

@@ -37,11 +37,15 @@ describe('browser bundle', () => {
         const cases = JSON.parse(readFileSync(fixturePath('tokenizer', 'tokenizer.json'), 'utf8')).cases as { text: string; ids: number[] }[];
         for (const c of cases) expect(Array.from(tok.tokenize(c.text).ids)).toEqual(c.ids);
         // Image decoding and preprocessing through the bundle (libjpeg-turbo wasm bundled as bytes).
+        // Every preprocessing case, from the source files, at both sizes.
         const st = lib.SafetensorsFile.parse(new Uint8Array(readFileSync(fixturePath('preprocess', 'preprocess.safetensors'))));
-        for (const [file, key] of [['photo_q90.jpg', 'photo_q90'], ['rgba_160x120.png', 'rgba_160x120']]) {
-          const img = await lib.decodeImage(new Uint8Array(readFileSync(fixturePath('preprocess', file))), file);
-          const r = lib.preprocessRgb(img, 256);
-          expect(Buffer.compare(Buffer.from(r.pixels), Buffer.from(st.uint8(`${key}.pixels_256`))), `${file} through the browser bundle`).toBe(0);
+        const index = JSON.parse(readFileSync(fixturePath('preprocess', 'index.json'), 'utf8'));
+        for (const im of index.images as { key: string; file: string }[]) {
+          const img = await lib.decodeImage(new Uint8Array(readFileSync(fixturePath('preprocess', im.file))), im.file);
+          for (const size of [256, 224]) {
+            const r = lib.preprocessRgb(img, size);
+            expect(Buffer.compare(Buffer.from(r.pixels), Buffer.from(st.uint8(`${im.key}.pixels_${size}`))), `${im.file} at ${size} through the browser bundle`).toBe(0);
+          }
         }
       }
       const gpu = await lib.createGpu();

@@ -14,6 +14,8 @@ import type { Tensor } from '../src/gpu/tensor.js';
 import { numel } from '../src/gpu/shape.js';
 import { linear, matmul, conv2d, attention, layerNorm, softmax, unary, globalAvgPool, channelAffine, squeezeExcite } from '../src/kernels/index.js';
 import { grid1d } from '../src/kernels/wgsl/grid.js';
+import { attentionViaGemm } from '../src/kernels/attention-gemm.js';
+import { attentionFused } from '../src/kernels/attention.js';
 import { printTable, timeGpu } from './harness.js';
 
 interface Case {
@@ -142,6 +144,28 @@ const cases: Case[] = [
     setup: (gpu) => {
       const qkv = rand(gpu, [1, 77, 3 * 512]);
       return { run: once(() => attention(qkv, { heads: 8 })), dispose: () => qkv.dispose() };
+    },
+  },
+  ...([
+    [64, 16, 32, 'S0 stage 3'],
+    [77, 8, 64, 'text'],
+    [197, 12, 64, 'ViT-B'],
+  ] as const).map(([n, h, hd, what]): Case => ({
+    name: `attention via GEMMs ${n} tok x ${h} heads x ${hd} (${what})`,
+    flops: 4 * h * n * n * hd,
+    bytes: 4 * (n * 3 * h * hd + n * h * hd),
+    setup: (gpu) => {
+      const qkv = rand(gpu, [1, n, 3 * h * hd]);
+      return { run: once(() => attentionViaGemm(qkv, { heads: h })), dispose: () => qkv.dispose() };
+    },
+  })),
+  {
+    name: 'attention fused 197 tok x 12 heads x 64 (ViT-B)',
+    flops: 4 * 12 * 197 * 197 * 64,
+    bytes: 4 * (197 * 3 * 768 + 197 * 768),
+    setup: (gpu) => {
+      const qkv = rand(gpu, [1, 197, 3 * 768]);
+      return { run: once(() => attentionFused(qkv, { heads: 12 })), dispose: () => qkv.dispose() };
     },
   },
   {

@@ -229,6 +229,16 @@ export class Gpu {
     this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, Math.ceil(src.byteSize / 4) * 4);
   }
 
+  /** Records a copy of `dst.size` elements of `src`, starting at element `srcOffset`. */
+  copyRange(src: Tensor, srcOffset: number, dst: Tensor): void {
+    const e = src.byteSize / Math.max(1, src.size);
+    if (src.dtype !== dst.dtype || srcOffset < 0 || srcOffset + dst.size > src.size || (srcOffset * e) % 4 !== 0 || dst.byteSize % 4 !== 0) {
+      throw new ShapeError(`copyRange: cannot copy ${dst.size} elements from ${src.label} ${fmtShape(src.shape)} at ${srcOffset} into ${dst.label}`);
+    }
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(src.buffer, srcOffset * e, dst.buffer, 0, dst.byteSize);
+  }
+
   /** Submits everything recorded so far as one command buffer. Does not wait. */
   submit(): void {
     if (!this.encoder) return;

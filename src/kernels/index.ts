@@ -5,7 +5,8 @@ export { channelAffine, channelAffineRef, type ChannelAffineOptions } from './ch
 export { BatchNorm2d, foldBatchNorm, batchNormRef, type BatchNormParams } from './batch-norm.js';
 export { layerNorm, layerNormRef } from './layer-norm.js';
 export { softmax, softmaxRef } from './softmax.js';
-export { attention, attentionRef, packQkv, splitHeads, type AttentionOptions } from './attention.js';
+export { attention, attentionFused, attentionRef, packQkv, splitHeads, type AttentionOptions } from './attention.js';
+export { attentionViaGemm } from './attention-gemm.js';
 export { globalAvgPool, globalAvgPoolRef } from './pool.js';
 export { squeezeExcite, squeezeExciteRef, type SqueezeExciteWeights } from './squeeze-excite.js';
 export { l2Normalize, l2NormalizeRef } from './l2-normalize.js';

@@ -4,11 +4,13 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank } from '../gpu/shape.js';
+import { ShapeError } from '../gpu/errors.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
 
 const WG = 64;
 
-const wgsl = () => /* wgsl */ `
+// causal: row r is query (r mod d) of a square [d, d] block; keys past it are masked (−inf).
+const wgsl = (causal: boolean) => /* wgsl */ `
 struct Params { rows: u32, d: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -19,21 +21,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let row = wid.y * ${GRID_ROW}u + wid.x;
   if (row >= p.rows) { return; }
   let base = row * p.d;
+  let end = ${causal ? '(row % p.d) + 1u' : 'p.d'};  // keys that take part
   var m = -3.4028234663852886e38;  // lowest f32; masked (-inf) entries then give exp(-inf) = 0
-  for (var i = lid; i < p.d; i += ${WG}u) { m = max(m, x[base + i]); }
+  for (var i = lid; i < end; i += ${WG}u) { m = max(m, x[base + i]); }
   m = reduce_max(lid, m);
   var s = 0.0;
-  for (var i = lid; i < p.d; i += ${WG}u) { s += exp(x[base + i] - m); }
+  for (var i = lid; i < end; i += ${WG}u) { s += exp(x[base + i] - m); }
   let inv = 1.0 / reduce_sum(lid, s);
-  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = exp(x[base + i] - m) * inv; }
+  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = select(0.0, exp(x[base + i] - m) * inv, i < end); }
 }`;
 
-export function softmax(x: Tensor): Tensor {
+/** `causal`: the last two dims are a square [queries, keys] block and keys after the query are masked. */
+export function softmax(x: Tensor, opts: { causal?: boolean } = {}): Tensor {
   const shape = checkRank('softmax', 'x', x, [1, 2, 3, 4]);
   const d = shape[shape.length - 1];
+  const causal = !!opts.causal;
+  if (causal && (shape.length < 2 || shape[shape.length - 2] !== d)) throw new ShapeError(`softmax: causal masking needs square [.., n, n] rows, got ${JSON.stringify(shape)}`);
   const rows = x.size / d;
   const y = x.gpu.empty(shape, 'f32', 'softmax');
-  x.gpu.dispatch({ label: 'softmax', code: wgsl(), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, 1) });
+  x.gpu.dispatch({ label: `softmax${causal ? '.causal' : ''}`, code: wgsl(causal), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, 1) });
   return y;
 }
 

@@ -13,7 +13,8 @@ import { unary, unaryRef } from '../../src/kernels/unary.js';
 import { channelAffine, channelAffineRef } from '../../src/kernels/channel-affine.js';
 import { layerNorm, layerNormRef } from '../../src/kernels/layer-norm.js';
 import { softmax, softmaxRef } from '../../src/kernels/softmax.js';
-import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
+import { attentionFused, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
+import { attentionViaGemm } from '../../src/kernels/attention-gemm.js';
 import { globalAvgPool, globalAvgPoolRef } from '../../src/kernels/pool.js';
 import { l2Normalize, l2NormalizeRef } from '../../src/kernels/l2-normalize.js';
 import { squeezeExcite, squeezeExciteRef } from '../../src/kernels/squeeze-excite.js';
@@ -231,15 +232,20 @@ describe('elementwise, normalisation and reductions vs reference', () => {
 });
 
 describe('attention vs reference', () => {
-  for (const [b, heads, n, hd] of [[1, 1, 1, 4], [2, 3, 9, 32], [1, 16, 64, 32], [3, 2, 77, 64], [1, 2, 130, 8]]) {
+  for (const [b, heads, n, hd] of [[1, 1, 1, 4], [2, 3, 9, 32], [1, 16, 64, 32], [3, 2, 77, 64], [1, 2, 130, 8], [1, 3, 197, 64]]) {
     for (const causal of [false, true]) {
       it(`B=${b} heads=${heads} N=${n} hd=${hd}${causal ? ' causal' : ''}`, async () => {
         const shape = [b, heads, n, hd];
         const size = b * heads * n * hd;
         const [q, k, v] = [data(size), data(size), data(size)];
-        const y = attention(g.gpu.upload(packQkv(q, k, v, shape), [b, n, 3 * heads * hd]), { heads, causal });
+        const qkv = g.gpu.upload(packQkv(q, k, v, shape), [b, n, 3 * heads * hd]);
+        const ref = attentionRef(q, k, v, shape, causal);
+        const y = attentionFused(qkv, { heads, causal });
         expect(y.shape).toEqual([b, n, heads * hd]);
-        expectClose('attention', splitHeads(await y.readFloat(), shape), attentionRef(q, k, v, shape, causal), { rel: REL });
+        expectClose('attention (fused kernel)', splitHeads(await y.readFloat(), shape), ref, { rel: REL });
+        const z = attentionViaGemm(qkv, { heads, causal });
+        expect(z.shape).toEqual([b, n, heads * hd]);
+        expectClose('attention (GEMM path)', splitHeads(await z.readFloat(), shape), ref, { rel: REL });
       });
     }
   }

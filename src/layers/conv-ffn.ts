@@ -5,6 +5,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { conv2d, pointwiseConv } from '../kernels/conv2d.js';
+import { linear } from '../kernels/matmul.js';
 import { foldBatchNorm } from '../kernels/batch-norm.js';
 import type { WeightStore } from './weights.js';
 
@@ -35,13 +36,31 @@ export class ConvFFN {
     this.fc2Bias = store.take(`${prefix}.fc2.bias`, [dim]);
   }
 
-  /** residual + scale ⊙ ConvFFN(x) when both are given (the blocks' `x + ls ⊙ ffn(x)`). */
-  forward(x: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
+  /** The depthwise conv with its folded BatchNorm: NCHW → NCHW. */
+  depthwise(x: Tensor): Tensor {
     const [kh, kw] = this.cfg.kernel;
-    const d = conv2d(x, this.dw, { bias: this.dwBias, groups: this.cfg.dim, padding: [kh >> 1, kw >> 1] });
+    return conv2d(x, this.dw, { bias: this.dwBias, groups: this.cfg.dim, padding: [kh >> 1, kw >> 1] });
+  }
+
+  /** residual + scale ⊙ ConvFFN(x) when both are given (the blocks' `x + ls ⊙ ffn(x)`). NCHW. */
+  forward(x: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
+    const d = this.depthwise(x);
     const h = pointwiseConv(d, this.fc1, { bias: this.fc1Bias, act: 'gelu' });
     d.dispose();
     const y = pointwiseConv(h, this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
+    h.dispose();
+    return y;
+  }
+
+  /**
+   * fc1 → GELU → fc2 (+ scale, residual) on channel-last tokens [.., C]: the 1×1 convs as linears.
+   * The text tower's sequences (77 positions, not a multiple of 4) run faster this way than as a
+   * [C, L] map.
+   */
+  pointwiseTokens(t: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
+    const { dim, hidden } = this.cfg;
+    const h = linear(t, this.fc1.reshape([hidden, dim]), { bias: this.fc1Bias, act: 'gelu' });
+    const y = linear(h, this.fc2.reshape([dim, hidden]), { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
     h.dispose();
     return y;
   }

@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { conv2d } from '../kernels/conv2d.js';
+import { transposeLast2 } from '../kernels/transpose.js';
 import { ConvFFN } from './conv-ffn.js';
 import { mobileOneTrainingKeys } from './mobileone-block.js';
 import type { KeyShapes, WeightStore } from './weights.js';
@@ -52,6 +53,26 @@ export class RepMixerBlock {
     const m = this.mixer.forward(x);
     const y = this.ffn.forward(m, { scale: this.layerScale, residual: m });
     m.dispose();
+    return y;
+  }
+
+  /**
+   * The same block on a sequence in channel-last layout [B, L, C] (the text tower's mct blocks):
+   * the depthwise convs run on the [B, C, 1, L] map, the pointwise ones as linears on tokens.
+   */
+  forwardTokens(x: Tensor): Tensor {
+    const [b, l, c] = x.shape;
+    const map = transposeLast2(x).reshape([b, c, 1, l]);
+    const m = this.mixer.forward(map);
+    map.dispose();
+    const d = this.ffn.depthwise(m);
+    const mTokens = transposeLast2(m.reshape([b, c, l]));
+    m.dispose();
+    const dTokens = transposeLast2(d.reshape([b, c, l]));
+    d.dispose();
+    const y = this.ffn.pointwiseTokens(dTokens, { scale: this.layerScale, residual: mTokens });
+    dTokens.dispose();
+    mTokens.dispose();
     return y;
   }
 }

@@ -12,7 +12,6 @@ import { checkTokenIds, embeddingGather } from '../kernels/embedding.js';
 import { gatherArgmax } from '../kernels/gather-argmax.js';
 import { layerNorm } from '../kernels/layer-norm.js';
 import { matmul } from '../kernels/matmul.js';
-import { transposeLast2 } from '../kernels/transpose.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
@@ -24,20 +23,14 @@ interface SequenceLayer {
   forward(x: Tensor): Tensor;
 }
 
-/** The mct RepMixerBlock works on [B, D, 1, L]: the sequence is the image width. */
+/** The mct RepMixerBlock: the reference permutes [B, L, D] to [B, D, 1, L] (the sequence is the width). */
 class TextRepMixerBlock implements SequenceLayer {
   private readonly block: RepMixerBlock;
   constructor(store: WeightStore, prefix: string, dim: number) {
     this.block = new RepMixerBlock(store, prefix, { dim, hidden: Math.floor(dim * 4), kernel: [1, 11], ffnKernel: [1, 11] });
   }
   forward(x: Tensor): Tensor {
-    const [b, l, d] = x.shape;
-    const map = transposeLast2(x); // [B, D, L]
-    const y = this.block.forward(map.reshape([b, d, 1, l]));
-    map.dispose();
-    const out = transposeLast2(y.reshape([b, d, l]));
-    y.dispose();
-    return out;
+    return this.block.forwardTokens(x);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Model benchmarks with random weights of the real shapes (npm run bench:models):
- *   --models=mobileclip_s0,mobileclip_b  --towers=image,text  --image-batches=1,8  --text-batches=1,32  --repeats=5
+ *   --models=mobileclip_s0,mobileclip_b  --towers=image,text  --image-batches=1,8  --text-batches=1,32  --repeats=5  [--no-plans]
  * Prints a table and writes bench/results/models.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ try {
     imageBatches: nums(arg('image-batches', '1,8')),
     textBatches: nums(arg('text-batches', '1,32')),
     repeats: Number(arg('repeats', '5')),
+    plans: !process.argv.includes('--no-plans'),
     onRow: (r) => console.error(`  ${r.model} ${r.tower} batch ${r.batch}: ${r.medianMs.toFixed(1)} ms`),
   });
   printTable(benchTable(rows));

@@ -16,7 +16,7 @@ export const GFLOP_PER_ITEM: Record<string, { image?: number; text?: number }> =
 
 export interface BenchRow {
   model: string;
-  tower: 'image' | 'text';
+  tower: 'image' | 'text' | 'image (plan)';
   batch: number;
   coldMs: number;
   warmMs: number[];
@@ -32,12 +32,12 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function time(gpu: Gpu, run: () => import('../gpu/tensor.js').Tensor, repeats: number): Promise<{ cold: number; warm: number[] }> {
+async function time(gpu: Gpu, run: () => import('../gpu/tensor.js').Tensor, repeats: number, disposeOutput = true): Promise<{ cold: number; warm: number[] }> {
   const once = async () => {
     const t0 = performance.now();
     const y = run();
     await y.read();
-    y.dispose();
+    if (disposeOutput) y.dispose();
     return performance.now() - t0;
   };
   const cold = await once();
@@ -56,6 +56,8 @@ export interface ModelBenchOptions {
   imageBatches: number[];
   textBatches: number[];
   repeats: number;
+  /** Also time image forwards recorded once as an ExecutionPlan and replayed. */
+  plans?: boolean;
   onRow?: (row: BenchRow) => void;
 }
 
@@ -79,6 +81,19 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<Ben
           const row: BenchRow = { model: name, tower: 'image', batch: b, coldMs: t.cold, warmMs: t.warm, medianMs: ms, itemsPerSecond: (1000 * b) / ms, gflops: flops.image ? (flops.image * b) / (ms / 1000) : null, peakBytes: gpu.buffers.stats.peakBytes };
           rows.push(row);
           o.onRow?.(row);
+          if (o.plans) {
+            // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
+            const x = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
+            const { plan, result: y } = gpu.capture(() => image.forward(x));
+            const tp = await time(gpu, () => (plan.run(), y), o.repeats, false);
+            const pms = median(tp.warm);
+            const prow: BenchRow = { model: name, tower: 'image (plan)', batch: b, coldMs: tp.cold, warmMs: tp.warm, medianMs: pms, itemsPerSecond: (1000 * b) / pms, gflops: flops.image ? (flops.image * b) / (pms / 1000) : null, peakBytes: plan.activationBytes };
+            rows.push(prow);
+            o.onRow?.(prow);
+            plan.dispose();
+            y.dispose();
+            x.dispose();
+          }
         }
       }
       if (o.towers.includes('text')) {

@@ -41,6 +41,36 @@ export class BufferPool {
     private readonly maxBufferSize: number,
   ) {}
 
+  /** Buffers an execution plan uses, with the number of plans holding each. */
+  private pinned = new Map<GPUBuffer, number>();
+  /** Pinned buffers whose tensors were released: free, but kept for their plan. */
+  private pinnedFree = new Set<GPUBuffer>();
+
+  pin(buffers: Iterable<GPUBuffer>): void {
+    for (const b of buffers) {
+      this.pinned.set(b, (this.pinned.get(b) ?? 0) + 1);
+      const size = this.sizeOf.get(b);
+      const list = size === undefined ? undefined : this.free.get(size);
+      const i = list ? list.indexOf(b) : -1;
+      if (i >= 0) {
+        list!.splice(i, 1);
+        this.pinnedFree.add(b);
+      }
+    }
+  }
+
+  unpin(buffers: Iterable<GPUBuffer>): void {
+    for (const b of buffers) {
+      const n = (this.pinned.get(b) ?? 0) - 1;
+      if (n > 0) {
+        this.pinned.set(b, n);
+        continue;
+      }
+      this.pinned.delete(b);
+      if (this.pinnedFree.delete(b)) this.free.get(this.sizeOf.get(b)!)!.push(b);
+    }
+  }
+
   acquire(bytes: number, label: string): GPUBuffer {
     let size = bucketSize(Math.max(4, bytes));
     if (size > this.maxBufferSize) size = Math.ceil(bytes / 4) * 4;
@@ -65,6 +95,10 @@ export class BufferPool {
     if (size === undefined || !this.all.has(buf)) return;
     this.stats.liveBytes -= size;
     this.stats.pooledBytes += size;
+    if (this.pinned.has(buf)) {
+      this.pinnedFree.add(buf);
+      return;
+    }
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     list.push(buf);
@@ -74,7 +108,7 @@ export class BufferPool {
     this.stats.peakBytes = this.stats.liveBytes;
   }
 
-  /** Destroys the buffers in the free lists, returning their memory to the device. */
+  /** Destroys the buffers in the free lists (not those pinned by plans), returning their memory. */
   trim(): void {
     for (const list of this.free.values()) {
       for (const b of list) {
@@ -88,6 +122,8 @@ export class BufferPool {
 
   destroyAll(): void {
     this.trim();
+    this.pinned.clear();
+    this.pinnedFree.clear();
     for (const b of this.all) b.destroy();
     this.all.clear();
     this.stats.liveBytes = 0;

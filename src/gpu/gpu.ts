@@ -5,6 +5,7 @@ import { PipelineCache, type PipelineStats } from './pipeline-cache.js';
 import { fmtShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
 import { type ParamField, UniformArena, packParams } from './uniform-arena.js';
+import { ExecutionPlan, type PlanCommand, type PlanHost } from './plan.js';
 
 const PROFILE_CAPACITY = 2048; // WebGPU allows 4096 queries per set: two per dispatch
 
@@ -55,7 +56,7 @@ export interface GpuStats {
  * records every dispatch until the next submit. Many dispatches go into one compute pass and one
  * submission; nothing waits for the GPU until `read()` or `sync()`.
  */
-export class Gpu {
+export class Gpu implements PlanHost {
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
   private readonly uniforms: UniformArena;
@@ -137,6 +138,15 @@ export class Gpu {
   private write(dst: GPUBuffer, bytes: Uint8Array, label: string): void {
     const size = Math.ceil(bytes.byteLength / 4) * 4;
     if (size === 0) return;
+    if (this.capturing) {
+      // A constant of the recorded forward: kept in the plan and copied in, in order, at every run.
+      const staging = this.device.createBuffer({ size, usage: 0x0004 /* COPY_SRC */, mappedAtCreation: true, label: `plan constant ${label}` });
+      new Uint8Array(staging.getMappedRange()).set(bytes);
+      staging.unmap();
+      this.capturing.staging.push(staging);
+      this.copyBuffer(staging, 0, dst, size);
+      return;
+    }
     if (!this.encoder) {
       const whole = bytes.byteLength & ~3;
       if (whole > 0) this.device.queue.writeBuffer(dst, 0, bytes, 0, whole);
@@ -161,6 +171,7 @@ export class Gpu {
   /** Submits pending work and copies the tensor back. */
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
     this.assertUsable();
+    if (this.capturing) throw new GpuError(`read(${t.label}) while recording an execution plan: plans record GPU work only`);
     t.assertAlive();
     const size = Math.max(4, Math.ceil(t.byteSize / 4) * 4);
     const staging = this.device.createBuffer({ size, usage: 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */, label: `read ${t.label}` });
@@ -205,11 +216,18 @@ export class Gpu {
     const pipeline = this.pipelines.get(spec.label, spec.code, spec.entryPoint);
     this.pendingLabel = spec.label;
     const entries: GPUBindGroupEntry[] = [];
-    if (spec.params) entries.push({ binding: 0, resource: this.uniforms.alloc(packParams(spec.params)) });
+    const cap = this.capturing;
+    if (spec.params) entries.push({ binding: 0, resource: (cap ? cap.params : this.uniforms).alloc(packParams(spec.params)) });
     spec.bindings.forEach((b, i) => {
-      entries.push({ binding: i + 1, resource: b instanceof Tensor ? b.binding : b });
+      const binding = b instanceof Tensor ? b.binding : b;
+      cap?.buffers.add(binding.buffer);
+      entries.push({ binding: i + 1, resource: binding });
     });
     const bindGroup = this.device.createBindGroup({ label: spec.label, layout: pipeline.getBindGroupLayout(0), entries });
+    if (cap) {
+      cap.commands.push({ kind: 'dispatch', label: spec.label, pipeline, bindGroup, workgroups: [x, y, z] });
+      return;
+    }
     if (this.profiler) this.endPass(); // one pass per dispatch, timestamped at its ends
     const pass = this.computePass();
     pass.setPipeline(pipeline);
@@ -225,8 +243,17 @@ export class Gpu {
     if (src.byteSize !== dst.byteSize) {
       throw new ShapeError(`copy: ${src.label} ${fmtShape(src.shape)} ${src.dtype} and ${dst.label} ${fmtShape(dst.shape)} ${dst.dtype} differ in size`);
     }
+    this.copyBuffer(src.buffer, 0, dst.buffer, Math.ceil(src.byteSize / 4) * 4);
+  }
+
+  private copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, size: number): void {
+    if (this.capturing) {
+      this.capturing.commands.push({ kind: 'copy', src, srcOffset, dst, size });
+      this.capturing.buffers.add(src).add(dst);
+      return;
+    }
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, Math.ceil(src.byteSize / 4) * 4);
+    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, 0, size);
   }
 
   /** Records a copy of `dst.size` elements of `src`, starting at element `srcOffset`. */
@@ -235,8 +262,7 @@ export class Gpu {
     if (src.dtype !== dst.dtype || srcOffset < 0 || srcOffset + dst.size > src.size || (srcOffset * e) % 4 !== 0 || dst.byteSize % 4 !== 0) {
       throw new ShapeError(`copyRange: cannot copy ${dst.size} elements from ${src.label} ${fmtShape(src.shape)} at ${srcOffset} into ${dst.label}`);
     }
-    this.endPass();
-    this.commandEncoder().copyBufferToBuffer(src.buffer, srcOffset * e, dst.buffer, 0, dst.byteSize);
+    this.copyBuffer(src.buffer, srcOffset * e, dst.buffer, dst.byteSize);
   }
 
   /** Submits everything recorded so far as one command buffer. Does not wait. */
@@ -323,6 +349,76 @@ export class Gpu {
     }
     this.pass ??= this.commandEncoder().beginComputePass({ label: 'mobileclip' });
     return this.pass;
+  }
+
+  // ---- execution plans ---------------------------------------------------------------------------
+
+  private capturing: { commands: PlanCommand[]; buffers: Set<GPUBuffer>; params: UniformArena; staging: GPUBuffer[] } | null = null;
+
+  /**
+   * Records `fn`'s GPU work as an ExecutionPlan instead of running it. Tensors `fn` creates get
+   * their buffers now (intermediates shared by lifetime) and hold their results after `plan.run()`
+   * is read. Inputs are tensors made before capturing: write new data into them between runs.
+   */
+  capture<T>(fn: () => T): { plan: ExecutionPlan; result: T } {
+    this.assertUsable();
+    if (this.capturing) throw new GpuError('capture() inside capture()');
+    this.submit();
+    const params = new UniformArena(this.device, this.device.limits.minUniformBufferOffsetAlignment);
+    this.capturing = { commands: [], buffers: new Set(), params, staging: [] };
+    const cap = this.capturing;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      params.destroy();
+      cap.staging.forEach((b) => b.destroy());
+      throw e;
+    } finally {
+      this.capturing = null;
+    }
+    params.flush(this.device.queue); // once: the plan's parameters never change
+    this.buffers.pin(cap.buffers);
+    let bytes = 0;
+    for (const b of cap.buffers) if (!cap.staging.includes(b)) bytes += b.size;
+    const plan = new ExecutionPlan(this, cap.commands, [...cap.buffers], params, bytes, cap.staging);
+    return { plan, result };
+  }
+
+  replay(plan: ExecutionPlan): void {
+    this.assertUsable();
+    if (this.capturing) throw new GpuError('replaying a plan while recording another');
+    for (const c of plan.commands) {
+      if (c.kind === 'copy') {
+        this.endPass();
+        this.commandEncoder().copyBufferToBuffer(c.src, c.srcOffset, c.dst, 0, c.size);
+        continue;
+      }
+      this.pendingLabel = c.label;
+      if (this.profiler) this.endPass();
+      const pass = this.computePass();
+      pass.setPipeline(c.pipeline);
+      pass.setBindGroup(0, c.bindGroup);
+      pass.dispatchWorkgroups(...c.workgroups);
+      this.recorded.push(c.label);
+      this.recordedWorkgroups += c.workgroups[0] * c.workgroups[1] * c.workgroups[2];
+      this.dispatchCount++;
+    }
+  }
+
+  releasePlan(plan: ExecutionPlan): void {
+    this.buffers.unpin(plan.buffers);
+    // After the submissions that use them (queue order), these can go.
+    this.submit();
+    plan.params.destroy();
+    plan.staging.forEach((b) => b.destroy());
+  }
+
+  /** Writes host data into an existing tensor (a plan's input between runs). */
+  writeTensor(t: Tensor, data: Float32Array | Int32Array): void {
+    if (data.length !== t.size) throw new ShapeError(`writeTensor: ${data.length} values for ${t.label} ${fmtShape(t.shape)}`);
+    if ((t.dtype === 'i32') !== data instanceof Int32Array || t.dtype === 'f16') throw new ShapeError(`writeTensor: ${t.label} is ${t.dtype}`);
+    this.write(t.buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), t.label);
   }
 
   // ---- profiling -------------------------------------------------------------------------------

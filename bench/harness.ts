@@ -11,11 +11,8 @@ export interface Timing {
   repeats: number;
 }
 
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+export { median } from '../src/bench/run-models.js';
+import { median } from '../src/bench/run-models.js';
 
 /** `run` records one launch (and disposes what it made); it must not read back. */
 export async function timeGpu(gpu: Gpu, run: () => void, opts: { repeats?: number; targetMs?: number } = {}): Promise<Timing> {

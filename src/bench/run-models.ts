@@ -26,13 +26,13 @@ export interface BenchRow {
   peakBytes: number;
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function time(gpu: Gpu, run: () => import('../gpu/tensor.js').Tensor, repeats: number, disposeOutput = true): Promise<{ cold: number; warm: number[] }> {
+async function time(run: () => import('../gpu/tensor.js').Tensor, repeats: number, disposeOutput = true): Promise<{ cold: number; warm: number[] }> {
   const once = async () => {
     const t0 = performance.now();
     const y = run();
@@ -46,7 +46,6 @@ async function time(gpu: Gpu, run: () => import('../gpu/tensor.js').Tensor, repe
   await once();
   const warm: number[] = [];
   for (let i = 0; i < repeats; i++) warm.push(await once());
-  void gpu;
   return { cold, warm };
 }
 
@@ -75,7 +74,7 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<Ben
         for (const b of o.imageBatches) {
           const input = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
           gpu.buffers.resetPeak();
-          const t = await time(gpu, () => image.forward(input), o.repeats);
+          const t = await time(() => image.forward(input), o.repeats);
           input.dispose();
           const ms = median(t.warm);
           const row: BenchRow = { model: name, tower: 'image', batch: b, coldMs: t.cold, warmMs: t.warm, medianMs: ms, itemsPerSecond: (1000 * b) / ms, gflops: flops.image ? (flops.image * b) / (ms / 1000) : null, peakBytes: gpu.buffers.stats.peakBytes };
@@ -85,7 +84,7 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<Ben
             // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
             const x = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
             const { plan, result: y } = gpu.capture(() => image.forward(x));
-            const tp = await time(gpu, () => (plan.run(), y), o.repeats, false);
+            const tp = await time(() => (plan.run(), y), o.repeats, false);
             const pms = median(tp.warm);
             const prow: BenchRow = { model: name, tower: 'image (plan)', batch: b, coldMs: tp.cold, warmMs: tp.warm, medianMs: pms, itemsPerSecond: (1000 * b) / pms, gflops: flops.image ? (flops.image * b) / (pms / 1000) : null, peakBytes: plan.activationBytes };
             rows.push(prow);
@@ -102,7 +101,7 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<Ben
           const ids = new Int32Array(b * 77);
           for (let i = 0; i < b; i++) ids.set([49406, 320, 1125, 539, 320, 1929, 269, 49407], i * 77);
           gpu.buffers.resetPeak();
-          const t = await time(gpu, () => text.forward(ids, [b, 77]), o.repeats);
+          const t = await time(() => text.forward(ids, [b, 77]), o.repeats);
           const ms = median(t.warm);
           const row: BenchRow = { model: name, tower: 'text', batch: b, coldMs: t.cold, warmMs: t.warm, medianMs: ms, itemsPerSecond: (1000 * b) / ms, gflops: flops.text ? (flops.text * b) / (ms / 1000) : null, peakBytes: gpu.buffers.stats.peakBytes };
           rows.push(row);

@@ -3,9 +3,6 @@ export type DType = 'f32' | 'f16' | 'i32';
 
 export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, f16: 2, i32: 4 };
 
-/** The WGSL scalar type spelled for a dtype. */
-export const WGSL_TYPE: Record<DType, string> = { f32: 'f32', f16: 'f16', i32: 'i32' };
-
 export type HostArray = Float32Array | Int32Array | Uint16Array;
 
 const f32Scratch = new Float32Array(1);

@@ -68,6 +68,10 @@ export class Gpu implements PlanHost {
   private destroyed = false;
   private dispatchCount = 0;
   private submitCount = 0;
+  private recordedWorkgroups = 0;
+  private lastSubmitted: string[] = [];
+  /** Staging buffers of uploads recorded into the open encoder; destroyed once submitted. */
+  private stagingToDestroy: GPUBuffer[] = [];
 
   constructor(
     readonly device: GPUDevice,
@@ -144,7 +148,7 @@ export class Gpu implements PlanHost {
       new Uint8Array(staging.getMappedRange()).set(bytes);
       staging.unmap();
       this.capturing.staging.push(staging);
-      this.copyBuffer(staging, 0, dst, size);
+      this.copyBuffer(staging, dst, size);
       return;
     }
     if (!this.encoder) {
@@ -161,12 +165,9 @@ export class Gpu implements PlanHost {
     const staging = this.device.createBuffer({ size, usage: 0x0004 /* COPY_SRC */, mappedAtCreation: true, label: `upload ${label}` });
     new Uint8Array(staging.getMappedRange()).set(bytes);
     staging.unmap();
-    this.endPass();
-    this.encoder.copyBufferToBuffer(staging, 0, dst, 0, size);
+    this.copyBuffer(staging, dst, size);
     this.stagingToDestroy.push(staging);
   }
-
-  private stagingToDestroy: GPUBuffer[] = [];
 
   /** Submits pending work and copies the tensor back. */
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
@@ -214,7 +215,6 @@ export class Gpu implements PlanHost {
       throw new GpuError(`${spec.label}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the limit ${maxWg} per dimension`);
     }
     const pipeline = this.pipelines.get(spec.label, spec.code, spec.entryPoint);
-    this.pendingLabel = spec.label;
     const entries: GPUBindGroupEntry[] = [];
     const cap = this.capturing;
     if (spec.params) entries.push({ binding: 0, resource: (cap ? cap.params : this.uniforms).alloc(packParams(spec.params)) });
@@ -224,45 +224,35 @@ export class Gpu implements PlanHost {
       entries.push({ binding: i + 1, resource: binding });
     });
     const bindGroup = this.device.createBindGroup({ label: spec.label, layout: pipeline.getBindGroupLayout(0), entries });
-    if (cap) {
-      cap.commands.push({ kind: 'dispatch', label: spec.label, pipeline, bindGroup, workgroups: [x, y, z] });
+    const command: PlanCommand = { kind: 'dispatch', label: spec.label, pipeline, bindGroup, workgroups: [x, y, z] };
+    if (cap) cap.commands.push(command);
+    else this.encode(command);
+  }
+
+  /** A buffer-to-buffer copy, recorded into a plan while capturing. */
+  private copyBuffer(src: GPUBuffer, dst: GPUBuffer, size: number): void {
+    const command: PlanCommand = { kind: 'copy', src, dst, size };
+    if (this.capturing) {
+      this.capturing.commands.push(command);
+      this.capturing.buffers.add(src).add(dst);
+    } else this.encode(command);
+  }
+
+  /** The one place commands reach the encoder: eager dispatches and copies, and plan replays. */
+  private encode(c: PlanCommand): void {
+    if (c.kind === 'copy') {
+      this.endPass();
+      this.commandEncoder().copyBufferToBuffer(c.src, 0, c.dst, 0, c.size);
       return;
     }
     if (this.profiler) this.endPass(); // one pass per dispatch, timestamped at its ends
-    const pass = this.computePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y, z);
-    this.recorded.push(spec.label);
-    this.recordedWorkgroups += x * y * z;
+    const pass = this.computePass(c.label);
+    pass.setPipeline(c.pipeline);
+    pass.setBindGroup(0, c.bindGroup);
+    pass.dispatchWorkgroups(...c.workgroups);
+    this.recorded.push(c.label);
+    this.recordedWorkgroups += c.workgroups[0] * c.workgroups[1] * c.workgroups[2];
     this.dispatchCount++;
-  }
-
-  /** Records a buffer copy between tensors of the same byte size. */
-  copy(src: Tensor, dst: Tensor): void {
-    if (src.byteSize !== dst.byteSize) {
-      throw new ShapeError(`copy: ${src.label} ${fmtShape(src.shape)} ${src.dtype} and ${dst.label} ${fmtShape(dst.shape)} ${dst.dtype} differ in size`);
-    }
-    this.copyBuffer(src.buffer, 0, dst.buffer, Math.ceil(src.byteSize / 4) * 4);
-  }
-
-  private copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, size: number): void {
-    if (this.capturing) {
-      this.capturing.commands.push({ kind: 'copy', src, srcOffset, dst, size });
-      this.capturing.buffers.add(src).add(dst);
-      return;
-    }
-    this.endPass();
-    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, 0, size);
-  }
-
-  /** Records a copy of `dst.size` elements of `src`, starting at element `srcOffset`. */
-  copyRange(src: Tensor, srcOffset: number, dst: Tensor): void {
-    const e = src.byteSize / Math.max(1, src.size);
-    if (src.dtype !== dst.dtype || srcOffset < 0 || srcOffset + dst.size > src.size || (srcOffset * e) % 4 !== 0 || dst.byteSize % 4 !== 0) {
-      throw new ShapeError(`copyRange: cannot copy ${dst.size} elements from ${src.label} ${fmtShape(src.shape)} at ${srcOffset} into ${dst.label}`);
-    }
-    this.copyBuffer(src.buffer, srcOffset * e, dst.buffer, dst.byteSize);
   }
 
   /** Submits everything recorded so far as one command buffer. Does not wait. */
@@ -289,15 +279,12 @@ export class Gpu implements PlanHost {
     this.throwPendingErrors();
   }
 
-  private lastSubmitted: string[] = [];
-
   /**
    * While a mapAsync promise is pending, Dawn's Node binding polls on the main thread, taking a
    * core from a CPU rasterizer (lavapipe) that runs the work itself. So before mapping, sleep
    * for most of the time this kind of submission (same dispatches and workgroups) took last time.
    */
   private readonly expectedMs = new Map<string, number>();
-  private recordedWorkgroups = 0;
   /** Sleeps (on software adapters) and returns how long it meant to sleep. */
   private async sleepWhileGpuWorks(shape: string): Promise<number> {
     const ms = this.info.isSoftware ? (this.expectedMs.get(shape) ?? 0) * 0.9 : 0;
@@ -336,14 +323,15 @@ export class Gpu implements PlanHost {
     return this.encoder;
   }
 
-  private computePass(): GPUComputePassEncoder {
+  /** The open compute pass; when profiling, a new timestamped pass named after the kernel. */
+  private computePass(label: string): GPUComputePassEncoder {
     if (!this.pass && this.profiler) {
       const p = this.profiler;
       const i = p.labels.length;
       if (i >= PROFILE_CAPACITY) throw new GpuError(`profiling: more than ${PROFILE_CAPACITY} dispatches in one profile`);
-      p.labels.push(this.pendingLabel);
+      p.labels.push(label);
       this.pass = this.commandEncoder().beginComputePass({
-        label: this.pendingLabel,
+        label,
         timestampWrites: { querySet: p.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
       });
     }
@@ -388,22 +376,7 @@ export class Gpu implements PlanHost {
   replay(plan: ExecutionPlan): void {
     this.assertUsable();
     if (this.capturing) throw new GpuError('replaying a plan while recording another');
-    for (const c of plan.commands) {
-      if (c.kind === 'copy') {
-        this.endPass();
-        this.commandEncoder().copyBufferToBuffer(c.src, c.srcOffset, c.dst, 0, c.size);
-        continue;
-      }
-      this.pendingLabel = c.label;
-      if (this.profiler) this.endPass();
-      const pass = this.computePass();
-      pass.setPipeline(c.pipeline);
-      pass.setBindGroup(0, c.bindGroup);
-      pass.dispatchWorkgroups(...c.workgroups);
-      this.recorded.push(c.label);
-      this.recordedWorkgroups += c.workgroups[0] * c.workgroups[1] * c.workgroups[2];
-      this.dispatchCount++;
-    }
+    for (const c of plan.commands) this.encode(c);
   }
 
   releasePlan(plan: ExecutionPlan): void {
@@ -424,7 +397,6 @@ export class Gpu implements PlanHost {
   // ---- profiling -------------------------------------------------------------------------------
 
   private profiler: { querySet: GPUQuerySet; labels: string[] } | null = null;
-  private pendingLabel = '';
 
   /**
    * Times every dispatch until `endProfile()` with timestamp queries (needs `timestamp-query`):

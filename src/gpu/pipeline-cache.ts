@@ -10,7 +10,6 @@ export interface PipelineStats {
 
 export class PipelineCache {
   private pipelines = new Map<string, GPUComputePipeline>();
-  private pending = new Map<string, Promise<GPUComputePipeline>>();
   readonly stats: PipelineStats = { compiled: 0, hits: 0 };
   /** Print the WGSL of every newly compiled kernel (MOBILECLIP_DUMP_WGSL=1). */
   dump = false;
@@ -34,33 +33,6 @@ export class PipelineCache {
     const p = this.device.createComputePipeline(this.descriptor(label, code, entryPoint));
     this.stats.compiled++;
     this.pipelines.set(key, p);
-    return p;
-  }
-
-  /**
-   * Compiles a pipeline without blocking (warm-up before the first timed run). A WGSL error
-   * rejects with the kernel's label.
-   */
-  async compile(label: string, code: string, entryPoint = 'main'): Promise<GPUComputePipeline> {
-    const key = entryPoint + '\n' + code;
-    const hit = this.pipelines.get(key);
-    if (hit) return hit;
-    let p = this.pending.get(key);
-    if (!p) {
-      p = this.device.createComputePipelineAsync(this.descriptor(label, code, entryPoint)).then(
-        (pipe) => {
-          this.pipelines.set(key, pipe);
-          this.pending.delete(key);
-          this.stats.compiled++;
-          return pipe;
-        },
-        (err: unknown) => {
-          this.pending.delete(key);
-          throw new Error(`kernel "${label}" failed to compile: ${(err as Error).message ?? err}`);
-        },
-      );
-      this.pending.set(key, p);
-    }
     return p;
   }
 

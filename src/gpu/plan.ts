@@ -9,7 +9,7 @@ import type { UniformArena } from './uniform-arena.js';
 
 export type PlanCommand =
   | { kind: 'dispatch'; label: string; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }
-  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; size: number };
+  | { kind: 'copy'; src: GPUBuffer; dst: GPUBuffer; size: number };
 
 export interface PlanHost {
   replay(plan: ExecutionPlan): void;
@@ -39,10 +39,6 @@ export class ExecutionPlan {
   run(): void {
     if (this.disposed) throw new Error('ExecutionPlan.run() after dispose()');
     this.host.replay(this);
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
   }
 
   dispose(): void {

@@ -59,7 +59,3 @@ export function checkSameShape(op: string, aName: string, a: Shaped, bName: stri
   }
   if (a.dtype !== b.dtype) throw new ShapeError(`${op}: ${aName} is ${a.dtype} but ${bName} is ${b.dtype}`);
 }
-
-export function checkPositiveInt(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new ShapeError(`${op}: ${name} must be a positive integer, got ${v}`);
-}

@@ -33,10 +33,6 @@ export class Tensor {
     return { buffer: this.buffer, offset: 0, size: Math.max(4, Math.ceil(this.byteSize / 4) * 4) };
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
   /** A view with another shape of the same size, sharing this tensor's buffer (no copy). */
   reshape(shape: readonly number[]): Tensor {
     this.assertAlive();

@@ -70,10 +70,6 @@ export class UniformArena {
     this.current = 0;
   }
 
-  get chunkCount(): number {
-    return this.chunks.length;
-  }
-
   destroy(): void {
     for (const c of this.chunks) c.buffer.destroy();
     this.chunks = [];

@@ -8,8 +8,6 @@
 import { fmtShape, numel } from '../gpu/shape.js';
 import { type HostTensor, STORED_BYTES, type StateDict, type StoredDType, toFloat32, toInt32 } from './host-tensor.js';
 
-export type SafetensorsDType = StoredDType;
-
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }

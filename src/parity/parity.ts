@@ -4,7 +4,6 @@
  * outputs.safetensors this implementation produces, final outputs and intermediates alike.
  */
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -114,5 +113,3 @@ export function formatParity(r: ParityReport): string {
   lines.push('', r.ok ? `PASS: ${r.tensors.length} tensors within tolerance` : `FAIL: ${r.tensors.filter((t) => !t.ok).length} of ${r.tensors.length} tensors out of tolerance`);
   return lines.join('\n');
 }
-
-export const fixtureHas = (dir: string, file: string): boolean => existsSync(join(dir, file));

@@ -1,3 +1,4 @@
+import { probeSubgroupSize } from './subgroup-probe.js';
 import { GpuError, NO_ADAPTER_HELP } from './errors.js';
 import { Gpu, type GpuInfo } from './gpu.js';
 
@@ -80,6 +81,8 @@ export async function createGpuFrom(provider: GPU | undefined, options: CreateGp
   }
   const gpu = new Gpu(device, info);
   gpu.pipelines.dump = options.dumpWgsl ?? false;
+  const subgroupSize = await probeSubgroupSize(gpu);
+  if (subgroupSize) gpu.info.subgroupSize = subgroupSize;
   return gpu;
 }
 
@@ -89,6 +92,7 @@ export function describeGpu(gpu: Gpu): string {
   const feats = Object.entries(f)
     .map(([k, v]) => `${k}=${v ? 'yes' : 'no'}`)
     .join(' ');
-  const sg = gpu.info.subgroupMinSize ? ` subgroup=${gpu.info.subgroupMinSize}..${gpu.info.subgroupMaxSize}` : '';
+  const i = gpu.info;
+  const sg = i.subgroupMinSize ? ` subgroup=${i.subgroupMinSize}..${i.subgroupMaxSize}${i.subgroupSize ? ' (fixed, probed)' : ''}` : '';
   return `${gpu.info.description}${gpu.info.isSoftware ? ' (software)' : ''}: ${feats}${sg}, maxStorageBufferBindingSize=${gpu.info.maxStorageBufferBindingSize}`;
 }

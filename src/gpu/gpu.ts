@@ -29,6 +29,14 @@ export interface GpuInfo {
   maxComputeInvocationsPerWorkgroup: number;
   subgroupMinSize?: number;
   subgroupMaxSize?: number;
+  /** The subgroup size kernels may rely on: fixed on this adapter and checked by a probe kernel. */
+  subgroupSize?: number;
+}
+
+/** Kernel choices a caller may turn off (tests run both paths; benchmarks compare them). */
+export interface GpuTuning {
+  /** Use the subgroup GEMM where `info.subgroupSize` is known (default true). */
+  subgroupGemm: boolean;
 }
 
 export interface DispatchSpec {
@@ -59,6 +67,7 @@ export interface GpuStats {
 export class Gpu implements PlanHost {
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
+  readonly tuning: GpuTuning = { subgroupGemm: true };
   private readonly uniforms: UniformArena;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -227,6 +236,11 @@ export class Gpu implements PlanHost {
     const command: PlanCommand = { kind: 'dispatch', label: spec.label, pipeline, bindGroup, workgroups: [x, y, z] };
     if (cap) cap.commands.push(command);
     else this.encode(command);
+  }
+
+  /** Labels of the dispatches recorded since the last submit (which kernel variants ran). */
+  get pendingKernels(): readonly string[] {
+    return this.recorded;
   }
 
   /** A buffer-to-buffer copy, recorded into a plan while capturing. */

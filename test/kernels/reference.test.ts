@@ -3,7 +3,7 @@
  * including sizes that are not multiples of the workgroup or tile sizes. Bound: 1e-5·max|ref|,
  * about 20× the float32 rounding of these reductions.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
 import { randn, randUniform } from '../helpers/random.js';
 import { diff, expectClose, fmtDiff } from '../helpers/compare.js';
@@ -33,6 +33,19 @@ let seed = 100;
 const data = (n: number, scale = 1) => randn(n, seed++, scale);
 
 describe('gemm / linear / matmul', () => {
+  it('picks the subgroup kernel where the adapter has a probed fixed subgroup size', () => {
+    const [M, N, K] = [20, 36, 8];
+    gemm({ a: g.gpu.upload(data(M * K), [M, K]), b: g.gpu.upload(data(N * K), [N, K]), bLayout: 'nk', M, N, K, batch: 1, strideA: 0, strideB: 0, outShape: [M, N] });
+    const label = g.gpu.pendingKernels.at(-1) ?? '';
+    if (g.gpu.info.subgroupSize) expect(label).toContain(`.sg${g.gpu.info.subgroupSize}.`);
+    else expect(label).not.toMatch(/\.sg\d+\./);
+  });
+
+  // Both kernels run every case: the subgroup one (where the adapter allows) and the portable one.
+  for (const kernel of ['subgroup', 'blocked'] as const) {
+  describe(`${kernel} kernel`, () => {
+  beforeEach(() => { g.gpu.tuning.subgroupGemm = kernel === 'subgroup'; });
+  afterEach(() => { g.gpu.tuning.subgroupGemm = true; });
   const cases: { M: number; N: number; K: number; batch: number; bLayout: BLayout; shareA?: boolean }[] = [
     { M: 1, N: 1, K: 1, batch: 1, bLayout: 'nk' },
     { M: 3, N: 5, K: 7, batch: 1, bLayout: 'nk' },
@@ -42,6 +55,10 @@ describe('gemm / linear / matmul', () => {
     { M: 64, N: 196, K: 48, batch: 2, bLayout: 'kn', shareA: true }, // 1×1 conv shape
     { M: 37, N: 49, K: 36, batch: 2, bLayout: 'kn', shareA: true }, // N not a multiple of 4
     { M: 17, N: 40, K: 21, batch: 1, bLayout: 'kn' },
+    { M: 50, N: 70, K: 132, batch: 2, bLayout: 'nk' }, // N past a subgroup's 32 columns, ragged
+    { M: 19, N: 100, K: 20, batch: 3, bLayout: 'kn' },
+    { M: 1, N: 4, K: 4, batch: 1, bLayout: 'kn' },
+    { M: 33, N: 2, K: 8, batch: 1, bLayout: 'nk' }, // N below one vec4
   ];
   for (const c of cases) {
     it(`${c.bLayout} M=${c.M} N=${c.N} K=${c.K} batch=${c.batch}${c.shareA ? ' shared A' : ''}`, async () => {
@@ -68,7 +85,7 @@ describe('gemm / linear / matmul', () => {
   for (const e of epilogues) {
     for (const bLayout of ['nk', 'kn'] as const) {
       it(`fused epilogue ${e.name} (${bLayout})`, async () => {
-        const [M, N, K] = [13, 21, 12];
+        const [M, N, K] = [19, 22, 12];
         const a = data(M * K);
         const b = data(N * K);
         const bias = e.biasAlong ? data(e.biasAlong === 'n' ? N : M) : undefined;
@@ -84,6 +101,8 @@ describe('gemm / linear / matmul', () => {
         expectClose(e.name, await got.readFloat(), ref, { rel: REL });
       });
     }
+  }
+  });
   }
 
   it('linear folds leading dims into M; matmul broadcasts a shared [K, N]', async () => {

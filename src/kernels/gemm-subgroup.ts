@@ -1,0 +1,78 @@
+/**
+ * GEMM kernel for adapters with a fixed subgroup size S: one subgroup per workgroup, each lane
+ * owning 4 adjacent output columns of a TM-row block. Lane l loads row m0 + l of A (a vec4 along
+ * K) and the subgroup shares the rows by broadcast, so per 4 steps of K a lane issues
+ * ⌈TM/S⌉ + 4 vector loads for 16·TM FMAs. On lavapipe (S = 8, one SIMD register per subgroup)
+ * that is what bounds a GEMM: the per-invocation "blocked" kernel needs 12 loads for 128 FMAs
+ * and reaches 6–7 GFLOP/s; this one 17–23.
+ *
+ * Needs vec4 operands: K % 4 == 0, and for the "kn" layout N % 4 == 0. Lanes past the edges
+ * clamp their loads (every lane must take part in the broadcasts) and store nothing.
+ */
+import type { BLayout } from './matmul.js';
+import { type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
+
+/** Output rows per workgroup. 16 rows keep the accumulators (16 vec4) in registers on AVX2. */
+export const SUBGROUP_GEMM_ROWS = 16;
+
+export interface SubgroupGemmVariant extends EpilogueVariant {
+  bLayout: BLayout;
+  subgroupSize: number;
+}
+
+export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
+  const S = v.subgroupSize;
+  const TM = SUBGROUP_GEMM_ROWS;
+  const aLoads = Math.ceil(TM / S);
+  const rowA = Array.from({ length: aLoads }, (_, j) => `let rowA${j} = aBase + min(m0 + lane + ${S * j}u, p.M - 1u) * p.K;`);
+  const loadA = Array.from({ length: aLoads }, (_, j) => `let a${j} = a[(rowA${j} + k) / 4u];`);
+  // b0..b3: "kn" → B[k + c, n0..n0+3]; "nk" → B[n0 + c, k..k+3]
+  const colB = v.bLayout === 'kn' ? ['let colB = bBase + min(n0, p.N - 4u);'] : [0, 1, 2, 3].map((c) => `let rowB${c} = bBase + min(n0 + ${c}u, p.N - 1u) * p.K;`);
+  const loadB = [0, 1, 2, 3].map((c) => (v.bLayout === 'kn' ? `let b${c} = b[(colB + (k + ${c}u) * p.N) / 4u];` : `let b${c} = b[(rowB${c} + k) / 4u];`));
+  const fma = Array.from({ length: TM }, (_, r) => {
+    const ar = `subgroupBroadcast(a${Math.floor(r / S)}, ${r % S}u)`;
+    return v.bLayout === 'kn'
+      ? `{ let ar = ${ar}; acc[${r}] += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3; }`
+      : `{ let ar = ${ar}; acc[${r}] += vec4(dot(ar, b0), dot(ar, b1), dot(ar, b2), dot(ar, b3)); }`;
+  });
+  return /* wgsl */ `
+enable subgroups;
+struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${epilogueWgsl(v)}
+
+@compute @workgroup_size(${S})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+  let n0 = (wid.x * ${S}u + lane) * 4u;
+  let m0 = wid.y * ${TM}u;
+  let batch = wid.z;
+  let aBase = batch * p.strideA;
+  let bBase = batch * p.strideB;
+  ${rowA.join('\n  ')}
+  ${colB.join('\n  ')}
+  var acc: array<vec4<f32>, ${TM}>;  // acc[r][c] = out[m0 + r, n0 + c]
+  for (var k = 0u; k < p.K; k += 4u) {
+    ${loadA.join('\n    ')}
+    ${loadB.join('\n    ')}
+    ${fma.join('\n    ')}
+  }
+  for (var r = 0u; r < ${TM}u; r++) {
+    let m = m0 + r;
+    if (m >= p.M) { break; }
+    for (var c = 0u; c < 4u; c++) {
+      let n = n0 + c;
+      if (n >= p.N) { break; }
+      let o = batch * p.strideOut + m * p.N + n;
+      out[o] = epilogue(acc[r][c], m, n, o);
+    }
+  }
+}`;
+}
+
+/** Workgroups for an M×N×batch product. */
+export function subgroupGemmGrid(M: number, N: number, batch: number, subgroupSize: number): [number, number, number] {
+  return [Math.ceil(N / (4 * subgroupSize)), Math.ceil(M / SUBGROUP_GEMM_ROWS), batch];
+}

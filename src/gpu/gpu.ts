@@ -37,6 +37,10 @@ export interface GpuInfo {
 export interface GpuTuning {
   /** Use the subgroup GEMM where `info.subgroupSize` is known (default true). */
   subgroupGemm: boolean;
+  /** Dense non-1×1 convs as im2col + GEMM where the subgroup GEMM runs (default true). */
+  im2colConv: boolean;
+  /** Depthwise stride-1 convs through the 4×4-tile kernel (default true). */
+  depthwiseRows: boolean;
 }
 
 export interface DispatchSpec {
@@ -67,7 +71,7 @@ export interface GpuStats {
 export class Gpu implements PlanHost {
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
-  readonly tuning: GpuTuning = { subgroupGemm: true };
+  readonly tuning: GpuTuning = { subgroupGemm: true, im2colConv: true, depthwiseRows: true };
   private readonly uniforms: UniformArena;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;

@@ -3,9 +3,11 @@
  * fused activation. Covers dense, grouped, depthwise and grouped-expanding convs (groups = Cin,
  * Cout = 2·Cin: output o reads input ⌊o/2⌋), any stride and non-square kernels (1×11).
  *
- * Two paths:
+ * Paths:
  *  - 1×1, stride 1, no padding, groups 1: a GEMM per image, out[n] = W[Cout, Cin] · x[n][Cin, H·W]
  *    (the weight is shared across the batch; bias and scale run along the output channel);
+ *  - other dense convs on subgroup adapters: im2col, then that GEMM with K = Cin·KH·KW;
+ *  - depthwise stride-1 convs: `conv2d-depthwise.ts` (4×4 output tiles, shared weights);
  *  - everything else: a direct kernel computing four outputs along x per invocation, with KH, KW
  *    and the strides as compile-time constants so the window loops unroll. Padding bounds use
  *    signed arithmetic, never unsigned wrap-around.
@@ -17,6 +19,8 @@ import { ShapeError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { gemm } from './matmul.js';
+import { im2col } from './im2col.js';
+import { depthwiseConvTiled, depthwiseTileFits } from './conv2d-depthwise.js';
 import { activationRef } from './unary.js';
 
 export interface Conv2dOptions {
@@ -109,6 +113,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 }`;
 };
 
+/**
+ * Dense convs go through im2col + GEMM when the subgroup GEMM takes them (pixels % 4 == 0) and the
+ * column matrix stays modest; otherwise the direct kernel.
+ */
+function useIm2col(x: Tensor, K: number, pixels: number): boolean {
+  const gpu = x.gpu;
+  return gpu.tuning.im2colConv && gpu.tuning.subgroupGemm && !!gpu.info.subgroupSize && (pixels / x.shape[0]) % 4 === 0 && K * pixels * 4 <= IM2COL_MAX_BYTES;
+}
+const IM2COL_MAX_BYTES = 64 * 2 ** 20;
+
 const pair = (v: number | readonly [number, number] | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
 
@@ -139,6 +153,21 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
 
   if (kh === 1 && kw === 1 && groups === 1 && stride[0] === 1 && stride[1] === 1 && pad[0] === 0 && pad[1] === 0) {
     return pointwiseConv(x, weight, { bias: opts.bias, act });
+  }
+
+  if (groups === 1 && useIm2col(x, cin * kh * kw, n * oh * ow)) {
+    const cols = im2col(x, kh, kw, stride, pad, [oh, ow]);
+    const K = cin * kh * kw;
+    const y = gemm({
+      a: weight, b: cols, bLayout: 'kn', M: cout, N: oh * ow, K, batch: n, strideA: 0, strideB: K * oh * ow,
+      outShape: [n, cout, oh, ow], bias: opts.bias, biasAlong: 'm', act, label: `conv${kh}x${kw}.im2col`,
+    });
+    cols.dispose(); // back to the pool; the GEMM recorded before it reads the buffer
+    return y;
+  }
+
+  if (groups === cin && x.gpu.tuning.depthwiseRows && depthwiseTileFits(stride)) {
+    return depthwiseConvTiled(x, weight, { pad, out: [oh, ow], bias: opts.bias, act });
   }
 
   const v: Variant = { kh, kw, sh: stride[0], sw: stride[1], bias: !!opts.bias, act };

@@ -6,8 +6,10 @@
  * that is what bounds a GEMM: the per-invocation "blocked" kernel needs 12 loads for 128 FMAs
  * and reaches 6–7 GFLOP/s; this one 17–23.
  *
- * Needs vec4 operands: K % 4 == 0, and for the "kn" layout N % 4 == 0. Lanes past the edges
- * clamp their loads (every lane must take part in the broadcasts) and store nothing.
+ * Where K % 4 != 0 (an im2col'd 3×3 conv over RGB has K = 27) the operands along K are read as
+ * guarded scalars, zero past K. The "kn" layout needs N % 4 == 0 (B is read as vec4 along N).
+ * Lanes past the edges clamp their loads (every lane must take part in the broadcasts) and store
+ * nothing.
  */
 import type { BLayout } from './matmul.js';
 import { type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
@@ -18,6 +20,13 @@ export const SUBGROUP_GEMM_ROWS = 16;
 export interface SubgroupGemmVariant extends EpilogueVariant {
   bLayout: BLayout;
   subgroupSize: number;
+  /** K % 4 == 0 and 4-aligned batch strides: operands along K load as vec4. */
+  vecK: boolean;
+}
+
+/** Whether the subgroup kernel takes this product ("kn" reads B as vec4 along N). */
+export function subgroupGemmFits(bLayout: BLayout, N: number, strideB: number): boolean {
+  return bLayout === 'nk' || (N % 4 === 0 && strideB % 4 === 0);
 }
 
 export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
@@ -25,10 +34,22 @@ export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
   const TM = SUBGROUP_GEMM_ROWS;
   const aLoads = Math.ceil(TM / S);
   const rowA = Array.from({ length: aLoads }, (_, j) => `let rowA${j} = aBase + min(m0 + lane + ${S * j}u, p.M - 1u) * p.K;`);
-  const loadA = Array.from({ length: aLoads }, (_, j) => `let a${j} = a[(rowA${j} + k) / 4u];`);
+  const loadA = Array.from({ length: aLoads }, (_, j) => (v.vecK ? `let a${j} = a[(rowA${j} + k) / 4u];` : `let a${j} = along_k(rowA${j}, k);`));
   // b0..b3: "kn" → B[k + c, n0..n0+3]; "nk" → B[n0 + c, k..k+3]
   const colB = v.bLayout === 'kn' ? ['let colB = bBase + min(n0, p.N - 4u);'] : [0, 1, 2, 3].map((c) => `let rowB${c} = bBase + min(n0 + ${c}u, p.N - 1u) * p.K;`);
-  const loadB = [0, 1, 2, 3].map((c) => (v.bLayout === 'kn' ? `let b${c} = b[(colB + (k + ${c}u) * p.N) / 4u];` : `let b${c} = b[(rowB${c} + k) / 4u];`));
+  const loadB = [0, 1, 2, 3].map((c) => {
+    if (v.bLayout === 'nk') return v.vecK ? `let b${c} = b[(rowB${c} + k) / 4u];` : `let b${c} = along_k_b(rowB${c}, k);`;
+    if (v.vecK) return `let b${c} = b[(colB + (k + ${c}u) * p.N) / 4u];`;
+    return `let b${c} = select(vec4(0.0), b[(colB + min(k + ${c}u, p.K - 1u) * p.N) / 4u], k + ${c}u < p.K);`;
+  });
+  const scalarA = v.vecK ? 'array<vec4<f32>>' : 'array<f32>';
+  const scalarB = v.vecK || v.bLayout === 'kn' ? 'array<vec4<f32>>' : 'array<f32>';
+  // (row + k..k+3) of a [*, K] operand read as scalars, zero past K; k + 3 < K + 3 never wraps
+  const alongK = (fn: string, arr: string) => `fn ${fn}(row: u32, k: u32) -> vec4<f32> {
+  var v = vec4(0.0);
+  for (var i = 0u; i < 4u; i++) { if (k + i < p.K) { v[i] = ${arr}[row + k + i]; } }
+  return v;
+}`;
   const fma = Array.from({ length: TM }, (_, r) => {
     const ar = `subgroupBroadcast(a${Math.floor(r / S)}, ${r % S}u)`;
     return v.bLayout === 'kn'
@@ -39,10 +60,12 @@ export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
 enable subgroups;
 struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> a: ${scalarA};
+@group(0) @binding(2) var<storage, read> b: ${scalarB};
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 ${epilogueWgsl(v)}
+${v.vecK ? '' : alongK('along_k', 'a')}
+${v.vecK || v.bLayout === 'kn' ? '' : alongK('along_k_b', 'b')}
 
 @compute @workgroup_size(${S})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {

@@ -6,8 +6,8 @@
  * weight shared by every batch). Bias and scale run along N (linear) or along M (1×1 conv, where M
  * is the output channel).
  *
- * Kernels: `gemm-subgroup.ts` where the adapter has a fixed subgroup size and the operands allow
- * vec4 loads, `gemm-blocked.ts` otherwise. Cost: 2·M·N·K flops.
+ * Kernels: `gemm-subgroup.ts` where the adapter has a fixed subgroup size (and, for "kn", N % 4
+ * == 0), `gemm-blocked.ts` otherwise. Cost: 2·M·N·K flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, checkShape, fmtShape } from '../gpu/shape.js';
@@ -16,7 +16,7 @@ import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
 import { type Along, type EpilogueVariant, epilogueKey } from './gemm-epilogue.js';
 import { type BlockedGemmVariant, blockedGemmGrid, blockedGemmWgsl } from './gemm-blocked.js';
-import { subgroupGemmGrid, subgroupGemmWgsl } from './gemm-subgroup.js';
+import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmWgsl } from './gemm-subgroup.js';
 
 export type { Along } from './gemm-epilogue.js';
 export type BLayout = 'nk' | 'kn';
@@ -73,10 +73,11 @@ export function gemm(s: GemmSpec): Tensor {
   if (s.residual) bindings.push(s.residual);
   const params = [M, N, K, s.strideA, s.strideB, M * N];
   const subgroupSize = a.gpu.tuning.subgroupGemm ? a.gpu.info.subgroupSize : undefined;
-  if (subgroupSize && vecA && vecB) {
+  if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
+    const vecK = vecA && (s.bLayout === 'kn' || vecB);
     a.gpu.dispatch({
-      label: `${op}.sg${subgroupSize}.${s.bLayout}${epilogueKey(epi)}`,
-      code: subgroupGemmWgsl({ ...epi, bLayout: s.bLayout, subgroupSize }),
+      label: `${op}.sg${subgroupSize}.${s.bLayout}${vecK ? '' : '.sk'}${epilogueKey(epi)}`,
+      code: subgroupGemmWgsl({ ...epi, bLayout: s.bLayout, subgroupSize, vecK }),
       params,
       bindings,
       workgroups: subgroupGemmGrid(M, N, batch, subgroupSize),

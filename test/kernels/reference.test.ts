@@ -135,7 +135,20 @@ describe('conv2d vs reference', () => {
     { name: 'grouped 3×3', x: [1, 8, 7, 7], w: [12, 4, 3, 3], stride: 1, padding: 1, groups: 2 },
     { name: 'text 1×11', x: [3, 16, 1, 77], w: [16, 1, 1, 11], stride: 1, padding: [0, 5] as [number, number], groups: 16 },
     { name: 'non-square stride', x: [1, 4, 10, 12], w: [6, 4, 3, 2], stride: [2, 3] as [number, number], padding: [1, 0] as [number, number], groups: 1 },
+    // 4×4-tile depthwise kernel: ragged tiles; 8 tiles per plane (subgroup-shared weights, and a
+    // total that leaves idle lanes in the last workgroup); ×2 expanding; a row shorter than the kernel
+    { name: 'depthwise 7×7 ragged tiles', x: [2, 5, 9, 11], w: [5, 1, 7, 7], stride: 1, padding: 3, groups: 5 },
+    { name: 'depthwise 7×7 8 tiles per plane', x: [2, 3, 16, 8], w: [3, 1, 7, 7], stride: 1, padding: 3, groups: 3 },
+    { name: 'depthwise 3×3 8 tiles per plane', x: [1, 5, 8, 16], w: [5, 1, 3, 3], stride: 1, padding: 1, groups: 5 },
+    { name: 'expanding ×2 3×3 8 tiles per plane', x: [2, 4, 16, 8], w: [8, 1, 3, 3], stride: 1, padding: 1, groups: 4 },
+    { name: 'depthwise 1×11 over 4 pixels', x: [2, 3, 1, 4], w: [3, 1, 1, 11], stride: 1, padding: [0, 5] as [number, number], groups: 3 },
+    { name: 'stem 3×3 s2 over RGB', x: [2, 3, 32, 24], w: [20, 3, 3, 3], stride: 2, padding: 1, groups: 1 },
   ];
+  // Dense convs run through im2col + GEMM where the adapter allows it, and the direct kernel.
+  for (const path of ['fast paths', 'direct kernel'] as const) {
+  describe(path, () => {
+  beforeEach(() => { g.gpu.tuning.im2colConv = g.gpu.tuning.depthwiseRows = path === 'fast paths'; });
+  afterEach(() => { g.gpu.tuning.im2colConv = g.gpu.tuning.depthwiseRows = true; });
   for (const c of cases) {
     for (const act of ['none', 'gelu'] as const) {
       it(`${c.name} + bias + ${act}`, async () => {
@@ -150,6 +163,20 @@ describe('conv2d vs reference', () => {
       });
     }
   }
+  });
+  }
+
+  it('the depthwise tile kernel shares weights by subgroup only when no subgroup straddles two planes', () => {
+    const S = g.gpu.info.subgroupSize;
+    const w = g.gpu.upload(data(3 * 9), [3, 1, 3, 3]);
+    conv2d(g.gpu.upload(data(3 * 16 * 8), [1, 3, 16, 8]), w, { padding: 1, groups: 3 }); // 8 tiles per plane
+    const shared = g.gpu.pendingKernels.at(-1) ?? '';
+    conv2d(g.gpu.upload(data(3 * 12 * 8), [1, 3, 12, 8]), w, { padding: 1, groups: 3 }); // 6 tiles per plane
+    const perLane = g.gpu.pendingKernels.at(-1) ?? '';
+    expect(shared).toContain('conv2d.dw4x4');
+    expect(shared.includes(`.sg${S}.`)).toBe(S !== undefined && 8 % S === 0);
+    expect(perLane).not.toMatch(/\.sg\d+\./);
+  });
 
   it('rejects a weight that does not match the groups', () => {
     const x = g.gpu.upload(data(2 * 8 * 5 * 5), [2, 8, 5, 5]);

@@ -1,0 +1,131 @@
+/**
+ * Depthwise (and ×k expanding) stride-1 conv, the 3×3 / 7×7 / 1×11 token mixers of MobileCLIP.
+ * On lavapipe every lane-varying load is a gather, and gathers, not FMAs, bound these kernels; so
+ * each invocation owns a 4×4 output tile, reading each input row segment once for up to four
+ * output rows (a 7×7: 10 rows × 10 loads for 16 outputs, against 7 × 10 for 4 in the direct
+ * kernel). Where a subgroup never straddles two channels, lane l loads weights l, l + S, ... and
+ * the subgroup shares them by broadcast instead of every lane gathering all KH·KW.
+ * Output channel oc reads input channel ⌊oc / (Cout/Cin)⌋.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { type Activation, activationWgsl } from './wgsl/math.js';
+import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+
+const WG = 64;
+/** Output tile per invocation: OY rows × OX columns. */
+const OY = 4;
+const OX = 4;
+
+interface Variant {
+  kh: number;
+  kw: number;
+  bias: boolean;
+  act: Activation;
+  /** Subgroup size for shared weight loads, or 0 for per-lane loads. */
+  shareWeights: number;
+}
+
+function wgsl(v: Variant): string {
+  const SEG = OX - 1 + v.kw;
+  const taps = v.kh * v.kw;
+  const S = v.shareWeights;
+  const weightLoads = S ? Array.from({ length: Math.ceil(taps / S) }, (_, t) => `let w${t} = wt[wbase + min(lane + ${t * S}u, ${taps - 1}u)];`) : [];
+  const weight = (tap: string | number) => (typeof tap === 'number' && S ? `subgroupBroadcast(w${Math.floor(tap / S)}, ${tap % S}u)` : `wt[wbase + ${tap}u]`);
+  // Input row iy0 + r feeds output row oy0 + ry through kernel row r − ry.
+  const rows = Array.from({ length: OY - 1 + v.kh }, (_, r) => {
+    const uses: string[] = [];
+    for (let ry = 0; ry < OY; ry++) {
+      const ky = r - ry;
+      if (ky < 0 || ky >= v.kh) continue;
+      for (let kx = 0; kx < v.kw; kx++) {
+        uses.push(`acc${ry} += ${weight(ky * v.kw + kx)} * vec4(seg[${kx}], seg[${kx + 1}], seg[${kx + 2}], seg[${kx + 3}]);`);
+      }
+    }
+    return `load_row(&seg, x_plane, iy0 + ${r}, ix0);\n    ${uses.join('\n    ')}`;
+  });
+  return /* wgsl */ `
+${S ? 'enable subgroups;' : ''}
+struct Params { total: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, tiles_x: u32, tiles_y: u32, cout_per_cin: u32, pad_h: i32, pad_w: i32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+${v.bias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
+${activationWgsl(v.act)}
+${LINEAR_INDEX_WGSL}
+
+// The ${SEG} inputs of row iy from column ix0 on, zero outside the image.
+fn load_row(seg: ptr<function, array<f32, ${SEG}>>, plane: u32, iy: i32, ix0: i32) {
+  let row_ok = iy >= 0 && iy < i32(p.h);
+  let row = plane + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w;
+  for (var s = 0; s < ${SEG}; s++) {
+    let ix = ix0 + s;
+    (*seg)[s] = select(0.0, x[row + u32(clamp(ix, 0, i32(p.w) - 1))], row_ok && ix >= 0 && ix < i32(p.w));
+  }
+}
+
+fn store(plane: u32, oy: u32, ox0: u32, acc: vec4<f32>, b: f32) {
+  if (oy >= p.oh) { return; }
+  for (var j = 0u; j < ${OX}u; j++) {
+    if (ox0 + j < p.ow) { y[(plane * p.oh + oy) * p.ow + ox0 + j] = activate(acc[j] + b); }
+  }
+}
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32${S ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
+  // One invocation per ${OY}×${OX} tile. Lanes past the end compute a copy of the last tile and
+  // store nothing, so every lane reaches the broadcasts.
+  let raw = linear_index(wid, lid, ${WG}u);
+  let i = min(raw, p.total - 1u);
+  let tx = i % p.tiles_x;
+  let ty = (i / p.tiles_x) % p.tiles_y;
+  let plane = i / (p.tiles_x * p.tiles_y);   // n · Cout + oc
+  let oc = plane % p.cout;
+  let n = plane / p.cout;
+  let x_plane = (n * p.cin + oc / p.cout_per_cin) * p.h * p.w;
+  let wbase = oc * ${taps}u;
+  let oy0 = ty * ${OY}u;
+  let ox0 = tx * ${OX}u;
+  let iy0 = i32(oy0) - p.pad_h;
+  let ix0 = i32(ox0) - p.pad_w;
+  ${weightLoads.join('\n  ')}
+  ${Array.from({ length: OY }, (_, r) => `var acc${r} = vec4(0.0);`).join(' ')}
+  var seg: array<f32, ${SEG}>;
+  ${rows.join('\n  ')}
+  if (raw >= p.total) { return; }
+  let b = ${v.bias ? 'bias[oc]' : '0.0'};
+  ${Array.from({ length: OY }, (_, r) => `store(plane, oy0 + ${r}u, ox0, acc${r}, b);`).join('\n  ')}
+}`;
+}
+
+/** Whether this kernel takes the conv (the caller has checked groups == Cin). */
+export function depthwiseTileFits(stride: [number, number]): boolean {
+  return stride[0] === 1 && stride[1] === 1;
+}
+
+export function depthwiseConvTiled(
+  x: Tensor,
+  weight: Tensor,
+  opts: { pad: [number, number]; out: [number, number]; bias?: Tensor; act: Activation },
+): Tensor {
+  const [n, cin, h, w] = x.shape;
+  const [cout, , kh, kw] = weight.shape;
+  const [oh, ow] = opts.out;
+  const y = x.gpu.empty([n, cout, oh, ow], 'f32', 'conv2d');
+  const tilesX = Math.ceil(ow / OX);
+  const tilesY = Math.ceil(oh / OY);
+  const perPlane = tilesX * tilesY;
+  const total = n * cout * perPlane;
+  const S = x.gpu.tuning.subgroupGemm ? (x.gpu.info.subgroupSize ?? 0) : 0;
+  // Sharing needs every subgroup inside one channel plane.
+  const shareWeights = S && perPlane % S === 0 && WG % S === 0 ? S : 0;
+  const v: Variant = { kh, kw, bias: !!opts.bias, act: opts.act, shareWeights };
+  x.gpu.dispatch({
+    label: `conv2d.dw${OY}x${OX}.k${kh}x${kw}${shareWeights ? `.sg${shareWeights}` : ''}${v.bias ? '.bias' : ''}.${v.act}`,
+    code: wgsl(v),
+    params: [total, cin, h, w, cout, oh, ow, tilesX, tilesY, cout / cin, { i32: opts.pad[0] }, { i32: opts.pad[1] }],
+    bindings: opts.bias ? [x, weight, y, opts.bias] : [x, weight, y],
+    workgroups: grid1d(total, WG),
+  });
+  return y;
+}

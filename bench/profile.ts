@@ -1,6 +1,7 @@
 /**
  * Where the time goes in one forward (npm run bench:profile -- --model=mobileclip_s0 --tower=image --batch=1):
- * GPU time per kernel from timestamp queries, as a share of the forward.
+ * GPU time per kernel from timestamp queries, as a share of the forward. With --cold, the first
+ * forward (driver compiles included).
  */
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
@@ -32,7 +33,9 @@ try {
     ids[5] = 49407;
     run = () => m.forward(ids, [batch, 77]);
   }
-  (await run().read(), undefined); // warm-up
+  // --cold: no warm-up, so on drivers that compile at first dispatch (lavapipe) each kernel's
+  // first row includes its compile time (run with MESA_SHADER_CACHE_DISABLE=true for a cold cache).
+  if (!process.argv.includes('--cold')) (await run().read(), undefined);
   gpu.startProfile();
   const y = run();
   const prof = await gpu.endProfile();

@@ -39,8 +39,8 @@ export interface GpuTuning {
   subgroupGemm: boolean;
   /** Dense non-1×1 convs as im2col + GEMM where the subgroup GEMM runs (default true). */
   im2colConv: boolean;
-  /** Depthwise stride-1 convs through the 4×4-tile kernel (default true). */
-  depthwiseRows: boolean;
+  /** Depthwise stride-1 convs through the 4×4-tile subgroup kernel where it fits (default true). */
+  depthwiseTiles: boolean;
 }
 
 export interface DispatchSpec {
@@ -71,7 +71,7 @@ export interface GpuStats {
 export class Gpu implements PlanHost {
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
-  readonly tuning: GpuTuning = { subgroupGemm: true, im2colConv: true, depthwiseRows: true };
+  readonly tuning: GpuTuning = { subgroupGemm: true, im2colConv: true, depthwiseTiles: true };
   private readonly uniforms: UniformArena;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;

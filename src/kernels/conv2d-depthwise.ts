@@ -3,11 +3,13 @@
  * On lavapipe every lane-varying load is a gather, and gathers, not FMAs, bound these kernels; so
  * each invocation owns a 4×4 output tile, reading each input row segment once for up to four
  * output rows (a 7×7: 10 rows × 10 loads for 16 outputs, against 7 × 10 for 4 in the direct
- * kernel). Where a subgroup never straddles two channels, lane l loads weights l, l + S, ... and
- * the subgroup shares them by broadcast instead of every lane gathering all KH·KW.
+ * kernel). Lane l loads weights l, l + S, ... and the subgroup shares them by broadcast instead of
+ * every lane gathering all KH·KW; so a subgroup must never straddle two channel planes.
  * Output channel oc reads input channel ⌊oc / (Cout/Cin)⌋.
  */
 import type { Tensor } from '../gpu/tensor.js';
+import type { Gpu } from '../gpu/gpu.js';
+import { GpuError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 
@@ -21,16 +23,17 @@ interface Variant {
   kw: number;
   bias: boolean;
   act: Activation;
-  /** Subgroup size for shared weight loads, or 0 for per-lane loads. */
-  shareWeights: number;
+  subgroupSize: number;
 }
 
 function wgsl(v: Variant): string {
   const SEG = OX - 1 + v.kw;
   const taps = v.kh * v.kw;
-  const S = v.shareWeights;
-  const weightLoads = S ? Array.from({ length: Math.ceil(taps / S) }, (_, t) => `let w${t} = wt[wbase + min(lane + ${t * S}u, ${taps - 1}u)];`) : [];
-  const weight = (tap: string | number) => (typeof tap === 'number' && S ? `subgroupBroadcast(w${Math.floor(tap / S)}, ${tap % S}u)` : `wt[wbase + ${tap}u]`);
+  const S = v.subgroupSize;
+  const weightLoads = Array.from({ length: Math.ceil(taps / S) }, (_, t) => `let w${t} = wt[wbase + min(lane + ${t * S}u, ${taps - 1}u)];`);
+  // Each tap's weight broadcast once, up front: it feeds up to OY output rows.
+  const weightTaps = Array.from({ length: taps }, (_, t) => `let k${t} = subgroupBroadcast(w${Math.floor(t / S)}, ${t % S}u);`);
+  const weight = (tap: number) => `k${tap}`;
   // Input row iy0 + r feeds output row oy0 + ry through kernel row r − ry.
   const rows = Array.from({ length: OY - 1 + v.kh }, (_, r) => {
     const uses: string[] = [];
@@ -44,7 +47,7 @@ function wgsl(v: Variant): string {
     return `load_row(&seg, x_plane, iy0 + ${r}, ix0);\n    ${uses.join('\n    ')}`;
   });
   return /* wgsl */ `
-${S ? 'enable subgroups;' : ''}
+enable subgroups;
 struct Params { total: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, tiles_x: u32, tiles_y: u32, cout_per_cin: u32, pad_h: i32, pad_w: i32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -72,7 +75,7 @@ fn store(plane: u32, oy: u32, ox0: u32, acc: vec4<f32>, b: f32) {
 }
 
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32${S ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   // One invocation per ${OY}×${OX} tile. Lanes past the end compute a copy of the last tile and
   // store nothing, so every lane reaches the broadcasts.
   let raw = linear_index(wid, lid, ${WG}u);
@@ -89,6 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let iy0 = i32(oy0) - p.pad_h;
   let ix0 = i32(ox0) - p.pad_w;
   ${weightLoads.join('\n  ')}
+  ${weightTaps.join('\n  ')}
   ${Array.from({ length: OY }, (_, r) => `var acc${r} = vec4(0.0);`).join(' ')}
   var seg: array<f32, ${SEG}>;
   ${rows.join('\n  ')}
@@ -98,9 +102,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 }`;
 }
 
-/** Whether this kernel takes the conv (the caller has checked groups == Cin). */
-export function depthwiseTileFits(stride: [number, number]): boolean {
-  return stride[0] === 1 && stride[1] === 1;
+/**
+ * Whether this kernel takes the conv (the caller has checked groups == Cin): stride 1, a known
+ * subgroup size, and whole subgroups per channel plane. The direct kernel takes the rest.
+ */
+export function depthwiseTileFits(gpu: Gpu, stride: [number, number], out: [number, number]): boolean {
+  const S = gpu.info.subgroupSize;
+  const perPlane = Math.ceil(out[0] / OY) * Math.ceil(out[1] / OX);
+  return gpu.tuning.depthwiseTiles && !!S && WG % S === 0 && perPlane % S === 0 && stride[0] === 1 && stride[1] === 1;
 }
 
 export function depthwiseConvTiled(
@@ -114,14 +123,12 @@ export function depthwiseConvTiled(
   const y = x.gpu.empty([n, cout, oh, ow], 'f32', 'conv2d');
   const tilesX = Math.ceil(ow / OX);
   const tilesY = Math.ceil(oh / OY);
-  const perPlane = tilesX * tilesY;
-  const total = n * cout * perPlane;
-  const S = x.gpu.tuning.subgroupGemm ? (x.gpu.info.subgroupSize ?? 0) : 0;
-  // Sharing needs every subgroup inside one channel plane.
-  const shareWeights = S && perPlane % S === 0 && WG % S === 0 ? S : 0;
-  const v: Variant = { kh, kw, bias: !!opts.bias, act: opts.act, shareWeights };
+  const total = n * cout * tilesX * tilesY;
+  const subgroupSize = x.gpu.info.subgroupSize;
+  if (!depthwiseTileFits(x.gpu, [1, 1], opts.out) || !subgroupSize) throw new GpuError('depthwiseConvTiled: check depthwiseTileFits first');
+  const v: Variant = { kh, kw, bias: !!opts.bias, act: opts.act, subgroupSize };
   x.gpu.dispatch({
-    label: `conv2d.dw${OY}x${OX}.k${kh}x${kw}${shareWeights ? `.sg${shareWeights}` : ''}${v.bias ? '.bias' : ''}.${v.act}`,
+    label: `conv2d.dw${OY}x${OX}.k${kh}x${kw}.sg${subgroupSize}${v.bias ? '.bias' : ''}.${v.act}`,
     code: wgsl(v),
     params: [total, cin, h, w, cout, oh, ow, tilesX, tilesY, cout / cin, { i32: opts.pad[0] }, { i32: opts.pad[1] }],
     bindings: opts.bias ? [x, weight, y, opts.bias] : [x, weight, y],

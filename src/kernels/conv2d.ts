@@ -7,7 +7,8 @@
  *  - 1×1, stride 1, no padding, groups 1: a GEMM per image, out[n] = W[Cout, Cin] · x[n][Cin, H·W]
  *    (the weight is shared across the batch; bias and scale run along the output channel);
  *  - other dense convs on subgroup adapters: im2col, then that GEMM with K = Cin·KH·KW;
- *  - depthwise stride-1 convs: `conv2d-depthwise.ts` (4×4 output tiles, shared weights);
+ *  - depthwise stride-1 convs on subgroup adapters: `conv2d-depthwise.ts` (4×4 output tiles,
+ *    weights shared by subgroup);
  *  - everything else: a direct kernel computing four outputs along x per invocation, with KH, KW
  *    and the strides as compile-time constants so the window loops unroll. Padding bounds use
  *    signed arithmetic, never unsigned wrap-around.
@@ -166,7 +167,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     return y;
   }
 
-  if (groups === cin && x.gpu.tuning.depthwiseRows && depthwiseTileFits(stride)) {
+  if (groups === cin && depthwiseTileFits(x.gpu, stride, [oh, ow])) {
     return depthwiseConvTiled(x, weight, { pad, out: [oh, ow], bias: opts.bias, act });
   }
 

@@ -53,8 +53,8 @@ export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
   const fma = Array.from({ length: TM }, (_, r) => {
     const ar = `subgroupBroadcast(a${Math.floor(r / S)}, ${r % S}u)`;
     return v.bLayout === 'kn'
-      ? `{ let ar = ${ar}; acc[${r}] += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3; }`
-      : `{ let ar = ${ar}; acc[${r}] += vec4(dot(ar, b0), dot(ar, b1), dot(ar, b2), dot(ar, b3)); }`;
+      ? `{ let ar = ${ar}; acc${r} += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3; }`
+      : `{ let ar = ${ar}; acc${r} += vec4(dot(ar, b0), dot(ar, b1), dot(ar, b2), dot(ar, b3)); }`;
   });
   return /* wgsl */ `
 enable subgroups;
@@ -76,21 +76,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
   let bBase = batch * p.strideB;
   ${rowA.join('\n  ')}
   ${colB.join('\n  ')}
-  var acc: array<vec4<f32>, ${TM}>;  // acc[r][c] = out[m0 + r, n0 + c]
+  // acc<r>[c] = out[m0 + r, n0 + c], in registers (constant indices only)
+  ${Array.from({ length: TM }, (_, r) => `var acc${r} = vec4(0.0);`).join(' ')}
   for (var k = 0u; k < p.K; k += 4u) {
     ${loadA.join('\n    ')}
     ${loadB.join('\n    ')}
     ${fma.join('\n    ')}
   }
-  for (var r = 0u; r < ${TM}u; r++) {
+  // A row loop with a run-time bound and the row picked by selects, so the driver emits the
+  // epilogue 4 times, not ${TM}×4 (unrolled, a GELU epilogue took lavapipe seconds to compile).
+  let rows = min(${TM}u, p.M - min(m0, p.M));
+  for (var r = 0u; r < rows; r++) {
+    var v = acc0;
+    ${Array.from({ length: TM - 1 }, (_, r) => `v = select(v, acc${r + 1}, r == ${r + 1}u);`).join('\n    ')}
     let m = m0 + r;
-    if (m >= p.M) { break; }
-    for (var c = 0u; c < 4u; c++) {
-      let n = n0 + c;
-      if (n >= p.N) { break; }
-      let o = batch * p.strideOut + m * p.N + n;
-      out[o] = epilogue(acc[r][c], m, n, o);
-    }
+    let o = batch * p.strideOut + m * p.N + n0;
+    ${[0, 1, 2, 3].map((c) => `if (n0 + ${c}u < p.N) { out[o + ${c}u] = epilogue(v.${'xyzw'[c]}, m, n0 + ${c}u, o + ${c}u); }`).join('\n    ')}
   }
 }`;
 }

@@ -147,8 +147,8 @@ describe('conv2d vs reference', () => {
   // Dense convs run through im2col + GEMM where the adapter allows it, and the direct kernel.
   for (const path of ['fast paths', 'direct kernel'] as const) {
   describe(path, () => {
-  beforeEach(() => { g.gpu.tuning.im2colConv = g.gpu.tuning.depthwiseRows = path === 'fast paths'; });
-  afterEach(() => { g.gpu.tuning.im2colConv = g.gpu.tuning.depthwiseRows = true; });
+  beforeEach(() => { g.gpu.tuning.im2colConv = g.gpu.tuning.depthwiseTiles = path === 'fast paths'; });
+  afterEach(() => { g.gpu.tuning.im2colConv = g.gpu.tuning.depthwiseTiles = true; });
   for (const c of cases) {
     for (const act of ['none', 'gelu'] as const) {
       it(`${c.name} + bias + ${act}`, async () => {
@@ -166,16 +166,15 @@ describe('conv2d vs reference', () => {
   });
   }
 
-  it('the depthwise tile kernel shares weights by subgroup only when no subgroup straddles two planes', () => {
+  it('the depthwise tile kernel runs only where no subgroup straddles two planes', () => {
     const S = g.gpu.info.subgroupSize;
     const w = g.gpu.upload(data(3 * 9), [3, 1, 3, 3]);
     conv2d(g.gpu.upload(data(3 * 16 * 8), [1, 3, 16, 8]), w, { padding: 1, groups: 3 }); // 8 tiles per plane
-    const shared = g.gpu.pendingKernels.at(-1) ?? '';
+    const tiled = g.gpu.pendingKernels.at(-1) ?? '';
     conv2d(g.gpu.upload(data(3 * 12 * 8), [1, 3, 12, 8]), w, { padding: 1, groups: 3 }); // 6 tiles per plane
-    const perLane = g.gpu.pendingKernels.at(-1) ?? '';
-    expect(shared).toContain('conv2d.dw4x4');
-    expect(shared.includes(`.sg${S}.`)).toBe(S !== undefined && 8 % S === 0);
-    expect(perLane).not.toMatch(/\.sg\d+\./);
+    const direct = g.gpu.pendingKernels.at(-1) ?? '';
+    expect(tiled.startsWith(`conv2d.dw4x4.k3x3.sg${S}.`)).toBe(S !== undefined && 8 % S === 0);
+    expect(direct).toMatch(/^conv2d\.k3x3\.s1x1\./);
   });
 
   it('rejects a weight that does not match the groups', () => {

@@ -1,7 +1,9 @@
 /**
  * The user-facing model: MobileCLIP with its preprocessing and tokenizer, working on host data
- * (decoded images, strings) and returning host arrays. One GPU submission per batch.
+ * (decoded images, strings) and returning host arrays. One GPU submission per batch; each forward
+ * (tower, batch size, normalisation) is recorded once as an execution plan and replayed after.
  */
+import type { ExecutionPlan } from '../gpu/plan.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { readCheckpoint } from '../io/checkpoint.js';
@@ -47,9 +49,23 @@ export interface Prediction {
 
 export type ImageInput = RgbImage | Uint8Array;
 
+/** A recorded forward: new data goes into `input`, `plan.run()`, and `output` holds the result. */
+interface RecordedForward {
+  plan: ExecutionPlan;
+  input: Tensor;
+  output: Tensor;
+}
+
 export class MobileCLIP {
   readonly clip: CLIP;
   private readonly store: WeightStore;
+  private readonly recorded = new Map<string, RecordedForward>();
+  /**
+   * Record each (tower, batch size, normalisation) forward once and replay it (default true):
+   * no per-batch kernel setup on the CPU. Each plan keeps its intermediates' GPU memory until
+   * `releasePlans()` or `dispose()`.
+   */
+  usePlans = true;
 
   constructor(
     readonly gpu: Gpu,
@@ -89,6 +105,50 @@ export class MobileCLIP {
     return preprocessRgb(rgb, this.imageSize).tensor;
   }
 
+  /**
+   * One forward of `run` on host data: replayed from its recorded plan (recorded on first use,
+   * with `upload` making the input), or run eagerly when plans are off.
+   */
+  private async forward(key: string, data: Float32Array | Int32Array, upload: () => Tensor, run: (x: Tensor) => Tensor): Promise<Float32Array> {
+    if (!this.usePlans) {
+      const x = upload();
+      try {
+        return await this.fetch(() => run(x));
+      } finally {
+        x.dispose();
+      }
+    }
+    let r = this.recorded.get(key);
+    if (!r) {
+      const input = upload();
+      try {
+        const { plan, result } = this.gpu.capture(() => run(input));
+        r = { plan, input, output: result };
+      } catch (e) {
+        input.dispose();
+        throw e;
+      }
+      this.recorded.set(key, r);
+    } else this.gpu.writeTensor(r.input, data);
+    r.plan.run();
+    return r.output.readFloat();
+  }
+
+  /** How many forwards are recorded (one per tower, batch size and normalisation seen). */
+  get recordedForwards(): number {
+    return this.recorded.size;
+  }
+
+  /** Frees the recorded forwards (their intermediates' memory); later batches record anew. */
+  releasePlans(): void {
+    for (const r of this.recorded.values()) {
+      r.plan.dispose();
+      r.input.dispose();
+      r.output.dispose();
+    }
+    this.recorded.clear();
+  }
+
   /** Runs the recorded work and brings the result back, freeing the GPU tensor. */
   private async fetch(make: () => Tensor): Promise<Float32Array> {
     const t = make();
@@ -110,9 +170,11 @@ export class MobileCLIP {
       const chunk = images.slice(i, i + bs);
       const batch = new Float32Array(chunk.length * 3 * s * s);
       for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * s * s);
-      const x = this.gpu.upload(batch, [chunk.length, 3, s, s], 'f32', 'images');
-      out.set(await this.fetch(() => this.clip.encodeImage(x, { normalize })), i * dim);
-      x.dispose();
+      const shape = [chunk.length, 3, s, s];
+      const e = await this.forward(`image:${chunk.length}:${normalize}`, batch, () => this.gpu.upload(batch, shape, 'f32', 'images'), (x) =>
+        this.clip.encodeImage(x, { normalize }),
+      );
+      out.set(e, i * dim);
       opts.onProgress?.(Math.min(i + bs, images.length), images.length);
     }
     return { data: out, count: images.length, dim };
@@ -141,7 +203,10 @@ export class MobileCLIP {
     const out = new Float32Array(count * dim);
     for (let i = 0; i < count; i += bs) {
       const n = Math.min(bs, count - i);
-      out.set(await this.fetch(() => this.clip.encodeText(ids.subarray(i * ctx, (i + n) * ctx), [n, ctx], { normalize })), i * dim);
+      const rows = ids.subarray(i * ctx, (i + n) * ctx);
+      this.clip.checkTokens(rows, [n, ctx]);
+      const e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
+      out.set(e, i * dim);
       opts.onProgress?.(i + n, count);
     }
     return { data: out, count, dim };
@@ -191,8 +256,9 @@ export class MobileCLIP {
     );
   }
 
-  /** Frees every GPU buffer of the model's weights. */
+  /** Frees every GPU buffer of the model: weights and recorded forwards. */
   dispose(): void {
+    this.releasePlans();
     this.store.dispose();
   }
 }

@@ -16,7 +16,7 @@ export const GFLOP_PER_ITEM: Record<string, { image?: number; text?: number }> =
 
 export interface BenchRow {
   model: string;
-  tower: 'image' | 'text' | 'image (plan)';
+  tower: 'image' | 'text' | 'image (plan)' | 'text (plan)';
   batch: number;
   coldMs: number;
   warmMs: number[];
@@ -55,7 +55,7 @@ export interface ModelBenchOptions {
   imageBatches: number[];
   textBatches: number[];
   repeats: number;
-  /** Also time image forwards recorded once as an ExecutionPlan and replayed. */
+  /** Also time forwards recorded once as an ExecutionPlan and replayed. */
   plans?: boolean;
   onRow?: (row: BenchRow) => void;
 }
@@ -106,6 +106,18 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<Ben
           const row: BenchRow = { model: name, tower: 'text', batch: b, coldMs: t.cold, warmMs: t.warm, medianMs: ms, itemsPerSecond: (1000 * b) / ms, gflops: flops.text ? (flops.text * b) / (ms / 1000) : null, peakBytes: gpu.buffers.stats.peakBytes };
           rows.push(row);
           o.onRow?.(row);
+          if (o.plans) {
+            const idsOnGpu = text.uploadIds(ids, [b, 77]);
+            const { plan, result: y } = gpu.capture(() => text.forwardIds(idsOnGpu));
+            const tp = await time(() => (plan.run(), y), o.repeats, false);
+            const pms = median(tp.warm);
+            const prow: BenchRow = { model: name, tower: 'text (plan)', batch: b, coldMs: tp.cold, warmMs: tp.warm, medianMs: pms, itemsPerSecond: (1000 * b) / pms, gflops: flops.text ? (flops.text * b) / (pms / 1000) : null, peakBytes: plan.activationBytes };
+            rows.push(prow);
+            o.onRow?.(prow);
+            plan.dispose();
+            y.dispose();
+            idsOnGpu.dispose();
+          }
         }
       }
     } finally {

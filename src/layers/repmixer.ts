@@ -62,9 +62,9 @@ export class RepMixerBlock {
    */
   forwardTokens(x: Tensor): Tensor {
     const [b, l, c] = x.shape;
-    const map = transposeLast2(x).reshape([b, c, 1, l]);
-    const m = this.mixer.forward(map);
-    map.dispose();
+    const channelsFirst = transposeLast2(x);
+    const m = this.mixer.forward(channelsFirst.reshape([b, c, 1, l]));
+    channelsFirst.dispose(); // the owner: disposing a reshape view frees nothing
     const d = this.ffn.depthwise(m);
     const mTokens = transposeLast2(m.reshape([b, c, l]));
     m.dispose();

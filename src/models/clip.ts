@@ -49,10 +49,35 @@ export class CLIP {
   }
 
   encodeText(tokens: Int32Array, shape: readonly [number, number], opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
+    const ids = this.uploadTokens(tokens, shape);
+    try {
+      return this.encodeTextIds(ids, opts);
+    } finally {
+      ids.dispose();
+    }
+  }
+
+  /** Checks host ids (context length, vocabulary) and uploads them: the input of `encodeTextIds`. */
+  uploadTokens(tokens: Int32Array, shape: readonly [number, number]): Tensor {
+    return this.textTower(tokens, shape).uploadIds(tokens, shape);
+  }
+
+  /** The checks of `uploadTokens` alone, for ids written into an existing tensor. */
+  checkTokens(tokens: Int32Array, shape: readonly [number, number]): void {
+    this.textTower(tokens, shape).checkIds(tokens, shape);
+  }
+
+  private textTower(tokens: Int32Array, shape: readonly [number, number]): TextTransformer {
     if (!this.text) throw new Error('this model has no text tower');
     const ctx = this.text.cfg.contextLength;
     if (shape[1] !== ctx) throw new ShapeError(`CLIP.encodeText: texts must be tokenized to the context length ${ctx}, got rows of ${shape[1]} ids`);
-    const f = this.text.forward(tokens, shape, opts.capture);
+    return this.text;
+  }
+
+  /** `encodeText` from ids already on the GPU (an execution plan's input); the ids stay the caller's. */
+  encodeTextIds(ids: Tensor, opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
+    if (!this.text) throw new Error('this model has no text tower');
+    const f = this.text.forwardIds(ids, opts.capture);
     if (!opts.normalize) return f;
     const kept = opts.capture?.('text_features', f) ?? false;
     const e = l2Normalize(f);

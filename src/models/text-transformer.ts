@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { ShapeError } from '../gpu/errors.js';
-import { fmtShape } from '../gpu/shape.js';
+import { checkRank, fmtShape } from '../gpu/shape.js';
 import { checkTokenIds, embeddingGather } from '../kernels/embedding.js';
 import { gatherArgmax } from '../kernels/gather-argmax.js';
 import { layerNorm } from '../kernels/layer-norm.js';
@@ -69,6 +69,22 @@ export class TextTransformer {
    * reference does.
    */
   forward(tokens: Int32Array, shape: readonly [number, number], capture?: Capture): Tensor {
+    const ids = this.uploadIds(tokens, shape);
+    try {
+      return this.forwardIds(ids, capture);
+    } finally {
+      ids.dispose();
+    }
+  }
+
+  /** Checks host token ids against the vocabulary and uploads them as an i32 tensor [B, L]. */
+  uploadIds(tokens: Int32Array, shape: readonly [number, number]): Tensor {
+    this.checkIds(tokens, shape);
+    return this.table.gpu.upload(tokens, [shape[0], shape[1]], 'i32', 'token_ids');
+  }
+
+  /** Throws a ShapeError naming the problem if the ids do not fill [B, L] or leave the vocabulary. */
+  checkIds(tokens: Int32Array, shape: readonly [number, number]): void {
     const [b, l] = shape;
     if (!Number.isInteger(b) || !Number.isInteger(l) || b * l !== tokens.length) {
       throw new ShapeError(`TextTransformer: ${tokens.length} token ids do not fill shape ${fmtShape(shape)}`);
@@ -76,8 +92,14 @@ export class TextTransformer {
     if (b === 0) throw new ShapeError('TextTransformer: empty batch (no texts)');
     if (l === 0) throw new ShapeError('TextTransformer: empty sequences');
     checkTokenIds(tokens, this.cfg.vocabSize);
-    const gpu = this.table.gpu;
-    const ids = gpu.upload(tokens, [b, l], 'i32', 'token_ids');
+  }
+
+  /**
+   * ids [B, L] already on the GPU (checked by `uploadIds`; an execution plan's input) → features.
+   * The ids stay the caller's.
+   */
+  forwardIds(ids: Tensor, capture?: Capture): Tensor {
+    const [, l] = checkRank('TextTransformer', 'ids', ids, 2, 'i32');
     const scope = new CaptureScope(capture);
     let x = embeddingGather(this.table, ids, this.positions.forLength(l));
     scope.emit('text.embedding', x);
@@ -92,7 +114,6 @@ export class TextTransformer {
     scope.emit('text.final_layer_norm', normed);
     const pooled = gatherArgmax(normed, ids);
     scope.release(normed);
-    ids.dispose();
     const features = matmul(pooled, this.projection);
     pooled.dispose();
     return features;

@@ -42,19 +42,56 @@ describe.runIf(haveFixtures())('library API', () => {
     }
   });
 
-  it('dispose() frees every weight: creating and disposing models in a loop does not grow GPU memory', async () => {
+  it('dispose() frees every weight and recorded forward: create/encode/dispose in a loop does not grow GPU memory', async () => {
     const cfg = fixturePath('clip-tiny', 'config.json');
     const before = g.gpu.stats().memory.liveBytes;
     const live: number[] = [];
     for (let i = 0; i < 4; i++) {
       const m = await createModelAndTransforms(cfg, { weights: fixturePath('clip-tiny', 'model.safetensors'), gpu: g.gpu });
       await m.model.encodeImages([new Uint8Array(readFileSync(fixturePath('preprocess', 'coffee.png')))]);
+      const { contextLength, vocabSize } = m.model.spec.text;
+      const ids = new Int32Array(contextLength);
+      ids.set([vocabSize - 2, 42, vocabSize - 1]);
+      await m.model.encodeTokens(ids, 1);
       m.dispose();
       live.push(g.gpu.stats().memory.liveBytes);
     }
     console.log(`live GPU bytes after each create/encode/dispose: ${live.join(', ')} (before: ${before})`);
     expect(live.every((b) => b === before)).toBe(true);
     expect(g.gpu.stats().memory.created).toBeLessThan(1000); // the pool reuses buffers across models
+  });
+
+  it('recorded forwards replay bit-exactly like eager runs, and replayed token ids are still checked', async () => {
+    const cfg = fixturePath('clip-tiny', 'config.json');
+    const m = await createModelAndTransforms(cfg, { weights: fixturePath('clip-tiny', 'model.safetensors'), gpu: g.gpu });
+    try {
+      const files = ['coffee.png', 'astronaut.png', 'chelsea.png'].map((f) => new Uint8Array(readFileSync(fixturePath('preprocess', f))));
+      const ctx = m.model.spec.text.contextLength;
+      const ids = new Int32Array(3 * ctx);
+      const vocab = m.model.spec.text.vocabSize; // the tiny model's own vocabulary
+      for (let i = 0; i < 3; i++) ids.set([vocab - 2, 20 + i, 300, vocab - 1], i * ctx);
+      m.model.usePlans = false;
+      const eagerImg = await m.model.encodeImages(files, { batchSize: 2 });
+      const eagerTxt = await m.model.encodeTokens(ids, 3, { batchSize: 2 });
+      const live = g.gpu.stats().memory.liveBytes; // after lazily built tables (positions) exist
+      expect(m.model.recordedForwards).toBe(0);
+      m.model.usePlans = true;
+      for (let run = 0; run < 2; run++) {
+        const img = await m.model.encodeImages(files, { batchSize: 2 });
+        const txt = await m.model.encodeTokens(ids, 3, { batchSize: 2 });
+        expect(Array.from(img.data)).toEqual(Array.from(eagerImg.data));
+        expect(Array.from(txt.data)).toEqual(Array.from(eagerTxt.data));
+      }
+      expect(m.model.recordedForwards).toBe(4); // image × {2, 1}, text × {2, 1}
+      const bad = ids.slice();
+      bad[ctx + 2] = 1 << 20;
+      await expect(m.model.encodeTokens(bad, 3, { batchSize: 2 })).rejects.toThrow(/token id 1048576.*outside/);
+      m.model.releasePlans();
+      expect(m.model.recordedForwards).toBe(0);
+      expect(g.gpu.stats().memory.liveBytes).toBe(live);
+    } finally {
+      m.dispose();
+    }
   });
 
   it('unknown model names are refused with the list of known ones', () => {

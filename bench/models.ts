@@ -1,6 +1,7 @@
 /**
  * Model benchmarks with random weights of the real shapes (npm run bench:models):
- *   --models=mobileclip_s0,mobileclip_b  --towers=image,text  --image-batches=1,8  --text-batches=1,32  --repeats=5  [--no-plans]
+ *   --models=mobileclip_s0,mobileclip_b  --towers=image,text  --image-batches=1,8  --text-batches=1,32
+ *   --dtypes=f32,f16  --repeats=5  [--no-plans]
  * Prints a table and writes bench/results/models.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,18 +18,20 @@ const gpu = await createGpu();
 const adapter = describeGpu(gpu);
 console.log(`adapter: ${adapter}`);
 try {
-  const rows = await runModelBench(gpu, {
+  const { rows, gemmPeakGflops } = await runModelBench(gpu, {
     models: arg('models', 'mobileclip_s0').split(','),
     towers: arg('towers', 'image,text').split(',') as ('image' | 'text')[],
     imageBatches: nums(arg('image-batches', '1,8')),
     textBatches: nums(arg('text-batches', '1,32')),
     repeats: Number(arg('repeats', '5')),
     plans: !process.argv.includes('--no-plans'),
-    onRow: (r) => console.error(`  ${r.model} ${r.tower} batch ${r.batch}: ${r.medianMs.toFixed(1)} ms`),
+    dtypes: arg('dtypes', 'f32').split(',') as ('f32' | 'f16')[],
+    onRow: (r) => console.error(`  ${r.model} ${r.tower} batch ${r.batch} ${r.dtype}: ${r.medianMs.toFixed(1)} ms`),
   });
+  console.log(`GEMM peak (linear 1024×512 · 2048×512ᵀ): ${gemmPeakGflops.toFixed(2)} GFLOP/s`);
   printTable(benchTable(rows));
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/models.json', JSON.stringify({ adapter, date: new Date().toISOString(), rows }, null, 2));
+  writeFileSync('bench/results/models.json', JSON.stringify({ adapter, date: new Date().toISOString(), gemmPeakGflops, rows }, null, 2));
   writeFileSync('bench/results/models.svg', timingsSvg(rows, `Warm median forward time — ${adapter.split(':')[0]}`));
   console.log('\nJSON: bench/results/models.json, chart: bench/results/models.svg');
 } finally {

@@ -14,11 +14,11 @@ async function bytesOf(src: string | Uint8Array | ArrayBuffer, what: string): Pr
 
 export async function createModelAndTransforms(
   name: string | object,
-  o: { weights: string | Uint8Array | ArrayBuffer; vocab?: string | Uint8Array | ArrayBuffer; gpu?: Gpu },
+  o: { weights: string | Uint8Array | ArrayBuffer; vocab?: string | Uint8Array | ArrayBuffer; gpu?: Gpu; dtype?: 'f32' | 'f16' },
 ): Promise<{ model: MobileCLIP; dispose: () => void }> {
   const spec = typeof name === 'string' ? modelSpec(name) : modelSpecFromConfig(name);
   const [weights, vocab] = await Promise.all([bytesOf(o.weights, 'weights'), o.vocab ? bytesOf(o.vocab, 'vocab') : undefined]);
   const gpu = o.gpu ?? (await createGpu());
-  const model = createFromBytes({ gpu, spec, weights, vocab, source: typeof o.weights === 'string' ? o.weights : 'weights' });
+  const model = createFromBytes({ gpu, spec, weights, vocab, source: typeof o.weights === 'string' ? o.weights : 'weights', dtype: o.dtype });
   return { model, dispose: () => (model.dispose(), o.gpu ? undefined : gpu.destroy()) };
 }

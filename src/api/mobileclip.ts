@@ -73,8 +73,10 @@ export class MobileCLIP {
     stateDict: StateDict,
     readonly tokenizer: SimpleTokenizer | null,
     source = 'checkpoint',
+    /** GPU storage of weights and activations: 'f16' halves memory (arithmetic stays f32). */
+    readonly dtype: 'f32' | 'f16' = 'f32',
   ) {
-    this.store = new WeightStore(gpu, stateDict, source);
+    this.store = new WeightStore(gpu, stateDict, source, dtype);
     try {
       const image = spec.image.kind === 'mci' ? new MCi(this.store, spec.image.cfg) : new VisionTransformer(this.store, spec.image.cfg);
       const text = new TextTransformer(this.store, spec.text);
@@ -271,10 +273,12 @@ export interface CreateOptions {
   /** The gzipped BPE vocabulary's bytes (needed for text). */
   vocab?: Uint8Array;
   source?: string;
+  /** 'f16' stores weights and activations as f16 (needs shader-f16); default 'f32'. */
+  dtype?: 'f32' | 'f16';
 }
 
 export function createFromBytes(o: CreateOptions): MobileCLIP {
   const ck = readCheckpoint(o.weights, o.source ?? 'weights');
   const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
-  return new MobileCLIP(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights');
+  return new MobileCLIP(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights', o.dtype);
 }

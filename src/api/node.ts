@@ -15,6 +15,8 @@ export interface NodeCreateOptions {
   /** Path to bpe_simple_vocab_16e6.txt.gz (needed for text). */
   vocab?: string;
   gpu?: Gpu;
+  /** 'f16' stores weights and activations as f16 (needs shader-f16; arithmetic stays f32). */
+  dtype?: 'f32' | 'f16';
 }
 
 export interface ModelAndTransforms {
@@ -52,7 +54,7 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
   const gpu = o.gpu ?? (await createGpu());
   let model: MobileCLIP;
   try {
-    model = new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, o.weights);
+    model = new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, o.weights, o.dtype);
   } catch (e) {
     if (!o.gpu) gpu.destroy();
     throw e;

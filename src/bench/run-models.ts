@@ -5,24 +5,28 @@
  * the readback.
  */
 import type { Gpu } from '../gpu/gpu.js';
+import type { Tensor } from '../gpu/tensor.js';
 import { WeightStore } from '../layers/weights.js';
 import { MODEL_SPECS, type ModelSpec } from '../api/model-specs.js';
 import { MCi } from '../models/mci.js';
 import { TextTransformer } from '../models/text-transformer.js';
 import { VisionTransformer } from '../models/vit.js';
 
-/** GFLOP per item (2 × multiply-adds): S0 figures as the performance issue gives them, others counted from the layers. */
-export const GFLOP_PER_ITEM: Record<string, { image?: number; text?: number }> = { mobileclip_s0: { image: 4.77, text: 2.64 } };
+import { linear } from '../kernels/matmul.js';
 
 export interface BenchRow {
   model: string;
   tower: 'image' | 'text' | 'image (plan)' | 'text (plan)';
   batch: number;
+  dtype: 'f32' | 'f16';
   coldMs: number;
   warmMs: number[];
   medianMs: number;
   itemsPerSecond: number;
-  gflops: number | null;
+  /** Counted FLOPs of one forward (GEMMs, convs, attention) over the warm median. */
+  gflops: number;
+  /** gflops as a share of the GEMM peak measured at the start of the run. */
+  gemmPeakShare: number;
   peakBytes: number;
 }
 
@@ -57,74 +61,97 @@ export interface ModelBenchOptions {
   repeats: number;
   /** Also time forwards recorded once as an ExecutionPlan and replayed. */
   plans?: boolean;
+  /** Storage types to run (default f32 only). */
+  dtypes?: ('f32' | 'f16')[];
   onRow?: (row: BenchRow) => void;
 }
 
-export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<BenchRow[]> {
+/**
+ * The GEMM peak the rows are compared with: the median GFLOP/s of a large linear layer
+ * ([1024, 512] · [2048, 512]ᵀ, the text MLP's shape at batch 13) on this adapter.
+ */
+export async function measureGemmPeak(gpu: Gpu, repeats = 5): Promise<number> {
+  const [M, N, K] = [1024, 2048, 512];
+  const x = gpu.upload(new Float32Array(M * K).fill(0.01), [M, K]);
+  const w = gpu.upload(new Float32Array(N * K).fill(0.01), [N, K]);
+  const t = await time(() => linear(x, w), repeats);
+  x.dispose();
+  w.dispose();
+  return (2 * M * N * K) / (median(t.warm) / 1000) / 1e9;
+}
+
+export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeakGflops: number }> {
   const rows: BenchRow[] = [];
-  for (const name of o.models) {
-    const spec: ModelSpec | undefined = MODEL_SPECS[name];
-    if (!spec) throw new Error(`bench: unknown model ${name}`);
-    const store = WeightStore.synthetic(gpu);
-    try {
-      const flops = GFLOP_PER_ITEM[name] ?? {};
-      if (o.towers.includes('image')) {
-        const image = spec.image.kind === 'mci' ? new MCi(store, spec.image.cfg) : new VisionTransformer(store, spec.image.cfg);
-        const s = spec.imageSize;
-        for (const b of o.imageBatches) {
-          const input = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
-          gpu.buffers.resetPeak();
-          const t = await time(() => image.forward(input), o.repeats);
-          input.dispose();
-          const ms = median(t.warm);
-          const row: BenchRow = { model: name, tower: 'image', batch: b, coldMs: t.cold, warmMs: t.warm, medianMs: ms, itemsPerSecond: (1000 * b) / ms, gflops: flops.image ? (flops.image * b) / (ms / 1000) : null, peakBytes: gpu.buffers.stats.peakBytes };
-          rows.push(row);
-          o.onRow?.(row);
-          if (o.plans) {
-            // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
-            const x = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
-            const { plan, result: y } = gpu.capture(() => image.forward(x));
-            const tp = await time(() => (plan.run(), y), o.repeats, false);
-            const pms = median(tp.warm);
-            const prow: BenchRow = { model: name, tower: 'image (plan)', batch: b, coldMs: tp.cold, warmMs: tp.warm, medianMs: pms, itemsPerSecond: (1000 * b) / pms, gflops: flops.image ? (flops.image * b) / (pms / 1000) : null, peakBytes: plan.activationBytes };
-            rows.push(prow);
-            o.onRow?.(prow);
-            plan.dispose();
-            y.dispose();
-            x.dispose();
+  const peak = await measureGemmPeak(gpu);
+  const row = (r: Omit<BenchRow, 'medianMs' | 'itemsPerSecond' | 'gflops' | 'gemmPeakShare'>, flops: number): BenchRow => {
+    const ms = median(r.warmMs);
+    const gflops = flops / (ms / 1000) / 1e9;
+    const full: BenchRow = { ...r, medianMs: ms, itemsPerSecond: (1000 * r.batch) / ms, gflops, gemmPeakShare: gflops / peak };
+    rows.push(full);
+    o.onRow?.(full);
+    return full;
+  };
+  /** Runs `forward` once eagerly and returns the FLOPs it recorded. */
+  const counted = async (forward: () => Tensor): Promise<number> => {
+    const before = gpu.stats().flops;
+    const y = forward();
+    const flops = gpu.stats().flops - before;
+    await y.read();
+    y.dispose();
+    return flops;
+  };
+  for (const dtype of o.dtypes ?? ['f32']) {
+    for (const name of o.models) {
+      const spec: ModelSpec | undefined = MODEL_SPECS[name];
+      if (!spec) throw new Error(`bench: unknown model ${name}`);
+      const store = WeightStore.synthetic(gpu, 1, dtype);
+      try {
+        if (o.towers.includes('image')) {
+          const image = spec.image.kind === 'mci' ? new MCi(store, spec.image.cfg) : new VisionTransformer(store, spec.image.cfg);
+          const s = spec.imageSize;
+          for (const b of o.imageBatches) {
+            const input = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
+            gpu.buffers.resetPeak();
+            const t = await time(() => image.forward(input), o.repeats);
+            const flops = await counted(() => image.forward(input));
+            row({ model: name, tower: 'image', batch: b, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, flops);
+            if (o.plans) {
+              // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
+              const { plan, result: y } = gpu.capture(() => image.forward(input));
+              const tp = await time(() => (plan.run(), y), o.repeats, false);
+              row({ model: name, tower: 'image (plan)', batch: b, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, flops);
+              plan.dispose();
+              y.dispose();
+            }
+            input.dispose();
           }
         }
-      }
-      if (o.towers.includes('text')) {
-        const text = new TextTransformer(store, spec.text);
-        for (const b of o.textBatches) {
-          const ids = new Int32Array(b * 77);
-          for (let i = 0; i < b; i++) ids.set([49406, 320, 1125, 539, 320, 1929, 269, 49407], i * 77);
-          gpu.buffers.resetPeak();
-          const t = await time(() => text.forward(ids, [b, 77]), o.repeats);
-          const ms = median(t.warm);
-          const row: BenchRow = { model: name, tower: 'text', batch: b, coldMs: t.cold, warmMs: t.warm, medianMs: ms, itemsPerSecond: (1000 * b) / ms, gflops: flops.text ? (flops.text * b) / (ms / 1000) : null, peakBytes: gpu.buffers.stats.peakBytes };
-          rows.push(row);
-          o.onRow?.(row);
-          if (o.plans) {
-            const idsOnGpu = text.uploadIds(ids, [b, 77]);
-            const { plan, result: y } = gpu.capture(() => text.forwardIds(idsOnGpu));
-            const tp = await time(() => (plan.run(), y), o.repeats, false);
-            const pms = median(tp.warm);
-            const prow: BenchRow = { model: name, tower: 'text (plan)', batch: b, coldMs: tp.cold, warmMs: tp.warm, medianMs: pms, itemsPerSecond: (1000 * b) / pms, gflops: flops.text ? (flops.text * b) / (pms / 1000) : null, peakBytes: plan.activationBytes };
-            rows.push(prow);
-            o.onRow?.(prow);
-            plan.dispose();
-            y.dispose();
-            idsOnGpu.dispose();
+        if (o.towers.includes('text')) {
+          const text = new TextTransformer(store, spec.text);
+          for (const b of o.textBatches) {
+            const ids = new Int32Array(b * 77);
+            for (let i = 0; i < b; i++) ids.set([49406, 320, 1125, 539, 320, 1929, 269, 49407], i * 77);
+            gpu.buffers.resetPeak();
+            const t = await time(() => text.forward(ids, [b, 77]), o.repeats);
+            const flops = await counted(() => text.forward(ids, [b, 77]));
+            row({ model: name, tower: 'text', batch: b, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, flops);
+            if (o.plans) {
+              const idsOnGpu = text.uploadIds(ids, [b, 77]);
+              const { plan, result: y } = gpu.capture(() => text.forwardIds(idsOnGpu));
+              const tp = await time(() => (plan.run(), y), o.repeats, false);
+              row({ model: name, tower: 'text (plan)', batch: b, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, flops);
+              plan.dispose();
+              y.dispose();
+              idsOnGpu.dispose();
+            }
           }
         }
+      } finally {
+        store.dispose();
       }
-    } finally {
-      store.dispose();
     }
   }
-  return rows;
+  return { rows, gemmPeakGflops: peak };
 }
 
 export function benchTable(rows: BenchRow[]): Record<string, string | number>[] {
@@ -132,10 +159,12 @@ export function benchTable(rows: BenchRow[]): Record<string, string | number>[] 
     model: r.model,
     tower: r.tower,
     batch: r.batch,
+    dtype: r.dtype,
     'cold ms': Math.round(r.coldMs),
     'warm median ms': Math.round(r.medianMs * 10) / 10,
     'items/s': Math.round(r.itemsPerSecond * 100) / 100,
-    'GFLOP/s': r.gflops === null ? '-' : Math.round(r.gflops * 100) / 100,
+    'GFLOP/s': Math.round(r.gflops * 100) / 100,
+    '% GEMM peak': Math.round(r.gemmPeakShare * 1000) / 10,
     'peak MiB (incl. weights)': Math.round(r.peakBytes / 2 ** 20),
   }));
 }

@@ -20,15 +20,21 @@ export async function bench(a: Args): Promise<void> {
   const gpu = await createGpu();
   try {
     if (!a.flags.has('json')) console.log(`adapter: ${describeGpu(gpu)}`);
-    const rows = await runModelBench(gpu, {
+    const dtypes = get('dtypes', 'f32').split(',');
+    for (const d of dtypes) if (d !== 'f32' && d !== 'f16') throw new UsageError(`--dtypes takes f32 and/or f16, got ${d}`);
+    const { rows, gemmPeakGflops } = await runModelBench(gpu, {
       models,
       towers: get('towers', 'image,text').split(',') as ('image' | 'text')[],
       imageBatches: nums(get('image-batches', '1')),
       textBatches: nums(get('text-batches', '1')),
       repeats: Number(get('repeats', '3')),
+      dtypes: dtypes as ('f32' | 'f16')[],
     });
-    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), rows }));
-    else console.table(benchTable(rows));
+    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeakGflops, rows }));
+    else {
+      console.log(`GEMM peak: ${gemmPeakGflops.toFixed(2)} GFLOP/s`);
+      console.table(benchTable(rows));
+    }
   } finally {
     gpu.destroy();
   }

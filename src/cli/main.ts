@@ -15,12 +15,13 @@ commands:
   embed [--image F…] [--text T…] [--tokens ids.json] [--out FILE] [--json] [--raw]
                                                      image and text embeddings (L2-normalised unless --raw)
   preprocess IMAGE --size N --out FILE.safetensors|.png   the reference resize + centre crop
-    (model options for classify/embed: --model NAME|config.json --weights FILE --vocab FILE)
-  bench [--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--json]
+    (model options for classify/embed: --model NAME|config.json --weights FILE --vocab FILE --dtype f32|f16)
+  bench [--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--dtypes f32,f16] [--json]
                                                      timings with random weights of the real shapes (no checkpoint needed)
   info <checkpoint> [--json]                         format, dtypes, parameters per tower, model, fused or not
   convert <in.pt|in.safetensors> <out.safetensors>   [--reparam] [--dtype f32|f16]
-  parity <fixture-dir> [--checkpoint FILE] [--json]   compare every output and intermediate with a PyTorch fixture
+  parity <fixture-dir> [--checkpoint FILE] [--dtype f16] [--json]
+                                                     compare every output and intermediate with a PyTorch fixture
   tokenize --vocab FILE [--json] TEXT…               the CLIP token ids (77 per text)`;
 
 const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert, parity, tokenize, embed, classify, preprocess, bench };

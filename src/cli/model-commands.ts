@@ -23,7 +23,9 @@ async function open(a: Args, needVocab: boolean): Promise<ModelAndTransforms> {
   const name = model.endsWith('.json') ? 'custom' : model.replace(/^mobileclip_/, '');
   const weights = str(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`;
   const vocab = str(a, 'vocab') ?? (needVocab ? 'weights/bpe_simple_vocab_16e6.txt.gz' : undefined);
-  return createModelAndTransforms(model, { weights, vocab });
+  const dtype = str(a, 'dtype') ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
+  return createModelAndTransforms(model, { weights, vocab, dtype });
 }
 
 function progress(a: Args, label: string): ((done: number, total: number) => void) | undefined {

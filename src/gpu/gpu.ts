@@ -6,6 +6,7 @@ import { fmtShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
 import { type ParamField, UniformArena, packParams } from './uniform-arena.js';
 import { ExecutionPlan, type PlanCommand, type PlanHost } from './plan.js';
+import { floatBindings, rewriteForF16 } from './f16-storage.js';
 
 const PROFILE_CAPACITY = 2048; // WebGPU allows 4096 queries per set: two per dispatch
 
@@ -54,6 +55,8 @@ export interface DispatchSpec {
   /** Storage bindings, in binding order after the uniform (1, 2, ...). */
   bindings: readonly (Tensor | GPUBufferBinding)[];
   workgroups: readonly [number, number?, number?];
+  /** Multiply-adds × 2 this dispatch performs, for the FLOP count in `stats()` (compute kernels). */
+  flops?: number;
 }
 
 export interface GpuStats {
@@ -61,6 +64,8 @@ export interface GpuStats {
   pipelines: PipelineStats;
   dispatches: number;
   submits: number;
+  /** FLOPs of the compute kernels recorded so far (GEMMs, convs, attention): 2 per multiply-add. */
+  flops: number;
 }
 
 /**
@@ -80,6 +85,7 @@ export class Gpu implements PlanHost {
   private lostMessage: string | null = null;
   private destroyed = false;
   private dispatchCount = 0;
+  private flopCount = 0;
   private submitCount = 0;
   private recordedWorkgroups = 0;
   private lastSubmitted: string[] = [];
@@ -227,7 +233,9 @@ export class Gpu implements PlanHost {
     if (x > maxWg || y > maxWg || z > maxWg) {
       throw new GpuError(`${spec.label}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the limit ${maxWg} per dimension`);
     }
-    const pipeline = this.pipelines.get(spec.label, spec.code, spec.entryPoint);
+    this.flopCount += spec.flops ?? 0;
+    const { label, code } = this.withF16Storage(spec);
+    const pipeline = this.pipelines.get(label, code, spec.entryPoint);
     const entries: GPUBindGroupEntry[] = [];
     const cap = this.capturing;
     if (spec.params) entries.push({ binding: 0, resource: (cap ? cap.params : this.uniforms).alloc(packParams(spec.params)) });
@@ -236,11 +244,34 @@ export class Gpu implements PlanHost {
       cap?.buffers.add(binding.buffer);
       entries.push({ binding: i + 1, resource: binding });
     });
-    const bindGroup = this.device.createBindGroup({ label: spec.label, layout: pipeline.getBindGroupLayout(0), entries });
-    const command: PlanCommand = { kind: 'dispatch', label: spec.label, pipeline, bindGroup, workgroups: [x, y, z] };
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    const command: PlanCommand = { kind: 'dispatch', label, pipeline, bindGroup, workgroups: [x, y, z] };
     if (cap) cap.commands.push(command);
     else this.encode(command);
   }
+
+  /** The kernel's WGSL with f16 storage for the bindings given f16 tensors (see f16-storage.ts). */
+  private withF16Storage(spec: DispatchSpec): { label: string; code: string } {
+    const f16: number[] = [];
+    spec.bindings.forEach((b, i) => {
+      if (b instanceof Tensor && b.dtype === 'f16') f16.push(i + 1);
+    });
+    if (f16.length === 0) return { label: spec.label, code: spec.code };
+    const key = `${f16.join(',')}\n${spec.code}`;
+    let code = this.f16Code.get(key);
+    if (!code) {
+      const declared = floatBindings(spec.code);
+      const bindings = f16.map((idx) => {
+        const d = declared.get(idx);
+        if (!d) throw new GpuError(`${spec.label}: binding ${idx} was given an f16 tensor but is not a float array`);
+        return d;
+      });
+      code = rewriteForF16(spec.code, spec.label, bindings);
+      this.f16Code.set(key, code);
+    }
+    return { label: `${spec.label}.f16`, code };
+  }
+  private readonly f16Code = new Map<string, string>();
 
   /** Labels of the dispatches recorded since the last submit (which kernel variants ran). */
   get pendingKernels(): readonly string[] {
@@ -477,6 +508,7 @@ export class Gpu implements PlanHost {
       pipelines: { ...this.pipelines.stats },
       dispatches: this.dispatchCount,
       submits: this.submitCount,
+      flops: this.flopCount,
     };
   }
 

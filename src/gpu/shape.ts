@@ -7,6 +7,9 @@ export interface Shaped {
   readonly dtype: DType | string;
 }
 
+/** The float dtypes: kernels take either (f16 is storage only, see f16-storage.ts). */
+export const FLOAT: readonly DType[] = ['f32', 'f16'];
+
 export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -20,7 +23,7 @@ export function checkShape(
   name: string,
   t: Shaped,
   expected: readonly (number | null)[],
-  dtype: DType | readonly DType[] = 'f32',
+  dtype: DType | readonly DType[] = FLOAT,
 ): void {
   const dtypes = typeof dtype === 'string' ? [dtype] : dtype;
   if (!dtypes.includes(t.dtype as DType)) {
@@ -39,7 +42,7 @@ export function checkRank(
   name: string,
   t: Shaped,
   ranks: number | readonly number[],
-  dtype: DType | readonly DType[] = 'f32',
+  dtype: DType | readonly DType[] = FLOAT,
 ): readonly number[] {
   const dtypes = typeof dtype === 'string' ? [dtype] : dtype;
   if (!dtypes.includes(t.dtype as DType)) {
@@ -50,6 +53,11 @@ export function checkRank(
     throw new ShapeError(`${op}: ${name} has shape ${fmtShape(t.shape)} (rank ${t.shape.length}), expected rank ${rs.join(' or ')}`);
   }
   return t.shape;
+}
+
+/** The dtype of a kernel's float result: f16 when any float input is stored as f16. */
+export function floatResult(...inputs: Shaped[]): DType {
+  return inputs.some((t) => t.dtype === 'f16') ? 'f16' : 'f32';
 }
 
 /** Throws unless two tensors have identical shapes. */

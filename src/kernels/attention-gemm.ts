@@ -8,7 +8,7 @@
  * Cost: the fused kernel's flops plus 4·B·heads·N² bytes for S.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, fmtShape } from '../gpu/shape.js';
+import { checkRank, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { gemm } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -67,7 +67,7 @@ export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
   const hd = width / (3 * heads);
   const gpu = qkv.gpu;
   const bh = b * heads;
-  const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], 'f32', `attention.${name}`));
+  const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], floatResult(qkv), `attention.${name}`));
   gpu.dispatch({
     label: 'attention.split_heads',
     code: splitWgsl(),
@@ -84,7 +84,7 @@ export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
   const o = gemm({ a: probs, b: v, bLayout: 'kn', M: n, N: hd, K: n, batch: bh, strideA: n * n, strideB: n * hd, outShape: [bh, n, hd], label: 'attention.values' });
   probs.dispose();
   v.dispose();
-  const out = gpu.empty([b, n, heads * hd], 'f32', 'attention');
+  const out = gpu.empty([b, n, heads * hd], floatResult(qkv), 'attention');
   gpu.dispatch({ label: 'attention.merge_heads', code: mergeWgsl(), params: [out.size, n, heads, hd], bindings: [o, out], workgroups: grid1d(out.size, WG) });
   o.dispose();
   return out;

@@ -8,7 +8,7 @@
  * Cost: 4·B·heads·N²·head_dim flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, fmtShape } from '../gpu/shape.js';
+import { checkRank, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { attentionViaGemm } from './attention-gemm.js';
 
@@ -88,7 +88,7 @@ export function attentionFused(qkv: Tensor, opts: AttentionOptions): Tensor {
     throw new ShapeError(`attention: qkv ${fmtShape(shape)} is not [B, N, 3, ${heads}, head_dim]`);
   }
   if (hd % 4 !== 0 || hd > 256) throw new ShapeError(`attention: head_dim ${hd} must be a multiple of 4, at most 256`);
-  const out = qkv.gpu.empty([b, n, heads * hd], 'f32', 'attention');
+  const out = qkv.gpu.empty([b, n, heads * hd], floatResult(qkv), 'attention');
   const causal = !!opts.causal;
   qkv.gpu.dispatch({
     label: `attention.hd${hd}${causal ? '.causal' : ''}`,
@@ -96,6 +96,7 @@ export function attentionFused(qkv: Tensor, opts: AttentionOptions): Tensor {
     params: [b, n, heads, { f32: opts.scale ?? hd ** -0.5 }],
     bindings: [qkv, out],
     workgroups: [Math.ceil(n / WG), heads, b],
+    flops: 4 * b * heads * n * n * hd, // q·kᵀ and p·v
   });
   return out;
 }

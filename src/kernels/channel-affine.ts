@@ -6,7 +6,7 @@
  * a per-sample scale (squeeze-excite). Cost: memory bound, 8–12 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkSameShape, checkShape, numel } from '../gpu/shape.js';
+import { checkSameShape, checkShape, numel, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
@@ -62,7 +62,7 @@ export function channelAffine(x: Tensor, scale: Tensor, opts: ChannelAffineOptio
   }
   if (opts.residual) checkSameShape(op, 'x', x, 'residual', opts.residual);
   const v: Variant = { shift: !!opts.shift, residual: !!opts.residual, act: opts.act ?? 'none' };
-  const y = x.gpu.empty(x.shape, 'f32', op);
+  const y = x.gpu.empty(x.shape, floatResult(x), op);
   const bindings = [x, scale, y];
   if (opts.shift) bindings.push(opts.shift);
   if (opts.residual) bindings.push(opts.residual);

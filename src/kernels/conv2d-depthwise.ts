@@ -7,6 +7,7 @@
  * every lane gathering all KH·KW; so a subgroup must never straddle two channel planes.
  * Output channel oc reads input channel ⌊oc / (Cout/Cin)⌋.
  */
+import { floatResult } from '../gpu/shape.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
@@ -120,7 +121,7 @@ export function depthwiseConvTiled(
   const [n, cin, h, w] = x.shape;
   const [cout, , kh, kw] = weight.shape;
   const [oh, ow] = opts.out;
-  const y = x.gpu.empty([n, cout, oh, ow], 'f32', 'conv2d');
+  const y = x.gpu.empty([n, cout, oh, ow], floatResult(x, weight), 'conv2d');
   const tilesX = Math.ceil(ow / OX);
   const tilesY = Math.ceil(oh / OY);
   const total = n * cout * tilesX * tilesY;
@@ -133,6 +134,7 @@ export function depthwiseConvTiled(
     params: [total, cin, h, w, cout, oh, ow, tilesX, tilesY, cout / cin, { i32: opts.pad[0] }, { i32: opts.pad[1] }],
     bindings: opts.bias ? [x, weight, y, opts.bias] : [x, weight, y],
     workgroups: grid1d(total, WG),
+    flops: 2 * n * cout * oh * ow * kh * kw,
   });
   return y;
 }

@@ -15,7 +15,7 @@
  * Cost: 2·N·Cout·OH·OW·(Cin/groups)·KH·KW flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, checkShape, fmtShape } from '../gpu/shape.js';
+import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
@@ -172,7 +172,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   }
 
   const v: Variant = { kh, kw, sh: stride[0], sw: stride[1], bias: !!opts.bias, act };
-  const y = x.gpu.empty([n, cout, oh, ow], 'f32', op);
+  const y = x.gpu.empty([n, cout, oh, ow], floatResult(x, weight), op);
   const total = n * cout * oh * Math.ceil(ow / DW_OX);
   x.gpu.dispatch({
     label: `conv2d.k${kh}x${kw}.s${stride[0]}x${stride[1]}${v.bias ? '.bias' : ''}.${act}`,
@@ -180,6 +180,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     params: [total, cin, h, w, cout, oh, ow, cinPerGroup, cout / groups, { i32: pad[0] }, { i32: pad[1] }],
     bindings: opts.bias ? [x, weight, y, opts.bias] : [x, weight, y],
     workgroups: grid1d(total, WG),
+    flops: 2 * n * cout * oh * ow * cinPerGroup * kh * kw,
   });
   return y;
 }

@@ -5,7 +5,7 @@
  * silent zero row). Cost: memory bound, 8–12 bytes per output element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, checkShape, fmtShape, numel } from '../gpu/shape.js';
+import { checkRank, checkShape, fmtShape, numel, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 
@@ -52,7 +52,7 @@ export function embeddingGather(table: Tensor, ids: Tensor, positions?: Tensor):
   const is = checkRank('embedding', 'ids', ids, [1, 2], 'i32');
   const len = is[is.length - 1];
   if (positions) checkShape('embedding', 'positions', positions, [len, d]);
-  const out = table.gpu.empty([...is, d], 'f32', 'embedding');
+  const out = table.gpu.empty([...is, d], floatResult(table), 'embedding');
   const total = ids.size * d;
   table.gpu.dispatch({
     label: `embedding${positions ? '.positions' : ''}`,

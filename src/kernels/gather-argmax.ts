@@ -3,7 +3,7 @@
  * token id (ids [B, L], i32 on the GPU). One workgroup per sequence. Cost: D·4 bytes per row.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, checkShape } from '../gpu/shape.js';
+import { checkRank, checkShape, floatResult } from '../gpu/shape.js';
 
 const WG = 64;
 
@@ -34,7 +34,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 export function gatherArgmax(x: Tensor, ids: Tensor): Tensor {
   const [b, l, d] = checkRank('gatherArgmax', 'x', x, 3);
   checkShape('gatherArgmax', 'ids', ids, [b, l], 'i32');
-  const out = x.gpu.empty([b, d], 'f32', 'gatherArgmax');
+  const out = x.gpu.empty([b, d], floatResult(x), 'gatherArgmax');
   x.gpu.dispatch({ label: 'gather_argmax', code: wgsl(), params: [b, l, d], bindings: [x, ids, out], workgroups: [b] });
   return out;
 }

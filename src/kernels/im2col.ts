@@ -4,6 +4,7 @@
  * the weight viewed as [Cout, Cin·KH·KW], which on subgroup adapters is ~8× faster than the direct
  * kernel for the RGB stem (K = 27). Cost: one read and one write per column element.
  */
+import { floatResult } from '../gpu/shape.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 
@@ -45,7 +46,7 @@ export function im2col(x: Tensor, kh: number, kw: number, stride: [number, numbe
   const [n, cin, h, w] = x.shape;
   const [oh, ow] = out;
   const rows = cin * kh * kw;
-  const cols = x.gpu.empty([n, rows, oh * ow], 'f32', 'im2col');
+  const cols = x.gpu.empty([n, rows, oh * ow], floatResult(x), 'im2col');
   const blocksX = Math.ceil(ow / OX);
   const total = n * rows * oh * blocksX;
   x.gpu.dispatch({

@@ -3,7 +3,7 @@
  * One workgroup per row. Cost: 3 flops and 8 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank } from '../gpu/shape.js';
+import { checkRank, floatResult } from '../gpu/shape.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
 
 const WG = 64;
@@ -29,7 +29,7 @@ export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
   const shape = checkRank('l2Normalize', 'x', x, [1, 2, 3]);
   const d = shape[shape.length - 1];
   const rows = x.size / d;
-  const y = x.gpu.empty(shape, 'f32', 'l2Normalize');
+  const y = x.gpu.empty(shape, floatResult(x), 'l2Normalize');
   x.gpu.dispatch({ label: 'l2_normalize', code: wgsl(), params: [rows, d, { f32: eps }], bindings: [x, y], workgroups: grid1d(rows, 1) });
   return y;
 }

@@ -6,7 +6,7 @@
  * Cost: ~8 flops and 12 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkShape, checkRank } from '../gpu/shape.js';
+import { checkShape, checkRank, floatResult } from '../gpu/shape.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
 
 const WG = 64;
@@ -40,7 +40,7 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): 
   checkShape('layerNorm', 'weight', weight, [d]);
   checkShape('layerNorm', 'bias', bias, [d]);
   const rows = x.size / d;
-  const y = x.gpu.empty(shape, 'f32', 'layerNorm');
+  const y = x.gpu.empty(shape, floatResult(x), 'layerNorm');
   x.gpu.dispatch({ label: 'layer_norm', code: wgsl(), params: [rows, d, { f32: eps }], bindings: [x, weight, bias, y], workgroups: grid1d(rows, 1) });
   return y;
 }

@@ -10,7 +10,7 @@
  * == 0), `gemm-blocked.ts` otherwise. Cost: 2·M·N·K flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, checkShape, fmtShape } from '../gpu/shape.js';
+import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
@@ -66,12 +66,13 @@ export function gemm(s: GemmSpec): Tensor {
   const epi: EpilogueVariant = { bias: s.bias ? biasAlong : null, scale: s.scale ? scaleAlong : null, residual: !!s.residual, act: s.act ?? 'none' };
   const vecA = K % 4 === 0 && s.strideA % 4 === 0 && (s.bLayout === 'kn' || s.strideB % 4 === 0);
   const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
-  const out = a.gpu.empty(s.outShape, 'f32', op);
+  const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
   const bindings = [a, b, out];
   if (s.bias) bindings.push(s.bias);
   if (s.scale) bindings.push(s.scale);
   if (s.residual) bindings.push(s.residual);
   const params = [M, N, K, s.strideA, s.strideB, M * N];
+  const flops = 2 * M * N * K * batch;
   const subgroupSize = a.gpu.tuning.subgroupGemm ? a.gpu.info.subgroupSize : undefined;
   if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
     const vecK = vecA && (s.bLayout === 'kn' || vecB);
@@ -81,6 +82,7 @@ export function gemm(s: GemmSpec): Tensor {
       params,
       bindings,
       workgroups: subgroupGemmGrid(M, N, batch, subgroupSize),
+      flops,
     });
     return out;
   }
@@ -91,6 +93,7 @@ export function gemm(s: GemmSpec): Tensor {
     params,
     bindings,
     workgroups: blockedGemmGrid(M, N, batch),
+    flops,
   });
   return out;
 }

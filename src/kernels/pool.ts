@@ -3,7 +3,7 @@
  * one workgroup per (n, c)). Cost: 1 flop and 4 bytes per input element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank } from '../gpu/shape.js';
+import { checkRank, floatResult } from '../gpu/shape.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
 
 const WG = 64;
@@ -27,7 +27,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
 export function globalAvgPool(x: Tensor): Tensor {
   const [n, c, h, w] = checkRank('globalAvgPool', 'x', x, 4);
-  const y = x.gpu.empty([n, c], 'f32', 'globalAvgPool');
+  const y = x.gpu.empty([n, c], floatResult(x), 'globalAvgPool');
   x.gpu.dispatch({ label: 'global_avg_pool', code: wgsl(), params: [n * c, h * w], bindings: [x, y], workgroups: grid1d(n * c, 1) });
   return y;
 }

@@ -3,7 +3,7 @@
  * (masks) give 0. One workgroup per row. Cost: ~5 flops and 8 bytes per element (3 reads).
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank } from '../gpu/shape.js';
+import { checkRank, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
 
@@ -38,7 +38,7 @@ export function softmax(x: Tensor, opts: { causal?: boolean } = {}): Tensor {
   const causal = !!opts.causal;
   if (causal && (shape.length < 2 || shape[shape.length - 2] !== d)) throw new ShapeError(`softmax: causal masking needs square [.., n, n] rows, got ${JSON.stringify(shape)}`);
   const rows = x.size / d;
-  const y = x.gpu.empty(shape, 'f32', 'softmax');
+  const y = x.gpu.empty(shape, floatResult(x), 'softmax');
   x.gpu.dispatch({ label: `softmax${causal ? '.causal' : ''}`, code: wgsl(causal), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, 1) });
   return y;
 }

@@ -6,7 +6,7 @@
  * Cost: memory bound, ~8 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, checkShape } from '../gpu/shape.js';
+import { checkRank, checkShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 
@@ -36,7 +36,7 @@ export function patchTokens(map: Tensor, positions: Tensor, cls: Tensor): Tensor
   const n = h * w;
   checkShape('patchTokens', 'positions', positions, [n, c]);
   if (cls.size !== c) throw new ShapeError(`patchTokens: class token has ${cls.size} values, the map has ${c} channels`);
-  const out = map.gpu.empty([b, n + 1, c], 'f32', 'patchTokens');
+  const out = map.gpu.empty([b, n + 1, c], floatResult(map), 'patchTokens');
   map.gpu.dispatch({ label: 'patch_tokens', code: patchWgsl(), params: [out.size, n, c], bindings: [map, positions, cls, out], workgroups: grid1d(out.size, WG) });
   return out;
 }
@@ -58,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 export function selectToken(x: Tensor, index: number): Tensor {
   const [b, l, c] = checkRank('selectToken', 'x', x, 3);
   if (!Number.isInteger(index) || index < 0 || index >= l) throw new ShapeError(`selectToken: position ${index} outside [0, ${l})`);
-  const out = x.gpu.empty([b, c], 'f32', 'selectToken');
+  const out = x.gpu.empty([b, c], floatResult(x), 'selectToken');
   x.gpu.dispatch({ label: 'select_token', code: selectWgsl(), params: [b * c, l, c, index], bindings: [x, out], workgroups: grid1d(b * c, WG) });
   return out;
 }

@@ -3,7 +3,7 @@
  * layout [B, H·W, C] attention works on (and back). Cost: memory bound, 8 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank } from '../gpu/shape.js';
+import { checkRank, floatResult } from '../gpu/shape.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 
 const WG = 256;
@@ -28,7 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 export function transposeLast2(x: Tensor): Tensor {
   const s = checkRank('transposeLast2', 'x', x, [2, 3]);
   const [b, r, c] = s.length === 3 ? s : [1, s[0], s[1]];
-  const y = x.gpu.empty(s.length === 3 ? [b, c, r] : [c, r], 'f32', 'transpose');
+  const y = x.gpu.empty(s.length === 3 ? [b, c, r] : [c, r], floatResult(x), 'transpose');
   x.gpu.dispatch({ label: 'transpose_last2', code: wgsl(), params: [x.size, r, c], bindings: [x, y], workgroups: grid1d(x.size, WG) });
   return y;
 }

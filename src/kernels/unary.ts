@@ -3,7 +3,7 @@
  * Cost: memory bound, 8 bytes per element (read + write).
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkShape } from '../gpu/shape.js';
+import { checkShape, floatResult } from '../gpu/shape.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { gelu64, relu64, sigmoid64 } from './reference-math.js';
@@ -27,7 +27,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 /** y = act(x), elementwise, into a new tensor of x's shape. */
 export function unary(x: Tensor, act: Activation): Tensor {
   checkShape(act, 'x', x, x.shape.map(() => null));
-  const y = x.gpu.empty(x.shape, 'f32', act);
+  const y = x.gpu.empty(x.shape, floatResult(x), act);
   x.gpu.dispatch({ label: `unary.${act}`, code: wgsl(act), params: [x.size], bindings: [x, y], workgroups: grid1d(x.size, WG) });
   return y;
 }

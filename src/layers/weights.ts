@@ -6,6 +6,7 @@
  * ignored. Training-form checkpoints are re-parameterised once, up front; a fused checkpoint is
  * used as it is.
  */
+import { GpuError } from '../gpu/errors.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
@@ -40,7 +41,12 @@ export class WeightStore {
     readonly gpu: Gpu,
     private readonly original: StateDict,
     readonly source = 'checkpoint',
+    /** Storage type of every float tensor on the GPU; f16 needs the adapter's shader-f16. */
+    readonly dtype: 'f32' | 'f16' = 'f32',
   ) {
+    if (dtype === 'f16' && !gpu.features.shaderF16) {
+      throw new GpuError(`f16 weights need the adapter feature shader-f16, which ${gpu.info.description} lacks: use dtype 'f32'`);
+    }
     this.fused = hasTrainingBranches(original) ? reparameterizeStateDict(original, { strict: false }).stateDict : original;
   }
 
@@ -48,8 +54,8 @@ export class WeightStore {
    * A store that makes up every tensor (deterministic, small uniform values; BN variances near 1):
    * random weights of a model's real shapes, for benchmarks that need no checkpoint.
    */
-  static synthetic(gpu: Gpu, seed = 1): WeightStore {
-    const s = new WeightStore(gpu, new Map(), 'synthetic weights');
+  static synthetic(gpu: Gpu, seed = 1, dtype: 'f32' | 'f16' = 'f32'): WeightStore {
+    const s = new WeightStore(gpu, new Map(), 'synthetic weights', dtype);
     let state = seed >>> 0;
     s.synthetic = () => {
       state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -96,12 +102,12 @@ export class WeightStore {
 
   /** Uploads host data derived from the checkpoint (folded BN, reshaped weights). */
   upload(label: string, data: Float32Array, shape: readonly number[]): Tensor {
-    const t = this.gpu.upload(data, shape, 'f32', label);
+    const t = this.gpu.upload(data, shape, this.dtype, label);
     this.uploaded.push(t);
     return t;
   }
 
-  /** A key's tensor on the GPU (f32), checked against its expected shape. */
+  /** A key's tensor on the GPU (in the store's dtype), checked against its expected shape. */
   take(key: string, shape: readonly number[]): Tensor {
     return this.upload(key, this.host(key, shape), shape);
   }

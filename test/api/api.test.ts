@@ -94,6 +94,35 @@ describe.runIf(haveFixtures())('library API', () => {
     }
   });
 
+  it("dtype 'f16' halves the weights' GPU memory and keeps embeddings within cosine 0.999", async (ctx) => {
+    if (!g.gpu.features.shaderF16) {
+      console.warn(`f16: adapter ${g.gpu.info.description} has no shader-f16; not run`);
+      ctx.skip();
+    }
+    const cfg = fixturePath('clip-tiny', 'config.json');
+    const files = ['coffee.png', 'chelsea.png'].map((f) => new Uint8Array(readFileSync(fixturePath('preprocess', f))));
+    const run = async (dtype: 'f32' | 'f16') => {
+      const before = g.gpu.stats().memory.liveBytes;
+      const m = await createModelAndTransforms(cfg, { weights: fixturePath('clip-tiny', 'model.safetensors'), gpu: g.gpu, dtype });
+      const weightBytes = g.gpu.stats().memory.liveBytes - before;
+      const e = await m.model.encodeImages(files);
+      m.dispose();
+      return { weightBytes, e };
+    };
+    const f32 = await run('f32');
+    const f16 = await run('f16');
+    console.log(`weights on the GPU: f32 ${f32.weightBytes} B, f16 ${f16.weightBytes} B`);
+    expect(f16.weightBytes).toBeLessThanOrEqual(0.55 * f32.weightBytes); // half, give or take the pool's rounding
+    for (let i = 0; i < 2; i++) {
+      const a = f32.e.data.subarray(i * f32.e.dim, (i + 1) * f32.e.dim);
+      const b = f16.e.data.subarray(i * f16.e.dim, (i + 1) * f16.e.dim);
+      let dot = 0;
+      for (let d = 0; d < a.length; d++) dot += a[d] * b[d]; // both L2-normalised
+      console.log(`image ${i}: cosine(f16, f32) = ${dot.toFixed(7)}`);
+      expect(dot).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+
   it('unknown model names are refused with the list of known ones', () => {
     expect(() => modelSpec('mobileclip_xl')).toThrow(/unknown model "mobileclip_xl": choose one of mobileclip_s0, mobileclip_s1, mobileclip_s2, mobileclip_b, mobileclip_blt/);
     expect(modelSpec('B').name).toBe('mobileclip_b');

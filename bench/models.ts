@@ -1,10 +1,11 @@
 /**
  * Model benchmarks with random weights of the real shapes (npm run bench:models):
  *   --models=mobileclip_s0,mobileclip_b  --towers=image,text  --image-batches=1,8  --text-batches=1,32
- *   --dtypes=f32,f16  --repeats=5  [--no-plans]
- * Prints a table and writes bench/results/models.json.
+ *   --dtypes=f32,f16  --repeats=5  [--no-plans]  [--out=bench/results/models]
+ * Prints a table and writes <out>.json and a bar chart <out>.svg (default bench/results/models).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { benchTable, runModelBench } from '../src/bench/run-models.js';
@@ -30,10 +31,11 @@ try {
   });
   console.log(`GEMM peak (linear 1024×512 · 2048×512ᵀ): ${gemmPeakGflops.toFixed(2)} GFLOP/s`);
   printTable(benchTable(rows));
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/models.json', JSON.stringify({ adapter, date: new Date().toISOString(), gemmPeakGflops, rows }, null, 2));
-  writeFileSync('bench/results/models.svg', timingsSvg(rows, `Warm median forward time — ${adapter.split(':')[0]}`));
-  console.log('\nJSON: bench/results/models.json, chart: bench/results/models.svg');
+  const out = arg('out', 'bench/results/models');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(`${out}.json`, JSON.stringify({ adapter, date: new Date().toISOString(), gemmPeakGflops, rows }, null, 2));
+  writeFileSync(`${out}.svg`, timingsSvg(rows, `Warm median forward time — ${adapter.split(':')[0]}`));
+  console.log(`\nJSON: ${out}.json, chart: ${out}.svg`);
 } finally {
   gpu.destroy();
 }

@@ -16,8 +16,8 @@ export function timingsSvg(rows: BenchRow[], title: string): string {
     .map((r, i) => {
       const y = top + i * (barH + gap);
       const w = Math.max(1, r.medianMs * scale);
-      const color = r.tower === 'image' ? '#4C78A8' : '#F58518';
-      const label = `${r.model.replace('mobileclip_', '').toUpperCase()} ${r.tower}, batch ${r.batch}`;
+      const color = { image: '#4C78A8', 'image (plan)': '#9ECAE9', text: '#F58518', 'text (plan)': '#FFBF79' }[r.tower];
+      const label = `${r.model.replace('mobileclip_', '').toUpperCase()} ${r.tower}, batch ${r.batch}, ${r.dtype}`;
       return [
         `<text x="${left - 8}" y="${y + barH * 0.7}" text-anchor="end">${esc(label)}</text>`,
         `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`,

@@ -345,9 +345,8 @@ export class Gpu implements PlanHost {
    * Updates the expected duration of a kind of submission. The first run of a kind is not learned
    * from: the driver compiles its shaders then (seconds on lavapipe with a cold shader cache).
    * When the map completes right after we wake, the work finished before: the total measured only
-   * our sleep, so the estimate becomes what we slept and the next sleep is 10% shorter. It settles
-   * where the sleep ends just before the work does (halving the estimate instead made it swing
-   * between oversleeping and polling for 40% of the run: ±25% noise in the model benchmarks).
+   * our sleep, so the estimate shrinks to 80% of it. Otherwise the total (the work plus a short
+   * polled tail) is the new estimate, and the next sleep (90% of it) ends just before the work does.
    */
   private readonly seenShapes = new Set<string>();
   private learnDuration(shape: string, total: number, slept: number, afterWake: number): void {
@@ -357,7 +356,7 @@ export class Gpu implements PlanHost {
       return;
     }
     const overslept = slept > 0 && afterWake < 2 + 0.05 * slept;
-    this.expectedMs.set(shape, overslept ? slept : total);
+    this.expectedMs.set(shape, overslept ? 0.8 * slept : total);
   }
 
   private throwPendingErrors(): void {

@@ -105,24 +105,27 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
       const spec: ModelSpec | undefined = MODEL_SPECS[name];
       if (!spec) throw new Error(`bench: unknown model ${name}`);
       const store = WeightStore.synthetic(gpu, 1, dtype);
+      /** Times `forward` eagerly and, with `plans`, recorded once and replayed. */
+      const bench = async (tower: 'image' | 'text', batch: number, forward: () => Tensor) => {
+        gpu.buffers.resetPeak();
+        const t = await time(forward, o.repeats);
+        const flops = await counted(forward);
+        row({ model: name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, flops);
+        if (!o.plans) return;
+        // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
+        const { plan, result: y } = gpu.capture(forward);
+        const tp = await time(() => (plan.run(), y), o.repeats, false);
+        row({ model: name, tower: `${tower} (plan)`, batch, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, flops);
+        plan.dispose();
+        y.dispose();
+      };
       try {
         if (o.towers.includes('image')) {
           const image = spec.image.kind === 'mci' ? new MCi(store, spec.image.cfg) : new VisionTransformer(store, spec.image.cfg);
           const s = spec.imageSize;
           for (const b of o.imageBatches) {
             const input = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
-            gpu.buffers.resetPeak();
-            const t = await time(() => image.forward(input), o.repeats);
-            const flops = await counted(() => image.forward(input));
-            row({ model: name, tower: 'image', batch: b, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, flops);
-            if (o.plans) {
-              // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
-              const { plan, result: y } = gpu.capture(() => image.forward(input));
-              const tp = await time(() => (plan.run(), y), o.repeats, false);
-              row({ model: name, tower: 'image (plan)', batch: b, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, flops);
-              plan.dispose();
-              y.dispose();
-            }
+            await bench('image', b, () => image.forward(input));
             input.dispose();
           }
         }
@@ -131,19 +134,9 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
           for (const b of o.textBatches) {
             const ids = new Int32Array(b * 77);
             for (let i = 0; i < b; i++) ids.set([49406, 320, 1125, 539, 320, 1929, 269, 49407], i * 77);
-            gpu.buffers.resetPeak();
-            const t = await time(() => text.forward(ids, [b, 77]), o.repeats);
-            const flops = await counted(() => text.forward(ids, [b, 77]));
-            row({ model: name, tower: 'text', batch: b, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, flops);
-            if (o.plans) {
-              const idsOnGpu = text.uploadIds(ids, [b, 77]);
-              const { plan, result: y } = gpu.capture(() => text.forwardIds(idsOnGpu));
-              const tp = await time(() => (plan.run(), y), o.repeats, false);
-              row({ model: name, tower: 'text (plan)', batch: b, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, flops);
-              plan.dispose();
-              y.dispose();
-              idsOnGpu.dispose();
-            }
+            const idsOnGpu = text.uploadIds(ids, [b, 77]);
+            await bench('text', b, () => text.forwardIds(idsOnGpu));
+            idsOnGpu.dispose();
           }
         }
       } finally {

@@ -273,14 +273,33 @@ export class Gpu implements PlanHost {
   }
   private readonly f16Code = new Map<string, string>();
 
+  /**
+   * Copies `count` elements from src (from element `srcAt`) into dst (from `dstAt`), in order with
+   * the recorded work (recorded into a plan while capturing). Both tensors of one dtype; byte
+   * offsets and sizes must be multiples of 4 (even element counts for f16).
+   */
+  copyElements(src: Tensor, srcAt: number, dst: Tensor, dstAt: number, count: number): void {
+    this.assertUsable();
+    if (src.dtype !== dst.dtype) throw new ShapeError(`copyElements: ${src.label} is ${src.dtype} but ${dst.label} is ${dst.dtype}`);
+    const e = BYTES_PER_ELEMENT[src.dtype];
+    const [from, to, bytes] = [srcAt * e, dstAt * e, count * e];
+    if (srcAt < 0 || dstAt < 0 || count < 0 || srcAt + count > src.size || dstAt + count > dst.size) {
+      throw new ShapeError(`copyElements: [${srcAt}, +${count}) of ${src.label} ${fmtShape(src.shape)} into [${dstAt}, +${count}) of ${dst.label} ${fmtShape(dst.shape)} is out of range`);
+    }
+    if (from % 4 || to % 4 || bytes % 4) throw new ShapeError(`copyElements: offsets and sizes must be multiples of 4 bytes (got ${from}, ${to}, ${bytes})`);
+    src.assertAlive();
+    dst.assertAlive();
+    if (bytes > 0) this.copyBuffer(src.buffer, dst.buffer, bytes, from, to);
+  }
+
   /** Labels of the dispatches recorded since the last submit (which kernel variants ran). */
   get pendingKernels(): readonly string[] {
     return this.recorded;
   }
 
   /** A buffer-to-buffer copy, recorded into a plan while capturing. */
-  private copyBuffer(src: GPUBuffer, dst: GPUBuffer, size: number): void {
-    const command: PlanCommand = { kind: 'copy', src, dst, size };
+  private copyBuffer(src: GPUBuffer, dst: GPUBuffer, size: number, srcOffset = 0, dstOffset = 0): void {
+    const command: PlanCommand = { kind: 'copy', src, srcOffset, dst, dstOffset, size };
     if (this.capturing) {
       this.capturing.commands.push(command);
       this.capturing.buffers.add(src).add(dst);
@@ -291,7 +310,7 @@ export class Gpu implements PlanHost {
   private encode(c: PlanCommand): void {
     if (c.kind === 'copy') {
       this.endPass();
-      this.commandEncoder().copyBufferToBuffer(c.src, 0, c.dst, 0, c.size);
+      this.commandEncoder().copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
       return;
     }
     if (this.profiler) this.endPass(); // one pass per dispatch, timestamped at its ends

@@ -9,7 +9,7 @@ import type { UniformArena } from './uniform-arena.js';
 
 export type PlanCommand =
   | { kind: 'dispatch'; label: string; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }
-  | { kind: 'copy'; src: GPUBuffer; dst: GPUBuffer; size: number };
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
 
 export interface PlanHost {
   replay(plan: ExecutionPlan): void;

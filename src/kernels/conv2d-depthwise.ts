@@ -5,7 +5,8 @@
  * output rows (a 7×7: 10 rows × 10 loads for 16 outputs, against 7 × 10 for 4 in the direct
  * kernel). Lane l loads weights l, l + S, ... and the subgroup shares them by broadcast instead of
  * every lane gathering all KH·KW; so a subgroup must never straddle two channel planes.
- * Output channel oc reads input channel ⌊oc / (Cout/Cin)⌋.
+ * Output channel oc reads input channel ⌊oc / (Cout/Cin)⌋. Reference: conv2dRef (conv2d.ts).
+ * Cost: 2·N·Cout·OH·OW·KH·KW flops; (OY−1+KH)·(OX−1+KW) input gathers per 16 outputs.
  */
 import { floatResult } from '../gpu/shape.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -34,7 +35,6 @@ function wgsl(v: Variant): string {
   const weightLoads = Array.from({ length: Math.ceil(taps / S) }, (_, t) => `let w${t} = wt[wbase + min(lane + ${t * S}u, ${taps - 1}u)];`);
   // Each tap's weight broadcast once, up front: it feeds up to OY output rows.
   const weightTaps = Array.from({ length: taps }, (_, t) => `let k${t} = subgroupBroadcast(w${Math.floor(t / S)}, ${t % S}u);`);
-  const weight = (tap: number) => `k${tap}`;
   // Input row iy0 + r feeds output row oy0 + ry through kernel row r − ry.
   const rows = Array.from({ length: OY - 1 + v.kh }, (_, r) => {
     const uses: string[] = [];
@@ -42,7 +42,7 @@ function wgsl(v: Variant): string {
       const ky = r - ry;
       if (ky < 0 || ky >= v.kh) continue;
       for (let kx = 0; kx < v.kw; kx++) {
-        uses.push(`acc${ry} += ${weight(ky * v.kw + kx)} * vec4(seg[${kx}], seg[${kx + 1}], seg[${kx + 2}], seg[${kx + 3}]);`);
+        uses.push(`acc${ry} += k${ky * v.kw + kx} * vec4(seg[${kx}], seg[${kx + 1}], seg[${kx + 2}], seg[${kx + 3}]);`);
       }
     }
     return `load_row(&seg, x_plane, iy0 + ${r}, ix0);\n    ${uses.join('\n    ')}`;

@@ -8,6 +8,7 @@ import { checkRank, fmtShape } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { globalAvgPool } from '../kernels/pool.js';
 import { matmul } from '../kernels/matmul.js';
+import { forwardInSlices } from './batch-chunks.js';
 import { AttentionBlock } from '../layers/attention-block.js';
 import { MobileOneBlock } from '../layers/mobileone-block.js';
 import { PatchEmbed } from '../layers/patch-embed.js';
@@ -75,11 +76,32 @@ export class MCi {
     this.headProj = store.take(`${p}.head.proj`, [ce, cfg.embedDim]);
   }
 
-  /** images [B, 3, H, W] in [0, 1] → features [B, embedDim] (not normalised). */
+  /**
+   * images [B, 3, H, W] in [0, 1] → features [B, embedDim] (not normalised). Batches whose
+   * activations would pass the adapter's binding limit run in slices.
+   */
   forward(images: Tensor, capture?: Capture): Tensor {
     const [, c, h, w] = checkRank('MCi', 'images', images, 4);
     if (c !== 3) throw new ShapeError(`MCi: images ${fmtShape(images.shape)} must have 3 channels (RGB), NCHW`);
     if (h < 32 || w < 32) throw new ShapeError(`MCi: images ${fmtShape(images.shape)} are smaller than 32×32, the network's total stride`);
+    return forwardInSlices(images, 4 * this.largestActivation(h, w), (x) => this.forwardBatch(x, capture));
+  }
+
+  /** Elements of the largest activation one image of H×W makes. */
+  largestActivation(h: number, w: number): number {
+    const f = this.cfg.fastvit;
+    const pixels = (stride: number) => Math.ceil(h / stride) * Math.ceil(w / stride);
+    // the image; the stem's first conv (27 = 3·3·3 rows of its im2col)
+    let most = Math.max(3 * h * w, Math.max(f.embedDims[0], 27) * pixels(2));
+    f.embedDims.forEach((dim, i) => {
+      const n = pixels(4 << i);
+      most = Math.max(most, Math.floor(dim * f.mlpRatios[i]) * n, 3 * dim * n); // ConvFFN hidden, qkv
+      if (f.tokenMixers[i] === 'attention') most = Math.max(most, (dim / 32) * n * n); // scores
+    });
+    return Math.max(most, Math.floor(f.embedDims[f.embedDims.length - 1] * f.clsRatio) * pixels(32));
+  }
+
+  private forwardBatch(images: Tensor, capture?: Capture): Tensor {
     const scope = new CaptureScope(capture, images);
     const step = (x: Tensor, m: Module, name: string): Tensor => {
       const y = m.forward(x);

@@ -12,6 +12,7 @@ import { checkTokenIds, embeddingGather } from '../kernels/embedding.js';
 import { gatherArgmax } from '../kernels/gather-argmax.js';
 import { layerNorm } from '../kernels/layer-norm.js';
 import { matmul } from '../kernels/matmul.js';
+import { forwardInSlices } from './batch-chunks.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
@@ -100,6 +101,16 @@ export class TextTransformer {
    */
   forwardIds(ids: Tensor, capture?: Capture): Tensor {
     const [, l] = checkRank('TextTransformer', 'ids', ids, 2, 'i32');
+    return forwardInSlices(ids, 4 * this.largestActivation(l), (x) => this.forwardBatch(x, l, capture));
+  }
+
+  /** Elements of the largest activation one sequence of L tokens makes (MLP hidden, qkv, scores). */
+  largestActivation(l: number): number {
+    const { dim, heads, ffnMultiplier } = this.cfg;
+    return Math.max(l * Math.ceil((dim * ffnMultiplier) / 16) * 16, 3 * l * dim, heads * l * l);
+  }
+
+  private forwardBatch(ids: Tensor, l: number, capture?: Capture): Tensor {
     const scope = new CaptureScope(capture);
     let x = embeddingGather(this.table, ids, this.positions.forLength(l));
     scope.emit('text.embedding', x);

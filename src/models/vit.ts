@@ -11,6 +11,7 @@ import { checkRank, fmtShape } from '../gpu/shape.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { foldBatchNorm } from '../kernels/batch-norm.js';
 import { layerNorm } from '../kernels/layer-norm.js';
+import { forwardInSlices } from './batch-chunks.js';
 import { matmul } from '../kernels/matmul.js';
 import { patchTokens, selectToken } from '../kernels/tokens.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
@@ -71,11 +72,27 @@ export class VisionTransformer {
     this.proj = store.take(`${p}.classifier.proj`, [dim, cfg.embedDim]);
   }
 
-  /** images [B, 3, H, W] in [0, 1] → features [B, embedDim] (not normalised). */
+  /**
+   * images [B, 3, H, W] in [0, 1] → features [B, embedDim] (not normalised). Batches whose
+   * activations would pass the adapter's binding limit run in slices.
+   */
   forward(images: Tensor, capture?: Capture): Tensor {
     const [, c, h, w] = checkRank('VisionTransformer', 'images', images, 4);
     if (c !== 3) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} must have 3 channels (RGB), NCHW`);
     if (h < 16 || w < 16) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} are smaller than one 16×16 patch`);
+    return forwardInSlices(images, 4 * this.largestActivation(h, w), (x) => this.forwardBatch(x, capture));
+  }
+
+  /** Elements of the largest activation one image of H×W makes (image, stem convs and their im2col, blocks). */
+  largestActivation(h: number, w: number): number {
+    const { dim, heads, stemWidth } = this.cfg;
+    const pixels = (stride: number) => Math.ceil(h / stride) * Math.ceil(w / stride);
+    const n = pixels(16) + 1;
+    const ffn = Math.ceil((dim * this.cfg.ffnMultiplier) / 16) * 16;
+    return Math.max(3 * h * w, stemWidth * pixels(4), 4 * stemWidth * pixels(8), 4 * stemWidth * pixels(16), dim * pixels(16), n * Math.max(ffn, 3 * dim), heads * n * n);
+  }
+
+  private forwardBatch(images: Tensor, capture?: Capture): Tensor {
     const scope = new CaptureScope(capture, images);
     let x = images;
     for (const s of this.stem) {

@@ -65,14 +65,20 @@ export interface AttentionOptions {
 
 /**
  * On CPU rasterizers the fused kernel's per-query registers spill for long sequences; there the
- * GEMM decomposition wins from this many tokens (lavapipe, ViT-B's 197 tokens: 52 vs 80 ms; at
- * 64–77 tokens the fused kernel is as fast or faster).
+ * GEMM decomposition wins from this many tokens (lavapipe, ViT-B's 197 tokens: 32 vs 85 ms).
+ * With the subgroup GEMM it wins or ties at any length (77 text tokens × 8 heads: 7.6 vs 16 ms;
+ * S0's 64 image tokens × 16 heads: 8.2 vs 7.3 ms) and reuses the GEMM pipelines, so a cold start
+ * compiles one kernel fewer (the fused kernel takes lavapipe ~1 s).
  */
 const SOFTWARE_GEMM_ATTENTION_FROM = 128;
 
 /** qkv [B, N, 3·heads·head_dim] (or [B, N, 3, heads, head_dim]) → [B, N, heads·head_dim]. */
 export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
-  if (qkv.gpu.info.isSoftware && qkv.shape[1] >= SOFTWARE_GEMM_ATTENTION_FROM) return attentionViaGemm(qkv, opts);
+  const gpu = qkv.gpu;
+  if (gpu.info.isSoftware) {
+    const subgroupGemm = gpu.tuning.subgroupGemm && gpu.info.subgroupSize !== undefined;
+    if (subgroupGemm || qkv.shape[1] >= SOFTWARE_GEMM_ATTENTION_FROM) return attentionViaGemm(qkv, opts);
+  }
   return attentionFused(qkv, opts);
 }
 

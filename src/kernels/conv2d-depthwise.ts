@@ -14,6 +14,7 @@ import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { convBindingsWgsl } from './wgsl/conv-bindings.js';
 
 const WG = 64;
 /** Output tile per invocation: OY rows × OX columns. */
@@ -50,11 +51,7 @@ function wgsl(v: Variant): string {
   return /* wgsl */ `
 enable subgroups;
 struct Params { total: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, tiles_x: u32, tiles_y: u32, cout_per_cin: u32, pad_h: i32, pad_w: i32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-${v.bias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
+${convBindingsWgsl(v.bias)}
 ${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
 

@@ -19,6 +19,7 @@ import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { convBindingsWgsl } from './wgsl/conv-bindings.js';
 import { gemm } from './matmul.js';
 import { im2col } from './im2col.js';
 import { depthwiseConvTiled, depthwiseTileFits } from './conv2d-depthwise.js';
@@ -60,11 +61,7 @@ struct Params {
   cout: u32, oh: u32, ow: u32, cin_per_group: u32,
   cout_per_group: u32, pad_h: i32, pad_w: i32,
 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-${v.bias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
+${convBindingsWgsl(v.bias)}
 ${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
 const KH = ${v.kh}u;

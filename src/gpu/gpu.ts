@@ -42,6 +42,8 @@ export interface GpuTuning {
   im2colConv: boolean;
   /** Depthwise stride-1 convs through the 4×4-tile subgroup kernel where it fits (default true). */
   depthwiseTiles: boolean;
+  /** Softmax of short rows (≤ 128) one row per invocation on software adapters (default true). */
+  rowPerInvocationSoftmax: boolean;
 }
 
 export interface DispatchSpec {
@@ -76,7 +78,7 @@ export interface GpuStats {
 export class Gpu implements PlanHost {
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
-  readonly tuning: GpuTuning = { subgroupGemm: true, im2colConv: true, depthwiseTiles: true };
+  readonly tuning: GpuTuning = { subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true };
   private readonly uniforms: UniformArena;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;

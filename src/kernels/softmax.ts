@@ -1,11 +1,13 @@
 /**
  * Softmax along the last dim, numerically stable: exp(x − max) / Σ exp(x − max). −inf entries
- * (masks) give 0. One workgroup per row. Cost: ~5 flops and 8 bytes per element (3 reads).
+ * (masks) give 0. One workgroup per row, or on CPU rasterizers for short rows (attention scores,
+ * ≤ 128 keys) one invocation per row: there a workgroup reduction's barriers cost more than the
+ * row (S0's 1024 rows of 64: 7 ms → under 1 ms). Cost: ~5 flops and 8 bytes per element (3 reads).
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
-import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
+import { GRID_ROW, LINEAR_INDEX_WGSL, grid1d, reduceWgsl } from './wgsl/grid.js';
 
 const WG = 64;
 
@@ -31,6 +33,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = select(0.0, exp(x[base + i] - m) * inv, i < end); }
 }`;
 
+/** Rows of at most this many keys take the one-invocation-per-row kernel on software adapters. */
+const ROW_PER_INVOCATION_UP_TO = 128;
+
+const wgslRowPerInvocation = (causal: boolean) => /* wgsl */ `
+struct Params { rows: u32, d: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${LINEAR_INDEX_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = linear_index(wid, lid, ${WG}u);
+  if (row >= p.rows) { return; }
+  let base = row * p.d;
+  let end = ${causal ? '(row % p.d) + 1u' : 'p.d'};
+  var m = -3.4028234663852886e38;
+  for (var i = 0u; i < end; i++) { m = max(m, x[base + i]); }
+  var s = 0.0;
+  for (var i = 0u; i < end; i++) { s += exp(x[base + i] - m); }
+  let inv = 1.0 / s;
+  for (var i = 0u; i < p.d; i++) { y[base + i] = select(0.0, exp(x[base + i] - m) * inv, i < end); }
+}`;
+
 /** `causal`: the last two dims are a square [queries, keys] block and keys after the query are masked. */
 export function softmax(x: Tensor, opts: { causal?: boolean } = {}): Tensor {
   const shape = checkRank('softmax', 'x', x, [1, 2, 3, 4]);
@@ -39,7 +64,12 @@ export function softmax(x: Tensor, opts: { causal?: boolean } = {}): Tensor {
   if (causal && (shape.length < 2 || shape[shape.length - 2] !== d)) throw new ShapeError(`softmax: causal masking needs square [.., n, n] rows, got ${JSON.stringify(shape)}`);
   const rows = x.size / d;
   const y = x.gpu.empty(shape, floatResult(x), 'softmax');
-  x.gpu.dispatch({ label: `softmax${causal ? '.causal' : ''}`, code: wgsl(causal), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, 1) });
+  const label = `softmax${causal ? '.causal' : ''}`;
+  if (x.gpu.info.isSoftware && x.gpu.tuning.rowPerInvocationSoftmax && d <= ROW_PER_INVOCATION_UP_TO) {
+    x.gpu.dispatch({ label: `${label}.rows`, code: wgslRowPerInvocation(causal), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, WG) });
+  } else {
+    x.gpu.dispatch({ label, code: wgsl(causal), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, 1) });
+  }
   return y;
 }
 

@@ -238,7 +238,11 @@ describe('elementwise, normalisation and reductions vs reference', () => {
       const b = data(d);
       const t = g.gpu.upload(x, [rows, d]);
       expectClose('layerNorm', await layerNorm(t, g.gpu.upload(w, [d]), g.gpu.upload(b, [d])).readFloat(), layerNormRef(x, d, w, b), { rel: REL });
-      expectClose('softmax', await softmax(t).readFloat(), softmaxRef(x, d), { rel: 0, abs: 1e-6 });
+      for (const perRow of [true, false]) {
+        g.gpu.tuning.rowPerInvocationSoftmax = perRow; // both kernels where the adapter takes both
+        expectClose(`softmax${perRow ? ' (row per invocation on software adapters)' : ''}`, await softmax(t).readFloat(), softmaxRef(x, d), { rel: 0, abs: 1e-6 });
+      }
+      g.gpu.tuning.rowPerInvocationSoftmax = true;
       expectClose('l2Normalize', await l2Normalize(t).readFloat(), l2NormalizeRef(x, d), { rel: REL });
     });
   }

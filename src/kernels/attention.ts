@@ -11,6 +11,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { attentionViaGemm } from './attention-gemm.js';
+import { subgroupGemmSize } from './gemm-subgroup.js';
 
 const WG = 64;
 
@@ -75,9 +76,8 @@ const SOFTWARE_GEMM_ATTENTION_FROM = 128;
 /** qkv [B, N, 3·heads·head_dim] (or [B, N, 3, heads, head_dim]) → [B, N, heads·head_dim]. */
 export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
   const gpu = qkv.gpu;
-  if (gpu.info.isSoftware) {
-    const subgroupGemm = gpu.tuning.subgroupGemm && gpu.info.subgroupSize !== undefined;
-    if (subgroupGemm || qkv.shape[1] >= SOFTWARE_GEMM_ATTENTION_FROM) return attentionViaGemm(qkv, opts);
+  if (gpu.info.isSoftware && (subgroupGemmSize(gpu) !== undefined || qkv.shape[1] >= SOFTWARE_GEMM_ATTENTION_FROM)) {
+    return attentionViaGemm(qkv, opts);
   }
   return attentionFused(qkv, opts);
 }

@@ -21,6 +21,7 @@ import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { convBindingsWgsl } from './wgsl/conv-bindings.js';
 import { gemm } from './matmul.js';
+import { subgroupGemmSize } from './gemm-subgroup.js';
 import { im2col } from './im2col.js';
 import { depthwiseConvTiled, depthwiseTileFits } from './conv2d-depthwise.js';
 import { activationRef } from './unary.js';
@@ -115,9 +116,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
  * Dense convs go through im2col + GEMM when the subgroup GEMM takes them (pixels % 4 == 0) and the
  * column matrix stays modest; otherwise the direct kernel.
  */
-function useIm2col(x: Tensor, K: number, pixels: number): boolean {
-  const gpu = x.gpu;
-  return gpu.tuning.im2colConv && gpu.tuning.subgroupGemm && !!gpu.info.subgroupSize && (pixels / x.shape[0]) % 4 === 0 && K * pixels * 4 <= IM2COL_MAX_BYTES;
+function useIm2col(x: Tensor, K: number, outPixels: number): boolean {
+  const fits = outPixels % 4 === 0 && K * outPixels * x.shape[0] * 4 <= IM2COL_MAX_BYTES;
+  return x.gpu.tuning.im2colConv && subgroupGemmSize(x.gpu) !== undefined && fits;
 }
 const IM2COL_MAX_BYTES = 64 * 2 ** 20;
 
@@ -153,7 +154,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     return pointwiseConv(x, weight, { bias: opts.bias, act });
   }
 
-  if (groups === 1 && useIm2col(x, cin * kh * kw, n * oh * ow)) {
+  if (groups === 1 && useIm2col(x, cin * kh * kw, oh * ow)) {
     const cols = im2col(x, kh, kw, stride, pad, [oh, ow]);
     const K = cin * kh * kw;
     const y = gemm({

@@ -16,7 +16,7 @@ import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
 import { type Along, type EpilogueVariant, epilogueKey } from './gemm-epilogue.js';
 import { type BlockedGemmVariant, blockedGemmGrid, blockedGemmWgsl } from './gemm-blocked.js';
-import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmWgsl } from './gemm-subgroup.js';
+import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmSize, subgroupGemmWgsl } from './gemm-subgroup.js';
 
 export type { Along } from './gemm-epilogue.js';
 export type BLayout = 'nk' | 'kn';
@@ -73,7 +73,7 @@ export function gemm(s: GemmSpec): Tensor {
   if (s.residual) bindings.push(s.residual);
   const params = [M, N, K, s.strideA, s.strideB, M * N];
   const flops = 2 * M * N * K * batch;
-  const subgroupSize = a.gpu.tuning.subgroupGemm ? a.gpu.info.subgroupSize : undefined;
+  const subgroupSize = subgroupGemmSize(a.gpu);
   if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
     const vecK = vecA && (s.bLayout === 'kn' || vecB);
     a.gpu.dispatch({

@@ -6,7 +6,6 @@
  * ignored. Training-form checkpoints are re-parameterised once, up front; a fused checkpoint is
  * used as it is.
  */
-import { GpuError } from '../gpu/errors.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
@@ -41,12 +40,9 @@ export class WeightStore {
     readonly gpu: Gpu,
     private readonly original: StateDict,
     readonly source = 'checkpoint',
-    /** Storage type of every float tensor on the GPU; f16 needs the adapter's shader-f16. */
+    /** Storage type of every float tensor on the GPU; f16 needs shader-f16 (Gpu.empty says so). */
     readonly dtype: 'f32' | 'f16' = 'f32',
   ) {
-    if (dtype === 'f16' && !gpu.features.shaderF16) {
-      throw new GpuError(`f16 weights need the adapter feature shader-f16, which ${gpu.info.description} lacks: use dtype 'f32'`);
-    }
     this.fused = hasTrainingBranches(original) ? reparameterizeStateDict(original, { strict: false }).stateDict : original;
   }
 

@@ -36,21 +36,34 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function time(run: () => import('../gpu/tensor.js').Tensor, repeats: number, disposeOutput = true): Promise<{ cold: number; warm: number[] }> {
+/**
+ * A cold run, two untimed ones (the readback's wait heuristic learns from the second on), then
+ * `repeats` timed ones. Each run records `launches` forwards into one submission and reads the
+ * last; times are per forward. `flops`: the FLOPs one forward's kernels count (eager runs only).
+ */
+async function time(gpu: Gpu, run: () => Tensor, repeats: number, opts: { disposeOutput?: boolean; launches?: number } = {}): Promise<{ cold: number; warm: number[]; flops: number }> {
+  const launches = opts.launches ?? 1;
+  const dispose = opts.disposeOutput ?? true;
+  let flops = -1;
   const once = async () => {
     const t0 = performance.now();
-    const y = run();
+    let y!: Tensor;
+    for (let i = 0; i < launches; i++) {
+      if (i > 0 && dispose) y.dispose();
+      const before = gpu.stats().flops;
+      y = run();
+      if (flops < 0) flops = gpu.stats().flops - before;
+    }
     await y.read();
-    if (disposeOutput) y.dispose();
-    return performance.now() - t0;
+    if (dispose) y.dispose();
+    return (performance.now() - t0) / launches;
   };
   const cold = await once();
-  // Two untimed runs: the readback's wait heuristic learns from the second run on.
   await once();
   await once();
   const warm: number[] = [];
   for (let i = 0; i < repeats; i++) warm.push(await once());
-  return { cold, warm };
+  return { cold, warm, flops };
 }
 
 export interface ModelBenchOptions {
@@ -68,13 +81,14 @@ export interface ModelBenchOptions {
 
 /**
  * The GEMM peak the rows are compared with: the median GFLOP/s of a large linear layer
- * ([1024, 512] · [2048, 512]ᵀ, the text MLP's shape at batch 13) on this adapter.
+ * ([1024, 512] · [2048, 512]ᵀ, the text MLP's shape at batch 13) on this adapter, 8 launches per
+ * submission so the readback does not count.
  */
 export async function measureGemmPeak(gpu: Gpu, repeats = 5): Promise<number> {
   const [M, N, K] = [1024, 2048, 512];
   const x = gpu.upload(new Float32Array(M * K).fill(0.01), [M, K]);
   const w = gpu.upload(new Float32Array(N * K).fill(0.01), [N, K]);
-  const t = await time(() => linear(x, w), repeats);
+  const t = await time(gpu, () => linear(x, w), repeats, { launches: 8 });
   x.dispose();
   w.dispose();
   return (2 * M * N * K) / (median(t.warm) / 1000) / 1e9;
@@ -91,15 +105,6 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
     o.onRow?.(full);
     return full;
   };
-  /** Runs `forward` once eagerly and returns the FLOPs it recorded. */
-  const counted = async (forward: () => Tensor): Promise<number> => {
-    const before = gpu.stats().flops;
-    const y = forward();
-    const flops = gpu.stats().flops - before;
-    await y.read();
-    y.dispose();
-    return flops;
-  };
   for (const dtype of o.dtypes ?? ['f32']) {
     for (const name of o.models) {
       const spec: ModelSpec | undefined = MODEL_SPECS[name];
@@ -108,14 +113,13 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
       /** Times `forward` eagerly and, with `plans`, recorded once and replayed. */
       const bench = async (tower: 'image' | 'text', batch: number, forward: () => Tensor) => {
         gpu.buffers.resetPeak();
-        const t = await time(forward, o.repeats);
-        const flops = await counted(forward);
-        row({ model: name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, flops);
+        const t = await time(gpu, forward, o.repeats);
+        row({ model: name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, t.flops);
         if (!o.plans) return;
         // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
         const { plan, result: y } = gpu.capture(forward);
-        const tp = await time(() => (plan.run(), y), o.repeats, false);
-        row({ model: name, tower: `${tower} (plan)`, batch, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, flops);
+        const tp = await time(gpu, () => (plan.run(), y), o.repeats, { disposeOutput: false });
+        row({ model: name, tower: `${tower} (plan)`, batch, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, t.flops);
         plan.dispose();
         y.dispose();
       };

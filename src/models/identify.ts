@@ -19,13 +19,19 @@ export interface TextTowerShape {
   transformerLayers: number;
   width: number;
   vocab: number;
+  /** FFN hidden width of each transformer layer (heads leave no trace in the weights' shapes). */
+  ffnWidths: number[];
 }
 
 export interface Identification {
   model: string;
   image: ImageTowerShape | null;
   text: TextTowerShape | null;
-  fused: boolean;
+  /**
+   * Whether the re-parameterisable blocks (MCi's, the mct text mixers) are fused; null when the
+   * file has none (a ViT or base text tower, or no model weights at all).
+   */
+  fused: boolean | null;
   /** Parameters (buffers excluded) per top-level prefix. */
   parameters: { image: number; text: number; other: number };
 }
@@ -57,7 +63,12 @@ export function identify(sd: StateDict): Identification {
   if (emb) {
     const n = count(keys, /^text_encoder\.transformer\.(\d+)\./);
     const mixers = count(keys, /^text_encoder\.transformer\.(\d+)\.token_mixer\./);
-    text = { variant: mixers > 0 ? 'mct' : 'base', transformerLayers: n - mixers, width: emb.shape[1], vocab: emb.shape[0] };
+    const ffnWidths: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const fc1 = sd.get(`text_encoder.transformer.${i}.pre_norm_ffn.1.weight`);
+      if (fc1) ffnWidths.push(fc1.shape[0]);
+    }
+    text = { variant: mixers > 0 ? 'mct' : 'base', transformerLayers: n - mixers, width: emb.shape[1], vocab: emb.shape[0], ffnWidths };
   }
   const parameters = { image: 0, text: 0, other: 0 };
   for (const [k, t] of sd) {
@@ -67,13 +78,14 @@ export function identify(sd: StateDict): Identification {
     else if (k.startsWith('text_encoder.')) parameters.text += n;
     else parameters.other += n;
   }
-  return { model: modelName(image, text), image, text, fused: !hasTrainingBranches(sd), parameters };
+  const reparameterisable = image?.kind === 'mci' || text?.variant === 'mct';
+  return { model: modelName(image, text), image, text, fused: reparameterisable ? !hasTrainingBranches(sd) : null, parameters };
 }
 
 function modelName(image: ImageTowerShape | null, text: TextTowerShape | null): string {
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   const stdText = (variant: 'mct' | 'base', layers: number) =>
-    text !== null && text.variant === variant && text.transformerLayers === layers && text.width === 512 && text.vocab === 49408;
+    text !== null && text.variant === variant && text.transformerLayers === layers && text.width === 512 && text.vocab === 49408 && text.ffnWidths.every((f) => f === 2048);
   let name: string | null = null;
   if (image?.kind === 'mci' && same(image.widths, [64, 128, 256, 512]) && same(image.layers, [2, 6, 10, 2])) name = 'mobileclip_s0';
   if (image?.kind === 'mci' && same(image.widths, [64, 128, 256, 512]) && same(image.layers, [4, 12, 20, 4])) name = 'mobileclip_s1';
@@ -83,6 +95,10 @@ function modelName(image: ImageTowerShape | null, text: TextTowerShape | null): 
   if (name && (text === null || expectedText)) return text ? name : `${name} (image tower only)`;
   const parts: string[] = [];
   if (image) parts.push(image.kind === 'mci' ? `MCi layers [${image.layers}] widths [${image.widths}]` : `ViT ${image.layers[0]} layers width ${image.widths[0]}`);
-  if (text) parts.push(`${text.variant} text, ${text.transformerLayers} transformer layers, width ${text.width}, vocab ${text.vocab}`);
+  if (text) {
+    const uniform = text.ffnWidths.every((f) => f === text.ffnWidths[0]);
+    const ffn = text.ffnWidths.length === 0 ? '' : uniform ? `, FFN ${text.ffnWidths[0]}` : `, FFN per layer [${text.ffnWidths}]`;
+    parts.push(`${text.variant} text, ${text.transformerLayers} transformer layers, width ${text.width}${ffn}, vocab ${text.vocab}`);
+  }
   return parts.length ? `custom (${parts.join('; ')})` : 'not a MobileCLIP state dict';
 }

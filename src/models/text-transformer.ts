@@ -18,7 +18,7 @@ import { RepMixerBlock } from '../layers/repmixer.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
 import { type Capture, CaptureScope } from './capture.js';
-import type { TextConfig } from './text-config.js';
+import { ffnWidth, type TextConfig } from './text-config.js';
 
 interface SequenceLayer {
   forward(x: Tensor): Tensor;
@@ -52,13 +52,17 @@ export class TextTransformer {
     this.table = store.take(`${p}.embedding_layer.weight`, [vocabSize, dim]);
     const posKey = `${p}.positional_embedding.pos_embed.pos_embed`;
     this.positions = new PositionalTable(store, posKey, store.host(posKey, [1, 1, contextLength, dim]), contextLength, dim);
-    const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
     const mct = cfg.variant === 'mct';
     const n = cfg.transformerLayers + (mct ? 2 : 0);
     for (let i = 0; i < n; i++) {
       const at = `${p}.transformer.${i}`;
       if (mct && (i === 0 || i === n - 1)) this.layers.push(new TextRepMixerBlock(store, at, dim));
-      else this.layers.push(new TransformerEncoder(store, at, { dim, heads: cfg.heads, ffn, causal: cfg.causal }));
+      else {
+        // Per-layer settings index the transformer layers only (mct's mixers are not counted).
+        const t = mct ? i - 1 : i;
+        const ffn = ffnWidth(dim, cfg.ffnMultiplierPerLayer[t]);
+        this.layers.push(new TransformerEncoder(store, at, { dim, heads: cfg.headsPerLayer[t], ffn, causal: cfg.causal }));
+      }
     }
     this.finalNorm = [store.take(`${p}.final_layer_norm.weight`, [dim]), store.take(`${p}.final_layer_norm.bias`, [dim])];
     this.projection = store.take(`${p}.projection_layer`, [dim, cfg.embedDim]);
@@ -106,8 +110,9 @@ export class TextTransformer {
 
   /** Elements of the largest activation one sequence of L tokens makes (MLP hidden, qkv, scores). */
   largestActivation(l: number): number {
-    const { dim, heads, ffnMultiplier } = this.cfg;
-    return Math.max(l * Math.ceil((dim * ffnMultiplier) / 16) * 16, 3 * l * dim, heads * l * l);
+    const { dim, headsPerLayer, ffnMultiplierPerLayer } = this.cfg;
+    const ffn = Math.max(4 * dim, ...ffnMultiplierPerLayer.map((m) => ffnWidth(dim, m))); // 4·dim: the mct mixers' FFN
+    return Math.max(l * ffn, 3 * l * dim, Math.max(0, ...headsPerLayer) * l * l);
   }
 
   private forwardBatch(ids: Tensor, l: number, capture?: Capture): Tensor {

@@ -1,5 +1,6 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /** Browser entry: everything in the platform-independent API, plus a Gpu from navigator.gpu. */
-import './preprocess/jpeg-wasm.browser.js';
 export * from './index.js';
 export { createGpu } from './gpu/browser.js';
-export { createModelAndTransforms } from './api/browser.js';
+export { createModelAndTransforms, type BrowserModelAndTransforms, type BrowserCreateOptions, type BrowserImageInput } from './api/browser.js';
+export { readBrowserImage } from './preprocess/image-input.browser.js';

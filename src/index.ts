@@ -19,6 +19,7 @@ export { identify } from './models/identify.js';
 export { VisionTransformer } from './models/vit.js';
 export { VIT_B16, vitConfigFromJson, type VitConfig } from './models/vit-config.js';
 export { decodeImage, ImageDecodeError, type RgbImage } from './preprocess/decode.js';
+export { readImageInput, pixelsToRgb, type ImageInput, type PixelImage, type ImageReader } from './preprocess/image-input.js';
 export { preprocessRgb, resizedSize, type Preprocessed } from './preprocess/transform.js';
 export { MobileCLIP, createFromBytes, type Embeddings, type Prediction, type EncodeOptions, type ClassifyOptions } from './api/mobileclip.js';
 export { MODEL_SPECS, modelSpec, modelSpecFromConfig, UnknownModelError, type ModelSpec } from './api/model-specs.js';

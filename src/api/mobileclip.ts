@@ -13,7 +13,7 @@ import { CLIP } from '../models/clip.js';
 import { MCi } from '../models/mci.js';
 import { TextTransformer } from '../models/text-transformer.js';
 import { VisionTransformer } from '../models/vit.js';
-import { decodeImage, type RgbImage } from '../preprocess/decode.js';
+import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import type { ModelSpec } from './model-specs.js';
@@ -47,7 +47,7 @@ export interface Prediction {
   probability: number;
 }
 
-export type ImageInput = RgbImage | Uint8Array;
+export type { ImageInput };
 
 /** A recorded forward: new data goes into `input`, `plan.run()`, and `output` holds the result. */
 interface RecordedForward {
@@ -56,7 +56,12 @@ interface RecordedForward {
   output: Tensor;
 }
 
-export class MobileCLIP {
+/**
+ * `I` is what `encodeImages`, `classify` and `preprocess` take: the platform entries pass their
+ * reader (Node: paths and URLs too; browsers: Blob, ImageData, canvases, …); by default PNG/JPEG
+ * bytes and decoded pixels.
+ */
+export class MobileCLIP<I = ImageInput> {
   readonly clip: CLIP;
   private readonly store: WeightStore;
   private readonly recorded = new Map<string, RecordedForward>();
@@ -75,6 +80,7 @@ export class MobileCLIP {
     source = 'checkpoint',
     /** GPU storage of weights and activations: 'f16' halves memory (arithmetic stays f32). */
     readonly dtype: 'f32' | 'f16' = 'f32',
+    private readonly readImage: ImageReader<I> = readImageInput as ImageReader<I>,
   ) {
     this.store = new WeightStore(gpu, stateDict, source, dtype);
     try {
@@ -101,10 +107,9 @@ export class MobileCLIP {
     return this.clip.logitScale;
   }
 
-  /** Decoded image or PNG/JPEG bytes → the model input [3, S, S] in [0, 1]. */
-  async preprocess(image: ImageInput, name = 'image'): Promise<Float32Array> {
-    const rgb = image instanceof Uint8Array ? await decodeImage(image, name) : image;
-    return preprocessRgb(rgb, this.imageSize).tensor;
+  /** One image input (see `I`) → the model input [3, S, S] in [0, 1]. */
+  async preprocess(image: I, name = 'image'): Promise<Float32Array> {
+    return preprocessRgb(await this.readImage(image, name), this.imageSize).tensor;
   }
 
   /**
@@ -161,8 +166,9 @@ export class MobileCLIP {
     }
   }
 
-  /** Images (decoded, or PNG/JPEG bytes) → embeddings. */
-  async encodeImages(images: readonly ImageInput[], opts: EncodeOptions = {}): Promise<Embeddings> {
+  /** Images (any input kind `I`) → embeddings. */
+  async encodeImages(images: readonly I[], opts: EncodeOptions = {}): Promise<Embeddings> {
+    if (!Array.isArray(images)) throw new TypeError(`encodeImages: expected an array of images, got ${describeValue(images)}`);
     const normalize = opts.normalize ?? true;
     const bs = opts.batchSize ?? 8;
     const s = this.imageSize;
@@ -189,6 +195,9 @@ export class MobileCLIP {
 
   /** Texts → embeddings (tokenized to the context length). */
   async encodeTexts(texts: readonly string[], opts: EncodeOptions = {}): Promise<Embeddings> {
+    if (!Array.isArray(texts)) throw new TypeError(`encodeTexts: expected an array of strings, got ${describeValue(texts)}`);
+    const bad = texts.findIndex((t) => typeof t !== 'string');
+    if (bad >= 0) throw new TypeError(`encodeTexts: text ${bad} is ${describeValue(texts[bad])}, not a string`);
     if (texts.length === 0) throw new Error('encodeTexts: no texts');
     const tok = this.requireTokenizer();
     const { ids } = tok.tokenize(texts, this.spec.text.contextLength);
@@ -241,7 +250,7 @@ export class MobileCLIP {
   }
 
   /** Per image, the labels sorted by softmax(logit_scale · image · label) probability. */
-  async classify(images: readonly ImageInput[], labels: readonly string[], opts: ClassifyOptions = {}): Promise<Prediction[][]> {
+  async classify(images: readonly I[], labels: readonly string[], opts: ClassifyOptions = {}): Promise<Prediction[][]> {
     const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none');
     const imgs = await this.encodeImages(images, { batchSize: opts.batchSize, onProgress: opts.onProgress });
     const a = this.gpu.upload(imgs.data, [imgs.count, imgs.dim]);
@@ -265,7 +274,7 @@ export class MobileCLIP {
   }
 }
 
-export interface CreateOptions {
+export interface CreateOptions<I = ImageInput> {
   gpu: Gpu;
   spec: ModelSpec;
   /** Checkpoint bytes: official .pt, safetensors (training or fused form). */
@@ -275,10 +284,12 @@ export interface CreateOptions {
   source?: string;
   /** 'f16' stores weights and activations as f16 (needs shader-f16); default 'f32'. */
   dtype?: 'f32' | 'f16';
+  /** How image inputs are read (default: PNG/JPEG bytes and decoded pixels). */
+  readImage?: ImageReader<I>;
 }
 
-export function createFromBytes(o: CreateOptions): MobileCLIP {
+export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP<I> {
   const ck = readCheckpoint(o.weights, o.source ?? 'weights');
   const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
-  return new MobileCLIP(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights', o.dtype);
+  return new MobileCLIP<I>(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights', o.dtype, o.readImage);
 }

@@ -2,12 +2,16 @@
 import { readFile } from 'node:fs/promises';
 import { createGpu } from '../gpu/node.js';
 import type { Gpu } from '../gpu/gpu.js';
-import { readBytes, readCheckpointFile, loadTokenizer } from '../io/read-file.js';
-import { decodeImage, type RgbImage } from '../preprocess/decode.js';
+import type { StateDict } from '../io/host-tensor.js';
+import { readCheckpointFile, loadTokenizer } from '../io/read-file.js';
+import type { RgbImage } from '../preprocess/decode.js';
+import { type NodeImageInput, readNodeImage } from '../preprocess/image-input.node.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import type { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { MobileCLIP } from './mobileclip.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
+
+export type { NodeImageInput };
 
 export interface NodeCreateOptions {
   /** Path to the checkpoint (.pt or .safetensors). */
@@ -20,20 +24,22 @@ export interface NodeCreateOptions {
 }
 
 export interface ModelAndTransforms {
-  model: MobileCLIP;
-  /** Image file path or bytes → model input [3, S, S]. */
-  preprocess: (image: string | Uint8Array | RgbImage) => Promise<Float32Array>;
+  /** Takes every Node image input: paths, file:/http(s): URLs, PNG/JPEG bytes, decoded pixels. */
+  model: MobileCLIP<NodeImageInput>;
+  /** An image input → the model input [3, S, S]. */
+  preprocess: (image: NodeImageInput) => Promise<Float32Array>;
   tokenizer: SimpleTokenizer | null;
   /** Destroys the model and, if this call created it, the GPU. */
   dispose: () => void;
 }
 
+/** Reads and decodes a PNG or JPEG file as PIL's `Image.open(path).convert('RGB')` does. */
 export async function readImageFile(path: string): Promise<RgbImage> {
-  return decodeImage(await readBytes(path), path);
+  return readNodeImage(path, path);
 }
 
 /** `name`: mobileclip_s0 | s1 | s2 | b | blt, or a path to a reference config.json. */
-export async function resolveSpec(name: string, weights?: import('../io/host-tensor.js').StateDict): Promise<ModelSpec> {
+export async function resolveSpec(name: string, weights?: StateDict): Promise<ModelSpec> {
   if (name.endsWith('.json')) {
     let json: unknown;
     try {
@@ -52,9 +58,9 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
   const spec = await resolveSpec(name, ck.stateDict);
   const tokenizer = o.vocab ? await loadTokenizer(o.vocab) : null;
   const gpu = o.gpu ?? (await createGpu());
-  let model: MobileCLIP;
+  let model: MobileCLIP<NodeImageInput>;
   try {
-    model = new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, o.weights, o.dtype);
+    model = new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, o.weights, o.dtype, readNodeImage);
   } catch (e) {
     if (!o.gpu) gpu.destroy();
     throw e;
@@ -62,10 +68,7 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
   return {
     model,
     tokenizer,
-    preprocess: async (image) => {
-      const rgb = typeof image === 'string' ? await readImageFile(image) : image instanceof Uint8Array ? await decodeImage(image) : image;
-      return preprocessRgb(rgb, spec.imageSize).tensor;
-    },
+    preprocess: async (image) => preprocessRgb(await readNodeImage(image, typeof image === 'string' ? image : 'image'), spec.imageSize).tensor,
     dispose: () => {
       model.dispose();
       if (!o.gpu) gpu.destroy();

@@ -3,7 +3,23 @@ import { createGpu } from '../gpu/node.js';
 import { describeGpu } from '../gpu/device.js';
 import { benchTable, runModelBench } from '../bench/run-models.js';
 import { MODEL_SPECS } from '../api/model-specs.js';
-import { type Args, UsageError } from './args.js';
+import { type Args, type CommandSpec, UsageError } from './args.js';
+
+export const benchSpec: CommandSpec = {
+  name: 'bench',
+  synopsis: '[--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--dtypes f32,f16] [--repeats N] [--json]',
+  summary: 'Timings of the towers with random weights of the real shapes (no checkpoint needed): cold and warm medians, GFLOP/s, peak GPU memory.',
+  positionals: { min: 0, max: 0 },
+  options: {
+    models: { type: 'string', value: 'LIST', help: 'models, comma-separated (default s0)' },
+    towers: { type: 'string', value: 'LIST', help: 'image and/or text (default both)' },
+    'image-batches': { type: 'string', value: 'LIST', help: 'image batch sizes (default 1)' },
+    'text-batches': { type: 'string', value: 'LIST', help: 'text batch sizes (default 1)' },
+    dtypes: { type: 'string', value: 'LIST', help: 'f32 and/or f16 (default f32)' },
+    repeats: { type: 'string', value: 'N', help: 'timed runs per row (default 3)' },
+    json: { type: 'boolean', help: 'the rows as JSON' },
+  },
+};
 
 export async function bench(a: Args): Promise<void> {
   const get = (k: string, d: string) => {
@@ -17,17 +33,23 @@ export async function bench(a: Args): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`batch sizes must be positive integers, got ${x}`);
     return n;
   });
+  const dtypes = get('dtypes', 'f32').split(',');
+  for (const d of dtypes) if (d !== 'f32' && d !== 'f16') throw new UsageError(`--dtypes takes f32 and/or f16, got ${d}`);
+  const towers = get('towers', 'image,text').split(',');
+  for (const t of towers) if (t !== 'image' && t !== 'text') throw new UsageError(`--towers takes image and/or text, got ${t}`);
+  const repeats = Number(get('repeats', '3'));
+  if (!Number.isInteger(repeats) || repeats < 1) throw new UsageError(`--repeats must be a positive integer, got ${get('repeats', '3')}`);
+  const imageBatches = nums(get('image-batches', '1'));
+  const textBatches = nums(get('text-batches', '1'));
   const gpu = await createGpu();
   try {
     if (!a.flags.has('json')) console.log(`adapter: ${describeGpu(gpu)}`);
-    const dtypes = get('dtypes', 'f32').split(',');
-    for (const d of dtypes) if (d !== 'f32' && d !== 'f16') throw new UsageError(`--dtypes takes f32 and/or f16, got ${d}`);
     const { rows, gemmPeakGflops } = await runModelBench(gpu, {
       models,
-      towers: get('towers', 'image,text').split(',') as ('image' | 'text')[],
-      imageBatches: nums(get('image-batches', '1')),
-      textBatches: nums(get('text-batches', '1')),
-      repeats: Number(get('repeats', '3')),
+      towers: towers as ('image' | 'text')[],
+      imageBatches,
+      textBatches,
+      repeats,
       dtypes: dtypes as ('f32' | 'f16')[],
     });
     if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeakGflops, rows }));

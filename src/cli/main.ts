@@ -1,49 +1,88 @@
-/** The `mobileclip` command. Errors print one clear line and exit non-zero. */
-import { parseArgs, UsageError } from './args.js';
-import { convert, info } from './checkpoint-commands.js';
-import { parity } from './parity-command.js';
-import { tokenize } from './tokenize-command.js';
-import { classify, embed, preprocess } from './model-commands.js';
-import { bench } from './bench-command.js';
+/**
+ * The `mobileclip` command. Exit codes, the same in every command: 0 success, 2 a usage error
+ * (unknown command or option, missing or malformed argument), 1 any other failure (a missing or
+ * bad file, a GPU error, a parity mismatch). Help goes to stdout, errors to stderr as one line.
+ */
+import { readFileSync } from 'node:fs';
+import { type Args, type CommandSpec, commandHelp, nearest, parseCommandArgs, UsageError } from './args.js';
+import { convert, convertSpec, info, infoSpec } from './checkpoint-commands.js';
+import { parity, paritySpec } from './parity-command.js';
+import { tokenize, tokenizeSpec } from './tokenize-command.js';
+import { classify, classifySpec, embed, embedSpec, preprocess, preprocessSpec } from './model-commands.js';
+import { bench, benchSpec } from './bench-command.js';
 
-const USAGE = `mobileclip <command> [options]
+interface Command {
+  spec: CommandSpec;
+  /** Resolves to the exit code (0 when it returns nothing). */
+  run: (args: Args) => Promise<number | void>;
+}
 
-commands:
-  classify IMAGE… --labels "cat,dog,…" [--top K] [--templates none|photo|ensemble]
-                                                     zero-shot classification (default model mobileclip_s0,
-                                                     weights/mobileclip_s0.safetensors, weights/bpe_simple_vocab_16e6.txt.gz)
-  embed [--image F…] [--text T…] [--tokens ids.json] [--out FILE] [--json] [--raw]
-                                                     image and text embeddings (L2-normalised unless --raw)
-  preprocess IMAGE --size N --out FILE.safetensors|.png   the reference resize + centre crop
-    (model options for classify/embed: --model NAME|config.json --weights FILE --vocab FILE --dtype f32|f16)
-  bench [--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--dtypes f32,f16] [--json]
-                                                     timings with random weights of the real shapes (no checkpoint needed)
-  info <checkpoint> [--json]                         format, dtypes, parameters per tower, model, fused or not
-  convert <in.pt|in.safetensors> <out.safetensors>   [--reparam] [--dtype f32|f16]
-  parity <fixture-dir> [--checkpoint FILE] [--dtype f16] [--json]
-                                                     compare every output and intermediate with a PyTorch fixture
-  tokenize --vocab FILE [--json] TEXT…               the CLIP token ids (77 per text)`;
+const COMMANDS: Command[] = [
+  { spec: classifySpec, run: classify },
+  { spec: embedSpec, run: embed },
+  { spec: preprocessSpec, run: preprocess },
+  { spec: tokenizeSpec, run: tokenize },
+  { spec: infoSpec, run: info },
+  { spec: convertSpec, run: convert },
+  { spec: paritySpec, run: parity },
+  { spec: benchSpec, run: bench },
+];
 
-const commands: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<void>> = { info, convert, parity, tokenize, embed, classify, preprocess, bench };
+/** The package's version (package.json sits two folders up from both src/cli/ and dist/node/). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
+  return [
+    'usage: mobileclip <command> [options]',
+    '',
+    'MobileCLIP on WebGPU: zero-shot classification, embeddings, checkpoint tools, parity and benchmarks.',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary.split(/(?<=\.) /)[0]}`),
+    '',
+    'mobileclip <command> --help shows its options; mobileclip --version the version.',
+  ].join('\n');
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    console.log(USAGE);
-    return cmd ? 0 : 1;
+  if (cmd === undefined) {
+    console.error(usage());
+    return 2;
   }
-  const run = commands[cmd];
-  if (!run) {
-    console.error(`mobileclip: unknown command "${cmd}"\n\n${USAGE}`);
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    const about = COMMANDS.find((c) => c.spec.name === rest[0]);
+    console.log(about ? commandHelp(about.spec) : usage());
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.spec.name === cmd);
+  if (!command) {
+    const guess = nearest(cmd.replace(/^-+/, ''), COMMANDS.map((c) => c.spec.name));
+    console.error(`mobileclip: unknown ${cmd.startsWith('-') ? 'option' : 'command'} "${cmd}"${guess ? `; did you mean ${guess}?` : ''}\n\n${usage()}`);
     return 2;
   }
   try {
-    await run(parseArgs(rest, ['dtype', 'tolerance', 'context', 'tokens', 'templates', 'models', 'towers', 'image-batches', 'text-batches', 'repeats', 'checkpoint', 'out', 'vocab', 'model', 'weights', 'size', 'labels', 'top']));
-    return 0;
+    const args = parseCommandArgs(command.spec, rest);
+    if (args.flags.has('help')) {
+      console.log(commandHelp(command.spec));
+      return 0;
+    }
+    return (await command.run(args)) ?? 0;
   } catch (e) {
     const err = e as Error;
-    console.error(`mobileclip ${cmd}: ${err instanceof UsageError ? '' : `${err.name}: `}${err.message}`);
+    if (err instanceof UsageError) {
+      console.error(`mobileclip ${cmd}: ${err.message}\n(mobileclip ${cmd} --help lists the options)`);
+      return 2;
+    }
+    console.error(`mobileclip ${cmd}: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}`);
     if (process.env.MOBILECLIP_DEBUG) console.error(err.stack);
-    return err instanceof UsageError ? 2 : 1;
+    return 1;
   }
 }

@@ -7,9 +7,18 @@ import { encode as encodePng } from 'fast-png';
 import { createModelAndTransforms, readImageFile, type ModelAndTransforms } from '../api/node.js';
 import { float32Tensor, type StateDict } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
+import type { RgbImage } from '../preprocess/decode.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import type { Templates } from '../api/templates.js';
-import { type Args, UsageError } from './args.js';
+import { type Args, type CommandSpec, type OptionSpec, UsageError } from './args.js';
+import { Progress } from './progress.js';
+
+const MODEL_OPTIONS: Record<string, OptionSpec> = {
+  model: { type: 'string', value: 'NAME|config.json', help: 'mobileclip_s0 (default), s1, s2, b, blt, or a reference config.json' },
+  weights: { type: 'string', value: 'FILE', help: 'checkpoint (.pt or .safetensors; default weights/mobileclip_<model>.safetensors)' },
+  vocab: { type: 'string', value: 'FILE', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz)' },
+  dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
+};
 
 const str = (a: Args, k: string): string | undefined => {
   const v = a.flags.get(k);
@@ -18,49 +27,52 @@ const str = (a: Args, k: string): string | undefined => {
 };
 const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
 
-async function open(a: Args, needVocab: boolean): Promise<ModelAndTransforms> {
+async function open(a: Args, needVocab: boolean, progress: Progress): Promise<ModelAndTransforms> {
   const model = str(a, 'model') ?? 'mobileclip_s0';
   const name = model.endsWith('.json') ? 'custom' : model.replace(/^mobileclip_/, '');
   const weights = str(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`;
   const vocab = str(a, 'vocab') ?? (needVocab ? 'weights/bpe_simple_vocab_16e6.txt.gz' : undefined);
   const dtype = str(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
-  return createModelAndTransforms(model, { weights, vocab, dtype });
-}
-
-function progress(a: Args, label: string): ((done: number, total: number) => void) | undefined {
-  if (a.flags.has('json') || (!process.stderr.isTTY && !a.flags.has('progress'))) return undefined;
-  return (done, total) => {
-    if (total < 2) return;
-    const width = 30;
-    const filled = Math.round((width * done) / total);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
-  };
+  return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype }));
 }
 
 const round = (x: Float32Array) => Array.from(x, (v) => Number(v.toPrecision(8)));
+
+export const embedSpec: CommandSpec = {
+  name: 'embed',
+  synopsis: '[--image F…] [--text T…] [--tokens ids.json] [--out FILE.json|FILE.safetensors] [--json] [--raw] [model options]',
+  summary: 'Image and text embeddings, L2-normalised unless --raw.',
+  positionals: { min: 0, max: 0 },
+  options: {
+    image: { type: 'string', value: 'FILE', collects: true, help: 'images to embed (PNG or JPEG)' },
+    text: { type: 'string', value: 'TEXT', collects: true, help: 'texts to embed' },
+    tokens: { type: 'string', value: 'FILE', help: 'a JSON array of token-id rows, each as long as the context' },
+    out: { type: 'string', value: 'FILE', help: 'write the embeddings to FILE.safetensors or FILE.json' },
+    json: { type: 'boolean', help: 'print the embeddings as JSON' },
+    raw: { type: 'boolean', help: 'the projections before L2 normalisation' },
+    ...MODEL_OPTIONS,
+  },
+};
 
 export async function embed(a: Args): Promise<void> {
   const images = list(a, 'image');
   const texts = list(a, 'text');
   const tokensFile = str(a, 'tokens');
-  if (images.length === 0 && texts.length === 0 && !tokensFile) {
-    throw new UsageError('usage: mobileclip embed [--model NAME|config.json] [--weights FILE] [--vocab FILE] [--image F…] [--text T…] [--tokens ids.json] [--out FILE.json|.safetensors] [--json] [--raw]');
-  }
-  const m = await open(a, texts.length > 0);
+  if (images.length === 0 && texts.length === 0 && !tokensFile) throw new UsageError(`nothing to embed: usage: mobileclip embed ${embedSpec.synopsis}`);
+  const progress = Progress.for(a);
+  const m = await open(a, texts.length > 0, progress);
   try {
     const normalize = !a.flags.has('raw');
     const result: { images: { file: string; embedding: number[] }[]; texts: { text: string; embedding: number[] }[]; tokens: { row: number; embedding: number[] }[] } = { images: [], texts: [], tokens: [] };
     const sd: StateDict = new Map();
     if (images.length) {
-      const decoded = [];
-      for (const f of images) decoded.push(await readImageFile(f));
-      const e = await m.model.encodeImages(decoded, { normalize, onProgress: progress(a, 'images') });
+      const e = await progress.phase(`embedding ${images.length} image${images.length > 1 ? 's' : ''}`, () => m.model.encodeImages(images, { normalize, onProgress: progress.bar('images') }));
       images.forEach((file, i) => result.images.push({ file, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('image_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
     if (texts.length) {
-      const e = await m.model.encodeTexts(texts, { normalize });
+      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}`, () => m.model.encodeTexts(texts, { normalize }));
       texts.forEach((text, i) => result.texts.push({ text, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
@@ -95,10 +107,24 @@ export async function embed(a: Args): Promise<void> {
   }
 }
 
+export const classifySpec: CommandSpec = {
+  name: 'classify',
+  synopsis: 'IMAGE… --labels "cat,dog,…" | "label one|label, two" | @labels.txt [--top K] [--templates none|photo|ensemble] [--json] [model options]',
+  summary: 'Zero-shot classification: per image, the labels by softmax(logit_scale · image · label) probability.',
+  positionals: { min: 1, max: Infinity },
+  options: {
+    labels: { type: 'string', value: 'LIST', help: "labels separated by ',' (or by '|' when a label has a comma), or @file with one per line" },
+    top: { type: 'string', value: 'K', help: 'show the K most likely labels (default all)' },
+    templates: { type: 'string', value: 'none|photo|ensemble', help: 'prompt templates: the label as is, "a photo of a {}.", or the CLIP ensemble (default none)' },
+    json: { type: 'boolean', help: 'the predictions as JSON' },
+    ...MODEL_OPTIONS,
+  },
+};
+
 export async function classify(a: Args): Promise<void> {
   const images = a.positional;
   const labelsArg = str(a, 'labels');
-  if (images.length === 0 || !labelsArg) throw new UsageError('usage: mobileclip classify IMAGE… --labels "cat,dog,…" | "label one|label, two" | @labels.txt [--top K] [--templates none|photo|ensemble] [--model …] [--weights …] [--vocab …] [--json]');
+  if (!labelsArg) throw new UsageError(`--labels is required: usage: mobileclip classify ${classifySpec.synopsis}`);
   // One label per line in @file; otherwise separated by '|' when present (labels with commas), else by ','.
   const labels = (labelsArg.startsWith('@') ? (await readFile(labelsArg.slice(1), 'utf8')).split('\n') : labelsArg.split(labelsArg.includes('|') ? '|' : ','))
     .map((l) => l.trim())
@@ -108,11 +134,14 @@ export async function classify(a: Args): Promise<void> {
   if (!['none', 'photo', 'ensemble'].includes(templates as string)) throw new UsageError(`--templates must be none, photo or ensemble, got ${templates}`);
   const top = Number(str(a, 'top') ?? labels.length);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer`);
-  const decoded = [];
+  const progress = Progress.for(a);
+  // Decode first: a bad image fails before the model loads.
+  const decoded: RgbImage[] = [];
   for (const f of images) decoded.push(await readImageFile(f));
-  const m = await open(a, true);
+  const m = await open(a, true, progress);
   try {
-    const preds = await m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress(a, 'images') });
+    const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}`;
+    const preds = await progress.phase(what, () => m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress.bar('images') }));
     if (a.flags.has('json')) console.log(JSON.stringify(images.map((file, i) => ({ file, predictions: preds[i] }))));
     else
       images.forEach((file, i) => {
@@ -124,11 +153,22 @@ export async function classify(a: Args): Promise<void> {
   }
 }
 
+export const preprocessSpec: CommandSpec = {
+  name: 'preprocess',
+  synopsis: 'IMAGE --out FILE.safetensors|FILE.png [--size N]',
+  summary: "The reference preprocessing: PIL-exact decode, bilinear resize of the shorter side to N, centre crop to N×N. Writes the pixels (and the model input 'image' [1,3,N,N] float32 in .safetensors).",
+  positionals: { min: 1, max: 1 },
+  options: {
+    size: { type: 'string', value: 'N', help: 'output size (default 256)' },
+    out: { type: 'string', value: 'FILE', help: 'FILE.safetensors (pixels and model input) or FILE.png (pixels)' },
+  },
+};
+
 export async function preprocess(a: Args): Promise<void> {
   const [file] = a.positional;
   const size = Number(str(a, 'size') ?? 256);
   const out = str(a, 'out');
-  if (!file || !out) throw new UsageError('usage: mobileclip preprocess IMAGE --size N --out FILE.safetensors|FILE.png');
+  if (!out) throw new UsageError(`--out is required: usage: mobileclip preprocess ${preprocessSpec.synopsis}`);
   if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size must be a positive integer, got ${str(a, 'size')}`);
   const img = await readImageFile(file);
   const r = preprocessRgb(img, size);

@@ -1,11 +1,24 @@
-/** `mobileclip parity <fixture-dir> [--checkpoint FILE] [--json] [--tolerance T]` */
+/** `mobileclip parity <fixture-dir> [--checkpoint FILE] [--dtype f32|f16] [--json] [--tolerance T]` */
 import { createGpu } from '../gpu/node.js';
 import { formatParity, runParity } from '../parity/parity.js';
-import { type Args, UsageError } from './args.js';
+import { type Args, type CommandSpec, UsageError } from './args.js';
+import { Progress } from './progress.js';
 
-export async function parity(args: Args): Promise<void> {
+export const paritySpec: CommandSpec = {
+  name: 'parity',
+  synopsis: 'FIXTURE_DIR [--checkpoint FILE] [--dtype f32|f16] [--tolerance T] [--json]',
+  summary: 'Runs a PyTorch fixture (config.json, model.safetensors, inputs/outputs.safetensors) and compares every output and intermediate. Exits 1 when any is out of tolerance.',
+  positionals: { min: 1, max: 1 },
+  options: {
+    checkpoint: { type: 'string', value: 'FILE', help: "weights to load instead of the fixture's model.safetensors" },
+    dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage dtype (default f32)' },
+    tolerance: { type: 'string', value: 'T', help: 'max |Δ| allowed, relative to each tensor\'s max |ref|' },
+    json: { type: 'boolean', help: 'the report as JSON' },
+  },
+};
+
+export async function parity(args: Args): Promise<number> {
   const [dir] = args.positional;
-  if (!dir) throw new UsageError('usage: mobileclip parity <fixture-dir> [--checkpoint FILE] [--dtype f32|f16] [--json] [--tolerance T]');
   const dtype = args.flags.get('dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${String(dtype)}`);
   const ck = args.flags.get('checkpoint');
@@ -14,9 +27,11 @@ export async function parity(args: Args): Promise<void> {
   if (tolerance !== undefined && !(tolerance > 0)) throw new UsageError(`--tolerance must be a positive number, got ${tol}`);
   const gpu = await createGpu();
   try {
-    const report = await runParity(gpu, dir, { checkpoint: typeof ck === 'string' ? ck : undefined, tolerance, dtype });
+    const report = await Progress.for(args).phase(`running ${dir}`, () =>
+      runParity(gpu, dir, { checkpoint: typeof ck === 'string' ? ck : undefined, tolerance, dtype }),
+    );
     console.log(args.flags.has('json') ? JSON.stringify(report, null, 2) : formatParity(report));
-    if (!report.ok) process.exitCode = 1;
+    return report.ok ? 0 : 1;
   } finally {
     gpu.destroy();
   }

@@ -1,14 +1,25 @@
 /** `mobileclip tokenize --vocab FILE [--json] [--context N] TEXT…`: the 77 ids per text. */
 import { loadTokenizer } from '../io/read-file.js';
-import { type Args, UsageError } from './args.js';
+import { type Args, type CommandSpec, UsageError } from './args.js';
+
+export const tokenizeSpec: CommandSpec = {
+  name: 'tokenize',
+  synopsis: '--vocab bpe_simple_vocab_16e6.txt.gz [--json] [--context 77] TEXT…',
+  summary: 'The CLIP token ids of each text, padded or truncated to the context length.',
+  positionals: { min: 1, max: Infinity },
+  options: {
+    vocab: { type: 'string', value: 'FILE', help: 'the BPE vocabulary (bpe_simple_vocab_16e6.txt.gz)' },
+    context: { type: 'string', value: 'N', help: 'ids per text (default 77)' },
+    json: { type: 'boolean', help: 'the rows as JSON' },
+  },
+};
 
 export async function tokenize(args: Args): Promise<void> {
   const vocab = args.flags.get('vocab');
-  if (typeof vocab !== 'string' || args.positional.length === 0) {
-    throw new UsageError('usage: mobileclip tokenize --vocab bpe_simple_vocab_16e6.txt.gz [--json] [--context 77] TEXT…');
-  }
+  if (typeof vocab !== 'string') throw new UsageError(`--vocab is required: usage: mobileclip tokenize ${tokenizeSpec.synopsis}`);
   const ctxFlag = args.flags.get('context');
   const context = typeof ctxFlag === 'string' ? Number(ctxFlag) : 77;
+  if (!Number.isInteger(context) || context < 2) throw new UsageError(`--context must be an integer ≥ 2, got ${ctxFlag}`);
   const tok = await loadTokenizer(vocab);
   const r = tok.tokenize(args.positional, context);
   const rows = args.positional.map((text, i) => ({ text, length: r.lengths[i], ids: Array.from(r.ids.subarray(i * context, (i + 1) * context)) }));

@@ -77,3 +77,15 @@ export function fromBf16Bits(src: Uint16Array): Float32Array {
   for (let i = 0; i < src.length; i++) out[i] = src[i] << 16;
   return new Float32Array(out.buffer);
 }
+
+/** float32 → bfloat16 bits, rounded to nearest even (NaN stays a quiet NaN). */
+export function toBf16Bits(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const b = bits[i];
+    if ((b & 0x7fffffff) > 0x7f800000) out[i] = (b >>> 16) | 0x40;
+    else out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  }
+  return out;
+}

@@ -14,7 +14,13 @@ export async function createGpu(options: CreateGpuOptions = {}): Promise<Gpu> {
     try {
       mod = await import('webgpu');
     } catch (e) {
-      throw new GpuError(`could not load the \`webgpu\` package (Dawn for Node): ${(e as Error).message}. ${NO_ADAPTER_HELP}`);
+      // `webgpu` (132 MB of Dawn binaries) is an optional dependency, so browser-only users can omit it.
+      const missing = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /'webgpu'/.test((e as Error).message);
+      throw new GpuError(
+        missing
+          ? 'the optional dependency `webgpu` (Dawn, WebGPU for Node) is not installed: run `npm install webgpu` (it was skipped by --omit=optional or --no-optional)'
+          : `could not load the \`webgpu\` package (Dawn for Node): ${(e as Error).message}. ${NO_ADAPTER_HELP}`,
+      );
     }
     Object.assign(globalThis, mod.globals);
     provider = mod.create([]);

@@ -8,7 +8,6 @@ import { expectClose } from '../helpers/compare.js';
 import { createModelAndTransforms } from '../../src/api/node.js';
 import { readSafetensors } from '../../src/io/read-file.js';
 import { modelSpec } from '../../src/api/model-specs.js';
-import '../../src/preprocess/jpeg-wasm.node.js';
 
 const g = useGpu();
 const VOCAB = FIXTURES ? resolve(FIXTURES, '../vocab/bpe_simple_vocab_16e6.txt.gz') : '';

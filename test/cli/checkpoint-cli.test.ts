@@ -66,8 +66,10 @@ describe.runIf(haveFixtures())('mobileclip info / convert', () => {
     }
   });
 
-  it('bad input: missing file, non-checkpoint, unknown option values, unknown command', async () => {
-    expect((await run('info', join(dir, 'nope.pt'))).err).toMatch(/cannot read .*nope\.pt: no such file/);
+  it('bad input: missing file (exit 1), non-checkpoint, unknown option values and command (exit 2)', async () => {
+    const missing = await run('info', join(dir, 'nope.pt'));
+    expect(missing.err).toMatch(/cannot read .*nope\.pt: no such file/);
+    expect(missing.code).toBe(1);
     expect((await run('info', fixturePath('ops', 'index.json'))).err).toMatch(/not a checkpoint/);
     expect((await run('convert', 'a', 'b', '--dtype', 'f8')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);

@@ -11,7 +11,6 @@ import { FIXTURES, haveFixtures, fixturePath } from '../helpers/fixtures.js';
 import { expectClose } from '../helpers/compare.js';
 import { runCli } from '../helpers/cli.js';
 import { readSafetensors } from '../../src/io/read-file.js';
-import '../../src/preprocess/jpeg-wasm.node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,47 @@
+/**
+ * Progress on stderr for work that takes more than about a second (checkpoint load, the first
+ * forward's shader compilation, batches, convert). Shown when stdout and stderr are terminals,
+ * never with --quiet, and also into pipes with --progress; stdout stays the command's output.
+ */
+import type { Args } from './args.js';
+
+/** Whether stderr is a terminal; bin/mobileclip.mjs pipes our stderr and says what its own is. */
+function stderrIsTTY(): boolean {
+  const told = process.env.MOBILECLIP_STDERR_TTY;
+  return told === undefined ? Boolean(process.stderr.isTTY) : told === '1';
+}
+
+export class Progress {
+  private constructor(readonly enabled: boolean) {}
+
+  static for(a: Args): Progress {
+    if (a.flags.has('quiet')) return new Progress(false);
+    return new Progress(a.flags.has('progress') || (Boolean(process.stdout.isTTY) && stderrIsTTY()));
+  }
+
+  /** Runs `work`, printing `label… done in 1.23 s` around it. */
+  async phase<T>(label: string, work: () => Promise<T> | T): Promise<T> {
+    if (!this.enabled) return work();
+    process.stderr.write(`${label}… `);
+    const t0 = performance.now();
+    try {
+      const r = await work();
+      process.stderr.write(`done in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+      return r;
+    } catch (e) {
+      process.stderr.write('failed\n');
+      throw e;
+    }
+  }
+
+  /** A (done, total) callback drawing a bar, for batched work; undefined when progress is off. */
+  bar(label: string): ((done: number, total: number) => void) | undefined {
+    if (!this.enabled) return undefined;
+    return (done, total) => {
+      if (total < 2) return;
+      const width = 30;
+      const filled = Math.round((width * done) / total);
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+    };
+  }
+}

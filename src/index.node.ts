@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 /** Node entry: everything in the platform-independent API, plus a Gpu through Dawn and file readers. */
 export * from './index.js';
 export { createGpu } from './gpu/node.js';

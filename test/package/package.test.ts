@@ -1,0 +1,177 @@
+/**
+ * The package as a user gets it: `npm pack` (prepack builds), installed into an empty project from
+ * the tarball, then the installed CLI run through npx, the library imported from an .mjs, and a
+ * TypeScript consumer type-checked for the node and browser conditions (node16 and bundler
+ * resolution, skipLibCheck off) with TypeScript 7 and 5.9. publint and attw lint the tarball.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FIXTURES, fixturePath, haveFixtures } from '../helpers/fixtures.js';
+import { readSafetensors } from '../../src/io/read-file.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const bin = (name: string) => join(ROOT, 'node_modules/.bin', name);
+const dir = mkdtempSync(join(tmpdir(), 'mobileclip-package-'));
+const project = join(dir, 'consumer');
+let tarball = '';
+
+function sh(cmd: string, args: string[], cwd: string, timeout = 180_000): { code: number | null; out: string; err: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false' } });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}\n${r.stdout}\n${r.stderr}`);
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function ok(r: { code: number | null; out: string; err: string }, what: string): string {
+  expect(r.code, `${what}\nstdout: ${r.out}\nstderr: ${r.err}`).toBe(0);
+  return r.out;
+}
+
+beforeAll(() => {
+  const packed = JSON.parse(ok(sh('npm', ['pack', '--json', '--pack-destination', dir], ROOT), 'npm pack')) as { filename: string; size: number; unpackedSize: number; files: { path: string; size: number }[] }[];
+  tarball = join(dir, packed[0].filename);
+  console.log(`tarball ${packed[0].filename}: ${packed[0].size} bytes packed, ${packed[0].unpackedSize} unpacked, ${packed[0].files.length} files`);
+  writeFileSync(join(dir, 'files.json'), JSON.stringify(packed[0].files.map((f) => f.path)));
+  sh('mkdir', ['-p', project], dir);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  const typesNode = JSON.parse(readFileSync(join(ROOT, 'node_modules/@types/node/package.json'), 'utf8')).version;
+  ok(sh('npm', ['install', tarball, `@types/node@${typesNode}`, '--prefer-offline', '--no-audit', '--no-fund'], project), 'npm install <tarball>');
+}, 300_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the packed package', () => {
+  it('ships the built code, types, bin, README and LICENSE only', () => {
+    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as string[];
+    for (const f of ['dist/node/index.js', 'dist/node/cli.js', 'dist/browser/index.js', 'dist/types/index.node.d.ts', 'dist/types/index.browser.d.ts', 'dist/types/ts5/index.node.d.ts', 'bin/mobileclip.mjs', 'README.md', 'LICENSE', 'package.json']) {
+      expect(files).toContain(f);
+    }
+    const stray = files.filter((f) => /^(src|test|bench|scripts|weights)\/|\.map$|\.tsbuildinfo$/.test(f));
+    expect(stray).toEqual([]);
+  });
+
+  it('passes publint and attw (ESM-only profile: no CommonJS build by design)', () => {
+    const lint = sh(bin('publint'), ['--strict', tarball], ROOT);
+    console.log(lint.out.trim());
+    ok(lint, 'publint');
+    const attw = sh(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'table-flipped'], ROOT);
+    console.log(attw.out.trim());
+    ok(attw, 'attw');
+  });
+
+  it('the installed CLI answers --help and --version through npx', () => {
+    const help = ok(sh('npx', ['mobileclip', '--help'], project), 'npx mobileclip --help');
+    expect(help).toMatch(/usage: mobileclip <command>/);
+    const version = ok(sh('npx', ['mobileclip', '--version'], project), 'npx mobileclip --version').trim();
+    expect(version).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  describe.runIf(haveFixtures())('with fixtures', () => {
+    const vocab = () => resolve(FIXTURES!, '../vocab/bpe_simple_vocab_16e6.txt.gz');
+
+    it('preprocess of a JPEG and a PNG writes the reference pixels', async () => {
+      const want = await readSafetensors(fixturePath('preprocess', 'preprocess.safetensors'));
+      for (const name of ['photo_q90.jpg', 'astronaut.png']) {
+        const out = join(project, `${name}.safetensors`);
+        ok(sh('npx', ['mobileclip', 'preprocess', fixturePath('preprocess', name), '--size', '224', '--out', out], project), `preprocess ${name}`);
+        const got = (await readSafetensors(out)).uint8('pixels');
+        const ref = want.uint8(`${name.replace(/\.\w+$/, '')}.pixels_224`);
+        expect(Buffer.compare(Buffer.from(got), Buffer.from(ref)), name).toBe(0);
+      }
+    });
+
+    it('classify of a JPEG and a PNG on S0: the PNG matches the reference logits, no Dawn noise on stderr', async () => {
+      const captions = JSON.parse(readFileSync(fixturePath('s0-full', 'config.json'), 'utf8')).fixture.text_input.captions as string[];
+      const images = [fixturePath('preprocess', 'photo_q90.jpg'), fixturePath('preprocess', 'astronaut.png')];
+      const r = sh('npx', ['mobileclip', 'classify', ...images, '--labels', captions.join('|'), '--weights', fixturePath('s0-full', 'model.safetensors'), '--vocab', vocab(), '--json'], project);
+      const got = JSON.parse(ok(r, 'classify')) as { file: string; predictions: { label: string; probability: number }[] }[];
+      expect(r.err).not.toMatch(/artificially reduced/);
+      expect(got.map((g) => g.file)).toEqual(images);
+      const jpeg = got[0].predictions.map((p) => p.probability);
+      expect(jpeg.every(Number.isFinite)).toBe(true);
+      expect(Math.abs(jpeg.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
+      // astronaut.png is image 0 of the S0 fixture.
+      const logits = (await readSafetensors(fixturePath('s0-full', 'outputs.safetensors'))).float32('logits_per_image').subarray(0, 3);
+      const m = Math.max(...logits);
+      const e = Array.from(logits, (v) => Math.exp(v - m));
+      const want = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+      const png = captions.map((c) => got[1].predictions.find((p) => p.label === c)!.probability);
+      for (let j = 0; j < 3; j++) expect(Math.abs(png[j] - want[j]), captions[j]).toBeLessThan(1e-5);
+    });
+
+    it('imports from an .mjs and embeds a file path, a file: URL and bytes identically to the reference', async () => {
+      const script = join(project, 'embed.mjs');
+      writeFileSync(
+        script,
+        `import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { createModelAndTransforms } from 'mobileclip-webgpu';
+const [config, weights, image] = process.argv.slice(2);
+const m = await createModelAndTransforms(config, { weights });
+const e = await m.model.encodeImages([image, pathToFileURL(image), readFileSync(image)]);
+m.dispose();
+console.log(JSON.stringify(Array.from(e.data)));
+`,
+      );
+      const out = ok(sh('node', [script, fixturePath('clip-tiny', 'config.json'), fixturePath('clip-tiny', 'model.safetensors'), fixturePath('preprocess', 'coffee.png')], project), 'node embed.mjs');
+      const got = JSON.parse(out) as number[];
+      const ref = (await readSafetensors(fixturePath('clip-tiny', 'outputs.safetensors'))).float32('image_embeddings').subarray(0, 64);
+      let worst = 0;
+      for (let k = 0; k < 3; k++) for (let d = 0; d < 64; d++) worst = Math.max(worst, Math.abs(got[k * 64 + d] - ref[d]));
+      console.log(`installed package, clip-tiny image embedding of coffee.png (path, URL, bytes): max|Δ| = ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(1e-4 * Math.max(...Array.from(ref, Math.abs)));
+    });
+  });
+
+  it('type-checks a consumer for the node and browser conditions (TypeScript 7 and 5.9, skipLibCheck off)', () => {
+    writeFileSync(
+      join(project, 'node-consumer.mts'),
+      `import { createModelAndTransforms, readImageFile, type NodeImageInput, type Embeddings } from 'mobileclip-webgpu';
+const m = await createModelAndTransforms('mobileclip_s0', { weights: 'w.safetensors', vocab: 'v.txt.gz' });
+const inputs: NodeImageInput[] = ['a.jpg', new URL('file:///a.png'), new Uint8Array(4), { data: new Uint8Array(3), width: 1, height: 1, channels: 3 }];
+const e: Embeddings = await m.model.encodeImages(inputs);
+const img = await readImageFile('a.png');
+const gpu: GPUDevice = m.model.gpu.device;
+// @ts-expect-error a Blob is a browser input
+await m.model.encodeImages([new Blob([])]);
+console.log(e.dim, img.mode, gpu.label);
+`,
+    );
+    writeFileSync(
+      join(project, 'browser-consumer.ts'),
+      `import { createModelAndTransforms, type BrowserImageInput } from 'mobileclip-webgpu';
+// @ts-expect-error the browser build has no file-path readers
+import { readImageFile } from 'mobileclip-webgpu';
+const m = await createModelAndTransforms('mobileclip_s0', { weights: '/w.safetensors' });
+const inputs: BrowserImageInput[] = [new Blob([]), new ImageData(1, 1), '/a.png', document.createElement('canvas')];
+const e = await m.model.encodeImages(inputs);
+console.log(e.dim, readImageFile);
+`,
+    );
+    const common = { target: 'es2022', strict: true, skipLibCheck: false, noEmit: true };
+    // @webgpu/types (TypeScript < 6) and lib.dom's WebGPU (≥ 6) both need the DOM lib, in Node too.
+    writeFileSync(join(project, 'tsconfig.node.json'), JSON.stringify({ compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16', lib: ['es2022', 'dom'], types: ['node'] }, files: ['node-consumer.mts'] }));
+    writeFileSync(join(project, 'tsconfig.browser.json'), JSON.stringify({ compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['es2022', 'dom'], types: [] }, files: ['browser-consumer.ts'] }));
+    // TypeScript 5.9 in a folder of its own (a second `typescript` in our devDependencies would fight over node_modules/.bin/tsc).
+    const ts5 = join(dir, 'ts5');
+    sh('mkdir', ['-p', ts5], dir);
+    writeFileSync(join(ts5, 'package.json'), JSON.stringify({ private: true }));
+    ok(sh('npm', ['install', 'typescript@5.9.3', '--prefer-offline', '--no-audit', '--no-fund'], ts5), 'npm install typescript@5.9.3');
+    for (const [ts, name] of [[join(ROOT, 'node_modules/typescript/bin/tsc'), 'TypeScript 7'], [join(ts5, 'node_modules/typescript/bin/tsc'), 'TypeScript 5.9']]) {
+      for (const cfg of ['tsconfig.node.json', 'tsconfig.browser.json']) {
+        const r = sh(process.execPath, [ts, '-p', cfg], project);
+        expect(r.code, `${name} ${cfg}: ${r.out}${r.err}`).toBe(0);
+        console.log(`ok   ${name}, ${cfg}: no errors`);
+      }
+    }
+  });
+
+  it('without the optional webgpu package, the CLI names the missing package (exit 1)', () => {
+    rmSync(join(project, 'node_modules/webgpu'), { recursive: true, force: true });
+    const r = sh('npx', ['mobileclip', 'bench', '--towers', 'text'], project);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/optional dependency `webgpu`.*npm install webgpu/);
+  });
+});

@@ -23,6 +23,7 @@ describe.runIf(haveFixtures())('text tower and CLIP parity with PyTorch', () => 
   const cases: [string, string | undefined][] = [
     ['text-base-tiny', undefined],
     ['text-causal-tiny', undefined],
+    ['text-perlayer-tiny', undefined],
     ['text-mct-tiny', undefined],
     ['text-mct-tiny', 'model.reparam.safetensors'],
     ['text-mct-tiny', 'model.pt'],
@@ -36,6 +37,7 @@ describe.runIf(haveFixtures())('text tower and CLIP parity with PyTorch', () => 
       const r = await runParity(g.gpu, fixturePath(fixture), { checkpoint: file ? fixturePath(fixture, file) : undefined });
       console.log(formatParity(r));
       expect(r.notProduced).toEqual([]);
+      expect(r.tensors.length).toBeGreaterThan(0);
       for (const t of r.tensors) {
         expect(t.rel, `${t.name}: rel ${t.rel}`).toBeLessThanOrEqual(1e-4);
         if (t.minCosine !== undefined) expect(1 - t.minCosine, `${t.name} cosine`).toBeLessThanOrEqual(fixture === 's0-full' ? 1e-5 : 1e-6);
@@ -44,6 +46,33 @@ describe.runIf(haveFixtures())('text tower and CLIP parity with PyTorch', () => 
       expect(r.ok).toBe(true);
     });
   }
+});
+
+describe.runIf(haveFixtures())('per-layer text configs', () => {
+  const json = () => JSON.parse(readFileSync(fixturePath('text-perlayer-tiny', 'config.json'), 'utf8'));
+
+  it('each layer gets its own heads and FFN width', async () => {
+    const cfg = textConfigFromJson(json());
+    expect(cfg.headsPerLayer).toEqual([2, 4]);
+    expect(cfg.ffnMultiplierPerLayer).toEqual([2, 4]);
+    // Built with the wrong width the FFN weights would not load: 128 in layer 0, 256 in layer 1.
+    const store = new WeightStore(g.gpu, (await readCheckpointFile(fixturePath('text-perlayer-tiny', 'model.safetensors'))).stateDict);
+    try {
+      new TextTransformer(store, cfg);
+      store.finish();
+    } finally {
+      store.dispose();
+    }
+  });
+
+  it('a list of the wrong length, or a bad entry, is an error naming the key', () => {
+    const bad = (patch: object) => () => textConfigFromJson({ ...json(), text_cfg: { ...json().text_cfg, ...patch } });
+    expect(bad({ n_heads_per_layer: [2, 4, 8] })).toThrow(/text_cfg\.n_heads_per_layer has 3 entries but n_transformer_layers is 2/);
+    expect(bad({ ffn_multiplier_per_layer: [2] })).toThrow(/text_cfg\.ffn_multiplier_per_layer has 1 entries but n_transformer_layers is 2/);
+    expect(bad({ n_heads_per_layer: [2, 2.5] })).toThrow(/n_heads_per_layer\[1\]: expected a positive integer, got 2\.5/);
+    expect(bad({ ffn_multiplier_per_layer: 'four' })).toThrow(/ffn_multiplier_per_layer: expected a positive number or a list/);
+    expect(textConfigFromJson({ ...json(), text_cfg: { ...json().text_cfg, n_heads_per_layer: 4 } }).headsPerLayer).toEqual([4, 4]);
+  });
 });
 
 describe.runIf(haveFixtures())('parity with f16 storage (weights and activations)', () => {

@@ -1,4 +1,5 @@
 /** Browser entry of the API: checkpoint and vocabulary from URLs or bytes. */
+import '../preprocess/jpeg-wasm.browser.js';
 import { createGpu } from '../gpu/browser.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { fetchBytes } from '../io/fetch-bytes.js';

@@ -5,8 +5,8 @@
  * `HTMLImageElement`, `HTMLCanvasElement`, `OffscreenCanvas`, `VideoFrame` — drawn onto a 2-D
  * canvas and read back. Pixels from the browser's own decoders and canvases can differ from PIL's
  * (colour management, un-premultiplied alpha); pass the file's bytes or a Blob for PIL-exact input.
+ * The JPEG decoder's wasm is registered by the browser entry (api/browser.ts), as bundled bytes.
  */
-import './jpeg-wasm.browser.js';
 import { fetchBytes } from '../io/fetch-bytes.js';
 import { decodeImage, type RgbImage } from './decode.js';
 import { COMMON_KINDS, type ImageInput, type ImageReader, pixelsToRgb, readCommonImage, unsupportedImage } from './image-input.js';

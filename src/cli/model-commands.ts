@@ -20,6 +20,9 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
 };
 
+// Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
+const FIRST_FORWARD = ' (the first forward compiles the GPU kernels)';
+
 const str = (a: Args, k: string): string | undefined => {
   const v = a.flags.get(k);
   if (v === true) throw new UsageError(`--${k} needs a value`);
@@ -67,12 +70,12 @@ export async function embed(a: Args): Promise<void> {
     const result: { images: { file: string; embedding: number[] }[]; texts: { text: string; embedding: number[] }[]; tokens: { row: number; embedding: number[] }[] } = { images: [], texts: [], tokens: [] };
     const sd: StateDict = new Map();
     if (images.length) {
-      const e = await progress.phase(`embedding ${images.length} image${images.length > 1 ? 's' : ''}`, () => m.model.encodeImages(images, { normalize, onProgress: progress.bar('images') }));
+      const e = await progress.phase(`embedding ${images.length} image${images.length > 1 ? 's' : ''}${FIRST_FORWARD}`, () => m.model.encodeImages(images, { normalize, onProgress: progress.bar('images') }));
       images.forEach((file, i) => result.images.push({ file, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('image_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
     if (texts.length) {
-      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}`, () => m.model.encodeTexts(texts, { normalize }));
+      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}${FIRST_FORWARD}`, () => m.model.encodeTexts(texts, { normalize }));
       texts.forEach((text, i) => result.texts.push({ text, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
@@ -140,7 +143,7 @@ export async function classify(a: Args): Promise<void> {
   for (const f of images) decoded.push(await readImageFile(f));
   const m = await open(a, true, progress);
   try {
-    const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}`;
+    const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}${FIRST_FORWARD}`;
     const preds = await progress.phase(what, () => m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress.bar('images') }));
     if (a.flags.has('json')) console.log(JSON.stringify(images.map((file, i) => ({ file, predictions: preds[i] }))));
     else

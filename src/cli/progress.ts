@@ -12,6 +12,9 @@ function stderrIsTTY(): boolean {
 }
 
 export class Progress {
+  /** The phase being shown: a bar drawn inside it redraws the phase's line. */
+  private active: string | null = null;
+
   private constructor(readonly enabled: boolean) {}
 
   static for(a: Args): Progress {
@@ -23,6 +26,7 @@ export class Progress {
   async phase<T>(label: string, work: () => Promise<T> | T): Promise<T> {
     if (!this.enabled) return work();
     process.stderr.write(`${label}… `);
+    this.active = label;
     const t0 = performance.now();
     try {
       const r = await work();
@@ -31,6 +35,8 @@ export class Progress {
     } catch (e) {
       process.stderr.write('failed\n');
       throw e;
+    } finally {
+      this.active = null;
     }
   }
 
@@ -41,7 +47,9 @@ export class Progress {
       if (total < 2) return;
       const width = 30;
       const filled = Math.round((width * done) / total);
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} `;
+      if (this.active) process.stderr.write(`\r${this.active}… ${bar}`);
+      else process.stderr.write(`\r${label} ${bar}${done === total ? '\n' : ''}`);
     };
   }
 }

@@ -112,7 +112,7 @@ describe('mobileclip conventions', () => {
         expect(r.err).not.toMatch(/artificially reduced/);
       }
       expect(shown.err).toMatch(/^loading .*model\.safetensors… done in \d+\.\d\d s$/m);
-      expect(shown.err).toMatch(/^embedding 1 image… done in \d+\.\d\d s$/m);
+      expect(shown.err).toMatch(/^embedding 1 image \(the first forward compiles the GPU kernels\)… done in \d+\.\d\d s$/m);
       for (const r of [plain, quiet, piped]) expect(r.err).toBe('');
     });
 

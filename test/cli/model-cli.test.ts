@@ -4,12 +4,12 @@
  * embeddings, preprocess against the reference pixels, and the errors users hit.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FIXTURES, haveFixtures, fixturePath } from '../helpers/fixtures.js';
 import { expectClose } from '../helpers/compare.js';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli, runCliWith } from '../helpers/cli.js';
 import { readSafetensors } from '../../src/io/read-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-cli-'));
@@ -85,6 +85,34 @@ describe.runIf(haveFixtures())('mobileclip classify / embed / preprocess', () =>
       const r = await run(...argv);
       expect(r.code, argv.join(' ')).not.toBe(0);
       expect(r.err).toMatch(re);
+    }
+  });
+});
+
+describe.runIf(haveFixtures())("the README's quick start", () => {
+  it('its classify command runs as written, with the default weights paths, on a JPEG and a PNG', async () => {
+    // The command from README.md's first code block under "Classify your images", as written.
+    const readme = readFileSync(resolve(BIN, '../../README.md'), 'utf8');
+    const block = /## Classify your images\s+```sh\n([\s\S]*?)```/.exec(readme)![1];
+    const line = block.split('\n').find((l) => l.startsWith('npx mobileclip classify'))!;
+    const argv = [...line.replace(/#.*$/, '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(2);
+    expect(argv.slice(0, 3)).toEqual(['classify', 'photo1.jpg', 'photo2.png']);
+    // What weights/fetch.sh leaves behind (the download step aside): the default paths.
+    const cwd = mkdtempSync(join(tmpdir(), 'mobileclip-readme-'));
+    try {
+      mkdirSync(join(cwd, 'weights'));
+      symlinkSync(fixturePath('s0-full', 'model.safetensors'), join(cwd, 'weights/mobileclip_s0.safetensors'));
+      symlinkSync(VOCAB, join(cwd, 'weights/bpe_simple_vocab_16e6.txt.gz'));
+      copyFileSync(fixturePath('preprocess', 'photo_q90.jpg'), join(cwd, 'photo1.jpg'));
+      copyFileSync(fixturePath('preprocess', 'astronaut.png'), join(cwd, 'photo2.png'));
+      const r = await runCliWith({ cwd }, ...argv);
+      expect(r.code, r.err).toBe(0);
+      const lines = r.out.split('\n');
+      expect(lines.filter((l) => /^ +\d+\.\d\d% {2}(cat|dog|a cup of coffee)$/.test(l))).toHaveLength(6);
+      expect(lines.filter((l) => /^photo[12]\.(jpg|png)$/.test(l))).toEqual(['photo1.jpg', 'photo2.png']);
+      console.log(r.out);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
     }
   });
 });

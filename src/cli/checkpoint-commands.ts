@@ -1,9 +1,9 @@
 /** `mobileclip info` and `mobileclip convert`. */
-import { writeFile } from 'node:fs/promises';
 import { readBytes } from '../io/read-file.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { type HostTensor, type StateDict, isFloat, toFloat32 } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
+import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import { toBf16Bits, toF16Bits } from '../gpu/dtype.js';
 import { reparameterizeStateDict } from '../layers/reparam.js';
 import { identify } from '../models/identify.js';
@@ -97,12 +97,13 @@ export async function convert(args: Args): Promise<void> {
   const [src, dst] = args.positional;
   const dtype = args.flags.get('dtype') as string | undefined;
   if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${dtype}`);
+  checkOutputPath(dst, [src]);
   const progress = Progress.for(args);
   const ck = await progress.phase(`reading ${src}`, () => load(src));
   let sd = ck.stateDict;
   if (args.flags.has('reparam')) sd = await progress.phase('re-parameterising', () => reparameterizeStateDict(sd).stateDict);
   sd = dtype ? castTo(sd, dtype === 'f16' ? 'F16' : 'F32') : keepDtypes(ck.stateDict, sd);
-  await progress.phase(`writing ${dst}`, () => writeFile(dst, writeSafetensors(sd, { format: 'pt', converted_by: 'mobileclip-webgpu', source: src.split('/').pop() ?? src })));
+  await progress.phase(`writing ${dst}`, () => writeFileAtomic(dst, writeSafetensors(sd, { format: 'pt', converted_by: 'mobileclip-webgpu', source: src.split('/').pop() ?? src })));
   const dtypes = [...new Set([...sd.values()].filter(isFloat).map((t) => t.dtype))].join('/') || 'no float tensors';
   console.log(`wrote ${dst}: ${sd.size} tensors, ${dtypes}${args.flags.has('reparam') ? ', re-parameterised' : ''}`);
 }

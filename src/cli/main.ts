@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     return (await command.run(args)) ?? 0;
   } catch (e) {
     const err = e as Error;
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err.name === 'OutputPathError') {
       console.error(`mobileclip ${cmd}: ${err.message}\n(mobileclip ${cmd} --help lists the options)`);
       return 2;
     }

@@ -2,11 +2,12 @@
  * `mobileclip embed`, `classify` and `preprocess`. Defaults point at the files weights/fetch.sh
  * writes: weights/mobileclip_s0.safetensors and weights/bpe_simple_vocab_16e6.txt.gz.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { encode as encodePng } from 'fast-png';
 import { createModelAndTransforms, readImageFile, type ModelAndTransforms } from '../api/node.js';
 import { float32Tensor, type StateDict } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
+import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import type { Templates } from '../api/templates.js';
@@ -30,11 +31,23 @@ const str = (a: Args, k: string): string | undefined => {
 };
 const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
 
-async function open(a: Args, needVocab: boolean, progress: Progress): Promise<ModelAndTransforms> {
+/** The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults). */
+function modelPaths(a: Args): { model: string; weights: string; vocab: string } {
   const model = str(a, 'model') ?? 'mobileclip_s0';
   const name = model.endsWith('.json') ? 'custom' : model.replace(/^mobileclip_/, '');
-  const weights = str(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`;
-  const vocab = str(a, 'vocab') ?? (needVocab ? 'weights/bpe_simple_vocab_16e6.txt.gz' : undefined);
+  return { model, weights: str(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`, vocab: str(a, 'vocab') ?? 'weights/bpe_simple_vocab_16e6.txt.gz' };
+}
+
+/** The files `open` reads: an output must not be one of them. */
+function modelInputs(a: Args): string[] {
+  const { model, weights, vocab } = modelPaths(a);
+  return [weights, vocab, ...(model.endsWith('.json') ? [model] : [])];
+}
+
+async function open(a: Args, needVocab: boolean, progress: Progress): Promise<ModelAndTransforms> {
+  const paths = modelPaths(a);
+  const { model, weights } = paths;
+  const vocab = needVocab || a.flags.has('vocab') ? paths.vocab : undefined;
   const dtype = str(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
   return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype }));
@@ -63,6 +76,8 @@ export async function embed(a: Args): Promise<void> {
   const texts = list(a, 'text');
   const tokensFile = str(a, 'tokens');
   if (images.length === 0 && texts.length === 0 && !tokensFile) throw new UsageError(`nothing to embed: usage: mobileclip embed ${embedSpec.synopsis}`);
+  const out = str(a, 'out');
+  if (out) checkOutputPath(out, [...modelInputs(a), ...images, tokensFile]);
   const progress = Progress.for(a);
   const m = await open(a, texts.length > 0, progress);
   try {
@@ -95,9 +110,8 @@ export async function embed(a: Args): Promise<void> {
       rows.forEach((_, i) => result.tokens.push({ row: i, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('token_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
-    const out = str(a, 'out');
-    if (out?.endsWith('.safetensors')) await writeFile(out, writeSafetensors(sd, { format: 'pt', model: m.model.spec.name, normalized: String(normalize) }));
-    else if (out) await writeFile(out, JSON.stringify(result));
+    if (out?.endsWith('.safetensors')) await writeFileAtomic(out, writeSafetensors(sd, { format: 'pt', model: m.model.spec.name, normalized: String(normalize) }));
+    else if (out) await writeFileAtomic(out, JSON.stringify(result));
     if (a.flags.has('json')) console.log(JSON.stringify(result));
     else {
       for (const r of result.images) console.log(`image ${r.file}: [${r.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${r.embedding.length})`);
@@ -172,15 +186,16 @@ export async function preprocess(a: Args): Promise<void> {
   const size = Number(str(a, 'size') ?? 256);
   const out = str(a, 'out');
   if (!out) throw new UsageError(`--out is required: usage: mobileclip preprocess ${preprocessSpec.synopsis}`);
+  checkOutputPath(out, [file]);
   if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size must be a positive integer, got ${str(a, 'size')}`);
   const img = await readImageFile(file);
   const r = preprocessRgb(img, size);
   if (out.endsWith('.png')) {
     const hwc = new Uint8Array(size * size * 3);
     for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) hwc[i * 3 + c] = r.pixels[c * size * size + i];
-    await writeFile(out, encodePng({ width: size, height: size, data: hwc, channels: 3, depth: 8 }));
+    await writeFileAtomic(out, encodePng({ width: size, height: size, data: hwc, channels: 3, depth: 8 }));
   } else {
-    await writeFile(
+    await writeFileAtomic(
       out,
       writeSafetensors(
         new Map([

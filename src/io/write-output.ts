@@ -1,0 +1,54 @@
+/**
+ * How every command writes its output (Node): never over one of its inputs, and atomically — into
+ * a temporary file in the target's folder, flushed to disk, then renamed over the target — so a
+ * full disk, a file-size limit or a crash leaves the old file (or none) in place, never a
+ * truncated one. An existing output that is not an input is replaced, as `cp` does.
+ */
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export class OutputPathError extends Error {
+  override name = 'OutputPathError';
+}
+
+/** Throws when `out` is the same file as one of `inputs` (also through links), before any work. */
+export function checkOutputPath(out: string, inputs: readonly (string | undefined)[]): void {
+  let target;
+  try {
+    target = statSync(out);
+  } catch {
+    return; // no such file yet: it cannot be an input
+  }
+  if (target.isDirectory()) throw new OutputPathError(`${out}: is a directory, not an output file`);
+  for (const input of inputs) {
+    if (!input) continue;
+    try {
+      const s = statSync(input);
+      if (s.dev === target.dev && s.ino === target.ino) {
+        throw new OutputPathError(`${out}: is the input ${input}; refusing to overwrite an input (choose another output path)`);
+      }
+    } catch (e) {
+      if (e instanceof OutputPathError) throw e;
+    }
+  }
+}
+
+/** Writes `data` to `path` through a temporary file in the same folder and a rename. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const f = await open(tmp, 'wx');
+    try {
+      await f.writeFile(data);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new Error(`${path}: could not be written (${(e as Error).message}); any previous file is unchanged`);
+  }
+}

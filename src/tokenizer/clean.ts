@@ -21,6 +21,8 @@ export const pyCollapseWhitespace = (s: string): string => pyStrip(s).split(SPLI
 
 /** Python's str.lower(): per code point, so no context rules (Σ is always σ, never final ς). */
 export function pyLower(s: string): string {
+  // JavaScript's only context rule in toLowerCase is the final sigma; without Σ the two agree.
+  if (!s.includes('\u03a3')) return s.toLowerCase();
   let out = '';
   for (const ch of s) out += ch.toLowerCase();
   return out;

@@ -5,6 +5,7 @@
  * and zero-padded to the context length. Literal special-token text becomes the special id.
  */
 import { gunzipSync } from 'fflate';
+import { bpeMerge, MergeTable } from './bpe.js';
 import { cleanText } from './clean.js';
 
 export const SOT = '<start_of_text>';
@@ -49,9 +50,15 @@ export interface TokenizeResult {
 export class SimpleTokenizer {
   readonly encoder = new Map<string, number>();
   readonly decoder: string[] = [];
-  private readonly ranks = new Map<string, number>();
+  /** "first second" → merge rank, as the vocabulary file lists the merges. */
+  readonly ranks = new Map<string, number>();
+  private readonly merges: MergeTable;
   private readonly byteMap: string[];
-  private readonly cache = new Map<string, string[]>();
+  private readonly byteUnits: Uint16Array;
+  /** Vocabulary id of each single byte symbol, by its UTF-16 unit. */
+  private readonly unitIds = new Int32Array(0x144).fill(-1);
+  /** Merged ids of words seen before; short words only, and bounded, so hostile text cannot grow it. */
+  private readonly cache = new Map<string, number[]>();
   readonly sotId: number;
   readonly eotId: number;
 
@@ -62,6 +69,7 @@ export class SimpleTokenizer {
       throw new TokenizerError(`the BPE vocabulary has ${lines.length - 1} merge lines, expected at least ${MERGES_USED} (is it bpe_simple_vocab_16e6.txt.gz?)`);
     }
     this.byteMap = bytesToUnicode();
+    this.byteUnits = Uint16Array.from(this.byteMap, (c) => c.charCodeAt(0));
     const order = (this.byteMap as unknown as { order: number[] }).order;
     const vocab = order.map((b) => this.byteMap[b]);
     vocab.push(...vocab.map((v) => `${v}</w>`));
@@ -76,10 +84,15 @@ export class SimpleTokenizer {
       this.encoder.set(v, i);
       this.decoder.push(v);
     });
+    for (const u of this.byteUnits) this.unitIds[u] = this.encoder.get(String.fromCharCode(u))!;
     this.sotId = this.encoder.get(SOT)!;
     this.eotId = this.encoder.get(EOT)!;
-    this.cache.set(SOT, [SOT]);
-    this.cache.set(EOT, [EOT]);
+    const rules: [number, number, number][] = [];
+    for (const pair of this.ranks.keys()) {
+      const [a, b] = pair.split(' ');
+      rules.push([this.encoder.get(a)!, this.encoder.get(b)!, this.encoder.get(a + b)!]);
+    }
+    this.merges = new MergeTable(rules);
   }
 
   /** From the gzipped vocabulary file's bytes (works in Node and browsers). */
@@ -97,55 +110,50 @@ export class SimpleTokenizer {
     return this.decoder.length;
   }
 
-  private bpe(token: string): string[] {
-    const hit = this.cache.get(token);
-    if (hit) return hit;
-    const chars = [...token];
-    let word = [...chars.slice(0, -1), `${chars[chars.length - 1]}</w>`];
-    if (word.length === 1) {
-      this.cache.set(token, word);
-      return word;
-    }
-    while (word.length > 1) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i < word.length - 1; i++) {
-        const r = this.ranks.get(`${word[i]} ${word[i + 1]}`);
-        if (r !== undefined && r < bestRank) {
-          bestRank = r;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      const first = word[best];
-      const second = word[best + 1];
-      const next: string[] = [];
-      for (let i = 0; i < word.length; ) {
-        if (word[i] === first && i < word.length - 1 && word[i + 1] === second) {
-          next.push(first + second);
-          i += 2;
-        } else next.push(word[i++]);
-      }
-      word = next;
-    }
-    this.cache.set(token, word);
-    return word;
+  /** UTF-8 bytes → the byte-level alphabet (one UTF-16 unit per byte: U+0021…U+0143). */
+  private mapBytes(bytes: Uint8Array): string {
+    const units = new Uint16Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) units[i] = this.byteUnits[bytes[i]];
+    let s = '';
+    for (let i = 0; i < units.length; i += 8192) s += String.fromCharCode(...units.subarray(i, i + 8192));
+    return s;
   }
 
-  /** Content ids of one text (no SOT/EOT, no padding). */
-  encode(text: string): number[] {
+  /** BPE ids of one byte-mapped token (`</w>` on its last symbol). */
+  private bpe(token: string): number[] {
+    if (token === SOT) return [this.sotId];
+    if (token === EOT) return [this.eotId];
+    const hit = this.cache.get(token);
+    if (hit) return hit;
+    // One UTF-16 unit per symbol (see mapBytes); the last carries </w>.
+    const n = token.length;
+    const symbols = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = token[i];
+      const id = i === n - 1 ? this.encoder.get(`${c}</w>`) : this.unitIds[token.charCodeAt(i)];
+      if (id === undefined || id < 0) throw new TokenizerError(`BPE symbol ${JSON.stringify(c)} is not in the vocabulary`);
+      symbols[i] = id;
+    }
+    const ids = bpeMerge(symbols, this.merges);
+    if (n <= 64) {
+      if (this.cache.size >= 65536) this.cache.clear();
+      this.cache.set(token, ids);
+    }
+    return ids;
+  }
+
+  /**
+   * Content ids of one text (no SOT/EOT, no padding); with `limit`, the first `limit` of them:
+   * words past it are not merged at all (a word's ids never depend on the words after it).
+   */
+  encode(text: string, limit = Infinity): number[] {
     const ids: number[] = [];
     const enc = new TextEncoder();
     for (const m of cleanText(text).matchAll(PATTERN)) {
-      let mapped = '';
-      for (const b of enc.encode(m[0])) mapped += this.byteMap[b];
-      for (const sym of this.bpe(mapped)) {
-        const id = this.encoder.get(sym);
-        if (id === undefined) throw new TokenizerError(`BPE produced "${sym}", which is not in the vocabulary`);
-        ids.push(id);
-      }
+      if (ids.length >= limit) break;
+      for (const id of this.bpe(this.mapBytes(enc.encode(m[0])))) ids.push(id);
     }
-    return ids;
+    return ids.length > limit ? ids.slice(0, limit) : ids;
   }
 
   /** [SOT] + ids + [EOT], truncated to `contextLength` with EOT kept last, zero-padded. */
@@ -156,7 +164,8 @@ export class SimpleTokenizer {
     const lengths: number[] = [];
     list.forEach((text, i) => {
       if (typeof text !== 'string') throw new TokenizerError(`text ${i} is a ${typeof text}, not a string`);
-      let row = [this.sotId, ...this.encode(text), this.eotId];
+      // One content id past what fits tells truncation apart from an exact fit.
+      let row = [this.sotId, ...this.encode(text, contextLength - 1), this.eotId];
       if (row.length > contextLength) {
         row = row.slice(0, contextLength);
         row[contextLength - 1] = this.eotId;

@@ -23,4 +23,5 @@ export { readImageInput, pixelsToRgb, type ImageInput, type PixelImage, type Ima
 export { preprocessRgb, resizedSize, type Preprocessed } from './preprocess/transform.js';
 export { MobileCLIP, createFromBytes, type Embeddings, type Prediction, type EncodeOptions, type ClassifyOptions } from './api/mobileclip.js';
 export { MODEL_SPECS, modelSpec, modelSpecFromConfig, UnknownModelError, type ModelSpec } from './api/model-specs.js';
+export { tokenRows, TokenRowsError } from './api/token-rows.js';
 export { ENSEMBLE_TEMPLATES, SINGLE_TEMPLATE, type Templates } from './api/templates.js';

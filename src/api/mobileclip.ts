@@ -16,6 +16,7 @@ import { VisionTransformer } from '../models/vit.js';
 import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
+import { tokenRows } from './token-rows.js';
 import type { ModelSpec } from './model-specs.js';
 import { type Templates, templatesFor } from './templates.js';
 
@@ -202,6 +203,16 @@ export class MobileCLIP<I = ImageInput> {
     const tok = this.requireTokenizer();
     const { ids } = tok.tokenize(texts, this.spec.text.contextLength);
     return this.encodeTokens(ids, texts.length, opts);
+  }
+
+  /**
+   * Token-id rows as arrays (e.g. parsed JSON): integers in the vocabulary, at most the context
+   * length per row (shorter rows zero-padded) → embeddings. Anything else is a TokenRowsError
+   * naming the row, the column and the value.
+   */
+  async encodeTokenRows(rows: readonly (readonly number[])[], opts: EncodeOptions = {}, source = 'token rows'): Promise<Embeddings> {
+    const { contextLength, vocabSize } = this.spec.text;
+    return this.encodeTokens(tokenRows(rows, contextLength, vocabSize, source), rows.length, opts);
   }
 
   /** Already tokenized rows [count × contextLength] → embeddings. */

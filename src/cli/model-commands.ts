@@ -95,18 +95,14 @@ export async function embed(a: Args): Promise<void> {
       sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
     if (tokensFile) {
-      // Pre-tokenized rows: a JSON array of arrays of ids, each as long as the context.
+      // Pre-tokenized rows: a JSON array of arrays of ids, each at most the context length.
       let rows: number[][];
       try {
         rows = JSON.parse(await readFile(tokensFile, 'utf8'));
       } catch (err) {
-        throw new UsageError(`${tokensFile}: cannot read token ids (${(err as Error).message})`);
+        throw new Error(`${tokensFile}: cannot read token ids (${(err as Error).message})`);
       }
-      if (!Array.isArray(rows) || !rows.every(Array.isArray)) throw new UsageError(`${tokensFile}: expected a JSON array of id arrays`);
-      const ctx = m.model.spec.text.contextLength;
-      const bad = rows.findIndex((r) => r.length !== ctx);
-      if (bad >= 0) throw new UsageError(`${tokensFile}: row ${bad} has ${rows[bad].length} ids, the model's context length is ${ctx}`);
-      const e = await m.model.encodeTokens(Int32Array.from(rows.flat()), rows.length, { normalize });
+      const e = await m.model.encodeTokenRows(rows, { normalize }, tokensFile);
       rows.forEach((_, i) => result.tokens.push({ row: i, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('token_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }

@@ -19,6 +19,8 @@ export interface BrowserCreateOptions {
   gpu?: Gpu;
   /** 'f16' stores weights and activations as f16 (needs shader-f16; arithmetic stays f32). */
   dtype?: 'f32' | 'f16';
+  /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
+  allowNonFinite?: boolean;
 }
 
 export interface BrowserModelAndTransforms {
@@ -44,7 +46,7 @@ export async function createModelAndTransforms(name: string | object, o: Browser
   const gpu = o.gpu ?? (await createGpu());
   let model: MobileCLIP<BrowserImageInput>;
   try {
-    model = createFromBytes({ gpu, spec, weights, vocab, source: typeof o.weights === 'string' ? o.weights : 'weights', dtype: o.dtype, readImage: readBrowserImage });
+    model = createFromBytes({ gpu, spec, weights, vocab, source: typeof o.weights === 'string' ? o.weights : 'weights', dtype: o.dtype, readImage: readBrowserImage, allowNonFinite: o.allowNonFinite });
   } catch (e) {
     if (!o.gpu) gpu.destroy();
     throw e;

@@ -50,6 +50,19 @@ export interface Prediction {
 
 export type { ImageInput };
 
+/** A non-finite embedding (NaN or ±Inf: from non-finite weights or input) is an error, never a result. */
+export class NonFiniteOutputError extends Error {
+  override name = 'NonFiniteOutputError';
+}
+
+function checkFiniteRows(data: Float32Array, dim: number, first: number, what: string): void {
+  for (let k = 0; k < data.length; k++) {
+    if (Number.isFinite(data[k])) continue;
+    const row = first + Math.floor(k / dim);
+    throw new NonFiniteOutputError(`${what} ${row}: the embedding holds ${data[k]} (at dimension ${k % dim}); the weights or the input hold non-finite values`);
+  }
+}
+
 /** A recorded forward: new data goes into `input`, `plan.run()`, and `output` holds the result. */
 interface RecordedForward {
   plan: ExecutionPlan;
@@ -82,8 +95,10 @@ export class MobileCLIP<I = ImageInput> {
     /** GPU storage of weights and activations: 'f16' halves memory (arithmetic stays f32). */
     readonly dtype: 'f32' | 'f16' = 'f32',
     private readonly readImage: ImageReader<I> = readImageInput as ImageReader<I>,
+    /** Load a checkpoint with NaN or ±Inf values instead of refusing it (outputs are still checked). */
+    allowNonFinite = false,
   ) {
-    this.store = new WeightStore(gpu, stateDict, source, dtype);
+    this.store = new WeightStore(gpu, stateDict, source, dtype, allowNonFinite);
     try {
       const image = spec.image.kind === 'mci' ? new MCi(this.store, spec.image.cfg) : new VisionTransformer(this.store, spec.image.cfg);
       const text = new TextTransformer(this.store, spec.text);
@@ -183,6 +198,7 @@ export class MobileCLIP<I = ImageInput> {
       const e = await this.forward(`image:${chunk.length}:${normalize}`, batch, () => this.gpu.upload(batch, shape, 'f32', 'images'), (x) =>
         this.clip.encodeImage(x, { normalize }),
       );
+      checkFiniteRows(e, dim, i, 'image');
       out.set(e, i * dim);
       opts.onProgress?.(Math.min(i + bs, images.length), images.length);
     }
@@ -228,6 +244,7 @@ export class MobileCLIP<I = ImageInput> {
       const rows = ids.subarray(i * ctx, (i + n) * ctx);
       this.clip.checkTokens(rows, [n, ctx]);
       const e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
+      checkFiniteRows(e, dim, i, 'text');
       out.set(e, i * dim);
       opts.onProgress?.(i + n, count);
     }
@@ -297,10 +314,12 @@ export interface CreateOptions<I = ImageInput> {
   dtype?: 'f32' | 'f16';
   /** How image inputs are read (default: PNG/JPEG bytes and decoded pixels). */
   readImage?: ImageReader<I>;
+  /** Load a checkpoint with NaN or ±Inf values instead of refusing it. */
+  allowNonFinite?: boolean;
 }
 
 export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP<I> {
   const ck = readCheckpoint(o.weights, o.source ?? 'weights');
   const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
-  return new MobileCLIP<I>(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights', o.dtype, o.readImage);
+  return new MobileCLIP<I>(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights', o.dtype, o.readImage, o.allowNonFinite);
 }

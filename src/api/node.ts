@@ -21,6 +21,8 @@ export interface NodeCreateOptions {
   gpu?: Gpu;
   /** 'f16' stores weights and activations as f16 (needs shader-f16; arithmetic stays f32). */
   dtype?: 'f32' | 'f16';
+  /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
+  allowNonFinite?: boolean;
 }
 
 export interface ModelAndTransforms {
@@ -60,7 +62,7 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
   const gpu = o.gpu ?? (await createGpu());
   let model: MobileCLIP<NodeImageInput>;
   try {
-    model = new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, o.weights, o.dtype, readNodeImage);
+    model = new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, o.weights, o.dtype, readNodeImage, o.allowNonFinite);
   } catch (e) {
     if (!o.gpu) gpu.destroy();
     throw e;

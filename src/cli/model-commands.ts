@@ -19,6 +19,7 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', value: 'FILE', help: 'checkpoint (.pt or .safetensors; default weights/mobileclip_<model>.safetensors)' },
   vocab: { type: 'string', value: 'FILE', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz)' },
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
+  'allow-non-finite': { type: 'boolean', help: 'load a checkpoint with NaN/Inf values (a non-finite output is still an error)' },
 };
 
 // Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
@@ -50,7 +51,7 @@ async function open(a: Args, needVocab: boolean, progress: Progress): Promise<Mo
   const vocab = needVocab || a.flags.has('vocab') ? paths.vocab : undefined;
   const dtype = str(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
-  return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype }));
+  return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype, allowNonFinite: a.flags.has('allow-non-finite') }));
 }
 
 const round = (x: Float32Array) => Array.from(x, (v) => Number(v.toPrecision(8)));

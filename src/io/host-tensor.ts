@@ -72,3 +72,25 @@ export function float32Tensor(data: Float32Array, shape: readonly number[]): Hos
 }
 
 export const isFloat = (t: HostTensor): boolean => FLOAT_DTYPES.includes(t.dtype);
+
+/** Index of the first NaN or ±Inf in a float tensor (read from the stored bits, no conversion), or -1. */
+export function firstNonFinite(t: HostTensor): number {
+  const d = t.data;
+  const n = d.byteLength;
+  switch (t.dtype) {
+    case 'F32': // exponent bits all ones; little-endian: byte 3 holds the sign and 7 exponent bits
+      for (let i = 0; i < n; i += 4) if ((d[i + 3] & 0x7f) === 0x7f && (d[i + 2] & 0x80) === 0x80) return i / 4;
+      return -1;
+    case 'F16':
+      for (let i = 0; i < n; i += 2) if ((d[i + 1] & 0x7c) === 0x7c) return i / 2;
+      return -1;
+    case 'BF16':
+      for (let i = 0; i < n; i += 2) if ((d[i + 1] & 0x7f) === 0x7f && (d[i] & 0x80) === 0x80) return i / 2;
+      return -1;
+    case 'F64':
+      for (let i = 0; i < n; i += 8) if ((d[i + 7] & 0x7f) === 0x7f && (d[i + 6] & 0xf0) === 0xf0) return i / 8;
+      return -1;
+    default:
+      return -1;
+  }
+}

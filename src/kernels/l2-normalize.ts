@@ -1,5 +1,6 @@
 /**
- * Row L2 normalisation as F.normalize: y = x / max(‖x‖₂, 1e-12); an all-zero row stays zero.
+ * Row L2 normalisation as F.normalize: y = x / max(‖x‖₂, 1e-12); an all-zero row stays zero, and
+ * a row with a NaN becomes all NaN, as in PyTorch.
  * One workgroup per row. Cost: 3 flops and 8 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
@@ -21,7 +22,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let base = row * p.d;
   var s = 0.0;
   for (var i = lid; i < p.d; i += ${WG}u) { let v = x[base + i]; s += v * v; }
-  let norm = max(sqrt(reduce_sum(lid, s)), p.eps);
+  // F.normalize divides by max(‖x‖, eps); a NaN norm must stay NaN (WGSL's max may return eps),
+  // tested on its bits so no compiler can assume it away.
+  let n = sqrt(reduce_sum(lid, s));
+  let isNan = (bitcast<u32>(n) & 0x7fffffffu) > 0x7f800000u;
+  let norm = select(max(n, p.eps), n, isNan);
   for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = x[base + i] / norm; }
 }`;
 

@@ -9,7 +9,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
-import { type StateDict, toFloat32 } from '../io/host-tensor.js';
+import { firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32 } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
 
 export class WeightLoadError extends Error {
@@ -21,6 +21,27 @@ export class WeightLoadError extends Error {
     readonly mismatched: string[],
   ) {
     super(message);
+  }
+}
+
+/** A checkpoint tensor holds NaN or ±Inf: refused at load unless the caller allows it. */
+export class NonFiniteWeightError extends Error {
+  override name = 'NonFiniteWeightError';
+}
+
+/** Throws naming every float tensor of `sd` that holds a NaN or an infinity. */
+export function checkFinite(sd: StateDict, source: string): void {
+  const bad: string[] = [];
+  for (const [k, t] of sd) {
+    if (!isFloat(t)) continue;
+    const i = firstNonFinite(t);
+    if (i < 0) continue;
+    const b = STORED_BYTES[t.dtype];
+    const value = toFloat32({ dtype: t.dtype, shape: [1], data: t.data.slice(i * b, (i + 1) * b) })[0];
+    bad.push(`${k} (${t.dtype} ${fmtShape(t.shape)}): ${value} at flat index ${i}`);
+  }
+  if (bad.length) {
+    throw new NonFiniteWeightError(`${source}: ${bad.length} tensor${bad.length > 1 ? 's hold' : ' holds'} NaN or infinite values:\n  ${bad.slice(0, 10).join('\n  ')}${bad.length > 10 ? `\n  … and ${bad.length - 10} more` : ''}\n(pass allowNonFinite / --allow-non-finite to load it anyway)`);
   }
 }
 
@@ -42,7 +63,10 @@ export class WeightStore {
     readonly source = 'checkpoint',
     /** Storage type of every float tensor on the GPU; f16 needs shader-f16 (Gpu.empty says so). */
     readonly dtype: 'f32' | 'f16' = 'f32',
+    /** Load tensors with NaN or ±Inf instead of refusing them. */
+    allowNonFinite = false,
   ) {
+    if (!allowNonFinite) checkFinite(original, source);
     this.fused = hasTrainingBranches(original) ? reparameterizeStateDict(original, { strict: false }).stateDict : original;
   }
 

@@ -63,7 +63,7 @@ export function initJpegDecoder(): Promise<TurboExports> {
 }
 
 /** Decodes to 8-bit RGB (HWC); `ex` from initJpegDecoder(). */
-export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string): { width: number; height: number; data: Uint8Array } {
+export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string, maxPixels: number): { width: number; height: number; data: Uint8Array } {
   const src = ex.malloc(input.byteLength);
   new Uint8Array(ex.memory.buffer, src, input.byteLength).set(input);
   const handle = ex.tjInitDecompress();
@@ -79,7 +79,8 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     }
     if (status !== 0) throw new JpegDecodeError(`${name}: corrupt JPEG (unreadable header)`);
     const [width, height] = new Uint32Array(ex.memory.buffer, meta, 2);
-    if (width === 0 || height === 0 || width * height > 200e6) throw new JpegDecodeError(`${name}: implausible JPEG size ${width}×${height}`);
+    if (width === 0 || height === 0) throw new JpegDecodeError(`${name}: implausible JPEG size ${width}×${height}`);
+    if (width * height > maxPixels) throw new JpegDecodeError(`${name}: ${width}×${height} = ${width * height} pixels is over the decoding cap of ${maxPixels} (decodeImage's maxPixels option raises it)`);
     out = ex.malloc(width * height * 3);
     if (out === 0) throw new JpegDecodeError(`${name}: ${width}×${height} JPEG does not fit in memory`);
     try {

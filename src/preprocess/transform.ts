@@ -4,7 +4,7 @@
  * browsers produce the same pixels.
  */
 import { pilResizeBilinear } from './resize.js';
-import type { RgbImage } from './decode.js';
+import { MAX_IMAGE_PIXELS, type RgbImage } from './decode.js';
 
 export interface Preprocessed {
   /** [3, size, size] uint8, as the fixtures store them. */
@@ -41,7 +41,12 @@ export function resizedSize(width: number, height: number, size: number): [numbe
 export function preprocessRgb(img: RgbImage, size: number): Preprocessed {
   if (!Number.isInteger(size) || size <= 0) throw new RangeError(`preprocess: size must be a positive integer, got ${size}`);
   if (img.width <= 0 || img.height <= 0) throw new RangeError(`preprocess: empty image ${img.width}×${img.height}`);
+  if (img.data.length !== img.width * img.height * 3) throw new RangeError(`preprocess: ${img.data.length} bytes do not fill a ${img.width}×${img.height} RGB image`);
   const [rw, rh] = resizedSize(img.width, img.height, size);
+  // A thin image resized to a large short side can be far larger than its file (1×12000 → 256×3,072,000).
+  if (rw * rh > MAX_IMAGE_PIXELS) {
+    throw new RangeError(`preprocess: resizing ${img.width}×${img.height} to a shorter side of ${size} gives ${rw}×${rh} = ${rw * rh} pixels, over the cap of ${MAX_IMAGE_PIXELS}`);
+  }
   const resized = rw === img.width && rh === img.height ? img.data : pilResizeBilinear(img.data, img.width, img.height, rw, rh, 3);
   const left = roundHalfEven((rw - size) / 2);
   const top = roundHalfEven((rh - size) / 2);

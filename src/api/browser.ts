@@ -4,9 +4,7 @@ import { createGpu } from '../gpu/browser.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { fetchBytes } from '../io/fetch-bytes.js';
 import { type BrowserImageInput, readBrowserImage } from '../preprocess/image-input.browser.js';
-import { preprocessRgb } from '../preprocess/transform.js';
-import type { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
-import { createFromBytes, type MobileCLIP } from './mobileclip.js';
+import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { modelSpec, modelSpecFromConfig } from './model-specs.js';
 
 export type { BrowserImageInput };
@@ -23,15 +21,8 @@ export interface BrowserCreateOptions {
   allowNonFinite?: boolean;
 }
 
-export interface BrowserModelAndTransforms {
-  /** Takes every browser image input: URLs, Blob/File, ImageData, ImageBitmap, <img>, canvases, VideoFrame, bytes, pixels. */
-  model: MobileCLIP<BrowserImageInput>;
-  /** An image input → the model input [3, S, S]. */
-  preprocess: (image: BrowserImageInput) => Promise<Float32Array>;
-  tokenizer: SimpleTokenizer | null;
-  /** Destroys the model and, if this call created it, the GPU. */
-  dispose: () => void;
-}
+/** Every browser image input: URLs, Blob/File, ImageData, ImageBitmap, <img>, canvases, VideoFrame, bytes, pixels. */
+export type BrowserModelAndTransforms = ModelAndTransforms<BrowserImageInput>;
 
 async function bytesOf(src: string | URL | Uint8Array | ArrayBuffer, what: string): Promise<Uint8Array> {
   if (src instanceof Uint8Array) return src;
@@ -44,20 +35,6 @@ export async function createModelAndTransforms(name: string | object, o: Browser
   const spec = typeof name === 'string' ? modelSpec(name) : modelSpecFromConfig(name);
   const [weights, vocab] = await Promise.all([bytesOf(o.weights, 'weights'), o.vocab ? bytesOf(o.vocab, 'vocab') : undefined]);
   const gpu = o.gpu ?? (await createGpu());
-  let model: MobileCLIP<BrowserImageInput>;
-  try {
-    model = createFromBytes({ gpu, spec, weights, vocab, source: typeof o.weights === 'string' ? o.weights : 'weights', dtype: o.dtype, readImage: readBrowserImage, allowNonFinite: o.allowNonFinite });
-  } catch (e) {
-    if (!o.gpu) gpu.destroy();
-    throw e;
-  }
-  return {
-    model,
-    tokenizer: model.tokenizer,
-    preprocess: async (image) => preprocessRgb(await readBrowserImage(image, 'image'), spec.imageSize).tensor,
-    dispose: () => {
-      model.dispose();
-      if (!o.gpu) gpu.destroy();
-    },
-  };
+  const source = typeof o.weights === 'string' ? o.weights : 'weights';
+  return withTransforms(gpu, !o.gpu, () => createFromBytes({ gpu, spec, weights, vocab, source, dtype: o.dtype, readImage: readBrowserImage, allowNonFinite: o.allowNonFinite }));
 }

@@ -70,6 +70,17 @@ interface RecordedForward {
   output: Tensor;
 }
 
+export interface ModelOptions<I = ImageInput> {
+  /** Names the checkpoint in errors. */
+  source?: string;
+  /** 'f16' stores weights and activations as f16 (needs shader-f16; arithmetic stays f32); default 'f32'. */
+  dtype?: 'f32' | 'f16';
+  /** How image inputs are read (default: PNG/JPEG bytes and decoded pixels). */
+  readImage?: ImageReader<I>;
+  /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
+  allowNonFinite?: boolean;
+}
+
 /**
  * `I` is what `encodeImages`, `classify` and `preprocess` take: the platform entries pass their
  * reader (Node: paths and URLs too; browsers: Blob, ImageData, canvases, …); by default PNG/JPEG
@@ -86,19 +97,20 @@ export class MobileCLIP<I = ImageInput> {
    */
   usePlans = true;
 
+  /** GPU storage of weights and activations. */
+  readonly dtype: 'f32' | 'f16';
+  private readonly readImage: ImageReader<I>;
+
   constructor(
     readonly gpu: Gpu,
     readonly spec: ModelSpec,
     stateDict: StateDict,
     readonly tokenizer: SimpleTokenizer | null,
-    source = 'checkpoint',
-    /** GPU storage of weights and activations: 'f16' halves memory (arithmetic stays f32). */
-    readonly dtype: 'f32' | 'f16' = 'f32',
-    private readonly readImage: ImageReader<I> = readImageInput as ImageReader<I>,
-    /** Load a checkpoint with NaN or ±Inf values instead of refusing it (outputs are still checked). */
-    allowNonFinite = false,
+    options: ModelOptions<I> = {},
   ) {
-    this.store = new WeightStore(gpu, stateDict, source, dtype, allowNonFinite);
+    this.dtype = options.dtype ?? 'f32';
+    this.readImage = options.readImage ?? (readImageInput as ImageReader<I>);
+    this.store = new WeightStore(gpu, stateDict, options.source ?? 'checkpoint', this.dtype, options.allowNonFinite);
     try {
       const image = spec.image.kind === 'mci' ? new MCi(this.store, spec.image.cfg) : new VisionTransformer(this.store, spec.image.cfg);
       const text = new TextTransformer(this.store, spec.text);
@@ -302,24 +314,51 @@ export class MobileCLIP<I = ImageInput> {
   }
 }
 
-export interface CreateOptions<I = ImageInput> {
+export interface CreateOptions<I = ImageInput> extends ModelOptions<I> {
   gpu: Gpu;
   spec: ModelSpec;
   /** Checkpoint bytes: official .pt, safetensors (training or fused form). */
   weights: Uint8Array;
   /** The gzipped BPE vocabulary's bytes (needed for text). */
   vocab?: Uint8Array;
-  source?: string;
-  /** 'f16' stores weights and activations as f16 (needs shader-f16); default 'f32'. */
-  dtype?: 'f32' | 'f16';
-  /** How image inputs are read (default: PNG/JPEG bytes and decoded pixels). */
-  readImage?: ImageReader<I>;
-  /** Load a checkpoint with NaN or ±Inf values instead of refusing it. */
-  allowNonFinite?: boolean;
 }
 
 export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP<I> {
-  const ck = readCheckpoint(o.weights, o.source ?? 'weights');
+  const source = o.source ?? 'weights';
+  const ck = readCheckpoint(o.weights, source);
   const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
-  return new MobileCLIP<I>(o.gpu, o.spec, ck.stateDict, tok, o.source ?? 'weights', o.dtype, o.readImage, o.allowNonFinite);
+  return new MobileCLIP<I>(o.gpu, o.spec, ck.stateDict, tok, { ...o, source });
+}
+
+/** What createModelAndTransforms returns on every platform; `I` is the platform's image input. */
+export interface ModelAndTransforms<I = ImageInput> {
+  model: MobileCLIP<I>;
+  /** An image input → the model input [3, S, S] (the model's own preprocess). */
+  preprocess: (image: I) => Promise<Float32Array>;
+  tokenizer: SimpleTokenizer | null;
+  /** Destroys the model and, if createModelAndTransforms created the GPU, the GPU. */
+  dispose: () => void;
+}
+
+/**
+ * Builds the model with `make` and wraps it for createModelAndTransforms; a GPU the call created
+ * (`ownsGpu`) is destroyed with the model, or at once if building fails.
+ */
+export function withTransforms<I>(gpu: Gpu, ownsGpu: boolean, make: () => MobileCLIP<I>): ModelAndTransforms<I> {
+  let model: MobileCLIP<I>;
+  try {
+    model = make();
+  } catch (e) {
+    if (ownsGpu) gpu.destroy();
+    throw e;
+  }
+  return {
+    model,
+    tokenizer: model.tokenizer,
+    preprocess: (image) => model.preprocess(image, typeof image === 'string' ? image : 'image'),
+    dispose: () => {
+      model.dispose();
+      if (ownsGpu) gpu.destroy();
+    },
+  };
 }

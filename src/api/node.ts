@@ -6,9 +6,7 @@ import type { StateDict } from '../io/host-tensor.js';
 import { readCheckpointFile, loadTokenizer } from '../io/read-file.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { type NodeImageInput, readNodeImage } from '../preprocess/image-input.node.js';
-import { preprocessRgb } from '../preprocess/transform.js';
-import type { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
-import { MobileCLIP } from './mobileclip.js';
+import { MobileCLIP, type ModelAndTransforms as GenericModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
 
 export type { NodeImageInput };
@@ -25,15 +23,8 @@ export interface NodeCreateOptions {
   allowNonFinite?: boolean;
 }
 
-export interface ModelAndTransforms {
-  /** Takes every Node image input: paths, file:/http(s): URLs, PNG/JPEG bytes, decoded pixels. */
-  model: MobileCLIP<NodeImageInput>;
-  /** An image input → the model input [3, S, S]. */
-  preprocess: (image: NodeImageInput) => Promise<Float32Array>;
-  tokenizer: SimpleTokenizer | null;
-  /** Destroys the model and, if this call created it, the GPU. */
-  dispose: () => void;
-}
+/** Every Node image input: paths, file:/http(s): URLs, PNG/JPEG bytes, decoded pixels. */
+export type ModelAndTransforms = GenericModelAndTransforms<NodeImageInput>;
 
 /** Reads and decodes a PNG or JPEG file as PIL's `Image.open(path).convert('RGB')` does. */
 export async function readImageFile(path: string): Promise<RgbImage> {
@@ -60,20 +51,5 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
   const spec = await resolveSpec(name, ck.stateDict);
   const tokenizer = o.vocab ? await loadTokenizer(o.vocab) : null;
   const gpu = o.gpu ?? (await createGpu());
-  let model: MobileCLIP<NodeImageInput>;
-  try {
-    model = new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, o.weights, o.dtype, readNodeImage, o.allowNonFinite);
-  } catch (e) {
-    if (!o.gpu) gpu.destroy();
-    throw e;
-  }
-  return {
-    model,
-    tokenizer,
-    preprocess: async (image) => preprocessRgb(await readNodeImage(image, typeof image === 'string' ? image : 'image'), spec.imageSize).tensor,
-    dispose: () => {
-      model.dispose();
-      if (!o.gpu) gpu.destroy();
-    },
-  };
+  return withTransforms(gpu, !o.gpu, () => new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, { source: o.weights, dtype: o.dtype, readImage: readNodeImage, allowNonFinite: o.allowNonFinite }));
 }

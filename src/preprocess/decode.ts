@@ -8,6 +8,7 @@
  */
 import { decode as decodePng, hasPngSignature } from 'fast-png';
 import { decodeJpegTurbo, initJpegDecoder } from './jpeg-turbo.js';
+import { MAX_IMAGE_PIXELS, overPixelCap } from './pixel-cap.js';
 
 export class ImageDecodeError extends Error {
   override name = 'ImageDecodeError';
@@ -22,21 +23,11 @@ export interface RgbImage {
   mode: string;
 }
 
-/**
- * Decoded-pixel cap, checked from the header before any decoding: PIL's MAX_IMAGE_PIXELS (past it
- * PIL warns, past twice it refuses). Set `maxPixels` in decodeImage's options to change it.
- */
-export const MAX_IMAGE_PIXELS = 178_956_970;
+export { MAX_IMAGE_PIXELS };
 
 export interface DecodeOptions {
   /** Largest width × height decoded (default MAX_IMAGE_PIXELS). */
   maxPixels?: number;
-}
-
-export function checkPixelCap(width: number, height: number, name: string, maxPixels = MAX_IMAGE_PIXELS): void {
-  if (width * height > maxPixels) {
-    throw new ImageDecodeError(`${name}: ${width}×${height} = ${width * height} pixels is over the decoding cap of ${maxPixels} (decodeImage's maxPixels option raises it)`);
-  }
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -51,8 +42,8 @@ function sniff(b: Uint8Array): string {
   if (ascii(4) === 'II*\0' || ascii(4) === 'MM\0*') return 'a TIFF image';
   if (String.fromCharCode(...b.subarray(4, 12)).startsWith('ftypavi')) return 'an AVIF image';
   if (b.length === 0) return 'an empty file';
-  if (b.length > 0 && b.length < 8 && PNG_SIGNATURE.slice(0, b.length).every((v, i) => b[i] === v)) return `a truncated PNG (${b.length} bytes)`;
-  if (b.length > 0 && b.length <= 3 && [0xff, 0xd8, 0xff].slice(0, b.length).every((v, i) => b[i] === v)) return `a truncated JPEG (${b.length} bytes)`;
+  if (b.length < 8 && PNG_SIGNATURE.slice(0, b.length).every((v, i) => b[i] === v)) return `a truncated PNG (${b.length} bytes)`;
+  if (b.length <= 3 && [0xff, 0xd8, 0xff].slice(0, b.length).every((v, i) => b[i] === v)) return `a truncated JPEG (${b.length} bytes)`;
   const text = b.subarray(0, 256).every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128);
   return text ? 'a text file' : 'not a PNG or JPEG image';
 }
@@ -62,7 +53,8 @@ export async function decodeImage(bytes: Uint8Array, name = 'image', opts: Decod
     // IHDR is the first chunk: width and height, big-endian, at bytes 16..23.
     if (bytes.length >= 24) {
       const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      checkPixelCap(v.getUint32(16), v.getUint32(20), name, opts.maxPixels);
+      const over = overPixelCap(v.getUint32(16), v.getUint32(20), name, opts.maxPixels);
+      if (over) throw new ImageDecodeError(over);
     }
     return decodePngRgb(bytes, name);
   }

@@ -7,6 +7,8 @@
  * bytes come from a platform source (a file in Node, bundled bytes in the browser build), and the
  * decoding code is the same on both.
  */
+import { overPixelCap } from './pixel-cap.js';
+
 export class JpegDecodeError extends Error {
   override name = 'JpegDecodeError';
 }
@@ -80,7 +82,8 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     if (status !== 0) throw new JpegDecodeError(`${name}: corrupt JPEG (unreadable header)`);
     const [width, height] = new Uint32Array(ex.memory.buffer, meta, 2);
     if (width === 0 || height === 0) throw new JpegDecodeError(`${name}: implausible JPEG size ${width}×${height}`);
-    if (width * height > maxPixels) throw new JpegDecodeError(`${name}: ${width}×${height} = ${width * height} pixels is over the decoding cap of ${maxPixels} (decodeImage's maxPixels option raises it)`);
+    const over = overPixelCap(width, height, name, maxPixels);
+    if (over) throw new JpegDecodeError(over);
     out = ex.malloc(width * height * 3);
     if (out === 0) throw new JpegDecodeError(`${name}: ${width}×${height} JPEG does not fit in memory`);
     try {

@@ -4,7 +4,8 @@
  * browsers produce the same pixels.
  */
 import { pilResizeBilinear } from './resize.js';
-import { MAX_IMAGE_PIXELS, type RgbImage } from './decode.js';
+import type { RgbImage } from './decode.js';
+import { MAX_IMAGE_PIXELS } from './pixel-cap.js';
 
 export interface Preprocessed {
   /** [3, size, size] uint8, as the fixtures store them. */

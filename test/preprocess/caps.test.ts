@@ -3,7 +3,7 @@
  * header before decoding, the resized size is capped too, and truncated or foreign files are named.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
@@ -11,6 +11,7 @@ import { decodeImage, MAX_IMAGE_PIXELS } from '../../src/preprocess/decode.js';
 import { readNodeImage } from '../../src/preprocess/image-input.node.js';
 import { preprocessRgb } from '../../src/preprocess/transform.js';
 import { runCli } from '../helpers/cli.js';
+import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-caps-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +38,17 @@ describe('decoding and resizing caps', () => {
     await expect(decodeImage(pngHeader(13377, 13377), 'edge.png')).rejects.toThrow(/corrupt PNG/);
   });
 
+  it.runIf(haveFixtures())('a JPEG whose frame header claims 30000×30000 is refused from the header', async () => {
+    const jpeg = new Uint8Array(readFileSync(fixturePath('preprocess', 'photo_q90.jpg')));
+    let sof = -1;
+    for (let i = 2; i < jpeg.length - 9; i++) if (jpeg[i] === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2)) { sof = i; break; }
+    expect(sof).toBeGreaterThan(0);
+    const v = new DataView(jpeg.buffer);
+    v.setUint16(sof + 5, 30000); // height
+    v.setUint16(sof + 7, 30000); // width
+    await expect(decodeImage(jpeg, 'huge.jpg')).rejects.toThrow(/huge\.jpg: 30000×30000 = 900000000 pixels is over the decoding cap of 178956970/);
+  });
+
   it('a 1×12000 PNG decodes but its resize to 256 (256×3,072,000) is refused', async () => {
     const png = encodePng({ width: 1, height: 12000, data: new Uint8Array(12000).fill(7), channels: 1, depth: 8 });
     const img = await decodeImage(png, 'thin.png');
@@ -58,6 +70,7 @@ describe('decoding and resizing caps', () => {
     const r = await runCli('preprocess', f, '--size', '40000', '--out', join(dir, 'o.png'));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/gives 53333×40000 = 2133320000 pixels, over the cap/);
-    await expect(readNodeImage(f, f)).resolves.toBeDefined();
+    const img = await readNodeImage(f, f);
+    expect([img.width, img.height, img.data.length]).toEqual([4, 3, 36]);
   });
 });

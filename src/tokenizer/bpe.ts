@@ -1,11 +1,12 @@
 /**
  * Byte-pair merging of one word, as CLIP's `bpe()` does it — repeatedly merge the adjacent pair
- * with the lowest merge rank, all its occurrences left to right — in O(n log n) instead of the
- * reference's O(n²) passes: symbols in a linked list, candidate pairs in buckets by rank, each
- * bucket taken in position order. Exact: a merge only creates pairs with the new symbol, which
- * rank after the merge that made it (BPE learns merges in order), so pairs of one rank are always
- * one bigram, and taking them by position is the reference's left-to-right scan (an overlapping
- * occurrence is invalidated by the merge to its left, as the scan skips it).
+ * with the lowest merge rank, all its occurrences left to right — in one pass over the ranks
+ * instead of the reference's O(n²) passes: symbols in a linked list, candidate pairs in buckets by
+ * rank, each bucket taken in position order. Exact: a merge only creates pairs with the new
+ * symbol, which rank after the merge that made it (BPE learns merges in order), so pairs of one
+ * rank are always one bigram, and taking them by position is the reference's left-to-right scan
+ * (an overlapping occurrence is invalidated by the merge to its left, as the scan skips it). A
+ * merges file that breaks that order is detected and the word redone with the reference loop.
  */
 
 /**
@@ -18,12 +19,12 @@ export class MergeTable {
   private readonly ranks: Int32Array;
   private readonly results: Int32Array;
   private readonly mask: number;
-  /** Number of ranks (rules). */
+  /** One more than the highest rank. */
   readonly size: number;
 
-  /** `rules[r]` = [first, second, merged] symbol ids of the merge of rank r; a repeated pair keeps its first rank. */
-  constructor(rules: readonly (readonly [number, number, number])[]) {
-    this.size = rules.length;
+  /** Each rule: [first, second, merged] symbol ids and its rank (one rule per pair). */
+  constructor(rules: readonly (readonly [first: number, second: number, merged: number, rank: number])[]) {
+    this.size = rules.reduce((m, r) => Math.max(m, r[3] + 1), 0);
     let cap = 1;
     while (cap < 2 * rules.length + 2) cap *= 2;
     this.mask = cap - 1;
@@ -31,15 +32,15 @@ export class MergeTable {
     this.second = new Int32Array(cap);
     this.ranks = new Int32Array(cap);
     this.results = new Int32Array(cap);
-    rules.forEach(([a, b, m], rank) => {
+    for (const [a, b, m, rank] of rules) {
       let h = this.hash(a, b);
       while (this.first[h] >= 0 && !(this.first[h] === a && this.second[h] === b)) h = (h + 1) & this.mask;
-      if (this.first[h] >= 0) return;
+      if (this.first[h] >= 0) throw new RangeError(`merge table: pair (${a}, ${b}) given twice`);
       this.first[h] = a;
       this.second[h] = b;
       this.ranks[h] = rank;
       this.results[h] = m;
-    });
+    }
   }
 
   private hash(a: number, b: number): number {
@@ -96,7 +97,10 @@ export function bpeMerge(symbols: ArrayLike<number>, t: MergeTable): number[] {
   const entryNext = new Int32Array(3 * n);
   let entries = 0;
   let lowest = t.size;
+  let current = -1;
+  let monotone = true;
   const push = (rank: number, pos: number) => {
+    if (rank <= current) monotone = false; // its bucket is already behind us
     entryPos[entries] = pos;
     entryNext[entries] = head[rank];
     head[rank] = entries++;
@@ -107,8 +111,9 @@ export function bpeMerge(symbols: ArrayLike<number>, t: MergeTable): number[] {
     if (r >= 0) push(r, i);
   }
   const bucket: number[] = [];
-  for (let rank = lowest; rank < t.size; rank++) {
+  for (let rank = lowest; rank < t.size && monotone; rank++) {
     if (head[rank] < 0) continue;
+    current = rank;
     bucket.length = 0;
     for (let e = head[rank]; e >= 0; e = entryNext[e]) bucket.push(entryPos[e]);
     let sorted = true;
@@ -130,6 +135,7 @@ export function bpeMerge(symbols: ArrayLike<number>, t: MergeTable): number[] {
       if (r >= 0) push(r, i);
     }
   }
+  if (!monotone) return mergeShort(Array.from(symbols), t);
   const out: number[] = [];
   for (let i = 0; i >= 0; i = next[i]) out.push(sym[i]);
   return out;

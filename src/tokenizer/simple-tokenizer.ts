@@ -87,12 +87,13 @@ export class SimpleTokenizer {
     for (const u of this.byteUnits) this.unitIds[u] = this.encoder.get(String.fromCharCode(u))!;
     this.sotId = this.encoder.get(SOT)!;
     this.eotId = this.encoder.get(EOT)!;
-    const rules: [number, number, number][] = [];
-    for (const pair of this.ranks.keys()) {
-      const [a, b] = pair.split(' ');
-      rules.push([this.encoder.get(a)!, this.encoder.get(b)!, this.encoder.get(a + b)!]);
-    }
-    this.merges = new MergeTable(rules);
+    // From `ranks`, where a pair listed twice keeps its last rank, as the reference's dict does.
+    this.merges = new MergeTable(
+      [...this.ranks].map(([pair, rank]) => {
+        const [a, b] = pair.split(' ');
+        return [this.encoder.get(a)!, this.encoder.get(b)!, this.encoder.get(a + b)!, rank] as const;
+      }),
+    );
   }
 
   /** From the gzipped vocabulary file's bytes (works in Node and browsers). */

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { FIXTURES, haveFixtures } from '../helpers/fixtures.js';
 import { loadTokenizer } from '../../src/io/read-file.js';
-import { bpeReference } from '../../src/tokenizer/bpe.js';
+import { bpeMerge, bpeReference, MergeTable } from '../../src/tokenizer/bpe.js';
 import { bytesToUnicode, type SimpleTokenizer } from '../../src/tokenizer/simple-tokenizer.js';
 import { cleanText } from '../../src/tokenizer/clean.js';
 
@@ -26,6 +26,21 @@ const ALPHABETS = {
   accented: 'aáàâäãåçéèêëíìîïñóòôöõúùûüýÿ',
   cjk: '的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年',
 };
+
+describe('BPE merge order', () => {
+  it('a merges file whose ranks break creation order (a merge using "ab" ranked before "ab") still merges as the reference', () => {
+    const names = ['x', 'a', 'b', 'ab', 'xab'];
+    const table = new MergeTable([
+      [1, 2, 3, 5], // a b → ab, rank 5
+      [0, 3, 4, 2], // x ab → xab, rank 2: out of order
+    ]);
+    const word = Array.from({ length: 30 }, () => [0, 1, 2]).flat(); // "xab" × 30: the fast path (> 64 symbols)
+    const want = bpeReference(word.map((i) => names[i]), new Map([['a b', 5], ['x ab', 2]]));
+    expect(want).toEqual(Array(30).fill('xab'));
+    expect(bpeMerge(word, table).map((i) => names[i])).toEqual(want);
+    expect(() => new MergeTable([[1, 2, 3, 0], [1, 2, 3, 1]])).toThrow(/given twice/);
+  });
+});
 
 describe.runIf(haveFixtures())('BPE on long words', () => {
   let tok: SimpleTokenizer;

@@ -56,7 +56,7 @@ child.stderr.on('data', (chunk) => {
 });
 child.stderr.on('end', () => write(DAWN_NOISE.test(pending) ? '' : pending));
 
-// Ctrl-C reaches the child through the terminal; other signals sent to us are passed on.
+// Signals sent to us are passed on (Ctrl-C also reaches the child through the terminal; a second SIGINT is harmless).
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('error', (e) => {
   process.stderr.write(`mobileclip: cannot start ${process.execPath}: ${e.message}\n`);

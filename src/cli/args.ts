@@ -35,6 +35,12 @@ export interface Args {
   multi: Map<string, string[]>;
 }
 
+/** A string option's value (strict parsing guarantees one whenever the option was given). */
+export function option(a: Args, name: string): string | undefined {
+  const v = a.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }

@@ -3,7 +3,7 @@ import { createGpu } from '../gpu/node.js';
 import { describeGpu } from '../gpu/device.js';
 import { benchTable, runModelBench } from '../bench/run-models.js';
 import { MODEL_SPECS } from '../api/model-specs.js';
-import { type Args, type CommandSpec, UsageError } from './args.js';
+import { type Args, type CommandSpec, option, UsageError } from './args.js';
 
 export const benchSpec: CommandSpec = {
   name: 'bench',
@@ -22,10 +22,7 @@ export const benchSpec: CommandSpec = {
 };
 
 export async function bench(a: Args): Promise<void> {
-  const get = (k: string, d: string) => {
-    const v = a.flags.get(k);
-    return typeof v === 'string' ? v : d;
-  };
+  const get = (k: string, d: string) => option(a, k) ?? d;
   const models = get('models', 'mobileclip_s0').split(',').map((m) => (m.startsWith('mobileclip_') ? m : `mobileclip_${m}`));
   for (const m of models) if (!MODEL_SPECS[m]) throw new UsageError(`unknown model ${m}`);
   const nums = (s: string) => s.split(',').map((x) => {

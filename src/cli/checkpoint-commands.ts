@@ -7,7 +7,7 @@ import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import { toBf16Bits, toF16Bits } from '../gpu/dtype.js';
 import { reparameterizeStateDict } from '../layers/reparam.js';
 import { identify } from '../models/identify.js';
-import { type Args, type CommandSpec, UsageError } from './args.js';
+import { type Args, type CommandSpec, option, UsageError } from './args.js';
 import { Progress } from './progress.js';
 
 async function load(path: string) {
@@ -95,7 +95,7 @@ export const convertSpec: CommandSpec = {
 
 export async function convert(args: Args): Promise<void> {
   const [src, dst] = args.positional;
-  const dtype = args.flags.get('dtype') as string | undefined;
+  const dtype = option(args, 'dtype');
   if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${dtype}`);
   checkOutputPath(dst, [src]);
   const progress = Progress.for(args);

@@ -10,6 +10,7 @@ import { parity, paritySpec } from './parity-command.js';
 import { tokenize, tokenizeSpec } from './tokenize-command.js';
 import { classify, classifySpec, embed, embedSpec, preprocess, preprocessSpec } from './model-commands.js';
 import { bench, benchSpec } from './bench-command.js';
+import { OutputPathError } from '../io/write-output.js';
 
 interface Command {
   spec: CommandSpec;
@@ -77,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     return (await command.run(args)) ?? 0;
   } catch (e) {
     const err = e as Error;
-    if (err instanceof UsageError || err.name === 'OutputPathError') {
+    if (err instanceof UsageError || err instanceof OutputPathError) {
       console.error(`mobileclip ${cmd}: ${err.message}\n(mobileclip ${cmd} --help lists the options)`);
       return 2;
     }

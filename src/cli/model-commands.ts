@@ -11,7 +11,7 @@ import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import type { Templates } from '../api/templates.js';
-import { type Args, type CommandSpec, type OptionSpec, UsageError } from './args.js';
+import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';
 import { Progress } from './progress.js';
 
 const MODEL_OPTIONS: Record<string, OptionSpec> = {
@@ -25,18 +25,13 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
 // Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
 const FIRST_FORWARD = ' (the first forward compiles the GPU kernels)';
 
-const str = (a: Args, k: string): string | undefined => {
-  const v = a.flags.get(k);
-  if (v === true) throw new UsageError(`--${k} needs a value`);
-  return v;
-};
 const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
 
 /** The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults). */
 function modelPaths(a: Args): { model: string; weights: string; vocab: string } {
-  const model = str(a, 'model') ?? 'mobileclip_s0';
+  const model = option(a, 'model') ?? 'mobileclip_s0';
   const name = model.endsWith('.json') ? 'custom' : model.replace(/^mobileclip_/, '');
-  return { model, weights: str(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`, vocab: str(a, 'vocab') ?? 'weights/bpe_simple_vocab_16e6.txt.gz' };
+  return { model, weights: option(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`, vocab: option(a, 'vocab') ?? 'weights/bpe_simple_vocab_16e6.txt.gz' };
 }
 
 /** The files `open` reads: an output must not be one of them. */
@@ -49,7 +44,7 @@ async function open(a: Args, needVocab: boolean, progress: Progress): Promise<Mo
   const paths = modelPaths(a);
   const { model, weights } = paths;
   const vocab = needVocab || a.flags.has('vocab') ? paths.vocab : undefined;
-  const dtype = str(a, 'dtype') ?? 'f32';
+  const dtype = option(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
   return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype, allowNonFinite: a.flags.has('allow-non-finite') }));
 }
@@ -64,7 +59,7 @@ export const embedSpec: CommandSpec = {
   options: {
     image: { type: 'string', value: 'FILE', collects: true, help: 'images to embed (PNG or JPEG)' },
     text: { type: 'string', value: 'TEXT', collects: true, help: 'texts to embed' },
-    tokens: { type: 'string', value: 'FILE', help: 'a JSON array of token-id rows, each as long as the context' },
+    tokens: { type: 'string', value: 'FILE', help: 'a JSON array of token-id rows: integer ids in the vocabulary, at most the context length each (zero-padded)' },
     out: { type: 'string', value: 'FILE', help: 'write the embeddings to FILE.safetensors or FILE.json' },
     json: { type: 'boolean', help: 'print the embeddings as JSON' },
     raw: { type: 'boolean', help: 'the projections before L2 normalisation' },
@@ -75,9 +70,9 @@ export const embedSpec: CommandSpec = {
 export async function embed(a: Args): Promise<void> {
   const images = list(a, 'image');
   const texts = list(a, 'text');
-  const tokensFile = str(a, 'tokens');
+  const tokensFile = option(a, 'tokens');
   if (images.length === 0 && texts.length === 0 && !tokensFile) throw new UsageError(`nothing to embed: usage: mobileclip embed ${embedSpec.synopsis}`);
-  const out = str(a, 'out');
+  const out = option(a, 'out');
   if (out) checkOutputPath(out, [...modelInputs(a), ...images, tokensFile]);
   const progress = Progress.for(a);
   const m = await open(a, texts.length > 0, progress);
@@ -96,7 +91,6 @@ export async function embed(a: Args): Promise<void> {
       sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
     if (tokensFile) {
-      // Pre-tokenized rows: a JSON array of arrays of ids, each at most the context length.
       let rows: number[][];
       try {
         rows = JSON.parse(await readFile(tokensFile, 'utf8'));
@@ -137,16 +131,16 @@ export const classifySpec: CommandSpec = {
 
 export async function classify(a: Args): Promise<void> {
   const images = a.positional;
-  const labelsArg = str(a, 'labels');
+  const labelsArg = option(a, 'labels');
   if (!labelsArg) throw new UsageError(`--labels is required: usage: mobileclip classify ${classifySpec.synopsis}`);
   // One label per line in @file; otherwise separated by '|' when present (labels with commas), else by ','.
   const labels = (labelsArg.startsWith('@') ? (await readFile(labelsArg.slice(1), 'utf8')).split('\n') : labelsArg.split(labelsArg.includes('|') ? '|' : ','))
     .map((l) => l.trim())
     .filter(Boolean);
   if (labels.length === 0) throw new UsageError('--labels: no labels given');
-  const templates = (str(a, 'templates') ?? 'none') as Templates;
+  const templates = (option(a, 'templates') ?? 'none') as Templates;
   if (!['none', 'photo', 'ensemble'].includes(templates as string)) throw new UsageError(`--templates must be none, photo or ensemble, got ${templates}`);
-  const top = Number(str(a, 'top') ?? labels.length);
+  const top = Number(option(a, 'top') ?? labels.length);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer`);
   const progress = Progress.for(a);
   // Decode first: a bad image fails before the model loads.
@@ -180,11 +174,11 @@ export const preprocessSpec: CommandSpec = {
 
 export async function preprocess(a: Args): Promise<void> {
   const [file] = a.positional;
-  const size = Number(str(a, 'size') ?? 256);
-  const out = str(a, 'out');
+  const size = Number(option(a, 'size') ?? 256);
+  const out = option(a, 'out');
   if (!out) throw new UsageError(`--out is required: usage: mobileclip preprocess ${preprocessSpec.synopsis}`);
   checkOutputPath(out, [file]);
-  if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size must be a positive integer, got ${str(a, 'size')}`);
+  if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size must be a positive integer, got ${option(a, 'size')}`);
   const img = await readImageFile(file);
   const r = preprocessRgb(img, size);
   if (out.endsWith('.png')) {

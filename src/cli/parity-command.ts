@@ -1,7 +1,7 @@
 /** `mobileclip parity <fixture-dir> [--checkpoint FILE] [--dtype f32|f16] [--json] [--tolerance T]` */
 import { createGpu } from '../gpu/node.js';
 import { formatParity, runParity } from '../parity/parity.js';
-import { type Args, type CommandSpec, UsageError } from './args.js';
+import { type Args, type CommandSpec, option, UsageError } from './args.js';
 import { Progress } from './progress.js';
 
 export const paritySpec: CommandSpec = {
@@ -19,16 +19,15 @@ export const paritySpec: CommandSpec = {
 
 export async function parity(args: Args): Promise<number> {
   const [dir] = args.positional;
-  const dtype = args.flags.get('dtype') ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${String(dtype)}`);
-  const ck = args.flags.get('checkpoint');
-  const tol = args.flags.get('tolerance');
-  const tolerance = typeof tol === 'string' ? Number(tol) : undefined;
+  const dtype = option(args, 'dtype') ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
+  const tol = option(args, 'tolerance');
+  const tolerance = tol === undefined ? undefined : Number(tol);
   if (tolerance !== undefined && !(tolerance > 0)) throw new UsageError(`--tolerance must be a positive number, got ${tol}`);
   const gpu = await createGpu();
   try {
     const report = await Progress.for(args).phase(`running ${dir}`, () =>
-      runParity(gpu, dir, { checkpoint: typeof ck === 'string' ? ck : undefined, tolerance, dtype }),
+      runParity(gpu, dir, { checkpoint: option(args, 'checkpoint'), tolerance, dtype }),
     );
     console.log(args.flags.has('json') ? JSON.stringify(report, null, 2) : formatParity(report));
     return report.ok ? 0 : 1;

@@ -1,6 +1,6 @@
 /** `mobileclip tokenize --vocab FILE [--json] [--context N] TEXT…`: the 77 ids per text. */
 import { loadTokenizer } from '../io/read-file.js';
-import { type Args, type CommandSpec, UsageError } from './args.js';
+import { type Args, type CommandSpec, option, UsageError } from './args.js';
 
 export const tokenizeSpec: CommandSpec = {
   name: 'tokenize',
@@ -15,10 +15,10 @@ export const tokenizeSpec: CommandSpec = {
 };
 
 export async function tokenize(args: Args): Promise<void> {
-  const vocab = args.flags.get('vocab');
-  if (typeof vocab !== 'string') throw new UsageError(`--vocab is required: usage: mobileclip tokenize ${tokenizeSpec.synopsis}`);
-  const ctxFlag = args.flags.get('context');
-  const context = typeof ctxFlag === 'string' ? Number(ctxFlag) : 77;
+  const vocab = option(args, 'vocab');
+  if (vocab === undefined) throw new UsageError(`--vocab is required: usage: mobileclip tokenize ${tokenizeSpec.synopsis}`);
+  const ctxFlag = option(args, 'context');
+  const context = ctxFlag === undefined ? 77 : Number(ctxFlag);
   if (!Number.isInteger(context) || context < 2) throw new UsageError(`--context must be an integer ≥ 2, got ${ctxFlag}`);
   const tok = await loadTokenizer(vocab);
   const r = tok.tokenize(args.positional, context);

@@ -5,7 +5,8 @@
  * bundle uses, in Node with DOM-free stand-ins for ImageData, ImageBitmap, HTMLImageElement,
  * HTMLCanvasElement, OffscreenCanvas and VideoFrame (Node's own Blob and File are real). Each must
  * give PIL's RGB (the fixtures' decoded arrays); a bad input is a TypeError naming what it got,
- * and the model never returns NaN for one.
+ * and the model never returns NaN for one. (Here the JPEG wasm comes from the Node reader's module;
+ * that the browser bundle registers its own is checked in test/runtime/browser-bundle.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';

@@ -46,6 +46,9 @@ describe('browser bundle', () => {
             const r = lib.preprocessRgb(img, size);
             expect(Buffer.compare(Buffer.from(r.pixels), Buffer.from(st.uint8(`${im.key}.pixels_${size}`))), `${im.file} at ${size} through the browser bundle`).toBe(0);
           }
+          // The bundle's own image reader (its JPEG wasm registered by the bundle, not by this test): a Blob of the file.
+          const fromBlob = await lib.readBrowserImage(new Blob([readFileSync(fixturePath('preprocess', im.file))]), im.file);
+          expect(Buffer.compare(Buffer.from(fromBlob.data), Buffer.from(st.uint8(`${im.key}.rgb`))), `${im.file} as a Blob through the bundle's reader`).toBe(0);
         }
       }
       const gpu = await lib.createGpu();

@@ -116,6 +116,18 @@ describe('mobileclip conventions', () => {
       for (const r of [plain, quiet, piped]) expect(r.err).toBe('');
     });
 
+    it('progress on a real terminal (script(1) gives the command a pty): shown by default, hidden by --quiet', () => {
+      const cmd = (extra: string) => `"${process.execPath}" "${BIN}" ${embedArgs().map((x) => `"${x}"`).join(' ')} ${extra}`;
+      const onTty = spawnSync('script', ['-qec', cmd(''), '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+      expect(onTty.status, onTty.stderr).toBe(0);
+      expect(onTty.stdout).toMatch(/loading .*model\.safetensors… done in \d+\.\d\d s/);
+      expect(onTty.stdout).toMatch(/image .*photo_q90\.jpg: \[/);
+      const quiet = spawnSync('script', ['-qec', cmd('--quiet'), '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+      expect(quiet.status, quiet.stderr).toBe(0);
+      expect(quiet.stdout).not.toMatch(/loading|done in/);
+      expect(quiet.stdout).toMatch(/image .*photo_q90\.jpg: \[/);
+    });
+
     it('convert keeps the input float dtype (also for re-parameterised tensors) unless --dtype', async () => {
       const f16 = join(dir, 'mci.f16.safetensors');
       expect((await run('convert', fixturePath('mci-tiny', 'model.safetensors'), f16, '--dtype', 'f16')).code).toBe(0);

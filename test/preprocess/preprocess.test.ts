@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { FIXTURES, fixturePath, haveFixtures, loadFixture } from '../helpers/fixtures.js';
 import type { SafetensorsFile } from '../../src/io/safetensors.js';
-import '../../src/preprocess/jpeg-wasm.node.js';
+// The Node image reader's module registers the JPEG wasm, as every Node path of the product does.
+import '../../src/preprocess/image-input.node.js';
 import { decodeImage, ImageDecodeError } from '../../src/preprocess/decode.js';
 import { preprocessRgb, roundHalfEven, U8_TO_UNIT } from '../../src/preprocess/transform.js';
 

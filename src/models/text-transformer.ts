@@ -111,7 +111,8 @@ export class TextTransformer {
   /** Elements of the largest activation one sequence of L tokens makes (MLP hidden, qkv, scores). */
   largestActivation(l: number): number {
     const { dim, headsPerLayer, ffnMultiplierPerLayer } = this.cfg;
-    const ffn = Math.max(4 * dim, ...ffnMultiplierPerLayer.map((m) => ffnWidth(dim, m))); // 4·dim: the mct mixers' FFN
+    const mixers = this.cfg.variant === 'mct' ? 4 * dim : 0; // the mct RepMixer blocks' FFN
+    const ffn = Math.max(mixers, ...ffnMultiplierPerLayer.map((m) => ffnWidth(dim, m)));
     return Math.max(l * ffn, 3 * l * dim, Math.max(0, ...headsPerLayer) * l * l);
   }
 

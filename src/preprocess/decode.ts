@@ -23,8 +23,6 @@ export interface RgbImage {
   mode: string;
 }
 
-export { MAX_IMAGE_PIXELS };
-
 export interface DecodeOptions {
   /** Largest width × height decoded (default MAX_IMAGE_PIXELS). */
   maxPixels?: number;

@@ -24,6 +24,10 @@ interface TurboExports {
 }
 
 const TJPF_RGB = 0;
+const TJPF_CMYK = 11;
+const TJCS_GRAY = 2;
+const TJCS_CMYK = 3;
+const TJCS_YCCK = 4;
 
 let source: (() => Promise<Uint8Array>) | null = null;
 let instance: Promise<TurboExports> | null = null;
@@ -64,8 +68,13 @@ export function initJpegDecoder(): Promise<TurboExports> {
   return instance;
 }
 
-/** Decodes to 8-bit RGB (HWC); `ex` from initJpegDecoder(). */
-export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string, maxPixels: number): { width: number; height: number; data: Uint8Array } {
+/**
+ * Decodes to 8-bit RGB (HWC) as PIL's `convert('RGB')` gives it; `ex` from initJpegDecoder(). Grey
+ * files are replicated (mode L). CMYK and YCCK files (mode CMYK) are decoded to CMYK by libjpeg,
+ * inverted as PIL always does ("assume adobe conventions", with or without the Adobe marker), then
+ * converted with PIL's formula: (255 − k) − (255 − k)·c/255 per channel, rounded as PIL's MULDIV255.
+ */
+export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string, maxPixels: number): { width: number; height: number; data: Uint8Array; mode: string } {
   const src = ex.malloc(input.byteLength);
   new Uint8Array(ex.memory.buffer, src, input.byteLength).set(input);
   const handle = ex.tjInitDecompress();
@@ -80,24 +89,43 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
       status = -1;
     }
     if (status !== 0) throw new JpegDecodeError(`${name}: corrupt JPEG (unreadable header)`);
-    const [width, height] = new Uint32Array(ex.memory.buffer, meta, 2);
+    const [width, height, , colourspace] = new Int32Array(ex.memory.buffer, meta, 4);
     if (width === 0 || height === 0) throw new JpegDecodeError(`${name}: implausible JPEG size ${width}×${height}`);
     const over = overPixelCap(width, height, name, maxPixels);
     if (over) throw new JpegDecodeError(over);
-    out = ex.malloc(width * height * 3);
+    const cmyk = colourspace === TJCS_CMYK || colourspace === TJCS_YCCK;
+    const samples = cmyk ? 4 : 3;
+    out = ex.malloc(width * height * samples);
     if (out === 0) throw new JpegDecodeError(`${name}: ${width}×${height} JPEG does not fit in memory`);
     try {
-      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * 3, height, TJPF_RGB, 0);
+      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * samples, height, cmyk ? TJPF_CMYK : TJPF_RGB, 0);
     } catch {
       status = -1;
     }
     // Like PIL (without LOAD_TRUNCATED_IMAGES), a warning such as premature end of data is an error.
     if (status !== 0) throw new JpegDecodeError(`${name}: corrupt or truncated JPEG data`);
-    return { width, height, data: new Uint8Array(ex.memory.buffer, out, width * height * 3).slice() };
+    const decoded = new Uint8Array(ex.memory.buffer, out, width * height * samples);
+    const mode = cmyk ? 'CMYK' : colourspace === TJCS_GRAY ? 'L' : 'RGB';
+    return { width, height, data: cmyk ? invertedCmykToRgb(decoded) : decoded.slice(), mode };
   } finally {
     ex.free(src);
     ex.free(meta);
     if (out) ex.free(out);
     if (handle) ex.tjDestroy(handle);
   }
+}
+
+/** PIL's CMYK → RGB on the inverted samples libjpeg returns (PIL reads CMYK JPEGs as "CMYK;I"). */
+function invertedCmykToRgb(src: Uint8Array): Uint8Array {
+  const n = src.length >> 2;
+  const out = new Uint8Array(n * 3);
+  const muldiv255 = (a: number, b: number) => {
+    const t = a * b + 128;
+    return ((t >> 8) + t) >> 8;
+  };
+  for (let p = 0; p < n; p++) {
+    const nk = src[4 * p + 3]; // 255 − k with k = 255 − stored
+    for (let c = 0; c < 3; c++) out[3 * p + c] = nk - muldiv255(255 - src[4 * p + c], nk);
+  }
+  return out;
 }

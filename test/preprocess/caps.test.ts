@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { decodeImage } from '../../src/preprocess/decode.js';
 import { MAX_IMAGE_PIXELS } from '../../src/preprocess/pixel-cap.js';
+import { crc32 } from '../../src/io/zip.js';
 import { readNodeImage } from '../../src/preprocess/image-input.node.js';
 import { preprocessRgb } from '../../src/preprocess/transform.js';
 import { runCli } from '../helpers/cli.js';
@@ -17,7 +18,7 @@ import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-caps-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A PNG signature and an IHDR chunk claiming width × height (no image data: the cap must fire first). */
+/** A PNG signature and a valid IHDR chunk claiming width × height (no image data: the cap must fire first). */
 function pngHeader(width: number, height: number): Uint8Array {
   const b = new Uint8Array(33);
   b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
@@ -25,6 +26,7 @@ function pngHeader(width: number, height: number): Uint8Array {
   v.setUint32(16, width);
   v.setUint32(20, height);
   b.set([8, 2, 0, 0, 0], 24);
+  v.setUint32(29, crc32(b.subarray(12, 29)));
   return b;
 }
 
@@ -33,10 +35,10 @@ describe('decoding and resizing caps', () => {
     const t0 = performance.now();
     await expect(decodeImage(pngHeader(30000, 30000), 'huge.png')).rejects.toThrow(/huge\.png: 30000×30000 = 900000000 pixels is over the decoding cap of 178956970/);
     console.log(`refused in ${(performance.now() - t0).toFixed(1)} ms`);
-    await expect(decodeImage(pngHeader(30000, 30000), 'huge.png', { maxPixels: 1e9 })).rejects.toThrow(/corrupt PNG/);
+    await expect(decodeImage(pngHeader(30000, 30000), 'huge.png', { maxPixels: 1e9 })).rejects.toThrow(/huge\.png: truncated PNG \(no IEND chunk\)/);
     // 13378 × 13377 = 178,957,506 is just over the cap; 13377² = 178,944,129 just under (then the missing data is the error).
     await expect(decodeImage(pngHeader(13378, 13377), 'edge.png')).rejects.toThrow(/over the decoding cap/);
-    await expect(decodeImage(pngHeader(13377, 13377), 'edge.png')).rejects.toThrow(/corrupt PNG/);
+    await expect(decodeImage(pngHeader(13377, 13377), 'edge.png')).rejects.toThrow(/edge\.png: truncated PNG/);
   });
 
   it.runIf(haveFixtures())('a JPEG whose frame header claims 30000×30000 is refused from the header', async () => {

@@ -19,6 +19,8 @@ export interface BrowserCreateOptions {
   dtype?: 'f32' | 'f16';
   /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
   allowNonFinite?: boolean;
+  /** Gather a .pt's expanded / stride-0 views past the reader's memory bound (see CheckpointReadOptions). */
+  allowExpandedTensors?: boolean;
 }
 
 /** Every browser image input: URLs, Blob/File, ImageData, ImageBitmap, <img>, canvases, VideoFrame, bytes, pixels. */
@@ -36,5 +38,5 @@ export async function createModelAndTransforms(name: string | object, o: Browser
   const [weights, vocab] = await Promise.all([bytesOf(o.weights, 'weights'), o.vocab ? bytesOf(o.vocab, 'vocab') : undefined]);
   const gpu = o.gpu ?? (await createGpu());
   const source = typeof o.weights === 'string' ? o.weights : 'weights';
-  return withTransforms(gpu, !o.gpu, () => createFromBytes({ gpu, spec, weights, vocab, source, dtype: o.dtype, readImage: readBrowserImage, allowNonFinite: o.allowNonFinite }));
+  return withTransforms(gpu, !o.gpu, () => createFromBytes({ gpu, spec, weights, vocab, source, dtype: o.dtype, readImage: readBrowserImage, allowNonFinite: o.allowNonFinite, allowExpandedTensors: o.allowExpandedTensors }));
 }

@@ -79,6 +79,8 @@ export interface ModelOptions<I = ImageInput> {
   readImage?: ImageReader<I>;
   /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
   allowNonFinite?: boolean;
+  /** Gather a .pt's expanded / stride-0 views past the reader's memory bound (see CheckpointReadOptions). */
+  allowExpandedTensors?: boolean;
 }
 
 /**
@@ -325,7 +327,7 @@ export interface CreateOptions<I = ImageInput> extends ModelOptions<I> {
 
 export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP<I> {
   const source = o.source ?? 'weights';
-  const ck = readCheckpoint(o.weights, source);
+  const ck = readCheckpoint(o.weights, source, { allowExpandedTensors: o.allowExpandedTensors });
   const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
   return new MobileCLIP<I>(o.gpu, o.spec, ck.stateDict, tok, { ...o, source });
 }

@@ -21,6 +21,8 @@ export interface NodeCreateOptions {
   dtype?: 'f32' | 'f16';
   /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
   allowNonFinite?: boolean;
+  /** Gather a .pt's expanded / stride-0 views past the reader's memory bound (see CheckpointReadOptions). */
+  allowExpandedTensors?: boolean;
 }
 
 /** Every Node image input: paths, file:/http(s): URLs, PNG/JPEG bytes, decoded pixels. */
@@ -47,7 +49,7 @@ export async function resolveSpec(name: string, weights?: StateDict): Promise<Mo
 
 /** Like the reference's create_model_and_transforms + get_tokenizer. */
 export async function createModelAndTransforms(name: string, o: NodeCreateOptions): Promise<ModelAndTransforms> {
-  const ck = await readCheckpointFile(o.weights);
+  const ck = await readCheckpointFile(o.weights, { allowExpandedTensors: o.allowExpandedTensors });
   const spec = await resolveSpec(name, ck.stateDict);
   const tokenizer = o.vocab ? await loadTokenizer(o.vocab) : null;
   const gpu = o.gpu ?? (await createGpu());

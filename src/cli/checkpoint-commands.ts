@@ -7,17 +7,19 @@ import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import { toBf16Bits, toF16Bits } from '../gpu/dtype.js';
 import { reparameterizeStateDict } from '../layers/reparam.js';
 import { identify } from '../models/identify.js';
-import { type Args, type CommandSpec, option, UsageError } from './args.js';
+import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';
 import { Progress } from './progress.js';
 
-async function load(path: string) {
+export const EXPANDED_OPTION: OptionSpec = { type: 'boolean', help: "gather a .pt's expanded/stride-0 views past the 4× memory bound" };
+
+async function load(path: string, args: Args) {
   let bytes: Uint8Array;
   try {
     bytes = await readBytes(path);
   } catch (e) {
     throw new Error(`cannot read ${(e as Error).message}`);
   }
-  return readCheckpoint(bytes, path);
+  return readCheckpoint(bytes, path, { allowExpandedTensors: args.flags.has('allow-expanded-tensors') });
 }
 
 export const infoSpec: CommandSpec = {
@@ -25,12 +27,12 @@ export const infoSpec: CommandSpec = {
   synopsis: 'CHECKPOINT [--json]',
   summary: 'Format, dtypes, parameters per tower, which model, and whether the weights are fused.',
   positionals: { min: 1, max: 1 },
-  options: { json: { type: 'boolean', help: 'the report as JSON' } },
+  options: { json: { type: 'boolean', help: 'the report as JSON' }, 'allow-expanded-tensors': EXPANDED_OPTION },
 };
 
 export async function info(args: Args): Promise<void> {
   const [path] = args.positional;
-  const ck = await load(path);
+  const ck = await load(path, args);
   const id = identify(ck.stateDict);
   const dtypes: Record<string, number> = {};
   for (const t of ck.stateDict.values()) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
@@ -90,6 +92,7 @@ export const convertSpec: CommandSpec = {
   options: {
     reparam: { type: 'boolean', help: "fuse the training branches (PyTorch's reparameterize_model key names)" },
     dtype: { type: 'string', value: 'f32|f16', help: 'store every float tensor in this dtype' },
+    'allow-expanded-tensors': EXPANDED_OPTION,
   },
 };
 
@@ -99,7 +102,7 @@ export async function convert(args: Args): Promise<void> {
   if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${dtype}`);
   checkOutputPath(dst, [src]);
   const progress = Progress.for(args);
-  const ck = await progress.phase(`reading ${src}`, () => load(src));
+  const ck = await progress.phase(`reading ${src}`, () => load(src, args));
   let sd = ck.stateDict;
   if (args.flags.has('reparam')) sd = await progress.phase('re-parameterising', () => reparameterizeStateDict(sd).stateDict);
   sd = dtype ? castTo(sd, dtype === 'f16' ? 'F16' : 'F32') : keepDtypes(ck.stateDict, sd);

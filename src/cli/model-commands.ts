@@ -12,6 +12,7 @@ import type { RgbImage } from '../preprocess/decode.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import type { Templates } from '../api/templates.js';
 import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';
+import { EXPANDED_OPTION } from './checkpoint-commands.js';
 import { Progress } from './progress.js';
 
 const MODEL_OPTIONS: Record<string, OptionSpec> = {
@@ -20,6 +21,7 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
   vocab: { type: 'string', value: 'FILE', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz)' },
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
   'allow-non-finite': { type: 'boolean', help: 'load a checkpoint with NaN/Inf values (a non-finite output is still an error)' },
+  'allow-expanded-tensors': EXPANDED_OPTION,
 };
 
 // Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
@@ -46,7 +48,7 @@ async function open(a: Args, needVocab: boolean, progress: Progress): Promise<Mo
   const vocab = needVocab || a.flags.has('vocab') ? paths.vocab : undefined;
   const dtype = option(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
-  return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype, allowNonFinite: a.flags.has('allow-non-finite') }));
+  return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype, allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') }));
 }
 
 const round = (x: Float32Array) => Array.from(x, (v) => Number(v.toPrecision(8)));

@@ -4,7 +4,7 @@
  * Keys are normalised in one place: a `module.` prefix (DataParallel) is stripped.
  */
 import type { StateDict } from './host-tensor.js';
-import { CheckpointError, isLegacyTorchFile, readPytorch } from './pytorch.js';
+import { CheckpointError, isLegacyTorchFile, readPytorch, type CheckpointReadOptions } from './pytorch.js';
 import { SafetensorsFile } from './safetensors.js';
 import { isZip } from './zip.js';
 
@@ -17,9 +17,11 @@ export interface Checkpoint {
   metadata: Record<string, string>;
 }
 
-export function readCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
+export type { CheckpointReadOptions };
+
+export function readCheckpoint(bytes: Uint8Array, source = 'checkpoint', opts: CheckpointReadOptions = {}): Checkpoint {
   if (isZip(bytes) || isLegacyTorchFile(bytes)) {
-    return { format: 'pytorch', source, stateDict: normalizeKeys(readPytorch(bytes, source)), metadata: {} };
+    return { format: 'pytorch', source, stateDict: normalizeKeys(readPytorch(bytes, source, opts)), metadata: {} };
   }
   if (bytes.byteLength >= 8 && bytes[8] === 0x7b /* '{' */) {
     const f = SafetensorsFile.parse(bytes, source);

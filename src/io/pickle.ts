@@ -35,6 +35,12 @@ export interface UnpickleOptions {
 
 const MARK = Symbol('mark');
 
+/**
+ * The most opcodes one pickle may run. A state dict costs ~30 per tensor (a 10k-tensor model
+ * ~300k); the cap bounds the JS objects a small hostile file can make (memory), not real models.
+ */
+export const MAX_PICKLE_OPS = 20_000_000;
+
 export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
   const src = opts.source ?? 'pickle';
   const fail = (msg: string, at: number): never => {
@@ -43,15 +49,17 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const dec = new TextDecoder('utf-8', { fatal: true });
   const stack: unknown[] = [];
+  // Where each open MARK sits in `stack` (CPython's metastack): popMark is O(1), not a scan.
+  const marks: number[] = [];
   const memo = new Map<number, unknown>();
   let pos = 0;
   const need = (n: number, at: number) => {
     if (pos + n > data.length) fail('truncated pickle', at);
   };
   const popMark = (at: number): unknown[] => {
-    const i = stack.lastIndexOf(MARK);
-    if (i < 0) fail('MARK expected', at);
-    const items = stack.splice(i);
+    const i = marks.pop();
+    if (i === undefined) fail('MARK expected', at);
+    const items = stack.splice(i!);
     items.shift();
     return items;
   };
@@ -60,19 +68,27 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
     return stack.pop();
   };
   const top = (at: number): unknown => {
-    if (stack.length === 0) fail('stack underflow', at);
+    if (stack.length === 0 || stack[stack.length - 1] === MARK) fail('stack underflow', at);
     return stack[stack.length - 1];
+  };
+  const utf8 = (b: Uint8Array, at: number): string => {
+    try {
+      return dec.decode(b);
+    } catch {
+      return fail('a string is not valid UTF-8', at);
+    }
   };
   const readLine = (at: number): string => {
     const end = data.indexOf(0x0a, pos);
     if (end < 0) fail('unterminated line', at);
-    const s = dec.decode(data.subarray(pos, end));
+    const s = utf8(data.subarray(pos, end), at);
     pos = end + 1;
     return s;
   };
   const str = (n: number, at: number): string => {
+    if (n < 0) fail(`negative string length ${n}`, at);
     need(n, at);
-    const s = dec.decode(data.subarray(pos, pos + n));
+    const s = utf8(data.subarray(pos, pos + n), at);
     pos += n;
     return s;
   };
@@ -86,9 +102,10 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
     for (let i = 0; i + 1 < items.length; i += 2) (dict as Map<unknown, unknown>).set(items[i], items[i + 1]);
   };
 
-  while (true) {
+  for (let ops = 0; ; ops++) {
     const at = pos;
     if (pos >= data.length) fail('pickle ended without STOP', at);
+    if (ops === MAX_PICKLE_OPS) fail(`more than ${MAX_PICKLE_OPS} opcodes: far larger than a state dict's pickle`, at);
     const op = data[pos++];
     switch (op) {
       case 0x80: // PROTO
@@ -202,6 +219,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
         stack.push(null);
         break;
       case 0x28: // MARK
+        marks.push(stack.length);
         stack.push(MARK);
         break;
       case 0x29: // EMPTY_TUPLE
@@ -245,7 +263,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
         const items = popMark(at);
         const l = top(at);
         if (!Array.isArray(l) || Object.isFrozen(l)) fail('APPENDS to something that is not a list', at);
-        (l as unknown[]).push(...items);
+        // A loop, not push(...items): spreading millions of arguments overflows the JS stack.
+        for (const v of items) (l as unknown[]).push(v);
         break;
       }
       case 0x73: {

@@ -1,7 +1,7 @@
 /** Node-only file helpers (browser code passes bytes to the readers directly). */
 import { readFile } from 'node:fs/promises';
 import { SafetensorsFile } from './safetensors.js';
-import { readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { readCheckpoint, type Checkpoint, type CheckpointReadOptions } from './checkpoint.js';
 import { SimpleTokenizer, TokenizerError } from '../tokenizer/simple-tokenizer.js';
 
 /** The file's bytes; a missing file or a directory gets an error naming the path. */
@@ -21,8 +21,8 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
 }
 
 /** Reads a .pt or .safetensors checkpoint from disk (format detected from the bytes). */
-export async function readCheckpointFile(path: string): Promise<Checkpoint> {
-  return readCheckpoint(await readBytes(path), path);
+export async function readCheckpointFile(path: string, opts: CheckpointReadOptions = {}): Promise<Checkpoint> {
+  return readCheckpoint(await readBytes(path), path, opts);
 }
 
 /** The CLIP tokenizer from the user's `bpe_simple_vocab_16e6.txt.gz`. */

@@ -74,7 +74,7 @@ describe.runIf(haveFixtures())('mobileclip classify / embed / preprocess', () =>
     writeFileSync(notes, 'this is not an image\n');
     const common = ['--weights', fixturePath('s0-full', 'model.safetensors'), '--vocab', VOCAB, '--labels', 'a,b'];
     const cases: [string[], RegExp][] = [
-      [['classify', corrupt, ...common], /corrupt\.png: corrupt PNG/],
+      [['classify', corrupt, ...common], /corrupt\.png: truncated PNG: the IDAT chunk at byte 33 runs past the end of the file/],
       [['classify', join(dir, 'missing.png'), ...common], /missing\.png: no such file/],
       [['classify', notes, ...common], /notes\.jpg: a text file; only PNG and JPEG/],
       [['embed', '--model', 'mobileclip_s9', '--weights', fixturePath('s0-full', 'model.safetensors'), '--image', fixturePath('preprocess', 'astronaut.png')], /unknown model "mobileclip_s9"/],

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { haveFixtures, fixturePath } from '../helpers/fixtures.js';
-import { PickleWriter, storedZip } from '../helpers/torch-writer.js';
+import { PickleWriter, storedZip, type ZipEntryOptions } from '../helpers/torch-writer.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
 import { SafetensorsFile, writeSafetensors } from '../../src/io/safetensors.js';
 import { toFloat32, float32Tensor, type StateDict } from '../../src/io/host-tensor.js';
@@ -110,5 +110,113 @@ describe('PyTorch .pt: hostile and odd files', () => {
     const w = new PickleWriter().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
     w.str('a').tensor('FloatStorage', '7', 4, 0, [4], [1]).op(0x75);
     expect(() => readCheckpoint(storedZip([['m/data.pkl', w.finish()]]), 'nostorage.pt')).toThrow(/storage m\/data\/7 is missing/);
+  });
+});
+
+/** A one-tensor state dict {"w": FloatStorage "0" of `numel` elements viewed as size/stride}. */
+function oneTensor(numel: number, size: number[], stride: number[], offset = 0): Uint8Array {
+  const w = new PickleWriter().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
+  return w.str('w').tensor('FloatStorage', '0', numel, offset, size, stride).op(0x75).finish();
+}
+const ptWith = (pkl: Uint8Array, storage: Uint8Array, o?: ZipEntryOptions) => storedZip([['m/data.pkl', pkl], ['m/data/0', storage, o]]);
+
+describe('PyTorch .pt: what a file may make the reader allocate', () => {
+  it('a stride-0 [16384, 16384] view of one float (1 GiB from a tiny file) is refused at once, naming file and tensor', () => {
+    const file = ptWith(oneTensor(1, [16384, 16384], [0, 0]), new Uint8Array(4));
+    expect(file.length).toBeLessThan(1000);
+    const t0 = performance.now();
+    expect(() => readCheckpoint(file, 'expand.pt')).toThrow(
+      /expand\.pt: tensor "w" \[16384, 16384\] with strides \[0, 0\] would materialise 1073741824 bytes from a file whose storages hold 4: over 4× the storages .*allowExpandedTensors \(--allow-expanded-tensors\)/,
+    );
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+  it('small expanded views load (within 4× + 1 MiB), and larger ones with the opt-in, with every element right', () => {
+    const small = readCheckpoint(ptWith(oneTensor(1, [77, 3], [0, 0]), new Uint8Array(Float32Array.of(2.5).buffer)), 'small.pt').stateDict.get('w')!;
+    expect(toFloat32(small)).toEqual(new Float32Array(231).fill(2.5));
+    const big = ptWith(oneTensor(3, [1024, 512, 3], [0, 0, 1]), new Uint8Array(Float32Array.of(1, 2, 3).buffer));
+    expect(() => readCheckpoint(big, 'big.pt')).toThrow(/big\.pt: tensor "w" .* would materialise 6291456 bytes/);
+    const w = toFloat32(readCheckpoint(big, 'big.pt', { allowExpandedTensors: true }).stateDict.get('w')!);
+    expect(w.length).toBe(1024 * 512 * 3);
+    expect([w[0], w[1], w[2], w[w.length - 3], w[w.length - 1]]).toEqual([1, 2, 3, 1, 3]);
+  });
+  it('shapes, strides and offsets must be non-negative integers', () => {
+    const storage = new Uint8Array(64);
+    expect(() => readCheckpoint(ptWith(oneTensor(16, [2.5], [1]), storage), 'frac.pt')).toThrow(/frac\.pt: .*impossible tensor geometry: size \(2\.5\), stride \(1\), offset 0/);
+    expect(() => readCheckpoint(ptWith(oneTensor(16, [-2, -2], [2, 1]), storage), 'neg.pt')).toThrow(/neg\.pt: .*impossible tensor geometry: size \(-2, -2\)/);
+    expect(() => readCheckpoint(ptWith(oneTensor(16, [4], [-1], 3), storage), 'negstride.pt')).toThrow(/impossible tensor geometry: size \(4\), stride \(-1\)/);
+    expect(() => readCheckpoint(ptWith(oneTensor(16, [4], [1], -1), storage), 'negoff.pt')).toThrow(/impossible tensor geometry: .*offset -1/);
+  });
+  it('a tensor reaching outside its storage names the tensor', () => {
+    expect(() => readCheckpoint(ptWith(oneTensor(4, [4], [1], 2), new Uint8Array(16)), 'oob.pt')).toThrow(/oob\.pt: tensor "w" \[4\] with offset 2 and strides \[1\] reads outside its storage of 4 elements/);
+  });
+  it("a storage entry whose size is not the pickle's numel × dtype is refused", () => {
+    expect(() => readCheckpoint(ptWith(oneTensor(5, [5], [1]), new Uint8Array(16)), 'short.pt')).toThrow(/short\.pt: storage m\/data\/0 holds 16 bytes, the pickle declares 5 × F32 = 20/);
+    expect(() => readCheckpoint(ptWith(oneTensor(2, [2], [1]), new Uint8Array(16)), 'long.pt')).toThrow(/holds 16 bytes, the pickle declares 2 × F32 = 8/);
+  });
+  it('a flipped bit inside a storage is a CRC error naming the entry', () => {
+    const file = ptWith(oneTensor(4, [4], [1]), new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer));
+    const one = [0x00, 0x00, 0x80, 0x3f]; // 1.0f, the storage's first element
+    const at = file.findIndex((_, i) => one.every((b, k) => file[i + k] === b));
+    expect(at).toBeGreaterThan(0);
+    file[at + 2] ^= 1;
+    expect(() => readCheckpoint(file, 'flip.pt')).toThrow(/flip\.pt: entry "m\/data\/0": CRC mismatch/);
+  });
+  it('a deflated storage declaring more than deflate can produce is refused before inflating; an honest one loads', () => {
+    const floats = new Float32Array(4096).fill(0.5);
+    const honest = readCheckpoint(ptWith(oneTensor(4096, [4096], [1]), new Uint8Array(floats.buffer), { deflate: true }), 'ok.pt').stateDict.get('w')!;
+    expect(toFloat32(honest)).toEqual(floats);
+    const bomb = ptWith(oneTensor(402653184, [8], [1]), new Uint8Array(64), { deflate: true, declaredSize: 1610612736 });
+    const t0 = performance.now();
+    expect(() => readCheckpoint(bomb, 'bomb.pt')).toThrow(/bomb\.pt: entry "m\/data\/0" declares 1610612736 bytes from \d+ compressed, more than deflate can produce/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // Declared equal to the pickle's storage but the stream holds less: a size error, not a silent short tensor.
+    const liar = ptWith(oneTensor(64, [64], [1]), new Uint8Array(64), { deflate: true, declaredSize: 256 });
+    expect(() => readCheckpoint(liar, 'liar.pt')).toThrow(/liar\.pt: entry "m\/data\/0": 64 bytes, directory says 256/);
+  });
+});
+
+describe('pickles: deep, huge and malformed', () => {
+  const pt = (pkl: Uint8Array) => storedZip([['m/data.pkl', pkl]]);
+  it('invalid UTF-8 in a string names the file', () => {
+    const bad = Uint8Array.from([0x80, 0x02, 0x58, 2, 0, 0, 0, 0xc3, 0x28, 0x2e]);
+    expect(() => readCheckpoint(pt(bad), 'utf.pt')).toThrow(/utf\.pt: m\/data\.pkl: a string is not valid UTF-8 \(at byte 2\)/);
+  });
+  it('5 M APPENDS (a 10 MB list) is a clear "not a state dict", not a JS stack overflow', () => {
+    const n = 5_000_000;
+    const b = new Uint8Array(n * 2 + 6);
+    b.set([0x80, 0x02, 0x5d, 0x28]);
+    for (let i = 0; i < n; i++) (b[4 + 2 * i] = 0x4b), (b[5 + 2 * i] = 7); // BININT1 7
+    b.set([0x65, 0x2e], 4 + 2 * n); // APPENDS STOP
+    expect(() => readCheckpoint(pt(b), 'appends.pt')).toThrow(/appends\.pt: the pickle does not hold a state dict/);
+  });
+  it('1 M nested lists (deep) and 2 M open MARKs are clear errors', () => {
+    const deep = new Uint8Array(2 + 2_000_000 + 1_000_000 + 1);
+    deep.set([0x80, 0x02]);
+    let p = 2;
+    for (let i = 0; i < 1_000_000; i++) (deep[p++] = 0x5d), (deep[p++] = 0x28); // EMPTY_LIST MARK …
+    for (let i = 0; i < 1_000_000; i++) deep[p++] = 0x65; // … APPENDS: each list inside the previous one
+    deep[p] = 0x2e;
+    expect(() => readCheckpoint(pt(deep), 'deep.pt')).toThrow(/deep\.pt: the pickle does not hold a state dict/);
+    const marks = new Uint8Array(2_000_003).fill(0x28);
+    marks.set([0x80, 0x02]);
+    marks[marks.length - 1] = 0x2e;
+    expect(() => readCheckpoint(pt(marks), 'marks.pt')).toThrow(/marks\.pt: m\/data\.pkl: STOP with 2000000 items on the stack/);
+  });
+  it('more than 20 M opcodes is a PickleError, not unbounded memory', () => {
+    const n = 10_000_001;
+    const b = new Uint8Array(3 + 2 * n + 1);
+    b.set([0x80, 0x02, 0x5d]);
+    for (let i = 0; i < n; i++) (b[3 + 2 * i] = 0x4e), (b[4 + 2 * i] = 0x61); // NONE APPEND
+    b[b.length - 1] = 0x2e;
+    expect(() => readCheckpoint(pt(b), 'huge.pt')).toThrow(/huge\.pt: m\/data\.pkl: more than 20000000 opcodes/);
+  });
+  it('a negative string length is refused (no backwards read)', () => {
+    const neg = Uint8Array.from([0x80, 0x02, 0x54, 0xfe, 0xff, 0xff, 0xff, 0x2e]);
+    expect(() => readCheckpoint(pt(neg), 'neg.pt')).toThrow(/neg\.pt: m\/data\.pkl: negative string length -2/);
+  });
+  it('a storage size that is not a non-negative integer is refused', () => {
+    const w = new PickleWriter().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
+    w.str('w').tensor('FloatStorage', '0', -4, 0, [1], [1]).op(0x75);
+    expect(() => readCheckpoint(pt(w.finish()), 'negsize.pt')).toThrow(/negsize\.pt: malformed storage reference \(key "0", size -4\)/);
   });
 });

@@ -21,7 +21,7 @@ export { VIT_B16, vitConfigFromJson, type VitConfig } from './models/vit-config.
 export { decodeImage, ImageDecodeError, type RgbImage } from './preprocess/decode.js';
 export { readImageInput, pixelsToRgb, type ImageInput, type PixelImage, type ImageReader } from './preprocess/image-input.js';
 export { preprocessRgb, resizedSize, type Preprocessed } from './preprocess/transform.js';
-export { MobileCLIP, NonFiniteOutputError, createFromBytes, type ModelOptions, type Embeddings, type Prediction, type EncodeOptions, type ClassifyOptions } from './api/mobileclip.js';
+export { MobileCLIP, NonFiniteOutputError, ModelDisposedError, createFromBytes, type ModelOptions, type Embeddings, type Prediction, type EncodeOptions, type ClassifyOptions } from './api/mobileclip.js';
 export { MODEL_SPECS, modelSpec, modelSpecFromConfig, UnknownModelError, type ModelSpec } from './api/model-specs.js';
 export { tokenRows, TokenRowsError } from './api/token-rows.js';
 export { ENSEMBLE_TEMPLATES, SINGLE_TEMPLATE, type Templates } from './api/templates.js';

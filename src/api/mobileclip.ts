@@ -70,6 +70,10 @@ interface RecordedForward {
   output: Tensor;
 }
 
+export class ModelDisposedError extends Error {
+  override name = 'ModelDisposedError';
+}
+
 export interface ModelOptions<I = ImageInput> {
   /** Names the checkpoint in errors. */
   source?: string;
@@ -102,6 +106,10 @@ export class MobileCLIP<I = ImageInput> {
   /** GPU storage of weights and activations. */
   readonly dtype: 'f32' | 'f16';
   private readonly readImage: ImageReader<I>;
+  /** Public calls not yet settled: dispose() during one defers the release until the last settles. */
+  private calls = 0;
+  private state: 'live' | 'disposing' | 'released' = 'live';
+  private readonly onRelease: (() => void)[] = [];
 
   constructor(
     readonly gpu: Gpu,
@@ -139,7 +147,26 @@ export class MobileCLIP<I = ImageInput> {
 
   /** One image input (see `I`) → the model input [3, S, S] in [0, 1]. */
   async preprocess(image: I, name = 'image'): Promise<Float32Array> {
-    return preprocessRgb(await this.readImage(image, name), this.imageSize).tensor;
+    return this.call('preprocess', async () => preprocessRgb(await this.readImage(image, name), this.imageSize).tensor);
+  }
+
+  /**
+   * Runs a public call, counted: a model disposed meanwhile refuses further forwards with a
+   * ModelDisposedError and frees its GPU memory once the last call settles.
+   */
+  private async call<T>(what: string, body: () => Promise<T>): Promise<T> {
+    this.assertLive(what);
+    this.calls++;
+    try {
+      return await body();
+    } finally {
+      if (--this.calls === 0 && this.state === 'disposing') this.release();
+    }
+  }
+
+  private assertLive(what: string): void {
+    if (this.state === 'live') return;
+    throw new ModelDisposedError(`${what}: the ${this.spec.name} model was disposed${this.state === 'disposing' ? ' while this call was running' : ''}`);
   }
 
   /**
@@ -147,6 +174,7 @@ export class MobileCLIP<I = ImageInput> {
    * with `upload` making the input), or run eagerly when plans are off.
    */
   private async forward(key: string, data: Float32Array | Int32Array, upload: () => Tensor, run: (x: Tensor) => Tensor): Promise<Float32Array> {
+    this.assertLive('forward');
     if (!this.usePlans) {
       const x = upload();
       try {
@@ -198,25 +226,27 @@ export class MobileCLIP<I = ImageInput> {
 
   /** Images (any input kind `I`) → embeddings. */
   async encodeImages(images: readonly I[], opts: EncodeOptions = {}): Promise<Embeddings> {
-    if (!Array.isArray(images)) throw new TypeError(`encodeImages: expected an array of images, got ${describeValue(images)}`);
-    const normalize = opts.normalize ?? true;
-    const bs = opts.batchSize ?? 8;
-    const s = this.imageSize;
-    const dim = this.embedDim;
-    const out = new Float32Array(images.length * dim);
-    for (let i = 0; i < images.length; i += bs) {
-      const chunk = images.slice(i, i + bs);
-      const batch = new Float32Array(chunk.length * 3 * s * s);
-      for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * s * s);
-      const shape = [chunk.length, 3, s, s];
-      const e = await this.forward(`image:${chunk.length}:${normalize}`, batch, () => this.gpu.upload(batch, shape, 'f32', 'images'), (x) =>
-        this.clip.encodeImage(x, { normalize }),
-      );
-      checkFiniteRows(e, dim, i, 'image');
-      out.set(e, i * dim);
-      opts.onProgress?.(Math.min(i + bs, images.length), images.length);
-    }
-    return { data: out, count: images.length, dim };
+    return this.call('encodeImages', async () => {
+      if (!Array.isArray(images)) throw new TypeError(`encodeImages: expected an array of images, got ${describeValue(images)}`);
+      const normalize = opts.normalize ?? true;
+      const bs = opts.batchSize ?? 8;
+      const s = this.imageSize;
+      const dim = this.embedDim;
+      const out = new Float32Array(images.length * dim);
+      for (let i = 0; i < images.length; i += bs) {
+        const chunk = images.slice(i, i + bs);
+        const batch = new Float32Array(chunk.length * 3 * s * s);
+        for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * s * s);
+        const shape = [chunk.length, 3, s, s];
+        const e = await this.forward(`image:${chunk.length}:${normalize}`, batch, () => this.gpu.upload(batch, shape, 'f32', 'images'), (x) =>
+          this.clip.encodeImage(x, { normalize }),
+        );
+        checkFiniteRows(e, dim, i, 'image');
+        out.set(e, i * dim);
+        opts.onProgress?.(Math.min(i + bs, images.length), images.length);
+      }
+      return { data: out, count: images.length, dim };
+    });
   }
 
   private requireTokenizer(): SimpleTokenizer {
@@ -226,13 +256,15 @@ export class MobileCLIP<I = ImageInput> {
 
   /** Texts → embeddings (tokenized to the context length). */
   async encodeTexts(texts: readonly string[], opts: EncodeOptions = {}): Promise<Embeddings> {
-    if (!Array.isArray(texts)) throw new TypeError(`encodeTexts: expected an array of strings, got ${describeValue(texts)}`);
-    const bad = texts.findIndex((t) => typeof t !== 'string');
-    if (bad >= 0) throw new TypeError(`encodeTexts: text ${bad} is ${describeValue(texts[bad])}, not a string`);
-    if (texts.length === 0) throw new Error('encodeTexts: no texts');
-    const tok = this.requireTokenizer();
-    const { ids } = tok.tokenize(texts, this.spec.text.contextLength);
-    return this.encodeTokens(ids, texts.length, opts);
+    return this.call('encodeTexts', async () => {
+      if (!Array.isArray(texts)) throw new TypeError(`encodeTexts: expected an array of strings, got ${describeValue(texts)}`);
+      const bad = texts.findIndex((t) => typeof t !== 'string');
+      if (bad >= 0) throw new TypeError(`encodeTexts: text ${bad} is ${describeValue(texts[bad])}, not a string`);
+      if (texts.length === 0) throw new Error('encodeTexts: no texts');
+      const tok = this.requireTokenizer();
+      const { ids } = tok.tokenize(texts, this.spec.text.contextLength);
+      return this.encodeTokens(ids, texts.length, opts);
+    });
   }
 
   /**
@@ -247,22 +279,24 @@ export class MobileCLIP<I = ImageInput> {
 
   /** Already tokenized rows [count × contextLength] → embeddings. */
   async encodeTokens(ids: Int32Array, count: number, opts: EncodeOptions = {}): Promise<Embeddings> {
-    const normalize = opts.normalize ?? true;
-    const bs = opts.batchSize ?? 32;
-    const ctx = this.spec.text.contextLength;
-    if (ids.length !== count * ctx) throw new Error(`encodeTokens: ${ids.length} ids are not ${count} rows of ${ctx}`);
-    const dim = this.embedDim;
-    const out = new Float32Array(count * dim);
-    for (let i = 0; i < count; i += bs) {
-      const n = Math.min(bs, count - i);
-      const rows = ids.subarray(i * ctx, (i + n) * ctx);
-      this.clip.checkTokens(rows, [n, ctx]);
-      const e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
-      checkFiniteRows(e, dim, i, 'text');
-      out.set(e, i * dim);
-      opts.onProgress?.(i + n, count);
-    }
-    return { data: out, count, dim };
+    return this.call('encodeTokens', async () => {
+      const normalize = opts.normalize ?? true;
+      const bs = opts.batchSize ?? 32;
+      const ctx = this.spec.text.contextLength;
+      if (ids.length !== count * ctx) throw new Error(`encodeTokens: ${ids.length} ids are not ${count} rows of ${ctx}`);
+      const dim = this.embedDim;
+      const out = new Float32Array(count * dim);
+      for (let i = 0; i < count; i += bs) {
+        const n = Math.min(bs, count - i);
+        const rows = ids.subarray(i * ctx, (i + n) * ctx);
+        this.clip.checkTokens(rows, [n, ctx]);
+        const e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
+        checkFiniteRows(e, dim, i, 'text');
+        out.set(e, i * dim);
+        opts.onProgress?.(i + n, count);
+      }
+      return { data: out, count, dim };
+    });
   }
 
   /**
@@ -270,49 +304,76 @@ export class MobileCLIP<I = ImageInput> {
    * templates' embeddings (renormalised), as in CLIP's zero-shot evaluation.
    */
   async labelEmbeddings(labels: readonly string[], templates: Templates = 'none'): Promise<Embeddings> {
-    if (labels.length === 0) throw new Error('zero-shot: no labels');
-    const tpl = templatesFor(templates);
-    if (!tpl) return this.encodeTexts(labels);
-    const prompts = labels.flatMap((l) => tpl.map((t) => t.replaceAll('{}', l)));
-    const e = await this.encodeTexts(prompts);
-    const dim = e.dim;
-    const out = new Float32Array(labels.length * dim);
-    for (let i = 0; i < labels.length; i++) {
-      let norm = 0;
-      for (let d = 0; d < dim; d++) {
-        let s = 0;
-        for (let t = 0; t < tpl.length; t++) s += e.data[(i * tpl.length + t) * dim + d];
-        out[i * dim + d] = s / tpl.length;
-        norm += out[i * dim + d] ** 2;
+    return this.call('labelEmbeddings', async () => {
+      if (labels.length === 0) throw new Error('zero-shot: no labels');
+      const tpl = templatesFor(templates);
+      if (!tpl) return this.encodeTexts(labels);
+      const prompts = labels.flatMap((l) => tpl.map((t) => t.replaceAll('{}', l)));
+      const e = await this.encodeTexts(prompts);
+      const dim = e.dim;
+      const out = new Float32Array(labels.length * dim);
+      for (let i = 0; i < labels.length; i++) {
+        let norm = 0;
+        for (let d = 0; d < dim; d++) {
+          let s = 0;
+          for (let t = 0; t < tpl.length; t++) s += e.data[(i * tpl.length + t) * dim + d];
+          out[i * dim + d] = s / tpl.length;
+          norm += out[i * dim + d] ** 2;
+        }
+        const inv = 1 / Math.max(Math.sqrt(norm), 1e-12);
+        for (let d = 0; d < dim; d++) out[i * dim + d] *= inv;
       }
-      const inv = 1 / Math.max(Math.sqrt(norm), 1e-12);
-      for (let d = 0; d < dim; d++) out[i * dim + d] *= inv;
-    }
-    return { data: out, count: labels.length, dim };
+      return { data: out, count: labels.length, dim };
+    });
   }
 
   /** Per image, the labels sorted by softmax(logit_scale · image · label) probability. */
   async classify(images: readonly I[], labels: readonly string[], opts: ClassifyOptions = {}): Promise<Prediction[][]> {
-    const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none');
-    const imgs = await this.encodeImages(images, { batchSize: opts.batchSize, onProgress: opts.onProgress });
-    const a = this.gpu.upload(imgs.data, [imgs.count, imgs.dim]);
-    const b = this.gpu.upload(classes.data, [classes.count, classes.dim]);
-    const probs = await this.fetch(() => this.clip.zeroShot(a, b));
-    a.dispose();
-    b.dispose();
-    const k = Math.min(opts.topK ?? labels.length, labels.length);
-    return Array.from({ length: imgs.count }, (_, i) =>
-      labels
-        .map((label, j) => ({ label, probability: probs[i * labels.length + j] }))
-        .sort((x, y) => y.probability - x.probability)
-        .slice(0, k),
-    );
+    return this.call('classify', async () => {
+      const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none');
+      const imgs = await this.encodeImages(images, { batchSize: opts.batchSize, onProgress: opts.onProgress });
+      this.assertLive('classify');
+      const a = this.gpu.upload(imgs.data, [imgs.count, imgs.dim]);
+      const b = this.gpu.upload(classes.data, [classes.count, classes.dim]);
+      let probs: Float32Array;
+      try {
+        probs = await this.fetch(() => this.clip.zeroShot(a, b));
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
+      const k = Math.min(opts.topK ?? labels.length, labels.length);
+      return Array.from({ length: imgs.count }, (_, i) =>
+        labels
+          .map((label, j) => ({ label, probability: probs[i * labels.length + j] }))
+          .sort((x, y) => y.probability - x.probability)
+          .slice(0, k),
+      );
+    });
   }
 
-  /** Frees every GPU buffer of the model: weights and recorded forwards. */
+  /**
+   * Frees every GPU buffer of the model: weights and recorded forwards. Called while a call is in
+   * flight, it frees them once that call settles (the call ends with a ModelDisposedError at its
+   * next forward); later calls throw ModelDisposedError.
+   */
   dispose(): void {
+    if (this.state !== 'live') return;
+    this.state = 'disposing';
+    if (this.calls === 0) this.release();
+  }
+
+  /** Runs `f` once the model's GPU memory is released (at once if it already is). */
+  afterRelease(f: () => void): void {
+    if (this.state === 'released') f();
+    else this.onRelease.push(f);
+  }
+
+  private release(): void {
+    this.state = 'released';
     this.releasePlans();
     this.store.dispose();
+    for (const f of this.onRelease.splice(0)) f();
   }
 }
 
@@ -360,7 +421,7 @@ export function withTransforms<I>(gpu: Gpu, ownsGpu: boolean, make: () => Mobile
     preprocess: (image) => model.preprocess(image, typeof image === 'string' ? image : 'image'),
     dispose: () => {
       model.dispose();
-      if (ownsGpu) gpu.destroy();
+      if (ownsGpu) model.afterRelease(() => gpu.destroy());
     },
   };
 }

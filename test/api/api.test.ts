@@ -60,6 +60,45 @@ describe.runIf(haveFixtures())('library API', () => {
     expect(g.gpu.stats().memory.created).toBeLessThan(1000); // the pool reuses buffers across models
   });
 
+  it('dispose() while calls are in flight: they end with ModelDisposedError, and every byte is freed once they settle', async () => {
+    const cfg = fixturePath('clip-tiny', 'config.json');
+    const png = new Uint8Array(readFileSync(fixturePath('preprocess', 'coffee.png')));
+    const before = g.gpu.stats().memory.liveBytes;
+    const m = await createModelAndTransforms(cfg, { weights: fixturePath('clip-tiny', 'model.safetensors'), gpu: g.gpu });
+    const weights = g.gpu.stats().memory.liveBytes - before;
+    // 1: disposed before the call's first forward (it is awaiting image decoding).
+    const early = m.model.encodeImages([png, png, png], { batchSize: 1 });
+    m.dispose();
+    await expect(early).rejects.toThrow(/forward: the \S*clip-tiny\S* model was disposed while this call was running/);
+    expect(g.gpu.stats().memory.liveBytes).toBe(before);
+    await expect(m.model.encodeImages([png])).rejects.toThrow(/encodeImages: the \S*clip-tiny\S* model was disposed$/);
+
+    // 2: disposed between batches (after one forward recorded a plan), with a second call in flight.
+    const m2 = await createModelAndTransforms(cfg, { weights: fixturePath('clip-tiny', 'model.safetensors'), gpu: g.gpu });
+    const { contextLength, vocabSize } = m2.model.spec.text;
+    const ids = new Int32Array(4 * contextLength);
+    for (let i = 0; i < 4; i++) ids.set([vocabSize - 2, 42 + i, vocabSize - 1], i * contextLength);
+    let planned = 0;
+    let text: Promise<unknown> = Promise.resolve();
+    // After the first image batch: a text call starts (its first batch is recorded and in flight), then dispose().
+    const mid = m2.model.encodeImages([png, png, png], {
+      batchSize: 1,
+      onProgress: (done) => {
+        if (done !== 1) return;
+        text = m2.model.encodeTokens(ids, 4, { batchSize: 2 });
+        planned = g.gpu.stats().memory.liveBytes;
+        m2.dispose();
+      },
+    });
+    await mid.catch(() => undefined);
+    const results = await Promise.allSettled([mid, text]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of results) expect((r as PromiseRejectedResult).reason.name).toBe('ModelDisposedError');
+    console.log(`weights ${weights} B; live after the first batch ${planned - before} B; after both calls settled: ${g.gpu.stats().memory.liveBytes - before} B`);
+    expect(planned - before).toBeGreaterThan(weights); // a recorded plan's intermediates were live …
+    expect(g.gpu.stats().memory.liveBytes).toBe(before); // … and are freed with the weights
+  });
+
   it('recorded forwards replay bit-exactly like eager runs, and replayed token ids are still checked', async () => {
     const cfg = fixturePath('clip-tiny', 'config.json');
     const m = await createModelAndTransforms(cfg, { weights: fixturePath('clip-tiny', 'model.safetensors'), gpu: g.gpu });

@@ -83,6 +83,7 @@ export class ZipArchive {
       const extraLen = this.u16(p + 30);
       const commentLen = this.u16(p + 32);
       let localHeaderOffset = this.u32(p + 42);
+      if (p + 46 + nameLen + extraLen + commentLen > n) this.fail(`central directory entry ${k} runs past the end of the file: truncated or corrupt`);
       const name = new TextDecoder().decode(this.bytes.subarray(p + 46, p + 46 + nameLen));
       // ZIP64 extra field: 8-byte values for whichever 32-bit fields are saturated, in this order.
       let e = p + 46 + nameLen;
@@ -92,9 +93,13 @@ export class ZipArchive {
         const len = this.u16(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (size === 0xffffffff) (size = this.u64(q)), (q += 8);
-          if (compressedSize === 0xffffffff) (compressedSize = this.u64(q)), (q += 8);
-          if (localHeaderOffset === 0xffffffff) localHeaderOffset = this.u64(q);
+          const field = (): number => {
+            if (q + 8 > Math.min(e + 4 + len, eEnd)) this.fail(`central directory entry ${k}: ZIP64 extra field too short`);
+            return this.u64((q += 8) - 8);
+          };
+          if (size === 0xffffffff) size = field();
+          if (compressedSize === 0xffffffff) compressedSize = field();
+          if (localHeaderOffset === 0xffffffff) localHeaderOffset = field();
         }
         e += 4 + len;
       }

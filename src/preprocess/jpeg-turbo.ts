@@ -28,13 +28,21 @@ const TJPF_CMYK = 11;
 const TJCS_GRAY = 2;
 const TJCS_CMYK = 3;
 const TJCS_YCCK = 4;
+// Stop at libjpeg's first warning (truncated or corrupt data: an error either way) and refuse
+// progressive files of more than 500 scans (a known way to make a small file take minutes).
+const TJFLAG_STOPONWARNING = 8192;
+const TJFLAG_LIMITSCANS = 32768;
+/** A decode that grew the wasm memory past this drops the instance, so the memory can be reclaimed. */
+const KEEP_MEMORY_BYTES = 256 << 20;
 
 let source: (() => Promise<Uint8Array>) | null = null;
+let compiled: Promise<WebAssembly.Module> | null = null;
 let instance: Promise<TurboExports> | null = null;
 
 /** Where the wasm comes from: set once by the platform entry point. */
 export function setJpegWasmSource(load: () => Promise<Uint8Array>): void {
   source = load;
+  compiled = null;
   instance = null;
 }
 
@@ -43,10 +51,16 @@ function longjmpUnsupported(): never {
   throw new JpegDecodeError('libjpeg error');
 }
 
-/** Loads and instantiates the decoder (asynchronously: browsers refuse large synchronous compiles). */
+/**
+ * Loads and instantiates the decoder (asynchronously: browsers refuse large synchronous compiles).
+ * The module is compiled once; an instance is replaced after an unwound error (the exception
+ * skips the C code's stack-pointer restore) or a huge image (wasm memory never shrinks).
+ */
 export function initJpegDecoder(): Promise<TurboExports> {
-  if (!source) throw new JpegDecodeError('no JPEG decoder: the platform entry point did not provide the libjpeg-turbo wasm');
-  instance ??= source().then(async (bytes) => {
+  const load = source;
+  if (!load) throw new JpegDecodeError('no JPEG decoder: the platform entry point did not provide the libjpeg-turbo wasm');
+  compiled ??= load().then((bytes) => WebAssembly.compile(bytes as BufferSource));
+  instance ??= compiled.then(async (module) => {
     const stub = (name: string) => () => {
       throw new JpegDecodeError(`libjpeg-turbo called unsupported ${name}`);
     };
@@ -61,7 +75,6 @@ export function initJpegDecoder(): Promise<TurboExports> {
         fd_write: stub('fd_write'),
       },
     };
-    const module = await WebAssembly.compile(bytes as BufferSource);
     const inst = await WebAssembly.instantiate(module, imports);
     return inst.exports as unknown as TurboExports;
   });
@@ -80,12 +93,14 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
   const handle = ex.tjInitDecompress();
   const meta = ex.malloc(16);
   let out = 0;
+  let unwound = false;
   try {
     if (handle === 0) throw new JpegDecodeError(`${name}: could not allocate a JPEG decompressor`);
     let status: number;
     try {
       status = ex.tjDecompressHeader3(handle, src, input.byteLength, meta, meta + 4, meta + 8, meta + 12);
     } catch {
+      unwound = true;
       status = -1;
     }
     if (status !== 0) throw new JpegDecodeError(`${name}: corrupt JPEG (unreadable header)`);
@@ -98,8 +113,9 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     out = ex.malloc(width * height * samples);
     if (out === 0) throw new JpegDecodeError(`${name}: ${width}×${height} JPEG does not fit in memory`);
     try {
-      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * samples, height, cmyk ? TJPF_CMYK : TJPF_RGB, 0);
+      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * samples, height, cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
     } catch {
+      unwound = true;
       status = -1;
     }
     // Like PIL (without LOAD_TRUNCATED_IMAGES), a warning such as premature end of data is an error.
@@ -111,7 +127,8 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     ex.free(src);
     ex.free(meta);
     if (out) ex.free(out);
-    if (handle) ex.tjDestroy(handle);
+    if (handle && !unwound) ex.tjDestroy(handle);
+    if (unwound || ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) instance = null;
   }
 }
 

@@ -99,10 +99,13 @@ export function decodePng(bytes: Uint8Array, name: string, maxPixels?: number): 
     const ph = Math.ceil((h.height - y0) / dy);
     if (pw > 0 && ph > 0) expected += ph * (1 + Math.ceil((pw * bitsPerPixel) / 8));
   }
+  const compressed = concat(idat);
+  // Deflate expands at most ~1032:1: a header claiming more than the data can hold is refused before allocating.
+  if (expected > compressed.length * 1032 + 1024) fail(`truncated PNG image data: ${compressed.length} compressed bytes cannot hold the ${expected} bytes of a ${h.width}×${h.height} image`);
   let raw: Uint8Array;
   try {
     // A buffer of exactly the size IHDR implies: fflate does not grow it, so a deflate bomb costs no memory.
-    raw = unzlibSync(concat(idat), { out: new Uint8Array(expected) });
+    raw = unzlibSync(compressed, { out: new Uint8Array(expected) });
   } catch (e) {
     return fail(`corrupt PNG image data (${(e as Error).message})`);
   }

@@ -136,15 +136,26 @@ export function readPytorch(bytes: Uint8Array, source = 'checkpoint.pt', opts: C
     storageBytes += want;
   }
   const budget = { left: opts.allowExpandedTensors ? Infinity : EXPANSION_LIMIT * storageBytes + (1 << 20), storageBytes };
+  // The bytes of each storage the tensors reach: a deflated storage is inflated only that far.
+  const reach = new Map<string, number>();
+  for (const t of refs.values()) reach.set(t.storage.key, Math.max(reach.get(t.storage.key) ?? 0, reachedBytes(t)));
   const loaded = new Map<string, Uint8Array>();
   const data = (s: Storage): Uint8Array => {
     let b = loaded.get(s.key);
-    if (!b) loaded.set(s.key, (b = zip.read(`${root}data/${s.key}`, { verifyCrc: true })));
+    if (!b) loaded.set(s.key, (b = zip.read(`${root}data/${s.key}`, { verifyCrc: true, prefix: reach.get(s.key) })));
     return b;
   };
   const sd: StateDict = new Map();
   for (const [key, ref] of refs) sd.set(key, materialize(ref, data, budget, `${source}: tensor "${key}"`));
   return sd;
+}
+
+/** One past the last byte of its storage a tensor reads (0 for an empty tensor). */
+function reachedBytes({ storage, offset, size, stride }: TensorRef): number {
+  if (size.some((d) => d === 0)) return 0;
+  let last = offset;
+  size.forEach((d, i) => (last += (d - 1) * stride[i]));
+  return Math.min(last + 1, storage.numel) * STORED_BYTES[storage.dtype];
 }
 
 function materialize(t: TensorRef, data: (s: Storage) => Uint8Array, budget: { left: number; storageBytes: number }, what: string): HostTensor {

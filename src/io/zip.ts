@@ -5,7 +5,7 @@
  * memory of a multi-hundred-MB checkpoint; fflate is used only for inflate (small, dependency-free,
  * and the same code in Node and browsers).
  */
-import { inflateSync } from 'fflate';
+import { Inflate, inflateSync } from 'fflate';
 
 export class ZipError extends Error {
   override name = 'ZipError';
@@ -109,8 +109,12 @@ export class ZipArchive {
     }
   }
 
-  /** The entry's bytes: a view for stored entries, a new array for deflated ones. */
-  read(name: string, opts: { verifyCrc?: boolean } = {}): Uint8Array {
+  /**
+   * The entry's bytes: a view for stored entries, a new array for deflated ones. With `prefix`, a
+   * deflated entry keeps only its first `prefix` bytes (streamed through, the CRC still over all),
+   * so a huge storage of which a checkpoint uses 8 floats costs 32 bytes of memory, not gigabytes.
+   */
+  read(name: string, opts: { verifyCrc?: boolean; prefix?: number } = {}): Uint8Array {
     const e = this.entries.get(name);
     if (!e) this.fail(`no entry "${name}"`);
     const h = e.localHeaderOffset;
@@ -124,6 +128,7 @@ export class ZipArchive {
     if (e.method === 0 && e.size !== e.compressedSize) this.fail(`entry "${name}": stored with ${e.compressedSize} bytes but declares ${e.size}`);
     if (e.method === 8 && e.size > e.compressedSize * 1032 + 1024) this.fail(`entry "${name}" declares ${e.size} bytes from ${e.compressedSize} compressed, more than deflate can produce`);
     if (e.method === 0) data = raw;
+    else if (e.method === 8 && opts.prefix !== undefined && opts.prefix < e.size) return this.inflatePrefix(e, raw, opts.prefix, opts.verifyCrc ?? false);
     else if (e.method === 8) {
       try {
         data = inflateSync(raw, { out: new Uint8Array(e.size) });
@@ -134,6 +139,28 @@ export class ZipArchive {
     if (data.byteLength !== e.size) this.fail(`entry "${name}": ${data.byteLength} bytes, directory says ${e.size}`);
     if (opts.verifyCrc && crc32(data) !== e.crc32) this.fail(`entry "${name}": CRC mismatch (corrupt file)`);
     return data;
+  }
+
+  private inflatePrefix(e: ZipEntry, raw: Uint8Array, prefix: number, verifyCrc: boolean): Uint8Array {
+    const out = new Uint8Array(prefix);
+    let total = 0;
+    let crc = 0;
+    const inflater = new Inflate((chunk) => {
+      if (total < prefix) out.set(chunk.subarray(0, prefix - total), total);
+      total += chunk.length;
+      if (total > e.size) this.fail(`entry "${e.name}": inflates past the ${e.size} bytes the directory declares`);
+      if (verifyCrc) crc = crc32(chunk, crc);
+    });
+    try {
+      // Small pushes: each emits at most what 16 KiB can inflate to, so memory stays bounded.
+      for (let p = 0; p < raw.length; p += 16384) inflater.push(raw.subarray(p, p + 16384), p + 16384 >= raw.length);
+    } catch (err) {
+      if (err instanceof ZipError) throw err;
+      this.fail(`entry "${e.name}": corrupt deflate data (${(err as Error).message})`);
+    }
+    if (total !== e.size) this.fail(`entry "${e.name}": ${total} bytes, directory says ${e.size}`);
+    if (verifyCrc && crc !== e.crc32) this.fail(`entry "${e.name}": CRC mismatch (corrupt file)`);
+    return out;
   }
 }
 
@@ -150,10 +177,10 @@ function crcTables(): Uint32Array {
   return t;
 }
 
-/** CRC-32 (ZIP's and PNG's polynomial). */
-export function crc32(data: Uint8Array): number {
+/** CRC-32 (ZIP's and PNG's polynomial); `crc` continues a previous result over more data. */
+export function crc32(data: Uint8Array, crc = 0): number {
   const t = (tables ??= crcTables());
-  let c = 0xffffffff;
+  let c = (crc ^ 0xffffffff) >>> 0;
   let i = 0;
   for (const n8 = data.length - 8; i <= n8; i += 8) {
     const a = (c ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) >>> 0;

@@ -5,10 +5,11 @@
 import { deflateSync } from 'fflate';
 import { crc32 } from '../../src/io/zip.js';
 
-/** Per entry: deflate it (method 8) and/or make the directory claim another uncompressed size. */
+/** Per entry: deflate it (method 8) and/or make the directory claim another uncompressed size or CRC. */
 export interface ZipEntryOptions {
   deflate?: boolean;
   declaredSize?: number;
+  crc?: number;
 }
 
 export function storedZip(files: [string, Uint8Array, ZipEntryOptions?][]): Uint8Array {
@@ -20,13 +21,14 @@ export function storedZip(files: [string, Uint8Array, ZipEntryOptions?][]): Uint
     const data = o.deflate ? deflateSync(plain) : plain;
     const size = o.declaredSize ?? plain.length;
     const method = o.deflate ? 8 : 0;
+    const crc = o.crc ?? crc32(plain);
     const n = enc.encode(name);
     const local = new Uint8Array(30 + n.length);
     const dv = new DataView(local.buffer);
     dv.setUint32(0, 0x04034b50, true);
     dv.setUint16(4, 20, true);
     dv.setUint16(8, method, true);
-    dv.setUint32(14, crc32(plain), true);
+    dv.setUint32(14, crc, true);
     dv.setUint32(18, data.length, true);
     dv.setUint32(22, size, true);
     dv.setUint16(26, n.length, true);
@@ -37,7 +39,7 @@ export function storedZip(files: [string, Uint8Array, ZipEntryOptions?][]): Uint
     cv.setUint16(4, 20, true);
     cv.setUint16(6, 20, true);
     cv.setUint16(10, method, true);
-    cv.setUint32(16, crc32(plain), true);
+    cv.setUint32(16, crc, true);
     cv.setUint32(20, data.length, true);
     cv.setUint32(24, size, true);
     cv.setUint16(28, n.length, true);

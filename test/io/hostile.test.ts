@@ -6,6 +6,7 @@ import { PickleWriter, storedZip, type ZipEntryOptions } from '../helpers/torch-
 import { readCheckpoint } from '../../src/io/checkpoint.js';
 import { SafetensorsFile, writeSafetensors } from '../../src/io/safetensors.js';
 import { toFloat32, float32Tensor, type StateDict } from '../../src/io/host-tensor.js';
+import { crc32 } from '../../src/io/zip.js';
 
 const enc = new TextEncoder();
 
@@ -172,6 +173,31 @@ describe('PyTorch .pt: what a file may make the reader allocate', () => {
     // Declared equal to the pickle's storage but the stream holds less: a size error, not a silent short tensor.
     const liar = ptWith(oneTensor(64, [64], [1]), new Uint8Array(64), { deflate: true, declaredSize: 256 });
     expect(() => readCheckpoint(liar, 'liar.pt')).toThrow(/liar\.pt: entry "m\/data\/0": 64 bytes, directory says 256/);
+  });
+});
+
+describe('PyTorch .pt: a huge deflated storage of which the tensors use a little', () => {
+  it('64 MiB of deflated zeros viewed as 8 floats: inflated only 32 bytes far (CRC still checked over all), memory flat', () => {
+    const storageBytes = 64 << 20;
+    const plain = new Uint8Array(storageBytes);
+    plain.set(new Uint8Array(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8).buffer));
+    const file = ptWith(oneTensor(storageBytes / 4, [2, 4], [4, 1]), plain, { deflate: true });
+    expect(file.length).toBeLessThan(200_000);
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 1);
+    const w = readCheckpoint(file, 'sparse.pt').stateDict.get('w')!;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    expect(Array.from(toFloat32(w))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(w.data.byteLength).toBe(32);
+    console.log(`array-buffer memory during the read: +${((peak - before) / 2 ** 20).toFixed(1)} MiB for a ${storageBytes / 2 ** 20} MiB storage`);
+    expect(peak - before).toBeLessThan(16 << 20);
+    // The CRC covers the whole stream: a flipped bit far past the used prefix is still caught.
+    // As if corrupted in transit: the directory keeps the original CRC.
+    const corrupted = plain.map((x, i) => (i === storageBytes - 5 ? 1 : x));
+    const flipped = ptWith(oneTensor(storageBytes / 4, [2, 4], [4, 1]), corrupted, { deflate: true, crc: crc32(plain) });
+    expect(() => readCheckpoint(flipped, 'flipped.pt')).toThrow(/flipped\.pt: entry "m\/data\/0": CRC mismatch/);
   });
 });
 

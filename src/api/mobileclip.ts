@@ -9,10 +9,9 @@ import type { Tensor } from '../gpu/tensor.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { WeightStore } from '../layers/weights.js';
-import { CLIP } from '../models/clip.js';
-import { MCi } from '../models/mci.js';
-import { TextTransformer } from '../models/text-transformer.js';
-import { VisionTransformer } from '../models/vit.js';
+import { adaptCheckpoint } from '../checkpoints/formats.js';
+import type { CLIP } from '../models/clip.js';
+import { buildTowers } from '../models/towers.js';
 import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
 import { preprocessRgb } from '../preprocess/transform.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
@@ -120,11 +119,10 @@ export class MobileCLIP<I = ImageInput> {
   ) {
     this.dtype = options.dtype ?? 'f32';
     this.readImage = options.readImage ?? (readImageInput as ImageReader<I>);
-    this.store = new WeightStore(gpu, stateDict, options.source ?? 'checkpoint', this.dtype, options.allowNonFinite);
+    const source = options.source ?? 'checkpoint';
+    this.store = new WeightStore(gpu, adaptCheckpoint(stateDict, spec, source), source, this.dtype, options.allowNonFinite);
     try {
-      const image = spec.image.kind === 'mci' ? new MCi(this.store, spec.image.cfg) : new VisionTransformer(this.store, spec.image.cfg);
-      const text = new TextTransformer(this.store, spec.text);
-      this.clip = new CLIP(this.store, image, text);
+      this.clip = buildTowers(this.store, spec).clip!;
       this.store.finish();
     } catch (e) {
       this.store.dispose();

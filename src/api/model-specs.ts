@@ -8,12 +8,26 @@ import { VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config
 
 export type ImageSpec = { kind: 'mci'; cfg: MciConfig } | { kind: 'vit'; cfg: VitConfig };
 
-export interface ModelSpec {
+/** What building and loading need of a model: each tower (or null for a one-tower fixture) and the key format. */
+export interface TowerSpec {
+  name: string;
+  image: ImageSpec | null;
+  text: TextConfig | null;
+  format?: 'apple' | 'openclip';
+}
+
+export interface ModelSpec extends TowerSpec {
   name: string;
   image: ImageSpec;
   text: TextConfig;
   /** Preprocessing size: resize the shorter side, then centre-crop. */
   imageSize: number;
+  /**
+   * The key names of this model's checkpoints: Apple's (default; our module tree) or open_clip's,
+   * mapped by src/checkpoints/openclip.ts. It also fixes the reference's logit-scale rule: Apple's
+   * CLIP clamps exp(logit_scale) at 100, open_clip does not at inference.
+   */
+  format?: 'apple' | 'openclip';
 }
 
 const mci = (name: keyof typeof MCI_CONFIGS): ImageSpec => ({ kind: 'mci', cfg: { fastvit: MCI_CONFIGS[name], embedDim: 512, imageSize: 256 } });

@@ -6,14 +6,15 @@ import { Progress } from './progress.js';
 
 export const paritySpec: CommandSpec = {
   name: 'parity',
-  synopsis: 'FIXTURE_DIR [--checkpoint FILE] [--dtype f32|f16] [--tolerance T] [--json]',
-  summary: 'Runs a PyTorch fixture (config.json, model.safetensors, inputs/outputs.safetensors) and compares every output and intermediate. Exits 1 when any is out of tolerance.',
+  synopsis: 'FIXTURE_DIR [--checkpoint FILE] [--dtype f32|f16] [--tolerance T] [--skip NAME...] [--json]',
+  summary: 'Runs a PyTorch fixture (config.json in the reference\'s or open_clip\'s format, model.safetensors, inputs/outputs.safetensors) and compares every output and intermediate it stores. Exits 1 when any is out of tolerance or not produced, or nothing was compared.',
   positionals: { min: 1, max: 1 },
   options: {
     checkpoint: { type: 'string', value: 'FILE', help: "weights to load instead of the fixture's model.safetensors" },
     dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage dtype (default f32)' },
     tolerance: { type: 'string', value: 'T', help: 'max |Δ| allowed, relative to each tensor\'s max |ref|' },
     json: { type: 'boolean', help: 'the report as JSON' },
+    skip: { type: 'string', collects: true, value: 'NAME', help: 'stored outputs not to compare (NAME… or NAME* for a prefix); any other one not produced fails' },
   },
 };
 
@@ -27,7 +28,7 @@ export async function parity(args: Args): Promise<number> {
   const gpu = await createGpu();
   try {
     const report = await Progress.for(args).phase(`running ${dir}`, () =>
-      runParity(gpu, dir, { checkpoint: option(args, 'checkpoint'), tolerance, dtype }),
+      runParity(gpu, dir, { checkpoint: option(args, 'checkpoint'), tolerance, dtype, skip: args.multi.get('skip') ?? [] }),
     );
     console.log(args.flags.has('json') ? JSON.stringify(report, null, 2) : formatParity(report));
     return report.ok ? 0 : 1;

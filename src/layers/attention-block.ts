@@ -1,6 +1,6 @@
 /**
  * The MCi attention stage block (spec §2.9):
- *   x = x + ls1 ⊙ MHSA(BN(x));  x = x + ls2 ⊙ ConvFFN(x)
+ *   x = x + ls1 ⊙ MHSA(norm(x));  x = x + ls2 ⊙ ConvFFN(x)   (norm: BN, or LayerNorm2d in MCi3/4)
  * MHSA works on the tokens of the NCHW map (n = h·W + w): the map is transposed to [B, N, C] for
  * the bias-free qkv projection and the fused attention kernel; the output projection reads the
  * [B, N, C] result as the "nk" operand, so it lands back in NCHW with its bias, ls1 and the
@@ -9,6 +9,7 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { attention } from '../kernels/attention.js';
 import { BatchNorm2d } from '../kernels/batch-norm.js';
+import { layerNorm } from '../kernels/layer-norm.js';
 import { gemm, linear } from '../kernels/matmul.js';
 import { transposeLast2 } from '../kernels/transpose.js';
 import { ConvFFN } from './conv-ffn.js';
@@ -16,8 +17,11 @@ import type { WeightStore } from './weights.js';
 
 export const MHSA_HEAD_DIM = 32;
 
+/** The norm before the attention: BatchNorm2d (v1, MCi0-2), or LayerNorm over each pixel's channels (MCi3/4). */
+export type AttentionNorm = 'batchnorm' | { layernorm: { eps: number } };
+
 export class AttentionBlock {
-  private readonly norm: BatchNorm2d;
+  private readonly norm: BatchNorm2d | { weight: Tensor; bias: Tensor; eps: number };
   private readonly qkv: Tensor;
   private readonly proj: Tensor;
   private readonly projBias: Tensor;
@@ -29,13 +33,19 @@ export class AttentionBlock {
   constructor(
     store: WeightStore,
     readonly prefix: string,
-    readonly cfg: { dim: number; hidden: number },
+    readonly cfg: { dim: number; hidden: number; norm?: AttentionNorm },
   ) {
     const { dim } = cfg;
     this.heads = dim / MHSA_HEAD_DIM;
-    const bn = (k: string) => store.host(`${prefix}.norm.${k}`, [dim]);
-    this.norm = new BatchNorm2d(store.gpu, { weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') }, `${prefix}.norm`);
-    store.uploaded.push(this.norm.scale, this.norm.shift);
+    const norm = cfg.norm ?? 'batchnorm';
+    if (norm === 'batchnorm') {
+      const bn = (k: string) => store.host(`${prefix}.norm.${k}`, [dim]);
+      const b = new BatchNorm2d(store.gpu, { weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') }, `${prefix}.norm`);
+      store.uploaded.push(b.scale, b.shift);
+      this.norm = b;
+    } else {
+      this.norm = { weight: store.take(`${prefix}.norm.weight`, [dim]), bias: store.take(`${prefix}.norm.bias`, [dim]), eps: norm.layernorm.eps };
+    }
     this.qkv = store.take(`${prefix}.token_mixer.qkv.weight`, [3 * dim, dim]);
     this.proj = store.take(`${prefix}.token_mixer.proj.weight`, [dim, dim]);
     this.projBias = store.take(`${prefix}.token_mixer.proj.bias`, [dim]);
@@ -47,9 +57,17 @@ export class AttentionBlock {
   forward(x: Tensor): Tensor {
     const [b, c, h, w] = x.shape;
     const n = h * w;
-    const normed = this.norm.forward(x);
-    const tokens = transposeLast2(normed.reshape([b, c, n])); // [B, N, C]
-    normed.dispose();
+    // The attention works on tokens [B, N, C] anyway, so LayerNorm2d is a plain LayerNorm after the transpose.
+    let tokens: Tensor;
+    if (this.norm instanceof BatchNorm2d) {
+      const normed = this.norm.forward(x);
+      tokens = transposeLast2(normed.reshape([b, c, n]));
+      normed.dispose();
+    } else {
+      const t = transposeLast2(x.reshape([b, c, n]));
+      tokens = layerNorm(t, this.norm.weight, this.norm.bias, this.norm.eps);
+      t.dispose();
+    }
     const qkv = linear(tokens, this.qkv); // [B, N, 3C]
     tokens.dispose();
     const o = attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 }); // [B, N, C]

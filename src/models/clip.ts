@@ -26,16 +26,19 @@ export interface ClipOutput {
 export const LOGIT_SCALE_MAX = 100;
 
 export class CLIP {
-  /** min(exp(logit_scale), 100), computed once in float32 as the reference does. */
+  /** exp(logit_scale) in float32 as the reference computes it, clamped at 100 by Apple's rule. */
   readonly logitScale: number;
 
   constructor(
     store: WeightStore,
     readonly image: ImageEncoder | null,
     readonly text: TextTransformer | null,
+    opts: { clampLogitScale?: boolean } = {},
   ) {
     const raw = store.host('logit_scale', [])[0];
-    this.logitScale = Math.min(Math.fround(Math.exp(raw)), LOGIT_SCALE_MAX);
+    const scale = Math.fround(Math.exp(raw));
+    // Apple's CLIP clamps at inference; open_clip does not (its training clamps the parameter instead).
+    this.logitScale = (opts.clampLogitScale ?? true) ? Math.min(scale, LOGIT_SCALE_MAX) : scale;
   }
 
   encodeImage(images: Tensor, opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {

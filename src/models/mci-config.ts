@@ -2,6 +2,8 @@
  * MCi (FastViT) configurations: the released mci0/1/2 and any FastViT configuration of the shape
  * the reference's `image_cfg.fastvit` uses.
  */
+import type { AttentionNorm } from '../layers/attention-block.js';
+
 export type TokenMixer = 'repmixer' | 'attention';
 
 export interface FastVitConfig {
@@ -25,6 +27,30 @@ export interface MciConfig {
   embedDim: number;
   /** The reference preprocessing size (the model itself takes other sizes too). */
   imageSize: number;
+  /** The stem's 1×1 scale branches (MobileCLIP2-S3/S4 have none); default true. */
+  stemScaleBranch?: boolean;
+  /** The attention blocks' norm: BatchNorm (v1, MCi0-2) or LayerNorm over channels (MCi3/4); default batchnorm. */
+  attentionNorm?: AttentionNorm;
+  /** The projection has a bias (timm's classifier head as the CLIP projection); default false. */
+  headBias?: boolean;
+}
+
+/** One entry of MCi's `network` list, in order: RepCPE before a stage, the stage's blocks, the down-sampler after it. */
+export type NetworkSlot = { kind: 'pos_emb'; stage: number } | { kind: 'blocks'; stage: number } | { kind: 'downsample'; stage: number };
+
+/**
+ * The `network` list of a FastViT configuration (the reference's module order): the one place
+ * that says which index is what, for the model and for checkpoint adapters. `downsample` with
+ * stage i is the PatchEmbed that leads into stage i.
+ */
+export function networkLayout(f: FastVitConfig): NetworkSlot[] {
+  const slots: NetworkSlot[] = [];
+  for (let i = 0; i < f.layers.length; i++) {
+    if (f.posEmbs[i]) slots.push({ kind: 'pos_emb', stage: i });
+    slots.push({ kind: 'blocks', stage: i });
+    if (i + 1 < f.layers.length && (f.downsamples[i] || f.embedDims[i] !== f.embedDims[i + 1])) slots.push({ kind: 'downsample', stage: i + 1 });
+  }
+  return slots;
 }
 
 const standard = (layers: number[], embedDims: number[]): FastVitConfig => ({

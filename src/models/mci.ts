@@ -15,7 +15,7 @@ import { PatchEmbed } from '../layers/patch-embed.js';
 import { RepCPE } from '../layers/repcpe.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import type { WeightStore } from '../layers/weights.js';
-import type { MciConfig } from './mci-config.js';
+import { type MciConfig, networkLayout } from './mci-config.js';
 import { type Capture, CaptureScope } from './capture.js';
 
 export type { Capture } from './capture.js';
@@ -31,6 +31,7 @@ export class MCi {
   private readonly network: NetworkEntry[] = [];
   private readonly convExp: MobileOneBlock;
   private readonly headProj: Tensor;
+  private readonly headBias: Tensor | null;
 
   constructor(
     store: WeightStore,
@@ -40,32 +41,33 @@ export class MCi {
     const f = cfg.fastvit;
     const p = prefix;
     const c0 = f.embedDims[0];
+    const stemScale = cfg.stemScaleBranch ?? true;
     this.stem = [
-      new MobileOneBlock(store, `${p}.patch_embed.0`, { cin: 3, cout: c0, kernel: [3, 3], stride: 2, padding: [1, 1], groups: 1, skip: false, scale: true, act: 'gelu' }),
-      new MobileOneBlock(store, `${p}.patch_embed.1`, { cin: c0, cout: c0, kernel: [3, 3], stride: 2, padding: [1, 1], groups: c0, skip: false, scale: true, act: 'gelu' }),
+      new MobileOneBlock(store, `${p}.patch_embed.0`, { cin: 3, cout: c0, kernel: [3, 3], stride: 2, padding: [1, 1], groups: 1, skip: false, scale: stemScale, act: 'gelu' }),
+      new MobileOneBlock(store, `${p}.patch_embed.1`, { cin: c0, cout: c0, kernel: [3, 3], stride: 2, padding: [1, 1], groups: c0, skip: false, scale: stemScale, act: 'gelu' }),
       new MobileOneBlock(store, `${p}.patch_embed.2`, { cin: c0, cout: c0, kernel: [1, 1], stride: 1, padding: [0, 0], groups: 1, skip: true, scale: false, act: 'gelu' }),
     ];
     const k = f.repmixerKernelSize;
-    for (let i = 0; i < f.layers.length; i++) {
-      const dim = f.embedDims[i];
-      const pe = f.posEmbs[i];
-      if (pe) this.network.push({ kind: 'single', module: new RepCPE(store, `${p}.network.${this.network.length}`, { dim, kernel: pe.kernel }) });
+    const norm = cfg.attentionNorm ?? 'batchnorm';
+    for (const slot of networkLayout(f)) {
       const at = `${p}.network.${this.network.length}`;
-      const hidden = Math.floor(dim * f.mlpRatios[i]);
-      const blocks: Module[] = [];
-      for (let j = 0; j < f.layers[i]; j++) {
-        blocks.push(
-          f.tokenMixers[i] === 'attention'
-            ? new AttentionBlock(store, `${at}.${j}`, { dim, hidden })
-            : new RepMixerBlock(store, `${at}.${j}`, { dim, hidden, kernel: [k, k], ffnKernel: [7, 7] }),
-        );
-      }
-      this.network.push({ kind: 'stage', blocks });
-      if (i + 1 < f.layers.length && (f.downsamples[i] || dim !== f.embedDims[i + 1])) {
-        const module = new PatchEmbed(store, `${p}.network.${this.network.length}`, {
-          cin: dim, cout: f.embedDims[i + 1], patchSize: f.downPatchSize, stride: f.downStride, se: f.seDownsamples[i + 1],
-        });
+      const i = slot.stage;
+      const dim = f.embedDims[i];
+      if (slot.kind === 'pos_emb') this.network.push({ kind: 'single', module: new RepCPE(store, at, { dim, kernel: f.posEmbs[i]!.kernel }) });
+      else if (slot.kind === 'downsample') {
+        const module = new PatchEmbed(store, at, { cin: f.embedDims[i - 1], cout: dim, patchSize: f.downPatchSize, stride: f.downStride, se: f.seDownsamples[i] });
         this.network.push({ kind: 'single', module });
+      } else {
+        const hidden = Math.floor(dim * f.mlpRatios[i]);
+        const blocks: Module[] = [];
+        for (let j = 0; j < f.layers[i]; j++) {
+          blocks.push(
+            f.tokenMixers[i] === 'attention'
+              ? new AttentionBlock(store, `${at}.${j}`, { dim, hidden, norm })
+              : new RepMixerBlock(store, `${at}.${j}`, { dim, hidden, kernel: [k, k], ffnKernel: [7, 7] }),
+          );
+        }
+        this.network.push({ kind: 'stage', blocks });
       }
     }
     const cl = f.embedDims[f.embedDims.length - 1];
@@ -74,6 +76,7 @@ export class MCi {
       cin: cl, cout: ce, kernel: [3, 3], stride: 1, padding: [1, 1], groups: cl, skip: false, scale: true, se: 'mobileone', act: 'gelu',
     });
     this.headProj = store.take(`${p}.head.proj`, [ce, cfg.embedDim]);
+    this.headBias = cfg.headBias ? store.take(`${p}.head.bias`, [cfg.embedDim]) : null;
   }
 
   /**
@@ -93,12 +96,16 @@ export class MCi {
     const pixels = (stride: number) => Math.ceil(h / stride) * Math.ceil(w / stride);
     // the image; the stem's first conv (27 = 3·3·3 rows of its im2col)
     let most = Math.max(3 * h * w, Math.max(f.embedDims[0], 27) * pixels(2));
-    f.embedDims.forEach((dim, i) => {
-      const n = pixels(4 << i);
-      most = Math.max(most, Math.floor(dim * f.mlpRatios[i]) * n, 3 * dim * n); // ConvFFN hidden, qkv
-      if (f.tokenMixers[i] === 'attention') most = Math.max(most, (dim / 32) * n * n); // scores
-    });
-    return Math.max(most, Math.floor(f.embedDims[f.embedDims.length - 1] * f.clsRatio) * pixels(32));
+    let stride = 4; // after the stem
+    for (const slot of networkLayout(f)) {
+      if (slot.kind === 'downsample') stride *= f.downStride;
+      if (slot.kind !== 'blocks') continue;
+      const dim = f.embedDims[slot.stage];
+      const n = pixels(stride);
+      most = Math.max(most, Math.floor(dim * f.mlpRatios[slot.stage]) * n, 3 * dim * n); // ConvFFN hidden, qkv
+      if (f.tokenMixers[slot.stage] === 'attention') most = Math.max(most, (dim / 32) * n * n); // scores
+    }
+    return Math.max(most, Math.floor(f.embedDims[f.embedDims.length - 1] * f.clsRatio) * pixels(stride));
   }
 
   private forwardBatch(images: Tensor, capture?: Capture): Tensor {
@@ -120,8 +127,9 @@ export class MCi {
     x = step(x, this.convExp, 'image.conv_exp');
     const pooled = globalAvgPool(x);
     scope.release(x);
-    const features = matmul(pooled, this.headProj);
-    pooled.dispose();
+    scope.emit('image.pooled', pooled);
+    const features = matmul(pooled, this.headProj, this.headBias ? { bias: this.headBias } : {});
+    scope.release(pooled);
     return features;
   }
 }

@@ -131,8 +131,9 @@ export class TextTransformer {
     scope.emit('text.final_layer_norm', normed);
     const pooled = gatherArgmax(normed, ids);
     scope.release(normed);
+    scope.emit('text.pooled', pooled);
     const features = matmul(pooled, this.projection);
-    pooled.dispose();
+    scope.release(pooled);
     return features;
   }
 }

@@ -5,17 +5,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TowerSpec } from '../api/model-specs.js';
+import { isOpenClipConfig, modelSpecFromOpenClip } from '../api/openclip-specs.js';
+import { adaptCheckpoint } from '../checkpoints/formats.js';
+import { openClipOutputName } from '../checkpoints/openclip.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { readCheckpointFile, readSafetensors } from '../io/read-file.js';
 import { l2Normalize } from '../kernels/l2-normalize.js';
 import { WeightStore } from '../layers/weights.js';
-import { MCi } from '../models/mci.js';
 import { mciConfigFromJson } from '../models/mci-config.js';
-import { TextTransformer } from '../models/text-transformer.js';
 import { textConfigFromJson } from '../models/text-config.js';
-import { CLIP } from '../models/clip.js';
-import { VisionTransformer } from '../models/vit.js';
+import { buildTowers } from '../models/towers.js';
 import { vitConfigFromJson } from '../models/vit-config.js';
 import { compareTensor, type TensorReport } from './compare.js';
 
@@ -25,6 +26,8 @@ export interface ParityOptions {
   tolerance?: number;
   /** GPU storage of weights and activations (default f32). f16 also needs every embedding row's cosine ≥ 0.999. */
   dtype?: 'f32' | 'f16';
+  /** Stored outputs not to compare (exact names, or a prefix ending in `*`); any other one this build does not produce fails. */
+  skip?: string[];
 }
 
 /** The f16 path's stated bound on embeddings: cosine with the f32 reference, per row. */
@@ -36,35 +39,67 @@ export interface ParityReport {
   dtype: 'f32' | 'f16';
   tolerance: number;
   tensors: TensorReport[];
-  /** Outputs the fixture stores that this build does not produce (yet). */
+  /** Outputs the fixture stores that this build does not produce (each one fails the check). */
   notProduced: string[];
+  /** Outputs left out by `skip`. */
+  skipped: string[];
   ok: boolean;
+}
+
+export class ParityConfigError extends Error {
+  override name = 'ParityConfigError';
 }
 
 const ROW_COSINE = /^(image|text)_(features|embeddings)$/;
 
+/** The towers a fixture's config.json describes (open_clip's or the reference's format), and how to name their outputs. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function fixtureSpec(config: any, dir: string): { spec: TowerSpec; outputName: (ours: string) => string } {
+  if (isOpenClipConfig(config)) {
+    const spec = modelSpecFromOpenClip(config, join(dir, 'config.json'));
+    return { spec, outputName: (n) => openClipOutputName(n, spec) };
+  }
+  const hasImage = !!config?.image_cfg;
+  const hasText = !!config?.text_cfg;
+  if (!hasImage && !hasText) throw new ParityConfigError(`${join(dir, 'config.json')}: describes no model: neither open_clip's model_cfg nor the reference's image_cfg / text_cfg`);
+  const isVit = hasImage && (config.image_cfg.vit || config.image_cfg.model_name === 'vit_b16');
+  return {
+    spec: {
+      name: dir,
+      image: !hasImage ? null : isVit ? { kind: 'vit', cfg: vitConfigFromJson(config) } : { kind: 'mci', cfg: mciConfigFromJson(config) },
+      text: hasText ? textConfigFromJson(config) : null,
+    },
+    outputName: (n) => n,
+  };
+}
+
+const skipped = (name: string, skip: readonly string[]) => skip.some((s) => (s.endsWith('*') ? name.startsWith(s.slice(0, -1)) : name === s));
+
 export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {}): Promise<ParityReport> {
   const dtype = opts.dtype ?? 'f32';
   const tol = opts.tolerance ?? (dtype === 'f16' ? 3e-2 : 1e-4);
+  const skip = opts.skip ?? [];
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
   const ckptPath = opts.checkpoint ?? join(dir, 'model.safetensors');
   const ckpt = await readCheckpointFile(ckptPath);
   const inputs = await readSafetensors(join(dir, 'inputs.safetensors'));
   const outputs = await readSafetensors(join(dir, 'outputs.safetensors'));
-  const wanted = new Set(outputs.names);
+  const { spec, outputName } = fixtureSpec(config, dir);
+  const wanted = new Set(outputs.names.filter((n) => !skipped(n, skip)));
   const produced = new Map<string, Tensor>();
-  const capture = (name: string, t: Tensor) => {
+  const capture = (ours: string, t: Tensor) => {
+    const name = outputName(ours);
     if (!wanted.has(name) || produced.has(name)) return false;
     produced.set(name, t);
     return true;
   };
 
-  const store = new WeightStore(gpu, ckpt.stateDict, ckptPath, dtype);
+  // ViT configs read the patch grid from the weights, so they need the Apple-named dict first.
+  const sd = adaptCheckpoint(ckpt.stateDict, spec, ckptPath);
+  if (spec.image?.kind === 'vit') spec.image = { kind: 'vit', cfg: vitConfigFromJson(config, sd) };
+  const store = new WeightStore(gpu, sd, ckptPath, dtype);
   try {
-    const isVit = config.image_cfg && (config.image_cfg.vit || config.image_cfg.model_name === 'vit_b16');
-    const image = !config.image_cfg ? null : isVit ? new VisionTransformer(store, vitConfigFromJson(config, ckpt.stateDict)) : new MCi(store, mciConfigFromJson(config));
-    const text = config.text_cfg ? new TextTransformer(store, textConfigFromJson(config)) : null;
-    const clip = image && text ? new CLIP(store, image, text) : null;
+    const { image, text, clip } = buildTowers(store, spec);
     store.finish(clip ? undefined : [...(image ? ['image_encoder.'] : []), ...(text ? ['text_encoder.'] : [])]);
     let imageEmb: Tensor | null = null;
     let textEmb: Tensor | null = null;
@@ -101,8 +136,11 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
       if (dtype === 'f16' && /_embeddings$/.test(name) && !((r.minCosine ?? 0) >= F16_MIN_COSINE)) r.ok = false;
       tensors.push(r);
     }
-    const notProduced = outputs.names.filter((n) => !produced.has(n));
-    return { fixture: dir, checkpoint: ckptPath, dtype, tolerance: tol, tensors, notProduced, ok: tensors.length > 0 && tensors.every((r) => r.ok) };
+    const notProduced = [...wanted].filter((n) => !produced.has(n));
+    const skippedNames = outputs.names.filter((n) => !wanted.has(n));
+    // Not vacuous: nothing compared, or a stored output left uncompared, is a failure.
+    const ok = tensors.length > 0 && notProduced.length === 0 && tensors.every((r) => r.ok);
+    return { fixture: dir, checkpoint: ckptPath, dtype, tolerance: tol, tensors, notProduced, skipped: skippedNames, ok };
   } finally {
     for (const t of produced.values()) t.dispose();
     store.dispose();
@@ -119,7 +157,10 @@ export function formatParity(r: ParityReport): string {
       `${t.name.padEnd(w)}  ${JSON.stringify(t.shape).padEnd(18)}  ${t.maxAbs.toExponential(2).padStart(9)}  ${t.rel.toExponential(2).padStart(9)}  ${(t.minCosine !== undefined ? (1 - t.minCosine).toExponential(1) : '-').padStart(9)}  ${t.ok ? 'ok' : 'FAIL'}`,
     );
   }
-  if (r.notProduced.length) lines.push('', `not produced by this build: ${r.notProduced.join(', ')}`);
-  lines.push('', r.ok ? `PASS: ${r.tensors.length} tensors within tolerance` : `FAIL: ${r.tensors.filter((t) => !t.ok).length} of ${r.tensors.length} tensors out of tolerance`);
+  if (r.skipped.length) lines.push('', `skipped (--skip): ${r.skipped.join(', ')}`);
+  if (r.notProduced.length) lines.push('', `FAIL: stored but not produced by this build (name them with --skip to leave them out): ${r.notProduced.join(', ')}`);
+  const bad = r.tensors.filter((t) => !t.ok).length;
+  if (r.tensors.length === 0) lines.push('', 'FAIL: no tensor was compared');
+  else lines.push('', r.ok ? `PASS: ${r.tensors.length} tensors within tolerance` : `FAIL: ${bad} of ${r.tensors.length} tensors out of tolerance${r.notProduced.length ? `, ${r.notProduced.length} not produced` : ''}`);
   return lines.join('\n');
 }

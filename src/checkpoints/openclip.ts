@@ -1,0 +1,173 @@
+/**
+ * The OpenCLIP / timm checkpoint format → our module tree (Apple's key names), in one place: hub
+ * files (`open_clip_model.safetensors`) hold an open_clip CustomTextCLIP whose image tower is a
+ * timm network under `visual.trunk.` and whose text tower is open_clip's under `text.`. Renames
+ * and re-layouts, read top to bottom:
+ *
+ *   visual.trunk.stem.{k}                      → image_encoder.model.patch_embed.{k}
+ *   visual.trunk.stages.{i}.downsample         → image_encoder.model.network.{n}   (n from networkLayout)
+ *   visual.trunk.stages.{i}.pos_emb            → image_encoder.model.network.{n}
+ *   visual.trunk.stages.{i}.blocks.{j}         → image_encoder.model.network.{n}.{j}
+ *   visual.trunk.final_conv                    → image_encoder.model.conv_exp   (se.fc1/fc2 → se.reduce/expand)
+ *   visual.trunk.head.fc.weight [E, C]         → image_encoder.model.head.proj [C, E]   (transposed)
+ *   visual.trunk.head.fc.bias                  → image_encoder.model.head.bias
+ *   inside blocks: conv_kxk.0 → rbr_conv.0, conv_scale → rbr_scale, identity → rbr_skip,
+ *     large_conv → lkb_origin, proj.0.reparam_conv → proj.0.lkb_reparam, pos_enc → pe,
+ *     mlp → convffn, *.gamma (layer scales) → the bare parameter
+ *   text.token_embedding.weight                → text_encoder.embedding_layer.weight
+ *   text.positional_embedding [77, W]          → text_encoder.positional_embedding.pos_embed.pos_embed [1, 1, 77, W]
+ *   text.transformer.resblocks.{i}.ln_1 / .attn.in_proj_{weight,bias} / .attn.out_proj / .ln_2 / .mlp.c_fc / .mlp.c_proj
+ *                                              → text_encoder.transformer.{i}.pre_norm_mha.0 / .pre_norm_mha.1.qkv_proj.{weight,bias}
+ *                                                / .pre_norm_mha.1.out_proj / .pre_norm_ffn.0 / .pre_norm_ffn.1 / .pre_norm_ffn.4
+ *   text.ln_final                              → text_encoder.final_layer_norm
+ *   text.text_projection [W, E]                → text_encoder.projection_layer [W, E]   (both used as x·P)
+ *   logit_scale                                → logit_scale
+ *
+ * The same walk renames the reference's output names (`image.stages.2.blocks.0`, `text.resblocks.1`)
+ * to ours for parity. Tensors are views (no copy) except the transposed head.
+ */
+import type { HostTensor, StateDict } from '../io/host-tensor.js';
+import { STORED_BYTES } from '../io/host-tensor.js';
+import type { TowerSpec } from '../api/model-specs.js';
+import { type FastVitConfig, type NetworkSlot, networkLayout } from '../models/mci-config.js';
+
+export class CheckpointFormatError extends Error {
+  override name = 'CheckpointFormatError';
+}
+
+const TRUNK = 'visual.trunk.';
+const IMAGE = 'image_encoder.model.';
+
+/** Inside a FastViT block, module names timm and Apple spell differently. */
+function renameInside(rest: string): string {
+  return rest
+    .replace(/(^|\.)conv_kxk\./g, '$1rbr_conv.')
+    .replace(/(^|\.)conv_scale\./g, '$1rbr_scale.')
+    .replace(/(^|\.)identity\./g, '$1rbr_skip.')
+    .replace(/(^|\.)large_conv\./g, '$1lkb_origin.')
+    .replace(/^proj\.0\.reparam_conv\./, 'proj.0.lkb_reparam.')
+    .replace(/^pos_enc\./, 'pe.')
+    .replace(/(^|\.)mlp\./g, '$1convffn.')
+    .replace(/(^|\.)(layer_scale(?:_[12])?)\.gamma$/, '$1$2');
+}
+
+/** Where each (kind, stage) of the timm layout sits in our `network` list. */
+function networkIndex(f: FastVitConfig): (kind: NetworkSlot['kind'], stage: number) => number | undefined {
+  const at = new Map(networkLayout(f).map((s, n) => [`${s.kind}:${s.stage}`, n]));
+  return (kind, stage) => at.get(`${kind}:${stage}`);
+}
+
+/** Our name of an image-tower key (relative to `visual.trunk.`), or null when it has none. */
+function imageKey(rel: string, f: FastVitConfig): string | null {
+  const index = networkIndex(f);
+  let m = /^stem\.(\d+)\.(.+)$/.exec(rel);
+  if (m) return `${IMAGE}patch_embed.${m[1]}.${renameInside(m[2])}`;
+  m = /^stages\.(\d+)\.(downsample|pos_emb)\.(.+)$/.exec(rel);
+  if (m) {
+    const n = index(m[2] as NetworkSlot['kind'], Number(m[1]));
+    return n === undefined ? null : `${IMAGE}network.${n}.${renameInside(m[3])}`;
+  }
+  m = /^stages\.(\d+)\.blocks\.(\d+)\.(.+)$/.exec(rel);
+  if (m) {
+    const n = index('blocks', Number(m[1]));
+    return n === undefined ? null : `${IMAGE}network.${n}.${m[2]}.${renameInside(m[3])}`;
+  }
+  m = /^final_conv\.(.+)$/.exec(rel);
+  if (m) return `${IMAGE}conv_exp.${renameInside(m[1]).replace(/^se\.fc1\./, 'se.reduce.').replace(/^se\.fc2\./, 'se.expand.')}`;
+  if (rel === 'head.fc.bias') return `${IMAGE}head.bias`;
+  return null;
+}
+
+const TEXT_LAYER: Record<string, string> = {
+  'ln_1.weight': 'pre_norm_mha.0.weight',
+  'ln_1.bias': 'pre_norm_mha.0.bias',
+  'attn.in_proj_weight': 'pre_norm_mha.1.qkv_proj.weight',
+  'attn.in_proj_bias': 'pre_norm_mha.1.qkv_proj.bias',
+  'attn.out_proj.weight': 'pre_norm_mha.1.out_proj.weight',
+  'attn.out_proj.bias': 'pre_norm_mha.1.out_proj.bias',
+  'ln_2.weight': 'pre_norm_ffn.0.weight',
+  'ln_2.bias': 'pre_norm_ffn.0.bias',
+  'mlp.c_fc.weight': 'pre_norm_ffn.1.weight',
+  'mlp.c_fc.bias': 'pre_norm_ffn.1.bias',
+  'mlp.c_proj.weight': 'pre_norm_ffn.4.weight',
+  'mlp.c_proj.bias': 'pre_norm_ffn.4.bias',
+};
+
+const TEXT_TOP: Record<string, string> = {
+  'text.token_embedding.weight': 'text_encoder.embedding_layer.weight',
+  'text.ln_final.weight': 'text_encoder.final_layer_norm.weight',
+  'text.ln_final.bias': 'text_encoder.final_layer_norm.bias',
+  'text.text_projection': 'text_encoder.projection_layer',
+  logit_scale: 'logit_scale',
+};
+
+function textKey(key: string): string | null {
+  if (TEXT_TOP[key]) return TEXT_TOP[key];
+  const m = /^text\.transformer\.resblocks\.(\d+)\.(.+)$/.exec(key);
+  return m && TEXT_LAYER[m[2]] ? `text_encoder.transformer.${m[1]}.${TEXT_LAYER[m[2]]}` : null;
+}
+
+/** A 2-D [rows, cols] tensor transposed on the host (any element size). */
+function transpose2d(t: HostTensor): HostTensor {
+  const [r, c] = t.shape;
+  const e = STORED_BYTES[t.dtype];
+  const out = new Uint8Array(t.data.byteLength);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out.set(t.data.subarray((i * c + j) * e, (i * c + j + 1) * e), (j * r + i) * e);
+  return { dtype: t.dtype, shape: [c, r], data: out };
+}
+
+/**
+ * An OpenCLIP state dict under our names, for `spec` (a FastViT image tower and open_clip's text
+ * tower). A key this format does not know is an error naming it, in the hub's spelling.
+ */
+export function fromOpenClip(sd: StateDict, spec: TowerSpec, source: string): StateDict {
+  if (spec.image?.kind !== 'mci') throw new CheckpointFormatError(`${source}: the OpenCLIP adapter handles FastViT image towers only so far`);
+  const f = spec.image.cfg.fastvit;
+  const out: StateDict = new Map();
+  const unknown: string[] = [];
+  for (const [key, t] of sd) {
+    if (key.startsWith(TRUNK)) {
+      const rel = key.slice(TRUNK.length);
+      if (rel === 'head.fc.weight') {
+        out.set(`${IMAGE}head.proj`, t.shape.length === 2 ? transpose2d(t) : t);
+        continue;
+      }
+      const ours = imageKey(rel, f);
+      if (ours) out.set(ours, t);
+      else unknown.push(key);
+    } else if (key === 'text.positional_embedding') {
+      out.set('text_encoder.positional_embedding.pos_embed.pos_embed', t.shape.length === 2 ? { ...t, shape: [1, 1, ...t.shape] } : t);
+    } else {
+      const ours = textKey(key);
+      if (ours) out.set(ours, t);
+      else unknown.push(key);
+    }
+  }
+  if (unknown.length) {
+    throw new CheckpointFormatError(
+      `${source}: ${unknown.length} key${unknown.length > 1 ? 's' : ''} the ${spec.name} OpenCLIP model does not have:\n  ${unknown.slice(0, 12).join('\n  ')}${unknown.length > 12 ? `\n  … and ${unknown.length - 12} more` : ''}`,
+    );
+  }
+  return out;
+}
+
+/** The reference's output name (open_clip / timm module paths) of one of our emitted names. */
+export function openClipOutputName(ours: string, spec: TowerSpec): string {
+  if (spec.image?.kind === 'mci') {
+    const layout = networkLayout(spec.image.cfg.fastvit);
+    let m = /^image\.patch_embed(\.\d+)?$/.exec(ours);
+    if (m) return `image.stem${m[1] ?? ''}`;
+    m = /^image\.network\.(\d+)(?:\.(\d+))?$/.exec(ours);
+    if (m) {
+      const slot = layout[Number(m[1])];
+      if (slot?.kind === 'blocks') return m[2] === undefined ? `image.stages.${slot.stage}` : `image.stages.${slot.stage}.blocks.${m[2]}`;
+      if (slot) return `image.stages.${slot.stage}.${slot.kind}`;
+    }
+    if (ours === 'image.conv_exp') return 'image.final_conv';
+  }
+  if (ours === 'text.embedding') return 'text.embeds';
+  if (ours === 'text.final_layer_norm') return 'text.ln_final';
+  const t = /^text\.layer\.(\d+)$/.exec(ours);
+  if (t) return `text.resblocks.${t[1]}`;
+  return ours;
+}

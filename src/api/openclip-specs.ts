@@ -5,8 +5,9 @@
  * `timm_model_args`; the text tower is open_clip's TextTransformer.
  */
 import { TIMM_FASTVIT, type TimmFastVitArgs, mciConfigFromTimm } from '../models/timm-fastvit.js';
+import { TIMM_VIT, type TimmVitArgs, vitConfigFromTimm } from '../models/timm-vit.js';
 import type { TextConfig } from '../models/text-config.js';
-import type { ModelSpec } from './model-specs.js';
+import type { ImageSpec, ModelSpec } from './model-specs.js';
 
 interface OpenClipTextCfg {
   context_length?: number;
@@ -39,13 +40,19 @@ export function modelSpecFromOpenClip(json: any, name = 'open_clip model'): Mode
   if (v.timm_proj !== null && v.timm_proj !== undefined && v.timm_proj !== 'none') fail(`vision_cfg.timm_proj "${v.timm_proj}" is not supported (the timm head is the projection)`);
   const cls = v.timm_model_class as string | undefined;
   const timmName = v.timm_model_name as string | undefined;
-  let args: TimmFastVitArgs | undefined;
-  if (cls === 'FastVit') args = v.timm_model_args ?? fail('vision_cfg.timm_model_class FastVit needs timm_model_args');
-  else if (!cls && timmName && TIMM_FASTVIT[timmName]) args = TIMM_FASTVIT[timmName];
-  else fail(`image tower ${JSON.stringify(cls ?? timmName)} is not supported yet (supported: ${Object.keys(TIMM_FASTVIT).join(', ')}, or timm_model_class FastVit)`);
-  if (v.timm_pool !== 'avg') fail(`vision_cfg.timm_pool "${v.timm_pool}" is not supported for FastVit (avg)`);
-  const image = mciConfigFromTimm(args!, embedDim, imageSize, `${name}: vision_cfg`);
-  return { name, image: { kind: 'mci', cfg: image }, text: textConfigFromOpenClip(m.text_cfg ?? fail('model_cfg.text_cfg is missing'), embedDim, name), imageSize, format: 'openclip' };
+  const where = `${name}: vision_cfg`;
+  let image: ImageSpec;
+  const args = () => v.timm_model_args ?? fail(`vision_cfg.timm_model_class ${cls} needs timm_model_args`);
+  if (cls === 'FastVit' || (!cls && timmName && TIMM_FASTVIT[timmName])) {
+    if (v.timm_pool !== 'avg') fail(`vision_cfg.timm_pool "${v.timm_pool}" is not supported for FastVit (avg)`);
+    image = { kind: 'mci', cfg: mciConfigFromTimm(cls ? (args() as TimmFastVitArgs) : TIMM_FASTVIT[timmName!], embedDim, imageSize, where) };
+  } else if (cls === 'VisionTransformer' || (!cls && timmName && TIMM_VIT[timmName])) {
+    if (v.timm_pool !== 'token') fail(`vision_cfg.timm_pool "${v.timm_pool}" is not supported for a ViT (token)`);
+    image = { kind: 'vit', cfg: vitConfigFromTimm(cls ? (args() as TimmVitArgs) : TIMM_VIT[timmName!], embedDim, imageSize, where) };
+  } else {
+    return fail(`image tower ${JSON.stringify(cls ?? timmName)} is not supported (registered: ${[...Object.keys(TIMM_FASTVIT), ...Object.keys(TIMM_VIT)].join(', ')}; or timm_model_class FastVit / VisionTransformer)`);
+  }
+  return { name, image, text: textConfigFromOpenClip(m.text_cfg ?? fail('model_cfg.text_cfg is missing'), embedDim, name), imageSize, format: 'openclip' };
 }
 
 /** open_clip's TextTransformer (pre-norm, GELU, argmax-EOT pooling, projection without bias). */

@@ -23,6 +23,14 @@
  *   text.text_projection [W, E]                → text_encoder.projection_layer [W, E]   (both used as x·P)
  *   logit_scale                                → logit_scale
  *
+ * ViT image towers (`vit_base_mci_224`, `vit_large_patch14_clip_224`), `visual.trunk.` →
+ * `image_encoder.model.`: patch_embed.backbone.{0,1}.{conv,bn} → patch_emb.{0,1}.block.{conv,norm},
+ * patch_embed.backbone.2.conv → patch_emb.2.block.conv, patch_embed.proj → patch_emb.proj,
+ * pos_embed [1, N, C] → pos_embed.pos_embed.pos_embed [1, 1, N, C], blocks.{i}.{norm1, attn.qkv,
+ * attn.proj, norm2, mlp.fc1, mlp.fc2} → transformer.{i}.{pre_norm_mha.0, pre_norm_mha.1.qkv_proj,
+ * pre_norm_mha.1.out_proj, pre_norm_ffn.0, pre_norm_ffn.1, pre_norm_ffn.4}, norm → post_transformer_norm,
+ * norm_pre and cls_token as they are, head.weight [E, C] → classifier.proj [C, E], head.bias → classifier.bias.
+ *
  * The same walk renames the reference's output names (`image.stages.2.blocks.0`, `text.resblocks.1`)
  * to ours for parity. Tensors are views (no copy) except the transposed head.
  */
@@ -116,23 +124,53 @@ function transpose2d(t: HostTensor): HostTensor {
   return { dtype: t.dtype, shape: [c, r], data: out };
 }
 
+const VIT_BLOCK: Record<string, string> = {
+  norm1: 'pre_norm_mha.0',
+  'attn.qkv': 'pre_norm_mha.1.qkv_proj',
+  'attn.proj': 'pre_norm_mha.1.out_proj',
+  norm2: 'pre_norm_ffn.0',
+  'mlp.fc1': 'pre_norm_ffn.1',
+  'mlp.fc2': 'pre_norm_ffn.4',
+};
+
+/** Our name of a ViT image-tower key (relative to `visual.trunk.`), or null. */
+function vitKey(rel: string): string | null {
+  let m = /^patch_embed\.backbone\.([01])\.(conv|bn)\.(.+)$/.exec(rel);
+  if (m) return `${IMAGE}patch_emb.${m[1]}.block.${m[2] === 'bn' ? 'norm' : 'conv'}.${m[3]}`;
+  m = /^patch_embed\.backbone\.2\.conv\.(weight|bias)$/.exec(rel);
+  if (m) return `${IMAGE}patch_emb.2.block.conv.${m[1]}`;
+  if (rel === 'patch_embed.proj.weight') return `${IMAGE}patch_emb.proj.weight`;
+  if (rel === 'cls_token' || /^norm_pre\.(weight|bias)$/.test(rel)) return `${IMAGE}${rel}`;
+  m = /^norm\.(weight|bias)$/.exec(rel);
+  if (m) return `${IMAGE}post_transformer_norm.${m[1]}`;
+  m = /^blocks\.(\d+)\.(norm1|attn\.qkv|attn\.proj|norm2|mlp\.fc1|mlp\.fc2)\.(weight|bias)$/.exec(rel);
+  if (m) return `${IMAGE}transformer.${m[1]}.${VIT_BLOCK[m[2]]}.${m[3]}`;
+  if (rel === 'head.bias') return `${IMAGE}classifier.bias`;
+  return null;
+}
+
 /**
  * An OpenCLIP state dict under our names, for `spec` (a FastViT image tower and open_clip's text
  * tower). A key this format does not know is an error naming it, in the hub's spelling.
  */
 export function fromOpenClip(sd: StateDict, spec: TowerSpec, source: string): StateDict {
-  if (spec.image?.kind !== 'mci') throw new CheckpointFormatError(`${source}: the OpenCLIP adapter handles FastViT image towers only so far`);
-  const f = spec.image.cfg.fastvit;
+  const image = spec.image;
   const out: StateDict = new Map();
   const unknown: string[] = [];
   for (const [key, t] of sd) {
     if (key.startsWith(TRUNK)) {
       const rel = key.slice(TRUNK.length);
-      if (rel === 'head.fc.weight') {
-        out.set(`${IMAGE}head.proj`, t.shape.length === 2 ? transpose2d(t) : t);
+      const head = image?.kind === 'mci' ? 'head.fc.weight' : 'head.weight';
+      if (rel === head) {
+        // timm's classifier is a Linear [E, C]; our projection is the [C, E] matrix of x·P.
+        out.set(`${IMAGE}${image?.kind === 'mci' ? 'head.proj' : 'classifier.proj'}`, t.shape.length === 2 ? transpose2d(t) : t);
         continue;
       }
-      const ours = imageKey(rel, f);
+      if (rel === 'pos_embed' && image?.kind === 'vit') {
+        out.set(`${IMAGE}pos_embed.pos_embed.pos_embed`, t.shape.length === 3 ? { ...t, shape: [1, ...t.shape] } : t);
+        continue;
+      }
+      const ours = !image ? null : image.kind === 'mci' ? imageKey(rel, image.cfg.fastvit) : vitKey(rel);
       if (ours) out.set(ours, t);
       else unknown.push(key);
     } else if (key === 'text.positional_embedding') {
@@ -153,6 +191,16 @@ export function fromOpenClip(sd: StateDict, spec: TowerSpec, source: string): St
 
 /** The reference's output name (open_clip / timm module paths) of one of our emitted names. */
 export function openClipOutputName(ours: string, spec: TowerSpec): string {
+  if (spec.image?.kind === 'vit') {
+    const patch = spec.image.cfg.patchEmbed?.kind === 'patch';
+    const m = /^image\.patch_emb(?:\.(\d))?$/.exec(ours);
+    if (m) return m[1] !== undefined ? `image.patch_embed.backbone.${m[1]}` : patch ? 'image.patch_embed.proj' : 'image.patch_embed.backbone';
+    if (ours === 'image.patch_tokens') return 'image.patch_embed';
+    if (ours === 'image.embedding') return 'image.pos_embed';
+    if (ours === 'image.post_transformer_norm') return 'image.norm';
+    const b = /^image\.layer\.(\d+)$/.exec(ours);
+    if (b) return `image.blocks.${b[1]}`;
+  }
   if (spec.image?.kind === 'mci') {
     const layout = networkLayout(spec.image.cfg.fastvit);
     let m = /^image\.patch_embed(\.\d+)?$/.exec(ours);

@@ -16,6 +16,8 @@ export interface TransformerConfig {
   heads: number;
   ffn: number;
   causal: boolean;
+  /** LayerNorm epsilon (default 1e-5; timm's ViTs without a norm_layer use 1e-6). */
+  eps?: number;
 }
 
 export class TransformerEncoder {
@@ -49,14 +51,15 @@ export class TransformerEncoder {
   /** x [B, L, D] → [B, L, D] */
   forward(x: Tensor): Tensor {
     const { heads, dim, causal } = this.cfg;
-    const h = layerNorm(x, ...this.ln1);
+    const eps = this.cfg.eps ?? 1e-5;
+    const h = layerNorm(x, ...this.ln1, eps);
     const qkv = linear(h, this.qkv[0], { bias: this.qkv[1] });
     h.dispose();
     const o = attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
     qkv.dispose();
     const x1 = linear(o, this.out[0], { bias: this.out[1], residual: x });
     o.dispose();
-    const h2 = layerNorm(x1, ...this.ln2);
+    const h2 = layerNorm(x1, ...this.ln2, eps);
     const f = linear(h2, this.fc1[0], { bias: this.fc1[1], act: 'gelu' });
     h2.dispose();
     const x2 = linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });

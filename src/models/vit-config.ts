@@ -12,6 +12,20 @@ export interface VitConfig {
   positions: number;
   embedDim: number;
   imageSize: number;
+  /**
+   * The patch embedding: MobileCLIP's conv stem (4×4/s4 with `stemPadding`, 2×2/s2, 2×2/s2; Apple
+   * pads the first conv by 1, timm by 0), or one `patch`×`patch` conv without bias (ViT-L/14).
+   * Default: the conv stem, padding 1.
+   */
+  patchEmbed?: { kind: 'convstem'; stemPadding: number } | { kind: 'patch'; patch: number };
+  /** LayerNorm epsilon everywhere in the tower (default 1e-5; timm's MCi ViT 1e-6). */
+  eps?: number;
+  /** The positional table has a row for the class token (timm no_embed_class = false). */
+  posIncludesCls?: boolean;
+  /** A LayerNorm after the positional embedding (timm pre_norm: `norm_pre`). */
+  preNorm?: boolean;
+  /** The projection has a bias (timm's classifier head as the CLIP projection). */
+  headBias?: boolean;
 }
 
 export const VIT_B16: VitConfig = { dim: 768, layers: 12, heads: 12, stemWidth: 192, ffnMultiplier: 4, positions: 196, embedDim: 512, imageSize: 224 };

@@ -1,8 +1,10 @@
 /**
- * VisionTransformer, MobileCLIP-B's image encoder (spec §2.12):
- *   stem: conv4×4/s4 PADDING 1 → BN → GELU, conv2×2/s2 → BN → GELU, conv2×2/s2 (+bias)
- *   tokens = [cls, patches + pos]  (pos interpolated along the flat sequence when not 196)
- *   12 pre-norm TransformerEncoders, post norm, cls · classifier.proj
+ * VisionTransformer, MobileCLIP-B's image encoder (spec §2.12), and timm's ViTs of MobileCLIP2:
+ *   stem: conv4×4/s4 (padding 1 Apple, 0 timm) → BN → GELU, conv2×2/s2 → BN → GELU, conv2×2/s2 (+bias)
+ *         or, for ViT-L/14, one conv p×p/s p without bias (`patch_emb.proj`)
+ *   tokens = [cls, patches + pos]  (pos interpolated along the flat sequence when its size differs;
+ *            a table with a class-token row adds that row to the class token, folded at load)
+ *   [norm_pre], N pre-norm TransformerEncoders, post norm, cls · classifier.proj (+ classifier.bias)
  * The stem BatchNorms are folded into their convs at load. Keys under `image_encoder.model.`.
  */
 import type { Tensor } from '../gpu/tensor.js';
@@ -14,6 +16,7 @@ import { layerNorm } from '../kernels/layer-norm.js';
 import { forwardInSlices } from './batch-chunks.js';
 import { matmul } from '../kernels/matmul.js';
 import { patchTokens, selectToken } from '../kernels/tokens.js';
+import { transposeLast2 } from '../kernels/transpose.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
@@ -22,7 +25,7 @@ import type { VitConfig } from './vit-config.js';
 
 interface StemConv {
   weight: Tensor;
-  bias: Tensor;
+  bias?: Tensor;
   stride: number;
   padding: number;
   gelu: boolean;
@@ -34,7 +37,12 @@ export class VisionTransformer {
   private readonly positions: PositionalTable;
   private readonly layers: TransformerEncoder[] = [];
   private readonly postNorm: [Tensor, Tensor];
+  private readonly preNorm: [Tensor, Tensor] | null;
   private readonly proj: Tensor;
+  private readonly projBias: Tensor | null;
+  private readonly eps: number;
+  /** Total stride of the patch embedding (16 for the conv stem). */
+  readonly patchStride: number;
 
   constructor(
     store: WeightStore,
@@ -43,6 +51,9 @@ export class VisionTransformer {
   ) {
     const { dim, stemWidth: s } = cfg;
     const p = prefix;
+    const embed = cfg.patchEmbed ?? { kind: 'convstem', stemPadding: 1 };
+    this.eps = cfg.eps ?? 1e-5;
+    this.patchStride = embed.kind === 'patch' ? embed.patch : 16;
     const convBn = (i: number, cin: number, k: number, stride: number, padding: number): StemConv => {
       const at = `${p}.patch_emb.${i}.block`;
       const w = store.host(`${at}.conv.weight`, [s, cin, k, k]);
@@ -52,24 +63,40 @@ export class VisionTransformer {
       const folded = Float32Array.from(w, (v, j) => v * scale[Math.floor(j / per)]);
       return { weight: store.upload(`${at}.conv (BN folded)`, folded, [s, cin, k, k]), bias: store.upload(`${at}.norm (shift)`, shift, [s]), stride, padding, gelu: true };
     };
-    this.stem = [
-      convBn(0, 3, 4, 4, 1),
-      convBn(1, s, 2, 2, 0),
-      {
-        weight: store.take(`${p}.patch_emb.2.block.conv.weight`, [dim, s, 2, 2]),
-        bias: store.take(`${p}.patch_emb.2.block.conv.bias`, [dim]),
-        stride: 2,
-        padding: 0,
-        gelu: false,
-      },
-    ];
-    this.cls = store.take(`${p}.cls_token`, [1, 1, dim]);
+    if (embed.kind === 'patch') {
+      const k = embed.patch;
+      this.stem = [{ weight: store.take(`${p}.patch_emb.proj.weight`, [dim, 3, k, k]), stride: k, padding: 0, gelu: false }];
+    } else {
+      this.stem = [
+        convBn(0, 3, 4, 4, embed.stemPadding),
+        convBn(1, s, 2, 2, 0),
+        {
+          weight: store.take(`${p}.patch_emb.2.block.conv.weight`, [dim, s, 2, 2]),
+          bias: store.take(`${p}.patch_emb.2.block.conv.bias`, [dim]),
+          stride: 2,
+          padding: 0,
+          gelu: false,
+        },
+      ];
+    }
     const posKey = `${p}.pos_embed.pos_embed.pos_embed`;
-    this.positions = new PositionalTable(store, posKey, store.host(posKey, [1, 1, cfg.positions, dim]), cfg.positions, dim);
+    const n = cfg.positions;
+    if (cfg.posIncludesCls) {
+      // Row 0 belongs to the class token: cls + pos[0] is the reference's own float32 add, done once here.
+      const table = store.host(posKey, [1, 1, n + 1, dim]);
+      const cls = store.host(`${p}.cls_token`, [1, 1, dim]);
+      this.cls = store.upload(`${p}.cls_token (+ its positional row)`, Float32Array.from(cls, (v, i) => v + table[i]), [1, 1, dim]);
+      this.positions = new PositionalTable(store, posKey, table.subarray(dim), n, dim);
+    } else {
+      this.cls = store.take(`${p}.cls_token`, [1, 1, dim]);
+      this.positions = new PositionalTable(store, posKey, store.host(posKey, [1, 1, n, dim]), n, dim);
+    }
+    this.preNorm = cfg.preNorm ? [store.take(`${p}.norm_pre.weight`, [dim]), store.take(`${p}.norm_pre.bias`, [dim])] : null;
     const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
-    for (let i = 0; i < cfg.layers; i++) this.layers.push(new TransformerEncoder(store, `${p}.transformer.${i}`, { dim, heads: cfg.heads, ffn, causal: false }));
+    for (let i = 0; i < cfg.layers; i++) this.layers.push(new TransformerEncoder(store, `${p}.transformer.${i}`, { dim, heads: cfg.heads, ffn, causal: false, eps: this.eps }));
     this.postNorm = [store.take(`${p}.post_transformer_norm.weight`, [dim]), store.take(`${p}.post_transformer_norm.bias`, [dim])];
     this.proj = store.take(`${p}.classifier.proj`, [dim, cfg.embedDim]);
+    this.projBias = cfg.headBias ? store.take(`${p}.classifier.bias`, [cfg.embedDim]) : null;
   }
 
   /**
@@ -79,7 +106,8 @@ export class VisionTransformer {
   forward(images: Tensor, capture?: Capture): Tensor {
     const [, c, h, w] = checkRank('VisionTransformer', 'images', images, 4);
     if (c !== 3) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} must have 3 channels (RGB), NCHW`);
-    if (h < 16 || w < 16) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} are smaller than one 16×16 patch`);
+    const ps = this.patchStride;
+    if (h < ps || w < ps) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} are smaller than one ${ps}×${ps} patch`);
     return forwardInSlices(images, 4 * this.largestActivation(h, w), (x) => this.forwardBatch(x, capture));
   }
 
@@ -87,37 +115,53 @@ export class VisionTransformer {
   largestActivation(h: number, w: number): number {
     const { dim, heads, stemWidth } = this.cfg;
     const pixels = (stride: number) => Math.ceil(h / stride) * Math.ceil(w / stride);
-    const n = pixels(16) + 1;
+    const ps = this.patchStride;
+    const n = pixels(ps) + 1;
     const ffn = Math.ceil((dim * this.cfg.ffnMultiplier) / 16) * 16;
-    return Math.max(3 * h * w, stemWidth * pixels(4), 4 * stemWidth * pixels(8), 4 * stemWidth * pixels(16), dim * pixels(16), n * Math.max(ffn, 3 * dim), heads * n * n);
+    const stem = this.cfg.patchEmbed?.kind === 'patch' ? 3 * ps * ps * pixels(ps) : Math.max(stemWidth * pixels(4), 4 * stemWidth * pixels(8), 4 * stemWidth * pixels(16));
+    return Math.max(3 * h * w, stem, dim * pixels(ps), n * Math.max(ffn, 3 * dim), heads * n * n);
   }
 
   private forwardBatch(images: Tensor, capture?: Capture): Tensor {
     const scope = new CaptureScope(capture, images);
     let x = images;
-    for (const s of this.stem) {
+    this.stem.forEach((s, i) => {
       const y = conv2d(x, s.weight, { bias: s.bias, stride: s.stride, padding: s.padding, act: s.gelu ? 'gelu' : 'none' });
       scope.release(x);
       x = y;
-    }
+      if (i + 1 < this.stem.length) scope.emit(`image.patch_emb.${i}`, x);
+    });
     scope.emit('image.patch_emb', x);
-    const [, , gh, gw] = x.shape;
+    const [b, c, gh, gw] = x.shape;
+    if (capture) {
+      // The patch tokens before the class token and positions: only worth computing for a capture.
+      const tokens = transposeLast2(x.reshape([b, c, gh * gw]));
+      scope.emit('image.patch_tokens', tokens);
+      scope.release(tokens);
+    }
     let t = patchTokens(x, this.positions.forLength(gh * gw), this.cls);
     scope.release(x);
     scope.emit('image.embedding', t);
+    if (this.preNorm) {
+      const y = layerNorm(t, ...this.preNorm, this.eps);
+      scope.release(t);
+      t = y;
+      scope.emit('image.norm_pre', t);
+    }
     this.layers.forEach((layer, i) => {
       const y = layer.forward(t);
       scope.release(t);
       t = y;
       scope.emit(`image.layer.${i}`, t);
     });
-    const normed = layerNorm(t, ...this.postNorm);
+    const normed = layerNorm(t, ...this.postNorm, this.eps);
     scope.release(t);
     scope.emit('image.post_transformer_norm', normed);
     const cls = selectToken(normed, 0);
     scope.release(normed);
-    const features = matmul(cls, this.proj);
-    cls.dispose();
+    scope.emit('image.pooled', cls);
+    const features = matmul(cls, this.proj, this.projBias ? { bias: this.projBias } : {});
+    scope.release(cls);
     return features;
   }
 }

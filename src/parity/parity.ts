@@ -94,9 +94,9 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
     return true;
   };
 
-  // ViT configs read the patch grid from the weights, so they need the Apple-named dict first.
   const sd = adaptCheckpoint(ckpt.stateDict, spec, ckptPath);
-  if (spec.image?.kind === 'vit') spec.image = { kind: 'vit', cfg: vitConfigFromJson(config, sd) };
+  // The reference's ViT config leaves the stem width to the weights.
+  if (spec.image?.kind === 'vit' && !isOpenClipConfig(config)) spec.image = { kind: 'vit', cfg: vitConfigFromJson(config, sd) };
   const store = new WeightStore(gpu, sd, ckptPath, dtype);
   try {
     const { image, text, clip } = buildTowers(store, spec);

@@ -3,7 +3,7 @@
  * the build does not produce fails (unless named with --skip), and comparing nothing fails.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -31,9 +31,15 @@ async function fixtureWith(name: string, edit: (outputs: Map<string, ReturnType<
 
 describe.runIf(haveFixtures())('parity is never vacuous', () => {
   it('a config it cannot build is an error (exit 1), naming what is unsupported', async () => {
-    const r = await runCli('parity', fixturePath('openclip', 'oc-vit-l14-tiny'));
+    const convnext = join(dir, 'convnext');
+    (await import('node:fs')).mkdirSync(convnext, { recursive: true });
+    for (const f of ['model.safetensors', 'inputs.safetensors', 'outputs.safetensors']) copyFileSync(fixturePath('openclip', 'oc-mci-tiny', f), join(convnext, f));
+    const cfg = JSON.parse(readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'config.json'), 'utf8'));
+    cfg.model_cfg.vision_cfg.timm_model_class = 'ConvNeXt';
+    writeFileSync(join(convnext, 'config.json'), JSON.stringify(cfg));
+    const r = await runCli('parity', convnext);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/oc-vit-l14-tiny\/config\.json: image tower "VisionTransformer" is not supported yet/);
+    expect(r.err).toMatch(/convnext\/config\.json: image tower "ConvNeXt" is not supported \(registered: fastvit_mci0, .*vit_large_patch14_clip_224/);
     const empty = join(dir, 'empty');
     (await import('node:fs')).mkdirSync(empty, { recursive: true });
     for (const f of ['model.safetensors', 'inputs.safetensors', 'outputs.safetensors']) copyFileSync(fixturePath('text-base-tiny', f), join(empty, f));

@@ -1,9 +1,11 @@
 /**
  * OpenCLIP / timm checkpoints (fixtures/openclip): the FastViT towers of MobileCLIP-S1/S2 and
  * MobileCLIP2-S0/S2 (oc-mci-tiny) and MobileCLIP2-S3/S4 (oc-mci3-tiny: five stages, LayerNorm2d in
- * the attention blocks, a stem without scale branches) with open_clip's text tower, from the
- * un-fused and the fused file: every stored tensor within 1e-4·max|ref| (the fixture README's
- * bound), embeddings within cosine 1 − 1e-6, the unclamped logit scale to 1e-6 relative.
+ * the attention blocks, a stem without scale branches), the MCi ViT of MobileCLIP-B / MobileCLIP2-B
+ * (oc-vit-mci-tiny: stem padding 0, LayerNorm eps 1e-6, causal text) and ViT-L/14 (oc-vit-l14-tiny:
+ * patch conv without bias, class-token positional row, norm_pre), each with open_clip's text tower,
+ * from the un-fused and (FastViT) the fused file: every stored tensor within 1e-4·max|ref| (the
+ * fixture README's bound), embeddings within cosine 1 − 1e-6, the unclamped logit scale to 1e-6.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -16,9 +18,10 @@ import { adaptCheckpoint, detectFormat } from '../../src/checkpoints/formats.js'
 
 const g = useGpu();
 
-describe.runIf(haveFixtures())('OpenCLIP-format FastViT models match open_clip + timm', () => {
-  for (const fixture of ['oc-mci-tiny', 'oc-mci3-tiny']) {
-    for (const file of ['model.safetensors', 'model.reparam.safetensors']) {
+describe.runIf(haveFixtures())('OpenCLIP-format models match open_clip + timm', () => {
+  for (const fixture of ['oc-mci-tiny', 'oc-mci3-tiny', 'oc-vit-mci-tiny', 'oc-vit-l14-tiny']) {
+    // The ViT towers have nothing to fuse: their fixtures store one file.
+    for (const file of fixture.includes('vit') ? ['model.safetensors'] : ['model.safetensors', 'model.reparam.safetensors']) {
       it(`${fixture} from ${file}: every stored output and intermediate`, async () => {
         const dir = fixturePath('openclip', fixture);
         const r = await runParity(g.gpu, dir, { checkpoint: fixturePath('openclip', fixture, file) });

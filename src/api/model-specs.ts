@@ -5,6 +5,7 @@ import type { StateDict } from '../io/host-tensor.js';
 import { MCI_CONFIGS, type MciConfig, mciConfigFromJson } from '../models/mci-config.js';
 import { TEXT_CONFIGS, type TextConfig, textConfigFromJson } from '../models/text-config.js';
 import { VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config.js';
+import { isOpenClipConfig, modelSpecFromOpenClip, OPENCLIP_MODEL_NAMES, openClipModels, openClipModelSpec } from './openclip-specs.js';
 
 export type ImageSpec = { kind: 'mci'; cfg: MciConfig } | { kind: 'vit'; cfg: VitConfig };
 
@@ -47,16 +48,32 @@ export class UnknownModelError extends Error {
   override name = 'UnknownModelError';
 }
 
+/**
+ * A model by name: Apple's (mobileclip_s0 … mobileclip_blt, loaded from Apple-format checkpoints)
+ * or open_clip's (MobileCLIP-S1 … MobileCLIP2-L-14, optionally `:tag`, from OpenCLIP checkpoints).
+ */
 export function modelSpec(name: string): ModelSpec {
   const key = ALIASES[name.toLowerCase()] ?? name.toLowerCase();
-  const spec = MODEL_SPECS[key];
-  if (!spec) throw new UnknownModelError(`unknown model "${name}": choose one of ${Object.keys(MODEL_SPECS).join(', ')} (or s0, s1, s2, b, blt), or pass a config.json`);
+  const spec = MODEL_SPECS[key] ?? openClipModelSpec(name);
+  if (!spec) {
+    throw new UnknownModelError(
+      `unknown model "${name}": choose one of ${Object.keys(MODEL_SPECS).join(', ')} (or s0, s1, s2, b, blt), ${OPENCLIP_MODEL_NAMES.join(', ')}, or pass a config.json / open_clip_config.json`,
+    );
+  }
   return spec;
 }
 
-/** A custom model from a reference-style config.json ({embed_dim, image_cfg, text_cfg}). */
+/** Every model name `modelSpec` knows: Apple's and open_clip's (with their pretrained tags). */
+export function listModels(): { name: string; format: 'apple' | 'openclip'; image: string; pretrained: string[]; hub: string[] }[] {
+  const apple = Object.values(MODEL_SPECS).map((s) => ({ name: s.name, format: 'apple' as const, image: s.image.kind === 'mci' ? 'MCi (FastViT)' : 'ViT-B/16 (conv stem)', pretrained: [], hub: [] }));
+  const oc = openClipModels().map((m) => ({ name: m.name, format: 'openclip' as const, image: m.timm, pretrained: Object.keys(m.pretrained), hub: Object.values(m.pretrained) }));
+  return [...apple, ...oc];
+}
+
+/** A custom model from a reference-style config.json ({embed_dim, image_cfg, text_cfg}) or an open_clip_config.json. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function modelSpecFromConfig(json: any, sd?: StateDict, name = 'custom'): ModelSpec {
+  if (isOpenClipConfig(json)) return modelSpecFromOpenClip(json, name);
   if (!json?.image_cfg || !json?.text_cfg) throw new UnknownModelError(`${name}: a model config needs image_cfg and text_cfg`);
   const isVit = json.image_cfg.vit || json.image_cfg.model_name === 'vit_b16';
   const image: ImageSpec = isVit ? { kind: 'vit', cfg: vitConfigFromJson(json, sd) } : { kind: 'mci', cfg: mciConfigFromJson(json) };

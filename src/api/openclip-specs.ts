@@ -80,3 +80,66 @@ function textConfigFromOpenClip(t: OpenClipTextCfg, embedDim: number, name: stri
     embedDim,
   };
 }
+
+const MC_PRE = { mean: [0, 0, 0], std: [1, 1, 1], interpolation: 'bilinear', resize_mode: 'shortest' };
+const OPENAI_PRE = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], interpolation: 'bilinear', resize_mode: 'shortest' };
+
+interface Registered {
+  timm: string;
+  embedDim: number;
+  imageSize: number;
+  pool: 'avg' | 'token';
+  text: { width: number; heads: number; causal: boolean };
+  preprocess: typeof MC_PRE;
+  /** open_clip's pretrained tags (they change only the weights) and the hub repos of each. */
+  pretrained: Record<string, string>;
+}
+
+const text512 = (causal = false) => ({ width: 512, heads: 8, causal });
+const text768 = { width: 768, heads: 12, causal: false };
+
+/** open_clip's MobileCLIP model configs (open_clip/model_configs/<name>.json + its pretrained cfgs). */
+const REGISTERED: Record<string, Registered> = {
+  'MobileCLIP-S1': { timm: 'fastvit_mci1', embedDim: 512, imageSize: 256, pool: 'avg', text: text512(), preprocess: MC_PRE, pretrained: { datacompdr: 'apple/MobileCLIP-S1-OpenCLIP' } },
+  'MobileCLIP-S2': { timm: 'fastvit_mci2', embedDim: 512, imageSize: 256, pool: 'avg', text: text512(), preprocess: MC_PRE, pretrained: { datacompdr: 'apple/MobileCLIP-S2-OpenCLIP' } },
+  'MobileCLIP-B': { timm: 'vit_base_mci_224', embedDim: 512, imageSize: 224, pool: 'token', text: text512(true), preprocess: MC_PRE, pretrained: { datacompdr: 'apple/MobileCLIP-B-OpenCLIP', datacompdr_lt: 'apple/MobileCLIP-B-LT-OpenCLIP' } },
+  'MobileCLIP2-S0': { timm: 'fastvit_mci0', embedDim: 512, imageSize: 256, pool: 'avg', text: text512(), preprocess: MC_PRE, pretrained: { dfndr2b: 'timm/MobileCLIP2-S0-OpenCLIP' } },
+  'MobileCLIP2-S2': { timm: 'fastvit_mci2', embedDim: 512, imageSize: 256, pool: 'avg', text: text512(), preprocess: MC_PRE, pretrained: { dfndr2b: 'timm/MobileCLIP2-S2-OpenCLIP' } },
+  'MobileCLIP2-S3': { timm: 'fastvit_mci3', embedDim: 768, imageSize: 256, pool: 'avg', text: text768, preprocess: OPENAI_PRE, pretrained: { dfndr2b: 'timm/MobileCLIP2-S3-OpenCLIP' } },
+  'MobileCLIP2-S4': { timm: 'fastvit_mci4', embedDim: 768, imageSize: 256, pool: 'avg', text: text768, preprocess: OPENAI_PRE, pretrained: { dfndr2b: 'timm/MobileCLIP2-S4-OpenCLIP' } },
+  'MobileCLIP2-B': { timm: 'vit_base_mci_224', embedDim: 512, imageSize: 224, pool: 'token', text: text512(true), preprocess: MC_PRE, pretrained: { dfndr2b: 'timm/MobileCLIP2-B-OpenCLIP' } },
+  'MobileCLIP2-L-14': { timm: 'vit_large_patch14_clip_224', embedDim: 768, imageSize: 224, pool: 'token', text: text768, preprocess: { ...OPENAI_PRE, interpolation: 'bicubic' }, pretrained: { dfndr2b: 'timm/MobileCLIP2-L-14-OpenCLIP' } },
+};
+
+/** The names open_clip gives these models, in its spelling. */
+export const OPENCLIP_MODEL_NAMES = Object.keys(REGISTERED);
+
+/** The open_clip_config.json a hub repo of `name` ships ({model_cfg, preprocess_cfg}). */
+export function openClipConfig(name: string): { model_cfg: object; preprocess_cfg: object } | null {
+  const r = REGISTERED[name];
+  if (!r) return null;
+  return {
+    model_cfg: {
+      embed_dim: r.embedDim,
+      vision_cfg: { timm_model_name: r.timm, timm_model_pretrained: false, timm_pool: r.pool, timm_proj: null, image_size: r.imageSize },
+      text_cfg: { context_length: 77, vocab_size: 49408, width: r.text.width, heads: r.text.heads, layers: 12, no_causal_mask: !r.text.causal },
+      custom_text: true,
+    },
+    preprocess_cfg: { ...r.preprocess, size: r.imageSize },
+  };
+}
+
+/** `MobileCLIP2-S4`, or with open_clip's pretrained tag, `MobileCLIP-B:datacompdr_lt` (case-insensitive). */
+export function openClipModelSpec(name: string): ModelSpec | null {
+  const [base, tag] = name.split(':');
+  const key = OPENCLIP_MODEL_NAMES.find((n) => n.toLowerCase() === base.toLowerCase());
+  if (!key) return null;
+  const r = REGISTERED[key];
+  if (tag !== undefined && !(tag in r.pretrained)) throw new Error(`${key} has no pretrained tag "${tag}" (known: ${Object.keys(r.pretrained).join(', ')})`);
+  return modelSpecFromOpenClip(openClipConfig(key), tag ? `${key}:${tag}` : key);
+}
+
+/** Every registered OpenCLIP name with its timm tower, pretrained tags and hub repos. */
+export function openClipModels(): { name: string; timm: string; pretrained: Record<string, string> }[] {
+  return OPENCLIP_MODEL_NAMES.map((name) => ({ name, timm: REGISTERED[name].timm, pretrained: REGISTERED[name].pretrained }));
+}

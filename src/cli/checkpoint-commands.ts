@@ -43,7 +43,7 @@ export async function info(args: Args): Promise<void> {
   }
   const fmt = (n: number) => n.toLocaleString('en-US');
   console.log(`file:        ${path}`);
-  console.log(`format:      ${ck.format}`);
+  console.log(`format:      ${ck.format}${id.keys === 'openclip' ? ', OpenCLIP/timm key names' : id.keys === 'apple' ? ", Apple's MobileCLIP key names" : ''}`);
   console.log(`model:       ${id.model}`);
   const form =
     id.fused === true ? 'fused (re-parameterised)'

@@ -10,6 +10,7 @@ import { parity, paritySpec } from './parity-command.js';
 import { tokenize, tokenizeSpec } from './tokenize-command.js';
 import { classify, classifySpec, embed, embedSpec, preprocess, preprocessSpec } from './model-commands.js';
 import { bench, benchSpec } from './bench-command.js';
+import { list, listSpec } from './list-command.js';
 import { OutputPathError } from '../io/write-output.js';
 
 interface Command {
@@ -27,6 +28,7 @@ const COMMANDS: Command[] = [
   { spec: convertSpec, run: convert },
   { spec: paritySpec, run: parity },
   { spec: benchSpec, run: bench },
+  { spec: listSpec, run: list },
 ];
 
 /** The package's version (package.json sits two folders up from both src/cli/ and dist/node/). */

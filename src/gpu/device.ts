@@ -23,9 +23,6 @@ const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
-/** MobileCLIP-S0's token embedding (49408 × 512 f32) is the largest single tensor the models bind. */
-export const REQUIRED_STORAGE_BINDING_BYTES = 49408 * 512 * 4;
-
 function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
   const s = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(s);
@@ -73,12 +70,6 @@ export async function createGpuFrom(provider: GPU | undefined, options: CreateGp
   const sub = ai as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   if (sub.subgroupMinSize) info.subgroupMinSize = sub.subgroupMinSize;
   if (sub.subgroupMaxSize) info.subgroupMaxSize = sub.subgroupMaxSize;
-  if (info.maxStorageBufferBindingSize < REQUIRED_STORAGE_BINDING_BYTES) {
-    console.warn(
-      `mobileclip-webgpu: ${description} binds at most ${info.maxStorageBufferBindingSize} bytes per storage buffer; ` +
-        `MobileCLIP's token embedding needs ${REQUIRED_STORAGE_BINDING_BYTES}, so the text towers will not load on it`,
-    );
-  }
   const gpu = new Gpu(device, info);
   gpu.pipelines.dump = options.dumpWgsl ?? false;
   const subgroupSize = await probeSubgroupSize(gpu);

@@ -2,7 +2,9 @@
  * Embedding lookup with the positional table fused in:
  *   out[b, l, :] = table[ids[b, l], :] (+ positions[l, :])
  * Token ids are checked on the host before upload (an id outside the table is an error, never a
- * silent zero row). Cost: memory bound, 8–12 bytes per output element.
+ * silent zero row). A table larger than one storage binding (49408 × 768 f32 is 152 MB; many
+ * adapters bind 128 MiB) comes as row blocks: one dispatch per block, each writing the rows whose
+ * id falls in it. Cost: memory bound, 8–12 bytes per output element.
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, checkShape, fmtShape, numel, floatResult } from '../gpu/shape.js';
@@ -12,7 +14,7 @@ import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 const WG = 256;
 
 const wgsl = (positions: boolean) => /* wgsl */ `
-struct Params { total: u32, d: u32, vocab: u32, len: u32 }
+struct Params { total: u32, d: u32, vocab: u32, len: u32, row0: u32, rows: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
 @group(0) @binding(2) var<storage, read> ids: array<i32>;
@@ -27,11 +29,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let c = i % p.d;
   // Ids are validated on the host; NaN makes any that slip through impossible to miss.
   if (id < 0 || u32(id) >= p.vocab) {
-    var nan_bits = 0x7fc00000u;  // a var: WGSL rejects NaN in constant expressions
-    out[i] = bitcast<f32>(nan_bits);
+    if (p.row0 == 0u) {
+      var nan_bits = 0x7fc00000u;  // a var: WGSL rejects NaN in constant expressions
+      out[i] = bitcast<f32>(nan_bits);
+    }
     return;
   }
-  out[i] = table[u32(id) * p.d + c]${positions ? ' + positions[((i / p.d) % p.len) * p.d + c]' : ''};
+  // Only the rows of this block of the table: [row0, row0 + rows).
+  if (u32(id) < p.row0 || u32(id) - p.row0 >= p.rows) { return; }
+  out[i] = table[(u32(id) - p.row0) * p.d + c]${positions ? ' + positions[((i / p.d) % p.len) * p.d + c]' : ''};
 }`;
 
 export function checkTokenIds(ids: ArrayLike<number>, vocab: number, what = 'token id'): void {
@@ -45,22 +51,31 @@ export function checkTokenIds(ids: ArrayLike<number>, vocab: number, what = 'tok
 
 /**
  * Lookup from ids already on the GPU ([B, L] i32; the caller checked them with checkTokenIds).
- * `positions` [L, D] is added per position.
+ * `positions` [L, D] is added per position. `table` is one [V, D] tensor or its row blocks in order.
  */
-export function embeddingGather(table: Tensor, ids: Tensor, positions?: Tensor): Tensor {
-  const [vocab, d] = checkRank('embedding', 'table', table, 2);
+export function embeddingGather(table: Tensor | readonly Tensor[], ids: Tensor, positions?: Tensor): Tensor {
+  const blocks = Array.isArray(table) ? table : [table as Tensor];
+  if (blocks.length === 0) throw new ShapeError('embedding: no table');
+  const d = checkRank('embedding', 'table', blocks[0], 2)[1];
+  for (const t of blocks) checkShape('embedding', 'table block', t, [null, d]);
+  const vocab = blocks.reduce((n, t) => n + t.shape[0], 0);
   const is = checkRank('embedding', 'ids', ids, [1, 2], 'i32');
   const len = is[is.length - 1];
   if (positions) checkShape('embedding', 'positions', positions, [len, d]);
-  const out = table.gpu.empty([...is, d], floatResult(table), 'embedding');
+  const gpu = blocks[0].gpu;
+  const out = gpu.empty([...is, d], floatResult(blocks[0]), 'embedding');
   const total = ids.size * d;
-  table.gpu.dispatch({
-    label: `embedding${positions ? '.positions' : ''}`,
-    code: wgsl(!!positions),
-    params: [total, d, vocab, len],
-    bindings: positions ? [table, ids, out, positions] : [table, ids, out],
-    workgroups: grid1d(total, WG),
-  });
+  let row0 = 0;
+  for (const t of blocks) {
+    gpu.dispatch({
+      label: `embedding${positions ? '.positions' : ''}`,
+      code: wgsl(!!positions),
+      params: [total, d, vocab, len, row0, t.shape[0]],
+      bindings: positions ? [t, ids, out, positions] : [t, ids, out],
+      workgroups: grid1d(total, WG),
+    });
+    row0 += t.shape[0];
+  }
   return out;
 }
 

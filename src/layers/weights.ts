@@ -133,6 +133,23 @@ export class WeightStore {
   }
 
   /**
+   * A [rows, ...] tensor as row blocks that each fit one storage binding of this adapter (one block
+   * when the whole fits): for tables such as a 49408 × 768 token embedding.
+   */
+  takeRows(key: string, shape: readonly number[]): Tensor[] {
+    const host = this.host(key, shape);
+    const rowElems = numel(shape.slice(1));
+    const rowBytes = rowElems * (this.dtype === 'f16' ? 2 : 4);
+    const perBlock = Math.max(1, Math.floor(this.gpu.info.maxStorageBufferBindingSize / rowBytes));
+    const blocks: Tensor[] = [];
+    for (let r = 0; r < shape[0]; r += perBlock) {
+      const n = Math.min(perBlock, shape[0] - r);
+      blocks.push(this.upload(`${key}[${r}:${r + n}]`, host.subarray(r * rowElems, (r + n) * rowElems), [n, ...shape.slice(1)]));
+    }
+    return blocks;
+  }
+
+  /**
    * The fused conv of a re-parameterisable block at `prefix`: `${prefix}.${fusedName}.{weight,bias}`.
    * When the checkpoint has the training form there, its branch keys (`training`, relative to
    * prefix) are checked instead, so a missing branch is named as the user's file names it.

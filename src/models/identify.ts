@@ -5,6 +5,7 @@
 import type { StateDict } from '../io/host-tensor.js';
 import { numel } from '../gpu/shape.js';
 import { hasTrainingBranches } from '../layers/reparam.js';
+import { OPENCLIP_MODEL_NAMES, openClipModelSpec } from '../api/openclip-specs.js';
 
 export interface ImageTowerShape {
   kind: 'mci' | 'vit';
@@ -25,6 +26,8 @@ export interface TextTowerShape {
 
 export interface Identification {
   model: string;
+  /** Whose key names the file uses. */
+  keys: 'apple' | 'openclip' | 'unknown';
   image: ImageTowerShape | null;
   text: TextTowerShape | null;
   /**
@@ -40,6 +43,7 @@ const count = (keys: string[], re: RegExp): number => new Set(keys.flatMap((k) =
 
 export function identify(sd: StateDict): Identification {
   const keys = [...sd.keys()];
+  if (keys.some((k) => k.startsWith('visual.trunk.') || k.startsWith('text.transformer.'))) return identifyOpenClip(sd);
   const img = 'image_encoder.model.';
   let image: ImageTowerShape | null = null;
   if (sd.has(`${img}cls_token`)) {
@@ -79,7 +83,59 @@ export function identify(sd: StateDict): Identification {
     else parameters.other += n;
   }
   const reparameterisable = image?.kind === 'mci' || text?.variant === 'mct';
-  return { model: modelName(image, text), image, text, fused: reparameterisable ? !hasTrainingBranches(sd) : null, parameters };
+  const model = modelName(image, text);
+  return { model, keys: model === 'not a MobileCLIP state dict' ? 'unknown' : 'apple', image, text, fused: reparameterisable ? !hasTrainingBranches(sd) : null, parameters };
+}
+
+/** The same for an OpenCLIP file (timm image tower under visual.trunk., open_clip text tower), matched against open_clip's registered names. */
+function identifyOpenClip(sd: StateDict): Identification {
+  const keys = [...sd.keys()];
+  const t = 'visual.trunk.';
+  let image: ImageTowerShape | null = null;
+  if (sd.has(`${t}cls_token`)) {
+    image = { kind: 'vit', layers: [count(keys, /^visual\.trunk\.blocks\.(\d+)\./)], widths: [sd.get(`${t}cls_token`)!.shape.at(-1)!] };
+  } else if (keys.some((k) => k.startsWith(`${t}stages.`))) {
+    const stages = count(keys, /^visual\.trunk\.stages\.(\d+)\./);
+    const layers: number[] = [];
+    const widths: number[] = [];
+    for (let i = 0; i < stages; i++) {
+      layers.push(count(keys, new RegExp(`^visual\\.trunk\\.stages\\.${i}\\.blocks\\.(\\d+)\\.`)));
+      const p = `${t}stages.${i}.blocks.0.`;
+      widths.push(sd.get(`${p}layer_scale.gamma`)?.shape[0] ?? sd.get(`${p}layer_scale_1.gamma`)?.shape[0] ?? 0);
+    }
+    image = { kind: 'mci', layers, widths };
+  }
+  let text: TextTowerShape | null = null;
+  const emb = sd.get('text.token_embedding.weight');
+  if (emb) {
+    const n = count(keys, /^text\.transformer\.resblocks\.(\d+)\./);
+    const ffnWidths = Array.from({ length: n }, (_, i) => sd.get(`text.transformer.resblocks.${i}.mlp.c_fc.weight`)?.shape[0] ?? 0);
+    text = { variant: 'base', transformerLayers: n, width: emb.shape[1], vocab: emb.shape[0], ffnWidths };
+  }
+  const parameters = { image: 0, text: 0, other: 0 };
+  for (const [k, v] of sd) {
+    if (/\.(running_mean|running_var|num_batches_tracked)$/.test(k)) continue;
+    const n = numel(v.shape);
+    if (k.startsWith('visual.')) parameters.image += n;
+    else if (k.startsWith('text.')) parameters.text += n;
+    else parameters.other += n;
+  }
+  const fused = image?.kind === 'mci' ? !keys.some((k) => /\.(conv_kxk|conv_scale|large_conv|pos_enc)\./.test(k) || /token_mixer\.mixer\./.test(k)) : null;
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+  const matches = OPENCLIP_MODEL_NAMES.filter((name) => {
+    const s = openClipModelSpec(name)!;
+    const img = s.image!;
+    const imageOk = !image
+      ? true
+      : img.kind === 'mci'
+        ? image.kind === 'mci' && same(image.layers, img.cfg.fastvit.layers) && same(image.widths, img.cfg.fastvit.embedDims)
+        : image.kind === 'vit' && image.layers[0] === img.cfg.layers && image.widths[0] === img.cfg.dim;
+    const textOk = !text || (text.width === s.text!.dim && text.transformerLayers === s.text!.transformerLayers && text.vocab === s.text!.vocabSize);
+    return imageOk && textOk && (image || text);
+  });
+  const timm = matches.length ? (openClipModelSpec(matches[0])!.image!.kind === 'mci' ? 'FastViT' : 'ViT') : '';
+  const model = matches.length ? `${matches.join(' or ')} (OpenCLIP, ${timm}${image ? '' : ', text tower only'}${text ? '' : ', image tower only'})` : `custom OpenCLIP (${image ? `${image.kind} layers [${image.layers}] widths [${image.widths}]` : 'no image tower'}; ${text ? `text ${text.transformerLayers} layers width ${text.width}` : 'no text tower'})`;
+  return { model, keys: 'openclip', image, text, fused, parameters };
 }
 
 function modelName(image: ImageTowerShape | null, text: TextTowerShape | null): string {

@@ -36,7 +36,8 @@ class TextRepMixerBlock implements SequenceLayer {
 }
 
 export class TextTransformer {
-  private readonly table: Tensor;
+  /** The token embedding, in row blocks when it is larger than one storage binding. */
+  private readonly table: Tensor[];
   private readonly positions: PositionalTable;
   private readonly layers: SequenceLayer[] = [];
   private readonly finalNorm: [Tensor, Tensor];
@@ -49,7 +50,7 @@ export class TextTransformer {
   ) {
     const { dim, vocabSize, contextLength } = cfg;
     const p = prefix;
-    this.table = store.take(`${p}.embedding_layer.weight`, [vocabSize, dim]);
+    this.table = store.takeRows(`${p}.embedding_layer.weight`, [vocabSize, dim]);
     const posKey = `${p}.positional_embedding.pos_embed.pos_embed`;
     this.positions = new PositionalTable(store, posKey, store.host(posKey, [1, 1, contextLength, dim]), contextLength, dim);
     const mct = cfg.variant === 'mct';
@@ -85,7 +86,7 @@ export class TextTransformer {
   /** Checks host token ids against the vocabulary and uploads them as an i32 tensor [B, L]. */
   uploadIds(tokens: Int32Array, shape: readonly [number, number]): Tensor {
     this.checkIds(tokens, shape);
-    return this.table.gpu.upload(tokens, [shape[0], shape[1]], 'i32', 'token_ids');
+    return this.table[0].gpu.upload(tokens, [shape[0], shape[1]], 'i32', 'token_ids');
   }
 
   /** Throws a ShapeError naming the problem if the ids do not fill [B, L] or leave the vocabulary. */

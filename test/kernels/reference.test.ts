@@ -18,7 +18,7 @@ import { attentionViaGemm } from '../../src/kernels/attention-gemm.js';
 import { globalAvgPool, globalAvgPoolRef } from '../../src/kernels/pool.js';
 import { l2Normalize, l2NormalizeRef } from '../../src/kernels/l2-normalize.js';
 import { squeezeExcite, squeezeExciteRef } from '../../src/kernels/squeeze-excite.js';
-import { embedding, embeddingRef } from '../../src/kernels/embedding.js';
+import { embedding, embeddingGather, embeddingRef } from '../../src/kernels/embedding.js';
 import { gatherArgmax, gatherArgmaxRef } from '../../src/kernels/gather-argmax.js';
 import { cast } from '../../src/kernels/cast.js';
 import { gelu64 } from '../../src/kernels/reference-math.js';
@@ -312,6 +312,19 @@ describe('gathers', () => {
     expect(() => embedding(t, Int32Array.from([1, 50]), [1, 2])).toThrow(/token id 50 at position 1 is outside the vocabulary \[0, 50\)/);
     expect(() => embedding(t, Int32Array.from([-1]), [1, 1])).toThrow(/outside the vocabulary/);
     expect(() => embedding(t, new Int32Array(0), [0, 77])).toThrow(/empty batch/);
+  });
+
+  it('embedding from a table in row blocks (as tables over one storage binding come): identical to the whole table', async () => {
+    const [vocab, d, len] = [53, 7, 5];
+    const table = data(vocab * d);
+    const ids = Int32Array.from([0, 16, 17, 40, 41, 52, 3, 17, 39, 40]); // ids on both sides of each block edge
+    const blocks = [[0, 17], [17, 41], [41, 53]].map(([a, b]) => g.gpu.upload(table.subarray(a * d, b * d), [b - a, d]));
+    const pos = data(len * d);
+    const posT = g.gpu.upload(pos, [len, d]);
+    const idsT = g.gpu.upload(ids, [2, len], 'i32');
+    const y = embeddingGather(blocks, idsT, posT);
+    expectClose('embedding (3 row blocks)', await y.readFloat(), embeddingRef(table, d, ids, pos, len), { rel: 0 });
+    for (const t of [...blocks, posT, idsT, y]) t.dispose();
   });
 
   it('row at the first argmax of the ids (EOT pooling)', async () => {

@@ -13,7 +13,7 @@ import { adaptCheckpoint } from '../checkpoints/formats.js';
 import type { CLIP } from '../models/clip.js';
 import { buildTowers } from '../models/towers.js';
 import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
-import { preprocessRgb } from '../preprocess/transform.js';
+import { applePipeline, type Pipeline, preprocessImage } from '../preprocess/transform.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
 import type { ModelSpec } from './model-specs.js';
@@ -135,6 +135,11 @@ export class MobileCLIP<I = ImageInput> {
     return this.spec.imageSize;
   }
 
+  /** The model's own preprocessing (Apple's transform, or its open_clip_config's). */
+  get pipeline(): Pipeline {
+    return this.spec.preprocess ?? applePipeline(this.imageSize);
+  }
+
   get embedDim(): number {
     return this.spec.text.embedDim;
   }
@@ -145,7 +150,7 @@ export class MobileCLIP<I = ImageInput> {
 
   /** One image input (see `I`) → the model input [3, S, S] in [0, 1]. */
   async preprocess(image: I, name = 'image'): Promise<Float32Array> {
-    return this.call('preprocess', async () => preprocessRgb(await this.readImage(image, name), this.imageSize).tensor);
+    return this.call('preprocess', async () => preprocessImage(await this.readImage(image, name), this.pipeline).tensor);
   }
 
   /**

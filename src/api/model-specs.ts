@@ -5,6 +5,7 @@ import type { StateDict } from '../io/host-tensor.js';
 import { MCI_CONFIGS, type MciConfig, mciConfigFromJson } from '../models/mci-config.js';
 import { TEXT_CONFIGS, type TextConfig, textConfigFromJson } from '../models/text-config.js';
 import { VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config.js';
+import type { Pipeline } from '../preprocess/transform.js';
 import { isOpenClipConfig, modelSpecFromOpenClip, OPENCLIP_MODEL_NAMES, openClipModels, openClipModelSpec } from './openclip-specs.js';
 
 export type ImageSpec = { kind: 'mci'; cfg: MciConfig } | { kind: 'vit'; cfg: VitConfig };
@@ -23,6 +24,8 @@ export interface ModelSpec extends TowerSpec {
   text: TextConfig;
   /** Preprocessing size: resize the shorter side, then centre-crop. */
   imageSize: number;
+  /** How images become the model input (default: Apple's transform at imageSize). */
+  preprocess?: Pipeline;
   /**
    * The key names of this model's checkpoints: Apple's (default; our module tree) or open_clip's,
    * mapped by src/checkpoints/openclip.ts. It also fixes the reference's logit-scale rule: Apple's

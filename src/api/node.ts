@@ -33,7 +33,7 @@ export async function readImageFile(path: string): Promise<RgbImage> {
   return readNodeImage(path, path);
 }
 
-/** `name`: mobileclip_s0 | s1 | s2 | b | blt, or a path to a reference config.json. */
+/** `name`: a model name (mobileclip_s0 … mobileclip_blt, MobileCLIP-S1 … MobileCLIP2-L-14), or a path to a config.json / open_clip_config.json. */
 export async function resolveSpec(name: string, weights?: StateDict): Promise<ModelSpec> {
   if (name.endsWith('.json')) {
     let json: unknown;
@@ -49,8 +49,10 @@ export async function resolveSpec(name: string, weights?: StateDict): Promise<Mo
 
 /** Like the reference's create_model_and_transforms + get_tokenizer. */
 export async function createModelAndTransforms(name: string, o: NodeCreateOptions): Promise<ModelAndTransforms> {
+  // A model name is checked before the (possibly large) checkpoint is read; a config may need its weights.
+  const named = name.endsWith('.json') ? null : modelSpec(name);
   const ck = await readCheckpointFile(o.weights, { allowExpandedTensors: o.allowExpandedTensors });
-  const spec = await resolveSpec(name, ck.stateDict);
+  const spec = named ?? (await resolveSpec(name, ck.stateDict));
   const tokenizer = o.vocab ? await loadTokenizer(o.vocab) : null;
   const gpu = o.gpu ?? (await createGpu());
   return withTransforms(gpu, !o.gpu, () => new MobileCLIP(gpu, spec, ck.stateDict, tokenizer, { source: o.weights, dtype: o.dtype, readImage: readNodeImage, allowNonFinite: o.allowNonFinite }));

@@ -8,6 +8,7 @@ import { TIMM_FASTVIT, type TimmFastVitArgs, mciConfigFromTimm } from '../models
 import { TIMM_VIT, type TimmVitArgs, vitConfigFromTimm } from '../models/timm-vit.js';
 import type { TextConfig } from '../models/text-config.js';
 import type { ImageSpec, ModelSpec } from './model-specs.js';
+import type { Pipeline } from '../preprocess/transform.js';
 
 interface OpenClipTextCfg {
   context_length?: number;
@@ -52,7 +53,10 @@ export function modelSpecFromOpenClip(json: any, name = 'open_clip model'): Mode
   } else {
     return fail(`image tower ${JSON.stringify(cls ?? timmName)} is not supported (registered: ${[...Object.keys(TIMM_FASTVIT), ...Object.keys(TIMM_VIT)].join(', ')}; or timm_model_class FastVit / VisionTransformer)`);
   }
-  return { name, image, text: textConfigFromOpenClip(m.text_cfg ?? fail('model_cfg.text_cfg is missing'), embedDim, name), imageSize, format: 'openclip' };
+  const text = textConfigFromOpenClip(m.text_cfg ?? fail('model_cfg.text_cfg is missing'), embedDim, name);
+  // open_clip takes the size from vision_cfg.image_size; hub files' preprocess_cfg may omit it.
+  const preprocess = pipelineFromOpenClip(json.preprocess_cfg ?? {}, name, imageSize);
+  return { name, image, text, imageSize, format: 'openclip', preprocess };
 }
 
 /** open_clip's TextTransformer (pre-norm, GELU, argmax-EOT pooling, projection without bias). */
@@ -142,4 +146,26 @@ export function openClipModelSpec(name: string): ModelSpec | null {
 /** Every registered OpenCLIP name with its timm tower, pretrained tags and hub repos. */
 export function openClipModels(): { name: string; timm: string; pretrained: Record<string, string> }[] {
   return OPENCLIP_MODEL_NAMES.map((name) => ({ name, timm: REGISTERED[name].timm, pretrained: REGISTERED[name].pretrained }));
+}
+
+/**
+ * open_clip's `preprocess_cfg` → our pipeline: resize_mode shortest (+ centre crop), bilinear or
+ * bicubic, mean/std; resizing in the file's own mode first (open_clip's order) unless `rgbFirst`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function pipelineFromOpenClip(cfg: any, where: string, size?: number, rgbFirst = false): Pipeline {
+  const fail = (msg: string): never => {
+    throw new Error(`${where}: preprocess_cfg.${msg}`);
+  };
+  const triple = (v: unknown, k: string): [number, number, number] =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (v as [number, number, number]) : fail(`${k} must be three numbers, got ${JSON.stringify(v)}`);
+  const interpolation = cfg?.interpolation ?? 'bicubic';
+  if (interpolation !== 'bilinear' && interpolation !== 'bicubic') fail(`interpolation "${interpolation}" is not supported (bilinear, bicubic)`);
+  const mode = cfg?.resize_mode ?? 'shortest';
+  if (mode !== 'shortest') fail(`resize_mode "${mode}" is not supported (shortest)`);
+  const std = triple(cfg?.std ?? [0.26862954, 0.26130258, 0.27577711], 'std');
+  if (std.some((v) => v === 0)) fail('std has a zero');
+  const s = size ?? cfg?.size;
+  if (!Number.isInteger(s) || s <= 0) fail(`size must be a positive integer, got ${JSON.stringify(s)}`);
+  return { size: s, interpolation, mean: triple(cfg?.mean ?? [0.48145466, 0.4578275, 0.40821073], 'mean'), std, order: rgbFirst ? 'rgb-first' : 'native' };
 }

@@ -3,21 +3,25 @@
  * writes: weights/mobileclip_s0.safetensors and weights/bpe_simple_vocab_16e6.txt.gz.
  */
 import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { OPENCLIP_MODEL_NAMES } from '../api/openclip-specs.js';
+import { resolveSpec } from '../api/node.js';
 import { encode as encodePng } from 'fast-png';
 import { createModelAndTransforms, readImageFile, type ModelAndTransforms } from '../api/node.js';
 import { float32Tensor, type StateDict } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import type { RgbImage } from '../preprocess/decode.js';
-import { preprocessRgb } from '../preprocess/transform.js';
+import { applePipeline, preprocessImage } from '../preprocess/transform.js';
 import type { Templates } from '../api/templates.js';
 import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';
 import { EXPANDED_OPTION } from './checkpoint-commands.js';
 import { Progress } from './progress.js';
 
 const MODEL_OPTIONS: Record<string, OptionSpec> = {
-  model: { type: 'string', value: 'NAME|config.json', help: 'mobileclip_s0 (default), s1, s2, b, blt, or a reference config.json' },
-  weights: { type: 'string', value: 'FILE', help: 'checkpoint (.pt or .safetensors; default weights/mobileclip_<model>.safetensors)' },
+  model: { type: 'string', value: 'NAME', help: 'mobileclip_s0 (default), s1, s2, b, blt, or open_clip\'s MobileCLIP-S1 … MobileCLIP2-L-14 (mobileclip list models)' },
+  config: { type: 'string', value: 'FILE', help: "the model from an open_clip_config.json (weights default to open_clip_model.safetensors beside it) or a reference config.json" },
+  weights: { type: 'string', value: 'FILE', help: 'checkpoint (.pt or .safetensors; default weights/mobileclip_<model>.safetensors, or weights/<Name>/open_clip_model.safetensors for open_clip names)' },
   vocab: { type: 'string', value: 'FILE', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz)' },
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
   'allow-non-finite': { type: 'boolean', help: 'load a checkpoint with NaN/Inf values (a non-finite output is still an error)' },
@@ -31,9 +35,19 @@ const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
 
 /** The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults). */
 function modelPaths(a: Args): { model: string; weights: string; vocab: string } {
-  const model = option(a, 'model') ?? 'mobileclip_s0';
-  const name = model.endsWith('.json') ? 'custom' : model.replace(/^mobileclip_/, '');
-  return { model, weights: option(a, 'weights') ?? `weights/mobileclip_${name}.safetensors`, vocab: option(a, 'vocab') ?? 'weights/bpe_simple_vocab_16e6.txt.gz' };
+  const config = option(a, 'config');
+  if (config && a.flags.has('model')) throw new UsageError('give --model or --config, not both');
+  const model = config ?? option(a, 'model') ?? 'mobileclip_s0';
+  const vocab = option(a, 'vocab') ?? 'weights/bpe_simple_vocab_16e6.txt.gz';
+  const given = option(a, 'weights');
+  if (given) return { model, weights: given, vocab };
+  if (config) {
+    if (basename(config) !== 'open_clip_config.json') throw new UsageError(`--weights is required with --config ${config} (only an open_clip_config.json has a default: open_clip_model.safetensors beside it)`);
+    return { model, weights: join(dirname(config), 'open_clip_model.safetensors'), vocab };
+  }
+  const oc = OPENCLIP_MODEL_NAMES.find((n) => n.toLowerCase() === model.split(':')[0].toLowerCase());
+  if (oc) return { model, weights: `weights/${oc}/open_clip_model.safetensors`, vocab };
+  return { model, weights: `weights/mobileclip_${model.replace(/^mobileclip_/, '')}.safetensors`, vocab };
 }
 
 /** The files `open` reads: an output must not be one of them. */
@@ -165,24 +179,36 @@ export async function classify(a: Args): Promise<void> {
 
 export const preprocessSpec: CommandSpec = {
   name: 'preprocess',
-  synopsis: 'IMAGE --out FILE.safetensors|FILE.png [--size N]',
-  summary: "The reference preprocessing: PIL-exact decode, bilinear resize of the shorter side to N, centre crop to N×N. Writes the pixels (and the model input 'image' [1,3,N,N] float32 in .safetensors).",
+  synopsis: 'IMAGE --out FILE.safetensors|FILE.png [--size N | --model NAME | --config FILE] [--from-rgb]',
+  summary: "A model's preprocessing, PIL-exact: Apple's (bilinear resize of the shorter side to N, centre crop; default N 256) or, with --model/--config, the model's own (open_clip's: bilinear or bicubic, mean/std). Writes the crop's pixels and, in .safetensors, the model input 'image' [1,3,N,N] float32.",
   positionals: { min: 1, max: 1 },
   options: {
-    size: { type: 'string', value: 'N', help: 'output size (default 256)' },
+    size: { type: 'string', value: 'N', help: "output size of Apple's transform (default 256)" },
+    model: { type: 'string', value: 'NAME', help: "the preprocessing of this model (mobileclip list models)" },
+    config: { type: 'string', value: 'FILE', help: "the preprocessing of an open_clip_config.json or reference config.json" },
+    'from-rgb': { type: 'boolean', help: "open_clip models: convert to RGB before resizing (Apple's documented usage) instead of after the crop" },
     out: { type: 'string', value: 'FILE', help: 'FILE.safetensors (pixels and model input) or FILE.png (pixels)' },
   },
 };
 
 export async function preprocess(a: Args): Promise<void> {
   const [file] = a.positional;
-  const size = Number(option(a, 'size') ?? 256);
   const out = option(a, 'out');
   if (!out) throw new UsageError(`--out is required: usage: mobileclip preprocess ${preprocessSpec.synopsis}`);
-  checkOutputPath(out, [file]);
+  const named = option(a, 'config') ?? option(a, 'model');
+  if (option(a, 'config') && option(a, 'model')) throw new UsageError('give --model or --config, not both');
+  if (named && a.flags.has('size')) throw new UsageError('--size is the size of the default transform; a model (--model/--config) brings its own');
+  checkOutputPath(out, [file, ...(option(a, 'config') ? [option(a, 'config')!] : [])]);
+  let pipe = applePipeline(Number(option(a, 'size') ?? 256));
+  if (named) {
+    const spec = await resolveSpec(named);
+    pipe = spec.preprocess ?? applePipeline(spec.imageSize);
+    if (a.flags.has('from-rgb')) pipe = { ...pipe, order: 'rgb-first' };
+  } else if (a.flags.has('from-rgb')) throw new UsageError('--from-rgb applies to a model\'s open_clip preprocessing (--model/--config)');
+  const size = pipe.size;
   if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size must be a positive integer, got ${option(a, 'size')}`);
   const img = await readImageFile(file);
-  const r = preprocessRgb(img, size);
+  const r = preprocessImage(img, pipe);
   if (out.endsWith('.png')) {
     const hwc = new Uint8Array(size * size * 3);
     for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) hwc[i * 3 + c] = r.pixels[c * size * size + i];
@@ -195,7 +221,7 @@ export async function preprocess(a: Args): Promise<void> {
           ['pixels', { dtype: 'U8', shape: [3, size, size], data: r.pixels }],
           ['image', float32Tensor(r.tensor, [1, 3, size, size])],
         ]),
-        { format: 'pt', source: file, mode: img.mode, resized: `${r.resizedWidth}x${r.resizedHeight}`, crop: `${r.cropLeft},${r.cropTop}` },
+        { format: 'pt', source: file, mode: img.mode, resized: `${r.resizedWidth}x${r.resizedHeight}`, crop: `${r.cropLeft},${r.cropTop}`, pipeline: JSON.stringify(pipe) },
       ),
     );
   }

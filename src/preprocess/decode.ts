@@ -8,6 +8,7 @@
  */
 import { decodeJpegTurbo, initJpegDecoder } from './jpeg-turbo.js';
 import { decodePng, hasPngSignature } from './png.js';
+import type { PilImage } from './pil-image.js';
 import { MAX_IMAGE_PIXELS } from './pixel-cap.js';
 
 export class ImageDecodeError extends Error {
@@ -19,8 +20,10 @@ export interface RgbImage {
   height: number;
   /** HWC, 3 bytes per pixel. */
   data: Uint8Array;
-  /** The PIL mode of the file (RGB, RGBA, L, LA, P, I;16, …): informational. */
+  /** The PIL mode of the file (RGB, RGBA, L, LA, P, I, 1, CMYK). */
   mode: string;
+  /** The decoded image in that mode (files decoded here): what open_clip resizes before converting to RGB. */
+  native?: PilImage;
 }
 
 export interface DecodeOptions {

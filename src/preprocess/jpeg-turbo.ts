@@ -7,6 +7,7 @@
  * bytes come from a platform source (a file in Node, bundled bytes in the browser build), and the
  * decoding code is the same on both.
  */
+import { type PilImage, toRgb } from './pil-image.js';
 import { overPixelCap } from './pixel-cap.js';
 
 export class JpegDecodeError extends Error {
@@ -24,6 +25,7 @@ interface TurboExports {
 }
 
 const TJPF_RGB = 0;
+const TJPF_GRAY = 6;
 const TJPF_CMYK = 11;
 const TJCS_GRAY = 2;
 const TJCS_CMYK = 3;
@@ -82,12 +84,11 @@ export function initJpegDecoder(): Promise<TurboExports> {
 }
 
 /**
- * Decodes to 8-bit RGB (HWC) as PIL's `convert('RGB')` gives it; `ex` from initJpegDecoder(). Grey
- * files are replicated (mode L). CMYK and YCCK files (mode CMYK) are decoded to CMYK by libjpeg,
- * inverted as PIL always does ("assume adobe conventions", with or without the Adobe marker), then
- * converted with PIL's formula: (255 − k) − (255 − k)·c/255 per channel, rounded as PIL's MULDIV255.
+ * Decodes to the image PIL opens (mode L, RGB or CMYK) and its `convert('RGB')`; `ex` from
+ * initJpegDecoder(). CMYK and YCCK files are decoded to CMYK by libjpeg and inverted as PIL always
+ * does ("assume adobe conventions", with or without the Adobe marker); pil-image.ts converts them.
  */
-export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string, maxPixels: number): { width: number; height: number; data: Uint8Array; mode: string } {
+export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string, maxPixels: number): { width: number; height: number; data: Uint8Array; mode: string; native: PilImage } {
   const src = ex.malloc(input.byteLength);
   new Uint8Array(ex.memory.buffer, src, input.byteLength).set(input);
   const handle = ex.tjInitDecompress();
@@ -109,20 +110,22 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     const over = overPixelCap(width, height, name, maxPixels);
     if (over) throw new JpegDecodeError(over);
     const cmyk = colourspace === TJCS_CMYK || colourspace === TJCS_YCCK;
-    const samples = cmyk ? 4 : 3;
+    const grey = colourspace === TJCS_GRAY;
+    const samples = cmyk ? 4 : grey ? 1 : 3;
     out = ex.malloc(width * height * samples);
     if (out === 0) throw new JpegDecodeError(`${name}: ${width}×${height} JPEG does not fit in memory`);
     try {
-      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * samples, height, cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
+      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * samples, height, cmyk ? TJPF_CMYK : grey ? TJPF_GRAY : TJPF_RGB, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
     } catch {
       unwound = true;
       status = -1;
     }
     // Like PIL (without LOAD_TRUNCATED_IMAGES), a warning such as premature end of data is an error.
     if (status !== 0) throw new JpegDecodeError(`${name}: corrupt or truncated JPEG data`);
-    const decoded = new Uint8Array(ex.memory.buffer, out, width * height * samples);
-    const mode = cmyk ? 'CMYK' : colourspace === TJCS_GRAY ? 'L' : 'RGB';
-    return { width, height, data: cmyk ? invertedCmykToRgb(decoded) : decoded.slice(), mode };
+    const decoded = new Uint8Array(ex.memory.buffer, out, width * height * samples).slice();
+    if (cmyk) for (let i = 0; i < decoded.length; i++) decoded[i] = 255 - decoded[i];
+    const native: PilImage = { mode: cmyk ? 'CMYK' : grey ? 'L' : 'RGB', width, height, data: decoded };
+    return { width, height, data: toRgb(native), mode: native.mode, native };
   } finally {
     ex.free(src);
     ex.free(meta);
@@ -130,19 +133,4 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     if (handle && !unwound) ex.tjDestroy(handle);
     if (unwound || ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) instance = null;
   }
-}
-
-/** PIL's CMYK → RGB on the inverted samples libjpeg returns (PIL reads CMYK JPEGs as "CMYK;I"). */
-function invertedCmykToRgb(src: Uint8Array): Uint8Array {
-  const n = src.length >> 2;
-  const out = new Uint8Array(n * 3);
-  const muldiv255 = (a: number, b: number) => {
-    const t = a * b + 128;
-    return ((t >> 8) + t) >> 8;
-  };
-  for (let p = 0; p < n; p++) {
-    const nk = src[4 * p + 3]; // 255 − k with k = 255 − stored
-    for (let c = 0; c < 3; c++) out[3 * p + c] = nk - muldiv255(255 - src[4 * p + c], nk);
-  }
-  return out;
 }

@@ -12,6 +12,7 @@
  */
 import { unzlibSync } from 'fflate';
 import { crc32 } from '../io/zip.js';
+import { BANDS, fullPalette, type PilImage, type PilMode, toRgb } from './pil-image.js';
 import { overPixelCap } from './pixel-cap.js';
 
 export class PngDecodeError extends Error {
@@ -21,10 +22,12 @@ export class PngDecodeError extends Error {
 export interface DecodedPng {
   width: number;
   height: number;
-  /** HWC RGB bytes. */
+  /** HWC RGB bytes: PIL's convert('RGB') of `native`. */
   data: Uint8Array;
   /** PIL's mode for the file: 1, L, I, P, LA, RGB or RGBA. */
   mode: string;
+  /** The image in that mode, as PIL holds it (what open_clip resizes before converting). */
+  native: PilImage;
 }
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -111,8 +114,10 @@ export function decodePng(bytes: Uint8Array, name: string, maxPixels?: number): 
   }
   if (raw.length < expected) fail(`truncated PNG image data: ${raw.length} of ${expected} bytes`);
 
-  const out = new Uint8Array(h.width * h.height * 3);
-  const writePixel = pixelWriter(h, palette, out);
+  const mode = pilMode(h);
+  const n = h.width * h.height;
+  const out = mode === 'I' ? new Int32Array(n) : new Uint8Array(n * BANDS[mode]);
+  const writePixel = pixelWriter(h, out);
   const bpp = Math.max(1, bitsPerPixel >> 3);
   let offset = 0;
   for (const [x0, y0, dx, dy] of passes) {
@@ -131,7 +136,8 @@ export function decodePng(bytes: Uint8Array, name: string, maxPixels?: number): 
       [prev, line] = [line, prev];
     }
   }
-  return { width: h.width, height: h.height, data: out, mode: pilMode(h) };
+  const native: PilImage = { mode, width: h.width, height: h.height, data: out, ...(palette ? { palette: fullPalette(palette) } : {}) };
+  return { width: h.width, height: h.height, data: toRgb(native), mode, native };
 }
 
 function readHeader(b: Uint8Array, fail: (m: string) => never, name: string, maxPixels?: number): Header {
@@ -191,50 +197,47 @@ function unfilter(type: number, src: Uint8Array, prev: Uint8Array, out: Uint8Arr
   }
 }
 
-/** The function writing pixel `x` of an unfiltered line as RGB at pixel index `dst` of `out`. */
-function pixelWriter(h: Header, palette: Uint8Array | undefined, out: Uint8Array): (line: Uint8Array, x: number, dst: number) => void {
+/** The function writing pixel `x` of an unfiltered line at pixel index `dst` of `out`, in PIL's bands for the mode. */
+function pixelWriter(h: Header, out: Uint8Array | Int32Array): (line: Uint8Array, x: number, dst: number) => void {
   const { depth, colourType } = h;
-  const grey = (dst: number, g: number) => {
-    out[dst * 3] = g;
-    out[dst * 3 + 1] = g;
-    out[dst * 3 + 2] = g;
-  };
   if (depth < 8) {
     const mask = (1 << depth) - 1;
     const sample = (line: Uint8Array, x: number) => (line[(x * depth) >> 3] >> (8 - depth - ((x * depth) & 7))) & mask;
-    if (colourType === 3) return (line, x, dst) => lookup(palette!, sample(line, x), out, dst);
-    const scale = 255 / mask;
-    return (line, x, dst) => grey(dst, sample(line, x) * scale);
+    if (colourType === 3) return (line, x, dst) => (out[dst] = sample(line, x));
+    const scale = 255 / mask; // mode 1 holds 0/255; L;2 and L;4 scale by 85 and 17
+    return (line, x, dst) => (out[dst] = sample(line, x) * scale);
   }
-  // 8 bits: the byte; 16 bits: the high byte (every mode but I).
+  // 8 bits: the byte; 16 bits: the high byte (every mode but I, which keeps all 16).
   const step = depth >> 3;
   const ch = h.channels * step;
   switch (colourType) {
     case 0:
-      if (depth === 16) return (line, x, dst) => grey(dst, Math.min(255, (line[2 * x] << 8) | line[2 * x + 1]));
-      return (line, x, dst) => grey(dst, line[x]);
+      if (depth === 16) return (line, x, dst) => (out[dst] = (line[2 * x] << 8) | line[2 * x + 1]);
+      return (line, x, dst) => (out[dst] = line[x]);
     case 3:
-      return (line, x, dst) => lookup(palette!, line[x], out, dst);
+      return (line, x, dst) => (out[dst] = line[x]);
     case 4:
-      return (line, x, dst) => grey(dst, line[x * ch]);
-    default:
+      if (depth === 16) {
+        // Pillow opens 16-bit grey+alpha as RGBA (rawmode LA;16B): L, L, L, A.
+        return (line, x, dst) => {
+          out.fill(line[x * ch], 4 * dst, 4 * dst + 3);
+          out[4 * dst + 3] = line[x * ch + 2];
+        };
+      }
       return (line, x, dst) => {
-        out[dst * 3] = line[x * ch];
-        out[dst * 3 + 1] = line[x * ch + step];
-        out[dst * 3 + 2] = line[x * ch + 2 * step];
+        out[2 * dst] = line[x * ch];
+        out[2 * dst + 1] = line[x * ch + 1];
       };
+    default: {
+      const bands = h.channels;
+      return (line, x, dst) => {
+        for (let c = 0; c < bands; c++) out[bands * dst + c] = line[x * ch + c * step];
+      };
+    }
   }
 }
 
-function lookup(palette: Uint8Array, i: number, out: Uint8Array, dst: number): void {
-  if (3 * i < palette.length) {
-    out[dst * 3] = palette[3 * i];
-    out[dst * 3 + 1] = palette[3 * i + 1];
-    out[dst * 3 + 2] = palette[3 * i + 2];
-  } else out.fill(i, dst * 3, dst * 3 + 3);
-}
-
-function pilMode({ colourType, depth }: Header): string {
+function pilMode({ colourType, depth }: Header): PilMode {
   if (colourType === 0) return depth === 1 ? '1' : depth === 16 ? 'I' : 'L';
   if (colourType === 3) return 'P';
   if (colourType === 4) return depth === 16 ? 'RGBA' : 'LA';

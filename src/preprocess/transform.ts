@@ -1,11 +1,29 @@
 /**
- * The reference image transform (spec §4): Resize(size, bilinear) on the shorter side, CenterCrop,
- * ToTensor — no mean/std normalisation. Pure TypeScript on decoded RGB bytes, so Node and
- * browsers produce the same pixels.
+ * The image transforms, pure TypeScript, so Node and browsers produce the same pixels:
+ *  - Apple's (spec §4): convert('RGB'), Resize(size, bilinear) on the shorter side, CenterCrop,
+ *    ToTensor — no mean/std;
+ *  - open_clip's eval transform: Resize(size, bilinear | bicubic) and CenterCrop on the image in the
+ *    mode PIL opened it in, convert('RGB') only then (palette images resize with NEAREST, RGBA
+ *    premultiplied: pil-image.ts), ToTensor, Normalize(mean, std) in float32; `order: 'rgb-first'`
+ *    is the same on the RGB-converted image (Apple's documented usage).
  */
-import { pilResizeBilinear } from './resize.js';
+import { pilResizeBilinear, type ResampleFilter } from './resize.js';
 import type { RgbImage } from './decode.js';
+import { cropPil, type PilImage, resizePil, toRgb } from './pil-image.js';
 import { MAX_IMAGE_PIXELS } from './pixel-cap.js';
+
+/** How a model's input is made from an image. */
+export interface Pipeline {
+  size: number;
+  interpolation: ResampleFilter;
+  /** Per-channel mean and std of Normalize (0 and 1: none). */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  /** 'rgb-first': convert('RGB') before resizing (Apple); 'native': resize in the file's mode first (open_clip). */
+  order: 'rgb-first' | 'native';
+}
+
+export const applePipeline = (size: number): Pipeline => ({ size, interpolation: 'bilinear', mean: [0, 0, 0], std: [1, 1, 1], order: 'rgb-first' });
 
 export interface Preprocessed {
   /** [3, size, size] uint8, as the fixtures store them. */
@@ -39,7 +57,13 @@ export function resizedSize(width: number, height: number, size: number): [numbe
   return width <= height ? [size, newLong] : [newLong, size];
 }
 
+/** Apple's transform at `size` (see preprocessImage for any pipeline). */
 export function preprocessRgb(img: RgbImage, size: number): Preprocessed {
+  return preprocessImage(img, applePipeline(size));
+}
+
+export function preprocessImage(img: RgbImage, pipe: Pipeline): Preprocessed {
+  const { size } = pipe;
   if (!Number.isInteger(size) || size <= 0) throw new RangeError(`preprocess: size must be a positive integer, got ${size}`);
   if (img.width <= 0 || img.height <= 0) throw new RangeError(`preprocess: empty image ${img.width}×${img.height}`);
   if (img.data.length !== img.width * img.height * 3) throw new RangeError(`preprocess: ${img.data.length} bytes do not fill a ${img.width}×${img.height} RGB image`);
@@ -48,9 +72,27 @@ export function preprocessRgb(img: RgbImage, size: number): Preprocessed {
   if (rw * rh > MAX_IMAGE_PIXELS) {
     throw new RangeError(`preprocess: resizing ${img.width}×${img.height} to a shorter side of ${size} gives ${rw}×${rh} = ${rw * rh} pixels, over the cap of ${MAX_IMAGE_PIXELS}`);
   }
-  const resized = rw === img.width && rh === img.height ? img.data : pilResizeBilinear(img.data, img.width, img.height, rw, rh, 3);
   const left = roundHalfEven((rw - size) / 2);
   const top = roundHalfEven((rh - size) / 2);
+  let resized: Uint8Array;
+  if (pipe.order === 'native' && img.native && img.native.mode !== 'RGB') {
+    // Resize and crop in the file's own mode, then convert: the crop is taken here, so read it from the origin.
+    const cropped = cropPil(resizePil(img.native, rw, rh, pipe.interpolation), left, top, size, size);
+    return finish(toRgb(cropped), size, size, 0, 0, pipe, { rw, rh, left, top });
+  }
+  const rgb: PilImage = { mode: 'RGB', width: img.width, height: img.height, data: img.data };
+  if (rw === img.width && rh === img.height) resized = img.data;
+  else if (pipe.interpolation === 'bilinear') resized = pilResizeBilinear(img.data, img.width, img.height, rw, rh, 3);
+  else resized = resizePil(rgb, rw, rh, pipe.interpolation).data as Uint8Array;
+  return finish(resized, rw, rh, left, top, pipe, { rw, rh, left, top });
+}
+
+/** Crop of an RGB image at (left, top), CHW, ToTensor and Normalize. */
+function finish(resized: Uint8Array, rw: number, _rh: number, left: number, top: number, pipe: Pipeline, geo: { rw: number; rh: number; left: number; top: number }): Preprocessed {
+  const { size } = pipe;
+  const m = pipe.mean.map(Math.fround);
+  const sd = pipe.std.map(Math.fround);
+  const plain = pipe.mean.every((v) => v === 0) && pipe.std.every((v) => v === 1);
   const pixels = new Uint8Array(3 * size * size);
   const tensor = new Float32Array(3 * size * size);
   for (let y = 0; y < size; y++) {
@@ -59,9 +101,10 @@ export function preprocessRgb(img: RgbImage, size: number): Preprocessed {
       for (let c = 0; c < 3; c++) {
         const v = resized[s + c];
         pixels[(c * size + y) * size + x] = v;
-        tensor[(c * size + y) * size + x] = U8_TO_UNIT[v];
+        // torchvision: (x − mean) / std, each step rounded to float32.
+        tensor[(c * size + y) * size + x] = plain ? U8_TO_UNIT[v] : Math.fround(Math.fround(U8_TO_UNIT[v] - m[c]) / sd[c]);
       }
     }
   }
-  return { pixels, tensor, resizedWidth: rw, resizedHeight: rh, cropLeft: left, cropTop: top };
+  return { pixels, tensor, resizedWidth: geo.rw, resizedHeight: geo.rh, cropLeft: geo.left, cropTop: geo.top };
 }

@@ -5,29 +5,26 @@
  */
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
-import { WeightStore } from '../src/layers/weights.js';
-import { MODEL_SPECS } from '../src/api/model-specs.js';
-import { MCi } from '../src/models/mci.js';
-import { VisionTransformer } from '../src/models/vit.js';
-import { TextTransformer } from '../src/models/text-transformer.js';
+import { modelSpec } from '../src/api/model-specs.js';
+import { loadModel } from '../src/models/load.js';
 import { printTable } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
-const spec = MODEL_SPECS[arg('model', 'mobileclip_s0')];
+const spec = modelSpec(arg('model', 'mobileclip_s0'));
 const tower = arg('tower', 'image');
 const batch = Number(arg('batch', '1'));
 const gpu = await createGpu();
 console.log(`adapter: ${describeGpu(gpu)}`);
-const store = WeightStore.synthetic(gpu);
+const { store, image, text } = loadModel(gpu, { ...spec, image: tower === 'image' ? spec.image : null, text: tower === 'image' ? null : spec.text }, 'synthetic');
 try {
   let run: () => import('../src/gpu/tensor.js').Tensor;
-  if (tower === 'image') {
-    const m = spec.image.kind === 'mci' ? new MCi(store, spec.image.cfg) : new VisionTransformer(store, spec.image.cfg);
+  if (image) {
+    const m = image;
     const s = spec.imageSize;
     const x = gpu.upload(new Float32Array(batch * 3 * s * s).fill(0.5), [batch, 3, s, s]);
     run = () => m.forward(x);
   } else {
-    const m = new TextTransformer(store, spec.text);
+    const m = text!;
     const ids = new Int32Array(batch * 77);
     ids[0] = 49406;
     ids[5] = 49407;

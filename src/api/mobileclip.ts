@@ -9,9 +9,8 @@ import type { Tensor } from '../gpu/tensor.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { WeightStore } from '../layers/weights.js';
-import { adaptCheckpoint } from '../checkpoints/formats.js';
 import type { CLIP } from '../models/clip.js';
-import { buildTowers } from '../models/towers.js';
+import { loadModel } from '../models/load.js';
 import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
 import { applePipeline, type Pipeline, preprocessImage } from '../preprocess/transform.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
@@ -119,13 +118,11 @@ export class MobileCLIP<I = ImageInput> {
   ) {
     this.dtype = options.dtype ?? 'f32';
     this.readImage = options.readImage ?? (readImageInput as ImageReader<I>);
-    const source = options.source ?? 'checkpoint';
-    this.store = new WeightStore(gpu, adaptCheckpoint(stateDict, spec, source), source, this.dtype, options.allowNonFinite);
     try {
-      this.clip = buildTowers(this.store, spec).clip!;
-      this.store.finish();
+      const loaded = loadModel(gpu, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite });
+      this.store = loaded.store;
+      this.clip = loaded.clip!;
     } catch (e) {
-      this.store.dispose();
       if (e instanceof Error && e.name === 'WeightLoadError') e.message = `${e.message}\n(is this a ${spec.name} checkpoint?)`;
       throw e;
     }

@@ -6,11 +6,8 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { WeightStore } from '../layers/weights.js';
-import { MODEL_SPECS, type ModelSpec } from '../api/model-specs.js';
-import { MCi } from '../models/mci.js';
-import { TextTransformer } from '../models/text-transformer.js';
-import { VisionTransformer } from '../models/vit.js';
+import { modelSpec } from '../api/model-specs.js';
+import { loadModel } from '../models/load.js';
 
 import { linear } from '../kernels/matmul.js';
 
@@ -107,9 +104,8 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
   };
   for (const dtype of o.dtypes ?? ['f32']) {
     for (const name of o.models) {
-      const spec: ModelSpec | undefined = MODEL_SPECS[name];
-      if (!spec) throw new Error(`bench: unknown model ${name}`);
-      const store = WeightStore.synthetic(gpu, 1, dtype);
+      const spec = modelSpec(name);
+      const { store, image, text } = loadModel(gpu, { ...spec, image: o.towers.includes('image') ? spec.image : null, text: o.towers.includes('text') ? spec.text : null }, 'synthetic', { dtype });
       /** Times `forward` eagerly and, with `plans`, recorded once and replayed. */
       const bench = async (tower: 'image' | 'text', batch: number, forward: () => Tensor) => {
         gpu.buffers.resetPeak();
@@ -124,8 +120,7 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
         y.dispose();
       };
       try {
-        if (o.towers.includes('image')) {
-          const image = spec.image.kind === 'mci' ? new MCi(store, spec.image.cfg) : new VisionTransformer(store, spec.image.cfg);
+        if (image) {
           const s = spec.imageSize;
           for (const b of o.imageBatches) {
             const input = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
@@ -133,8 +128,7 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
             input.dispose();
           }
         }
-        if (o.towers.includes('text')) {
-          const text = new TextTransformer(store, spec.text);
+        if (text) {
           for (const b of o.textBatches) {
             const ids = new Int32Array(b * 77);
             for (let i = 0; i < b; i++) ids.set([49406, 320, 1125, 539, 320, 1929, 269, 49407], i * 77);

@@ -2,7 +2,7 @@
 import { createGpu } from '../gpu/node.js';
 import { describeGpu } from '../gpu/device.js';
 import { benchTable, runModelBench } from '../bench/run-models.js';
-import { MODEL_SPECS } from '../api/model-specs.js';
+import { modelSpec } from '../api/model-specs.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
 
 export const benchSpec: CommandSpec = {
@@ -11,7 +11,7 @@ export const benchSpec: CommandSpec = {
   summary: 'Timings of the towers with random weights of the real shapes (no checkpoint needed): cold and warm medians, GFLOP/s, peak GPU memory.',
   positionals: { min: 0, max: 0 },
   options: {
-    models: { type: 'string', value: 'LIST', help: 'models, comma-separated (default s0)' },
+    models: { type: 'string', value: 'LIST', help: 'model names, comma-separated (any of mobileclip list models; default s0)' },
     towers: { type: 'string', value: 'LIST', help: 'image and/or text (default both)' },
     'image-batches': { type: 'string', value: 'LIST', help: 'image batch sizes (default 1)' },
     'text-batches': { type: 'string', value: 'LIST', help: 'text batch sizes (default 1)' },
@@ -23,8 +23,14 @@ export const benchSpec: CommandSpec = {
 
 export async function bench(a: Args): Promise<void> {
   const get = (k: string, d: string) => option(a, k) ?? d;
-  const models = get('models', 'mobileclip_s0').split(',').map((m) => (m.startsWith('mobileclip_') ? m : `mobileclip_${m}`));
-  for (const m of models) if (!MODEL_SPECS[m]) throw new UsageError(`unknown model ${m}`);
+  const models = get('models', 'mobileclip_s0').split(',');
+  for (const m of models) {
+    try {
+      modelSpec(m);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   const nums = (s: string) => s.split(',').map((x) => {
     const n = Number(x);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`batch sizes must be positive integers, got ${x}`);

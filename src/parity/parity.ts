@@ -7,16 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TowerSpec } from '../api/model-specs.js';
 import { isOpenClipConfig, modelSpecFromOpenClip } from '../api/openclip-specs.js';
-import { adaptCheckpoint } from '../checkpoints/formats.js';
 import { openClipOutputName } from '../checkpoints/openclip.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { readCheckpointFile, readSafetensors } from '../io/read-file.js';
 import { l2Normalize } from '../kernels/l2-normalize.js';
-import { WeightStore } from '../layers/weights.js';
 import { mciConfigFromJson } from '../models/mci-config.js';
 import { textConfigFromJson } from '../models/text-config.js';
-import { buildTowers } from '../models/towers.js';
+import { loadModel } from '../models/load.js';
 import { vitConfigFromJson } from '../models/vit-config.js';
 import { compareTensor, type TensorReport } from './compare.js';
 
@@ -94,13 +92,10 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
     return true;
   };
 
-  const sd = adaptCheckpoint(ckpt.stateDict, spec, ckptPath);
-  // The reference's ViT config leaves the stem width to the weights.
-  if (spec.image?.kind === 'vit' && !isOpenClipConfig(config)) spec.image = { kind: 'vit', cfg: vitConfigFromJson(config, sd) };
-  const store = new WeightStore(gpu, sd, ckptPath, dtype);
+  // The reference's ViT config leaves the stem width to the (Apple-format) weights.
+  if (spec.image?.kind === 'vit' && !isOpenClipConfig(config)) spec.image = { kind: 'vit', cfg: vitConfigFromJson(config, ckpt.stateDict) };
+  const { store, image, text, clip } = loadModel(gpu, spec, ckpt.stateDict, { source: ckptPath, dtype });
   try {
-    const { image, text, clip } = buildTowers(store, spec);
-    store.finish(clip ? undefined : [...(image ? ['image_encoder.'] : []), ...(text ? ['text_encoder.'] : [])]);
     let imageEmb: Tensor | null = null;
     let textEmb: Tensor | null = null;
     if (image) {

@@ -1,0 +1,51 @@
+/**
+ * The one loading path: a model description and its weights → GPU weights and built towers. The
+ * checkpoint's key format is detected and mapped by its adapter (src/checkpoints/), the towers are
+ * built from the spec (towers.ts), and every key is accounted for (missing, unexpected, mis-shaped,
+ * in one error). The model API, parity, `mobileclip bench` and bench/profile.ts all load here;
+ * `weights: 'synthetic'` gives seeded random weights of the real shapes (benchmarks).
+ */
+import type { TowerSpec } from '../api/model-specs.js';
+import { adaptCheckpoint } from '../checkpoints/formats.js';
+import type { Gpu } from '../gpu/gpu.js';
+import type { StateDict } from '../io/host-tensor.js';
+import { WeightStore } from '../layers/weights.js';
+import { buildTowers, type Towers } from './towers.js';
+
+export interface LoadOptions {
+  /** Names the checkpoint in errors. */
+  source?: string;
+  dtype?: 'f32' | 'f16';
+  allowNonFinite?: boolean;
+  /** Seed of synthetic weights. */
+  seed?: number;
+}
+
+export interface LoadedModel extends Towers {
+  /** Owns every GPU weight: dispose() frees them. */
+  store: WeightStore;
+}
+
+export function loadModel(gpu: Gpu, spec: TowerSpec, weights: StateDict | 'synthetic', o: LoadOptions = {}): LoadedModel {
+  const dtype = o.dtype ?? 'f32';
+  if (weights === 'synthetic') {
+    const store = WeightStore.synthetic(gpu, o.seed ?? 1, dtype);
+    try {
+      return { store, ...buildTowers(store, spec) };
+    } catch (e) {
+      store.dispose();
+      throw e;
+    }
+  }
+  const source = o.source ?? 'checkpoint';
+  const store = new WeightStore(gpu, adaptCheckpoint(weights, spec, source), source, dtype, o.allowNonFinite);
+  try {
+    const towers = buildTowers(store, spec);
+    // A one-tower spec may load from a full CLIP checkpoint: only its tower's keys must all be used.
+    store.finish(towers.clip ? undefined : [...(towers.image ? ['image_encoder.'] : []), ...(towers.text ? ['text_encoder.'] : [])]);
+    return { store, ...towers };
+  } catch (e) {
+    store.dispose();
+    throw e;
+  }
+}

@@ -5,10 +5,11 @@ each (the reference our decoder must match byte for byte).
 PNGs are encoded here by hand (any colour type, bit depth, Adam7, tRNS, short palettes, every
 filter type, split IDAT) because PIL's writer covers only a few of those; PIL then decodes them.
 JPEGs come from PIL's writer and from libjpeg-turbo's cjpeg (restart markers, 4:1:1 and 4:4:0
-sampling). For every file NAME the folder holds NAME.rgb = Image.open(f).convert('RGB').tobytes()
-and NAME.crop5.rgb = the reference transform at size 5 (Resize(5, bilinear) on the shorter side,
-CenterCrop(5), as torchvision computes it on a PIL image), both HWC; manifest.json lists sizes and
-PIL's mode. Run with Debian's python3-pil:  /usr/bin/python3 scripts/make-image-cases.py
+sampling). For every file NAME the folder holds NAME.rgb = Image.open(f).convert('RGB').tobytes(),
+NAME.crop5.rgb = the reference transform at size 5 (Resize(5, bilinear) on the shorter side,
+CenterCrop(5), as torchvision computes it on a PIL image), and NAME.native5.{bilinear,bicubic}.rgb =
+open_clip's order (the same resize and crop on the image in the mode PIL opened it in, then
+convert('RGB')), all HWC; manifest.json lists sizes and PIL's mode. Run with Debian's python3-pil:  /usr/bin/python3 scripts/make-image-cases.py
 """
 import io
 import json
@@ -193,13 +194,13 @@ def jpeg_cases():
     return out
 
 
-def reference_crop(rgb, size):
-    """torchvision Resize(size) (PIL bilinear) + CenterCrop(size) on a PIL image."""
+def reference_crop(rgb, size, filt=Image.BILINEAR):
+    """torchvision Resize(size) (a PIL filter) + CenterCrop(size) on a PIL image, in its own mode."""
     w, h = rgb.size
     short, long = min(w, h), max(w, h)
     if short != size:
         new_long = int(size * long / short)
-        rgb = rgb.resize((size, new_long) if w <= h else (new_long, size), Image.BILINEAR)
+        rgb = rgb.resize((size, new_long) if w <= h else (new_long, size), filt)
     w, h = rgb.size
     left = int(round((w - size) / 2.0))
     top = int(round((h - size) / 2.0))
@@ -220,6 +221,10 @@ def main():
             f.write(rgb.tobytes())
         with open(os.path.join(OUT, stem + '.crop5.rgb'), 'wb') as f:
             f.write(reference_crop(rgb, 5).tobytes())
+        # open_clip's order: resize and crop the image in its own mode, convert afterwards.
+        for fname, filt in (('bilinear', Image.BILINEAR), ('bicubic', Image.BICUBIC)):
+            with open(os.path.join(OUT, f'{stem}.native5.{fname}.rgb'), 'wb') as f:
+                f.write(reference_crop(im, 5, filt).convert('RGB').tobytes())
         manifest['files'].append({'file': name, 'width': rgb.size[0], 'height': rgb.size[1], 'pilMode': mode})
     with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=1)

@@ -143,6 +143,15 @@ export function openClipModelSpec(name: string): ModelSpec | null {
   return modelSpecFromOpenClip(openClipConfig(key), tag ? `${key}:${tag}` : key);
 }
 
+/** The hub repo of a registered name (`MobileCLIP-B:datacompdr_lt` → apple/MobileCLIP-B-LT-OpenCLIP; no tag: the first), or null. */
+export function openClipHubRepo(name: string): string | null {
+  const [base, tag] = name.split(':');
+  const key = OPENCLIP_MODEL_NAMES.find((n) => n.toLowerCase() === base.toLowerCase());
+  if (!key) return null;
+  const p = REGISTERED[key].pretrained;
+  return tag ? (p[tag] ?? null) : Object.values(p)[0];
+}
+
 /** Every registered OpenCLIP name with its timm tower, pretrained tags and hub repos. */
 export function openClipModels(): { name: string; timm: string; pretrained: Record<string, string> }[] {
   return OPENCLIP_MODEL_NAMES.map((name) => ({ name, timm: REGISTERED[name].timm, pretrained: REGISTERED[name].pretrained }));

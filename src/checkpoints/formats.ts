@@ -32,6 +32,10 @@ export function adaptCheckpoint(sd: StateDict, spec: TowerSpec, source: string):
   const want = spec.format ?? 'apple';
   if (format === 'apple' && want === 'apple') return sd;
   if (format === 'openclip' && want === 'openclip') return fromOpenClip(sd, spec, source);
-  if (format === 'timm-image') throw new CheckpointFormatError(`${source}: ${describe(format)} holds an image tower only; ${spec.name} needs a full CLIP checkpoint`);
+  if (format === 'timm-image' && want === 'openclip') {
+    // timm's own state dict is the OpenCLIP image tower without its `visual.trunk.` prefix.
+    if (spec.text) throw new CheckpointFormatError(`${source}: ${describe(format)} holds an image tower only; ${spec.name} needs a full CLIP checkpoint (or load the image tower alone)`);
+    return fromOpenClip(new Map([...sd].map(([k, t]) => [`visual.trunk.${k}`, t])), spec, source);
+  }
   throw new CheckpointFormatError(`${source}: the checkpoint is in the ${describe(format)} format, but ${spec.name} is described as ${describe(want)}: pass the config that matches the file`);
 }

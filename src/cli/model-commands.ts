@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { OPENCLIP_MODEL_NAMES } from '../api/openclip-specs.js';
+import { openClipHubRepo } from '../api/openclip-specs.js';
 import { resolveSpec } from '../api/node.js';
 import { encode as encodePng } from 'fast-png';
 import { createModelAndTransforms, readImageFile, type ModelAndTransforms } from '../api/node.js';
@@ -21,7 +21,7 @@ import { Progress } from './progress.js';
 const MODEL_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', value: 'NAME', help: 'mobileclip_s0 (default), s1, s2, b, blt, or open_clip\'s MobileCLIP-S1 … MobileCLIP2-L-14 (mobileclip list models)' },
   config: { type: 'string', value: 'FILE', help: "the model from an open_clip_config.json (weights default to open_clip_model.safetensors beside it) or a reference config.json" },
-  weights: { type: 'string', value: 'FILE', help: 'checkpoint (.pt or .safetensors; default weights/mobileclip_<model>.safetensors, or weights/<Name>/open_clip_model.safetensors for open_clip names)' },
+  weights: { type: 'string', value: 'FILE', help: 'checkpoint (.pt or .safetensors; default weights/mobileclip_<model>.safetensors, or weights/<hub repo>/open_clip_model.safetensors for open_clip names, as weights/fetch.sh lays them out)' },
   vocab: { type: 'string', value: 'FILE', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz)' },
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
   'allow-non-finite': { type: 'boolean', help: 'load a checkpoint with NaN/Inf values (a non-finite output is still an error)' },
@@ -45,8 +45,9 @@ function modelPaths(a: Args): { model: string; weights: string; vocab: string } 
     if (basename(config) !== 'open_clip_config.json') throw new UsageError(`--weights is required with --config ${config} (only an open_clip_config.json has a default: open_clip_model.safetensors beside it)`);
     return { model, weights: join(dirname(config), 'open_clip_model.safetensors'), vocab };
   }
-  const oc = OPENCLIP_MODEL_NAMES.find((n) => n.toLowerCase() === model.split(':')[0].toLowerCase());
-  if (oc) return { model, weights: `weights/${oc}/open_clip_model.safetensors`, vocab };
+  // weights/fetch.sh's layout: weights/<hub repo name>/open_clip_model.safetensors.
+  const repo = openClipHubRepo(model);
+  if (repo) return { model, weights: `weights/${repo.split('/')[1]}/open_clip_model.safetensors`, vocab };
   return { model, weights: `weights/mobileclip_${model.replace(/^mobileclip_/, '')}.safetensors`, vocab };
 }
 

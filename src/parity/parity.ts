@@ -15,6 +15,7 @@ import { l2Normalize } from '../kernels/l2-normalize.js';
 import { mciConfigFromJson } from '../models/mci-config.js';
 import { textConfigFromJson } from '../models/text-config.js';
 import { loadModel } from '../models/load.js';
+import { detectFormat } from '../checkpoints/formats.js';
 import { vitConfigFromJson } from '../models/vit-config.js';
 import { compareTensor, type TensorReport } from './compare.js';
 
@@ -94,6 +95,8 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
 
   // The reference's ViT config leaves the stem width to the (Apple-format) weights.
   if (spec.image?.kind === 'vit' && !isOpenClipConfig(config)) spec.image = { kind: 'vit', cfg: vitConfigFromJson(config, ckpt.stateDict) };
+  // A timm image-only checkpoint runs the image tower alone: the text outputs then count as not produced (see --skip).
+  if (detectFormat(ckpt.stateDict, ckptPath) === 'timm-image') spec.text = null;
   const { store, image, text, clip } = loadModel(gpu, spec, ckpt.stateDict, { source: ckptPath, dtype });
   try {
     let imageEmb: Tensor | null = null;

@@ -11,6 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 import { readSafetensors } from '../../src/io/read-file.js';
 import { expectClose } from '../helpers/compare.js';
+import { writeSafetensors } from '../../src/io/safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-oc-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,6 +70,26 @@ describe.runIf(haveFixtures())('OpenCLIP models through the CLI', () => {
     const tag = await runCli('preprocess', fixturePath('openclip', 'oc-preprocess', 'chelsea.png'), '--model', 'MobileCLIP-B:laion', '--out', join(dir, 'y.safetensors'));
     expect(tag.code).toBe(1);
     expect(tag.err).toMatch(/MobileCLIP-B has no pretrained tag "laion" \(known: datacompdr, datacompdr_lt\)/);
+  });
+
+  it('parity through the CLI on an OpenCLIP fixture (fused file), and info naming a real-shaped MobileCLIP2-S0 file', async () => {
+    const p = await runCli('parity', fixturePath('openclip', 'oc-mci-tiny'), '--checkpoint', fixturePath('openclip', 'oc-mci-tiny', 'model.reparam.safetensors'));
+    expect(p.code, p.out + p.err).toBe(0);
+    expect(p.out).toMatch(/PASS: 28 tensors within tolerance/);
+    // Exactly the real model's keys and shapes (oc-keys), zero-filled: 301 MB.
+    const keys = JSON.parse(readFileSync(fixturePath('openclip', 'oc-keys', 'MobileCLIP2-S0.json'), 'utf8')).state_dict as Record<string, { shape: number[]; dtype: string }>;
+    const sd = new Map(Object.entries(keys).map(([k, e]) => {
+      const dtype = e.dtype === 'int64' ? ('I64' as const) : ('F32' as const);
+      const n = e.shape.reduce((a, b) => a * b, 1);
+      return [k, { dtype, shape: e.shape, data: new Uint8Array(n * (dtype === 'I64' ? 8 : 4)) }];
+    }));
+    const file = join(dir, 'open_clip_model.safetensors');
+    writeFileSync(file, writeSafetensors(sd));
+    const i = await runCli('info', file);
+    expect(i.code, i.err).toBe(0);
+    expect(i.out).toMatch(/model: +MobileCLIP2-S0 \(OpenCLIP, FastViT\)/);
+    expect(i.out).toMatch(/parameters: +image 11,406,976, text 63,428,096, other 1/);
+    rmSync(file);
   });
 
   it('list models and info', async () => {

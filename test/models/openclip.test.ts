@@ -60,3 +60,31 @@ describe.runIf(haveFixtures())('OpenCLIP-format models match open_clip + timm', 
     expect(() => adaptCheckpoint(sd, spec, 'extra.safetensors')).toThrow(/extra\.safetensors: 1 key the oc-mci-tiny OpenCLIP model does not have:\n {2}visual\.trunk\.stages\.9\.blocks\.0\.mlp\.fc1\.weight/);
   });
 });
+
+describe.runIf(haveFixtures())('a timm image-only checkpoint (no visual.trunk. prefix, no text tower)', () => {
+  it('runs the image tower through parity; the text outputs must be skipped by name', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeSafetensors } = await import('../../src/io/safetensors.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mc-timm-'));
+    try {
+      const st = await readSafetensors(fixturePath('openclip', 'oc-mci3-tiny', 'model.safetensors'));
+      const trunk = new Map([...st.toStateDict()].filter(([k]) => k.startsWith('visual.trunk.')).map(([k, t]) => [k.slice('visual.trunk.'.length), t]));
+      const file = join(dir, 'timm_fastvit.safetensors');
+      writeFileSync(file, writeSafetensors(trunk));
+      expect(detectFormat(trunk, file)).toBe('timm-image');
+      const dirFixture = fixturePath('openclip', 'oc-mci3-tiny');
+      const strict = await runParity(g.gpu, dirFixture, { checkpoint: file });
+      expect(strict.ok).toBe(false);
+      expect(strict.notProduced).toContain('text_embeddings');
+      const r = await runParity(g.gpu, dirFixture, { checkpoint: file, skip: ['text*', 'logit_scale', 'logits_per_image'] });
+      console.log(formatParity(r));
+      expect(r.ok).toBe(true);
+      expect(r.tensors.map((t) => t.name)).toContain('image_embeddings');
+      expect(r.tensors.every((t) => t.name.startsWith('image'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

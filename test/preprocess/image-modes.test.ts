@@ -3,7 +3,8 @@
  * scripts/make-image-cases.py): bit depths 1–16, grey, grey+alpha, palette with and without tRNS,
  * short palettes, RGB(A), Adam7 at sizes where passes are empty, every filter type, split IDAT;
  * JPEG grey, 4:4:4 to 4:1:1, progressive, restart markers, CMYK with and without the Adobe marker.
- * Decoded RGB and the reference transform (Resize+CenterCrop at 5) must be byte-identical.
+ * Decoded RGB, the reference transform (Resize+CenterCrop at 5) and open_clip's order (the same in
+ * the file's own mode, converted after the crop; bilinear and bicubic) must be byte-identical.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { unzlibSync, zlibSync } from 'fflate';
 import '../../src/preprocess/image-input.node.js';
 import { crc32 } from '../../src/io/zip.js';
 import { decodeImage } from '../../src/preprocess/decode.js';
-import { preprocessRgb } from '../../src/preprocess/transform.js';
+import { preprocessImage, preprocessRgb } from '../../src/preprocess/transform.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'images');
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
@@ -55,6 +56,15 @@ describe(`decoded pixels equal Pillow ${manifest.pillow}'s convert('RGB')`, () =
       const hwc = new Uint8Array(75);
       for (let c = 0; c < 3; c++) for (let i = 0; i < 25; i++) hwc[i * 3 + c] = r.pixels[c * 25 + i];
       expect(diff(hwc, crop)).toEqual({ count: 0, max: 0 });
+
+      // open_clip's order: resize and crop in the file's own mode (NEAREST for 1/P, premultiplied
+      // LA/RGBA, 32-bit I, per-band L/RGB/CMYK), then convert('RGB') — bilinear and bicubic.
+      for (const interpolation of ['bilinear', 'bicubic'] as const) {
+        const n = preprocessImage(img, { size: 5, interpolation, mean: [0, 0, 0], std: [1, 1, 1], order: 'native' });
+        const got = new Uint8Array(75);
+        for (let c = 0; c < 3; c++) for (let i = 0; i < 25; i++) got[i * 3 + c] = n.pixels[c * 25 + i];
+        expect(diff(got, read(`${stem}.native5.${interpolation}.rgb`)), `${interpolation}, native order`).toEqual({ count: 0, max: 0 });
+      }
     });
   }
 });

@@ -39,6 +39,19 @@ export interface Identification {
   parameters: { image: number; text: number; other: number };
 }
 
+/** Parameters (BatchNorm statistics excluded) under the image prefix, the text prefix, and the rest. */
+function countParameters(sd: StateDict, image: string, text: string): Identification['parameters'] {
+  const parameters = { image: 0, text: 0, other: 0 };
+  for (const [k, t] of sd) {
+    if (/\.(running_mean|running_var|num_batches_tracked)$/.test(k)) continue;
+    const n = numel(t.shape);
+    if (k.startsWith(image)) parameters.image += n;
+    else if (k.startsWith(text)) parameters.text += n;
+    else parameters.other += n;
+  }
+  return parameters;
+}
+
 const count = (keys: string[], re: RegExp): number => new Set(keys.flatMap((k) => (re.exec(k) ? [re.exec(k)![1]] : []))).size;
 
 export function identify(sd: StateDict): Identification {
@@ -74,14 +87,7 @@ export function identify(sd: StateDict): Identification {
     }
     text = { variant: mixers > 0 ? 'mct' : 'base', transformerLayers: n - mixers, width: emb.shape[1], vocab: emb.shape[0], ffnWidths };
   }
-  const parameters = { image: 0, text: 0, other: 0 };
-  for (const [k, t] of sd) {
-    if (/\.(running_mean|running_var|num_batches_tracked)$/.test(k)) continue;
-    const n = numel(t.shape);
-    if (k.startsWith('image_encoder.')) parameters.image += n;
-    else if (k.startsWith('text_encoder.')) parameters.text += n;
-    else parameters.other += n;
-  }
+  const parameters = countParameters(sd, 'image_encoder.', 'text_encoder.');
   const reparameterisable = image?.kind === 'mci' || text?.variant === 'mct';
   const model = modelName(image, text);
   return { model, keys: model === 'not a MobileCLIP state dict' ? 'unknown' : 'apple', image, text, fused: reparameterisable ? !hasTrainingBranches(sd) : null, parameters };
@@ -112,14 +118,7 @@ function identifyOpenClip(sd: StateDict): Identification {
     const ffnWidths = Array.from({ length: n }, (_, i) => sd.get(`text.transformer.resblocks.${i}.mlp.c_fc.weight`)?.shape[0] ?? 0);
     text = { variant: 'base', transformerLayers: n, width: emb.shape[1], vocab: emb.shape[0], ffnWidths };
   }
-  const parameters = { image: 0, text: 0, other: 0 };
-  for (const [k, v] of sd) {
-    if (/\.(running_mean|running_var|num_batches_tracked)$/.test(k)) continue;
-    const n = numel(v.shape);
-    if (k.startsWith('visual.')) parameters.image += n;
-    else if (k.startsWith('text.')) parameters.text += n;
-    else parameters.other += n;
-  }
+  const parameters = countParameters(sd, 'visual.', 'text.');
   const fused = image?.kind === 'mci' ? !keys.some((k) => /\.(conv_kxk|conv_scale|large_conv|pos_enc)\./.test(k) || /token_mixer\.mixer\./.test(k)) : null;
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   const matches = OPENCLIP_MODEL_NAMES.filter((name) => {

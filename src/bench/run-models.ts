@@ -76,28 +76,48 @@ export interface ModelBenchOptions {
   onRow?: (row: BenchRow) => void;
 }
 
+/** The reference GEMMs: the text MLP's shape at batch 13, and a large one (ViT-L's MLP at batch 8). */
+const PEAK_SHAPES: [number, number, number, number][] = [
+  [1024, 2048, 512, 8],
+  [2048, 4096, 1024, 2],
+];
+
 /**
- * The GEMM peak the rows are compared with: the median GFLOP/s of a large linear layer
- * ([1024, 512] · [2048, 512]ᵀ, the text MLP's shape at batch 13) on this adapter, 8 launches per
+ * The GEMM rate the rows are compared with: the best median GFLOP/s of the reference linear layers
+ * on this adapter, each after its own compile and two untimed runs, several launches per
  * submission so the readback does not count.
  */
-export async function measureGemmPeak(gpu: Gpu, repeats = 5): Promise<number> {
-  const [M, N, K] = [1024, 2048, 512];
-  const x = gpu.upload(new Float32Array(M * K).fill(0.01), [M, K]);
-  const w = gpu.upload(new Float32Array(N * K).fill(0.01), [N, K]);
-  const t = await time(gpu, () => linear(x, w), repeats, { launches: 8 });
-  x.dispose();
-  w.dispose();
-  return (2 * M * N * K) / (median(t.warm) / 1000) / 1e9;
+export async function measureGemmPeak(gpu: Gpu, repeats = 5): Promise<{ gflops: number; shapes: { mnk: [number, number, number]; gflops: number }[] }> {
+  const shapes: { mnk: [number, number, number]; gflops: number }[] = [];
+  for (const [M, N, K, launches] of PEAK_SHAPES) {
+    const x = gpu.upload(new Float32Array(M * K).fill(0.01), [M, K]);
+    const w = gpu.upload(new Float32Array(N * K).fill(0.01), [N, K]);
+    const t = await time(gpu, () => linear(x, w), repeats, { launches });
+    x.dispose();
+    w.dispose();
+    shapes.push({ mnk: [M, N, K], gflops: (2 * M * N * K) / (median(t.warm) / 1000) / 1e9 });
+  }
+  return { gflops: Math.max(...shapes.map((s) => s.gflops)), shapes };
 }
 
-export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeakGflops: number }> {
+/** What the rows' "% GEMM peak" is relative to: the reference GEMMs measured before and after the rows. */
+export interface GemmPeak {
+  /** The best of all measurements (GFLOP/s): the rows' denominator. */
+  gflops: number;
+  /** Before the rows (pipelines of the models not yet compiled: the adapter may still be compiling in the background). */
+  before: number;
+  /** After the rows, every pipeline compiled. */
+  after: number;
+}
+
+export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeakGflops: number; gemmPeak: GemmPeak }> {
   const rows: BenchRow[] = [];
-  const peak = await measureGemmPeak(gpu);
+  const before = (await measureGemmPeak(gpu)).gflops;
   const row = (r: Omit<BenchRow, 'medianMs' | 'itemsPerSecond' | 'gflops' | 'gemmPeakShare'>, flops: number): BenchRow => {
     const ms = median(r.warmMs);
     const gflops = flops / (ms / 1000) / 1e9;
-    const full: BenchRow = { ...r, medianMs: ms, itemsPerSecond: (1000 * r.batch) / ms, gflops, gemmPeakShare: gflops / peak };
+    // The share is set once the peak is measured again after the rows.
+    const full: BenchRow = { ...r, medianMs: ms, itemsPerSecond: (1000 * r.batch) / ms, gflops, gemmPeakShare: gflops / before };
     rows.push(full);
     o.onRow?.(full);
     return full;
@@ -110,12 +130,12 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
       const bench = async (tower: 'image' | 'text', batch: number, forward: () => Tensor) => {
         gpu.buffers.resetPeak();
         const t = await time(gpu, forward, o.repeats);
-        row({ model: name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, t.flops);
+        row({ model: spec.name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, t.flops);
         if (!o.plans) return;
         // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
         const { plan, result: y } = gpu.capture(forward);
         const tp = await time(gpu, () => (plan.run(), y), o.repeats, { disposeOutput: false });
-        row({ model: name, tower: `${tower} (plan)`, batch, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, t.flops);
+        row({ model: spec.name, tower: `${tower} (plan)`, batch, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, t.flops);
         plan.dispose();
         y.dispose();
       };
@@ -142,7 +162,20 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
       }
     }
   }
-  return { rows, gemmPeakGflops: peak };
+  const after = (await measureGemmPeak(gpu)).gflops;
+  const gemmPeak = { gflops: Math.max(before, after), before, after };
+  for (const r of rows) r.gemmPeakShare = r.gflops / gemmPeak.gflops;
+  return { rows, gemmPeakGflops: gemmPeak.gflops, gemmPeak };
+}
+
+/**
+ * The line under a table whose rows beat the reference GEMMs (a share over 100 %), saying why it
+ * can happen; null when none does.
+ */
+export function peakFootnote(rows: BenchRow[]): string | null {
+  const over = rows.filter((r) => r.gemmPeakShare > 1);
+  if (!over.length) return null;
+  return `* ${over.length} row${over.length > 1 ? 's run' : ' runs'} above the reference GEMMs' rate: their convolutions and GEMMs have shapes (or kernel variants) this adapter runs faster than the two reference linear layers; the share compares, it is not a bound.`;
 }
 
 export function benchTable(rows: BenchRow[]): Record<string, string | number>[] {
@@ -155,7 +188,7 @@ export function benchTable(rows: BenchRow[]): Record<string, string | number>[] 
     'warm median ms': Math.round(r.medianMs * 10) / 10,
     'items/s': Math.round(r.itemsPerSecond * 100) / 100,
     'GFLOP/s': Math.round(r.gflops * 100) / 100,
-    '% GEMM peak': Math.round(r.gemmPeakShare * 1000) / 10,
+    '% GEMM peak': r.gemmPeakShare > 1 ? `${Math.round(r.gemmPeakShare * 1000) / 10}*` : Math.round(r.gemmPeakShare * 1000) / 10,
     'peak MiB (incl. weights)': Math.round(r.peakBytes / 2 ** 20),
   }));
 }

@@ -1,7 +1,7 @@
 /** `mobileclip bench`: model timings with random weights of the real shapes (no checkpoint needed). */
 import { createGpu } from '../gpu/node.js';
 import { describeGpu } from '../gpu/device.js';
-import { benchTable, runModelBench } from '../bench/run-models.js';
+import { benchTable, peakFootnote, runModelBench } from '../bench/run-models.js';
 import { modelSpec } from '../api/model-specs.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
 
@@ -47,7 +47,7 @@ export async function bench(a: Args): Promise<void> {
   const gpu = await createGpu();
   try {
     if (!a.flags.has('json')) console.log(`adapter: ${describeGpu(gpu)}`);
-    const { rows, gemmPeakGflops } = await runModelBench(gpu, {
+    const { rows, gemmPeakGflops, gemmPeak } = await runModelBench(gpu, {
       models,
       towers: towers as ('image' | 'text')[],
       imageBatches,
@@ -55,10 +55,12 @@ export async function bench(a: Args): Promise<void> {
       repeats,
       dtypes: dtypes as ('f32' | 'f16')[],
     });
-    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeakGflops, rows }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeakGflops, gemmPeak, rows }));
     else {
-      console.log(`GEMM peak: ${gemmPeakGflops.toFixed(2)} GFLOP/s`);
+      console.log(`GEMM peak: ${gemmPeakGflops.toFixed(2)} GFLOP/s (reference linear layers, best of before the rows ${gemmPeak.before.toFixed(2)} and after ${gemmPeak.after.toFixed(2)})`);
       console.table(benchTable(rows));
+      const note = peakFootnote(rows);
+      if (note) console.log(note);
     }
   } finally {
     gpu.destroy();

@@ -16,7 +16,7 @@ import { isFloat } from '../../src/io/host-tensor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-conventions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const COMMANDS = ['classify', 'embed', 'preprocess', 'tokenize', 'info', 'convert', 'parity', 'bench'];
+const COMMANDS = ['classify', 'embed', 'preprocess', 'tokenize', 'info', 'convert', 'parity', 'bench', 'list'];
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 describe('mobileclip conventions', () => {

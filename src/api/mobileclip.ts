@@ -101,6 +101,13 @@ export class MobileCLIP<I = ImageInput> {
    */
   usePlans = true;
 
+  /**
+   * Exact shortcuts (default true): a causal text tower (MobileCLIP-B, MobileCLIP2-B) runs only the
+   * positions up to the batch's last end of text, which is all its pooled output depends on.
+   * Results equal the full run up to float32 rounding; false runs every position.
+   */
+  exactShortcuts = true;
+
   /** GPU storage of weights and activations. */
   readonly dtype: 'f32' | 'f16';
   private readonly readImage: ImageReader<I>;
@@ -290,7 +297,14 @@ export class MobileCLIP<I = ImageInput> {
         const n = Math.min(bs, count - i);
         const rows = ids.subarray(i * ctx, (i + n) * ctx);
         this.clip.checkTokens(rows, [n, ctx]);
-        const e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
+        // A causal tower needs only the positions up to each row's end of text (an exact shortcut).
+        const p = this.exactShortcuts ? this.clip.text!.causalPrefix(rows, n) : null;
+        let e: Float32Array;
+        if (p !== null && p < ctx) {
+          const head = new Int32Array(n * p);
+          for (let r = 0; r < n; r++) head.set(rows.subarray(r * ctx, r * ctx + p), r * p);
+          e = await this.forward(`text:${n}:${p}:${normalize}`, head, () => this.gpu.upload(head, [n, p], 'i32', 'token_ids'), (t) => this.clip.encodeTextIds(t, { normalize, prefix: true }));
+        } else e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
         checkFiniteRows(e, dim, i, 'text');
         out.set(e, i * dim);
         opts.onProgress?.(i + n, count);

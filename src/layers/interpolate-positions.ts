@@ -29,6 +29,7 @@ export function interpolatePositions(table: Float32Array, len: number, channels:
 /** A learned positional table, uploaded once per sequence length it is used with. */
 export class PositionalTable {
   private readonly byLength = new Map<number, Tensor>();
+  private readonly byPrefix = new Map<number, Tensor>();
 
   constructor(
     private readonly store: WeightStore,
@@ -37,6 +38,18 @@ export class PositionalTable {
     readonly length: number,
     readonly dim: number,
   ) {}
+
+  /** [n, dim], n ≤ length: the table's first n rows (a causal tower's exact shortcut, not an interpolation). */
+  prefix(n: number): Tensor {
+    if (!Number.isInteger(n) || n < 1 || n > this.length) throw new RangeError(`${this.label}: a prefix of ${n} positions of a table of ${this.length}`);
+    if (n === this.length) return this.forLength(n);
+    let t = this.byPrefix.get(n);
+    if (!t) {
+      t = this.store.upload(`${this.label} (first ${n} positions)`, this.table.subarray(0, n * this.dim), [n, this.dim]);
+      this.byPrefix.set(n, t);
+    }
+    return t;
+  }
 
   /** [n, dim]: the table itself, or its interpolation to n positions. */
   forLength(n: number): Tensor {

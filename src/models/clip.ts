@@ -78,9 +78,9 @@ export class CLIP {
   }
 
   /** `encodeText` from ids already on the GPU (an execution plan's input); the ids stay the caller's. */
-  encodeTextIds(ids: Tensor, opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
+  encodeTextIds(ids: Tensor, opts: { normalize?: boolean; capture?: Capture; prefix?: boolean } = {}): Tensor {
     if (!this.text) throw new Error('this model has no text tower');
-    const f = this.text.forwardIds(ids, opts.capture);
+    const f = this.text.forwardIds(ids, opts.capture, { prefix: opts.prefix });
     if (!opts.normalize) return f;
     const kept = opts.capture?.('text_features', f) ?? false;
     const e = l2Normalize(f);

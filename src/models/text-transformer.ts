@@ -104,9 +104,33 @@ export class TextTransformer {
    * ids [B, L] already on the GPU (checked by `uploadIds`; an execution plan's input) → features.
    * The ids stay the caller's.
    */
-  forwardIds(ids: Tensor, capture?: Capture): Tensor {
+  forwardIds(ids: Tensor, capture?: Capture, opts: { prefix?: boolean } = {}): Tensor {
     const [, l] = checkRank('TextTransformer', 'ids', ids, 2, 'i32');
-    return forwardInSlices(ids, 4 * this.largestActivation(l), (x) => this.forwardBatch(x, l, capture));
+    if (opts.prefix && !this.causalShortcut) throw new ShapeError('TextTransformer: a prefix of the context is exact only for a causal base tower');
+    return forwardInSlices(ids, 4 * this.largestActivation(l), (x) => this.forwardBatch(x, l, capture, opts.prefix ?? false));
+  }
+
+  /** A causal tower without sequence mixers: the pooled (first-argmax) output depends only on the positions up to it. */
+  get causalShortcut(): boolean {
+    return this.cfg.causal && this.cfg.variant === 'base';
+  }
+
+  /**
+   * For the exact shortcut: how many leading positions of `rows` [n × contextLength] every row's
+   * pooled output depends on (1 + the last first-argmax, rounded up to a multiple of 8 so few
+   * lengths recur), or null when the tower is not causal. Running `forwardIds` on those columns
+   * with `prefix: true` equals the full run up to float32 rounding.
+   */
+  causalPrefix(rows: Int32Array, n: number): number | null {
+    if (!this.causalShortcut) return null;
+    const ctx = this.cfg.contextLength;
+    let need = 1;
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let i = 1; i < ctx; i++) if (rows[r * ctx + i] > rows[r * ctx + best]) best = i;
+      need = Math.max(need, best + 1);
+    }
+    return Math.min(ctx, Math.ceil(need / 8) * 8);
   }
 
   /** Elements of the largest activation one sequence of L tokens makes (MLP hidden, qkv, scores). */
@@ -117,9 +141,9 @@ export class TextTransformer {
     return Math.max(l * ffn, 3 * l * dim, Math.max(0, ...headsPerLayer) * l * l);
   }
 
-  private forwardBatch(ids: Tensor, l: number, capture?: Capture): Tensor {
+  private forwardBatch(ids: Tensor, l: number, capture: Capture | undefined, prefix: boolean): Tensor {
     const scope = new CaptureScope(capture);
-    let x = embeddingGather(this.table, ids, this.positions.forLength(l));
+    let x = embeddingGather(this.table, ids, prefix ? this.positions.prefix(l) : this.positions.forLength(l));
     scope.emit('text.embedding', x);
     this.layers.forEach((layer, i) => {
       const y = layer.forward(x);

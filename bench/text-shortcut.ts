@@ -1,0 +1,70 @@
+/**
+ * The causal text towers' exact shortcut (npm run bench:text-shortcut): median ms of the full
+ * 77-position forward and of the prefix forward for prompts of 5, 16 and 77 tokens, batch 1 and 8,
+ * random weights of the real shapes, with the largest |Δ| between the two outputs.
+ *   --models=mobileclip_b,MobileCLIP2-B  --repeats=5
+ */
+import { createGpu } from '../src/gpu/node.js';
+import { describeGpu } from '../src/gpu/device.js';
+import { modelSpec } from '../src/api/model-specs.js';
+import { loadModel } from '../src/models/load.js';
+import type { Tensor } from '../src/gpu/tensor.js';
+import { median } from '../src/bench/run-models.js';
+import { printTable } from './harness.js';
+
+const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
+const repeats = Number(arg('repeats', '5'));
+const gpu = await createGpu();
+console.log(`adapter: ${describeGpu(gpu)}`);
+
+async function timed(run: () => Tensor): Promise<{ ms: number; out: Float32Array }> {
+  const once = async () => {
+    const t0 = performance.now();
+    const y = run();
+    const out = await y.readFloat();
+    y.dispose();
+    return { ms: performance.now() - t0, out };
+  };
+  await once();
+  await once();
+  const runs = [];
+  for (let i = 0; i < repeats; i++) runs.push(await once());
+  return { ms: median(runs.map((r) => r.ms)), out: runs[0].out };
+}
+
+const rows: Record<string, string | number>[] = [];
+try {
+  for (const name of arg('models', 'mobileclip_b,MobileCLIP2-B').split(',')) {
+    const spec = modelSpec(name);
+    const { store, text } = loadModel(gpu, { ...spec, image: null }, 'synthetic');
+    try {
+      const ctx = spec.text.contextLength;
+      for (const tokens of [5, 16, 77]) {
+        for (const batch of [1, 8]) {
+          const ids = new Int32Array(batch * ctx);
+          for (let r = 0; r < batch; r++) {
+            for (let i = 0; i < tokens - 1; i++) ids[r * ctx + i] = i === 0 ? 49406 : 320 + i;
+            ids[r * ctx + tokens - 1] = 49407; // end of text: the largest id, the pooled position
+          }
+          const p = text!.causalPrefix(ids, batch)!;
+          const head = new Int32Array(batch * p);
+          for (let r = 0; r < batch; r++) head.set(ids.subarray(r * ctx, r * ctx + p), r * p);
+          const fullIds = text!.uploadIds(ids, [batch, ctx]);
+          const headIds = gpu.upload(head, [batch, p], 'i32');
+          const full = await timed(() => text!.forwardIds(fullIds));
+          const short = await timed(() => text!.forwardIds(headIds, undefined, { prefix: true }));
+          fullIds.dispose();
+          headIds.dispose();
+          const diff = full.out.reduce((m, v, i) => Math.max(m, Math.abs(v - short.out[i])), 0);
+          rows.push({ model: spec.name, 'prompt tokens': tokens, batch, positions: p, 'full ms': Math.round(full.ms * 10) / 10, 'shortcut ms': Math.round(short.ms * 10) / 10, speedup: `${(full.ms / short.ms).toFixed(2)}×`, 'max|Δ|': diff.toExponential(1) });
+          console.error(`  ${spec.name} ${tokens} tokens × ${batch}: ${full.ms.toFixed(1)} → ${short.ms.toFixed(1)} ms`);
+        }
+      }
+    } finally {
+      store.dispose();
+    }
+  }
+  printTable(rows);
+} finally {
+  gpu.destroy();
+}

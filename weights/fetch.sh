@@ -93,11 +93,11 @@ openclip() { # MobileCLIP2-S4 …
       fetch "$hub/$repo/resolve/main/$f" "$dir/$f"
     fi
   done
-  (cd "$root" && npx --no-install mobileclip info "$dir/open_clip_model.safetensors")
-  # A hub file must hold OpenCLIP key names (an HTML error page or another format is refused here).
-  (cd "$root" && npx --no-install mobileclip info --json "$dir/open_clip_model.safetensors") |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.exit(JSON.parse(s).keys==="openclip"?0:1))' ||
-    { echo "fetch.sh: $dir/open_clip_model.safetensors is not an OpenCLIP checkpoint" >&2; exit 1; }
+  # One read of the file: printed, and it must name OpenCLIP key names (an HTML error page or another format is refused).
+  local info
+  info="$(cd "$root" && npx --no-install mobileclip info "$dir/open_clip_model.safetensors")"
+  echo "$info"
+  grep -q 'OpenCLIP/timm key names' <<<"$info" || { echo "fetch.sh: $dir/open_clip_model.safetensors is not an OpenCLIP checkpoint" >&2; exit 1; }
 }
 
 for m in "${models[@]}"; do

@@ -298,12 +298,11 @@ export class MobileCLIP<I = ImageInput> {
         const rows = ids.subarray(i * ctx, (i + n) * ctx);
         this.clip.checkTokens(rows, [n, ctx]);
         // A causal tower needs only the positions up to each row's end of text (an exact shortcut).
-        const p = this.exactShortcuts ? this.clip.text!.causalPrefix(rows, n) : null;
+        const head = this.exactShortcuts ? this.clip.text!.causalHead(rows, n) : null;
         let e: Float32Array;
-        if (p !== null && p < ctx) {
-          const head = new Int32Array(n * p);
-          for (let r = 0; r < n; r++) head.set(rows.subarray(r * ctx, r * ctx + p), r * p);
-          e = await this.forward(`text:${n}:${p}:${normalize}`, head, () => this.gpu.upload(head, [n, p], 'i32', 'token_ids'), (t) => this.clip.encodeTextIds(t, { normalize, prefix: true }));
+        if (head) {
+          const { ids: h, length: p } = head;
+          e = await this.forward(`text:${n}:${p}:${normalize}`, h, () => this.gpu.upload(h, [n, p], 'i32', 'token_ids'), (t) => this.clip.encodeTextIds(t, { normalize, prefix: true }));
         } else e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
         checkFiniteRows(e, dim, i, 'text');
         out.set(e, i * dim);

@@ -78,7 +78,17 @@ export function listModels(): { name: string; format: 'apple' | 'openclip'; imag
 export function modelSpecFromConfig(json: any, sd?: StateDict, name = 'custom'): ModelSpec {
   if (isOpenClipConfig(json)) return modelSpecFromOpenClip(json, name);
   if (!json?.image_cfg || !json?.text_cfg) throw new UnknownModelError(`${name}: a model config needs image_cfg and text_cfg`);
-  const isVit = json.image_cfg.vit || json.image_cfg.model_name === 'vit_b16';
-  const image: ImageSpec = isVit ? { kind: 'vit', cfg: vitConfigFromJson(json, sd) } : { kind: 'mci', cfg: mciConfigFromJson(json) };
-  return { name, image, text: textConfigFromJson(json), imageSize: image.cfg.imageSize };
+  const { image, text } = towersFromConfig(json, sd, name);
+  return { name, image: image!, text: text!, imageSize: image!.cfg.imageSize };
+}
+
+/**
+ * The towers a reference-style config.json describes (either may be absent, as in one-tower
+ * fixtures). The ViT stem width is read from `sd` when given.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function towersFromConfig(json: any, sd?: StateDict, name = 'custom'): TowerSpec {
+  const isVit = json?.image_cfg && (json.image_cfg.vit || json.image_cfg.model_name === 'vit_b16');
+  const image: ImageSpec | null = !json?.image_cfg ? null : isVit ? { kind: 'vit', cfg: vitConfigFromJson(json, sd) } : { kind: 'mci', cfg: mciConfigFromJson(json) };
+  return { name, image, text: json?.text_cfg ? textConfigFromJson(json) : null };
 }

@@ -133,23 +133,29 @@ export function openClipConfig(name: string): { model_cfg: object; preprocess_cf
   };
 }
 
-/** `MobileCLIP2-S4`, or with open_clip's pretrained tag, `MobileCLIP-B:datacompdr_lt` (case-insensitive). */
-export function openClipModelSpec(name: string): ModelSpec | null {
+/**
+ * `MobileCLIP2-S4`, or with open_clip's pretrained tag `MobileCLIP-B:datacompdr_lt` (case-insensitive)
+ * → its registry entry and the tag's hub repo (no tag: the first); null for another name, an
+ * error naming the known tags for a wrong one.
+ */
+function registered(name: string): { key: string; tag: string | undefined; entry: Registered; repo: string } | null {
   const [base, tag] = name.split(':');
   const key = OPENCLIP_MODEL_NAMES.find((n) => n.toLowerCase() === base.toLowerCase());
   if (!key) return null;
-  const r = REGISTERED[key];
-  if (tag !== undefined && !(tag in r.pretrained)) throw new Error(`${key} has no pretrained tag "${tag}" (known: ${Object.keys(r.pretrained).join(', ')})`);
-  return modelSpecFromOpenClip(openClipConfig(key), tag ? `${key}:${tag}` : key);
+  const entry = REGISTERED[key];
+  if (tag !== undefined && !(tag in entry.pretrained)) throw new Error(`${key} has no pretrained tag "${tag}" (known: ${Object.keys(entry.pretrained).join(', ')})`);
+  return { key, tag, entry, repo: tag ? entry.pretrained[tag] : Object.values(entry.pretrained)[0] };
 }
 
-/** The hub repo of a registered name (`MobileCLIP-B:datacompdr_lt` → apple/MobileCLIP-B-LT-OpenCLIP; no tag: the first), or null. */
+/** A registered name (see `registered`) → its spec, or null. */
+export function openClipModelSpec(name: string): ModelSpec | null {
+  const r = registered(name);
+  return r && modelSpecFromOpenClip(openClipConfig(r.key), r.tag ? `${r.key}:${r.tag}` : r.key);
+}
+
+/** The hub repo of a registered name (`MobileCLIP-B:datacompdr_lt` → apple/MobileCLIP-B-LT-OpenCLIP), or null. */
 export function openClipHubRepo(name: string): string | null {
-  const [base, tag] = name.split(':');
-  const key = OPENCLIP_MODEL_NAMES.find((n) => n.toLowerCase() === base.toLowerCase());
-  if (!key) return null;
-  const p = REGISTERED[key].pretrained;
-  return tag ? (p[tag] ?? null) : Object.values(p)[0];
+  return registered(name)?.repo ?? null;
 }
 
 /** Every registered OpenCLIP name with its timm tower, pretrained tags and hub repos. */

@@ -87,17 +87,17 @@ const PEAK_SHAPES: [number, number, number, number][] = [
  * on this adapter, each after its own compile and two untimed runs, several launches per
  * submission so the readback does not count.
  */
-export async function measureGemmPeak(gpu: Gpu, repeats = 5): Promise<{ gflops: number; shapes: { mnk: [number, number, number]; gflops: number }[] }> {
-  const shapes: { mnk: [number, number, number]; gflops: number }[] = [];
+export async function measureGemmPeak(gpu: Gpu, repeats = 5): Promise<number> {
+  let best = 0;
   for (const [M, N, K, launches] of PEAK_SHAPES) {
     const x = gpu.upload(new Float32Array(M * K).fill(0.01), [M, K]);
     const w = gpu.upload(new Float32Array(N * K).fill(0.01), [N, K]);
     const t = await time(gpu, () => linear(x, w), repeats, { launches });
     x.dispose();
     w.dispose();
-    shapes.push({ mnk: [M, N, K], gflops: (2 * M * N * K) / (median(t.warm) / 1000) / 1e9 });
+    best = Math.max(best, (2 * M * N * K) / (median(t.warm) / 1000) / 1e9);
   }
-  return { gflops: Math.max(...shapes.map((s) => s.gflops)), shapes };
+  return best;
 }
 
 /** What the rows' "% GEMM peak" is relative to: the reference GEMMs measured before and after the rows. */
@@ -110,14 +110,14 @@ export interface GemmPeak {
   after: number;
 }
 
-export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeakGflops: number; gemmPeak: GemmPeak }> {
+export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeak: GemmPeak }> {
   const rows: BenchRow[] = [];
-  const before = (await measureGemmPeak(gpu)).gflops;
+  const before = await measureGemmPeak(gpu);
   const row = (r: Omit<BenchRow, 'medianMs' | 'itemsPerSecond' | 'gflops' | 'gemmPeakShare'>, flops: number): BenchRow => {
     const ms = median(r.warmMs);
     const gflops = flops / (ms / 1000) / 1e9;
-    // The share is set once the peak is measured again after the rows.
-    const full: BenchRow = { ...r, medianMs: ms, itemsPerSecond: (1000 * r.batch) / ms, gflops, gemmPeakShare: gflops / before };
+    // The share is filled in once the peak is measured again after the rows.
+    const full: BenchRow = { ...r, medianMs: ms, itemsPerSecond: (1000 * r.batch) / ms, gflops, gemmPeakShare: NaN };
     rows.push(full);
     o.onRow?.(full);
     return full;
@@ -162,10 +162,10 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
       }
     }
   }
-  const after = (await measureGemmPeak(gpu)).gflops;
+  const after = await measureGemmPeak(gpu);
   const gemmPeak = { gflops: Math.max(before, after), before, after };
   for (const r of rows) r.gemmPeakShare = r.gflops / gemmPeak.gflops;
-  return { rows, gemmPeakGflops: gemmPeak.gflops, gemmPeak };
+  return { rows, gemmPeak };
 }
 
 /**

@@ -47,7 +47,7 @@ export async function bench(a: Args): Promise<void> {
   const gpu = await createGpu();
   try {
     if (!a.flags.has('json')) console.log(`adapter: ${describeGpu(gpu)}`);
-    const { rows, gemmPeakGflops, gemmPeak } = await runModelBench(gpu, {
+    const { rows, gemmPeak } = await runModelBench(gpu, {
       models,
       towers: towers as ('image' | 'text')[],
       imageBatches,
@@ -55,9 +55,9 @@ export async function bench(a: Args): Promise<void> {
       repeats,
       dtypes: dtypes as ('f32' | 'f16')[],
     });
-    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeakGflops, gemmPeak, rows }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeak, rows }));
     else {
-      console.log(`GEMM peak: ${gemmPeakGflops.toFixed(2)} GFLOP/s (reference linear layers, best of before the rows ${gemmPeak.before.toFixed(2)} and after ${gemmPeak.after.toFixed(2)})`);
+      console.log(`GEMM peak: ${gemmPeak.gflops.toFixed(2)} GFLOP/s (reference linear layers, best of before the rows ${gemmPeak.before.toFixed(2)} and after ${gemmPeak.after.toFixed(2)})`);
       console.table(benchTable(rows));
       const note = peakFootnote(rows);
       if (note) console.log(note);

@@ -150,22 +150,21 @@ export function readPytorch(bytes: Uint8Array, source = 'checkpoint.pt', opts: C
   return sd;
 }
 
-/** One past the last byte of its storage a tensor reads (0 for an empty tensor). */
-function reachedBytes({ storage, offset, size, stride }: TensorRef): number {
-  if (size.some((d) => d === 0)) return 0;
-  let last = offset;
-  size.forEach((d, i) => (last += (d - 1) * stride[i]));
-  return Math.min(last + 1, storage.numel) * STORED_BYTES[storage.dtype];
+/** The storage index of a tensor's last element (−1 for an empty tensor). */
+function lastElement({ offset, size, stride }: TensorRef): number {
+  if (size.some((d) => d === 0)) return -1;
+  return size.reduce((last, d, i) => last + (d - 1) * stride[i], offset);
 }
+
+/** One past the last byte of its storage a tensor reads (0 for an empty tensor). */
+const reachedBytes = (t: TensorRef): number => Math.min(lastElement(t) + 1, t.storage.numel) * STORED_BYTES[t.storage.dtype];
 
 function materialize(t: TensorRef, data: (s: Storage) => Uint8Array, budget: { left: number; storageBytes: number }, what: string): HostTensor {
   const { storage: s, offset, size, stride } = t;
   const e = STORED_BYTES[s.dtype];
   const n = numel(size);
   if (n === 0) return { dtype: s.dtype, shape: size, data: new Uint8Array(0) };
-  let last = offset;
-  size.forEach((d, i) => (last += (d - 1) * stride[i]));
-  if (last >= s.numel) {
+  if (lastElement(t) >= s.numel) {
     throw new CheckpointError(`${what} ${fmtShape(size)} with offset ${offset} and strides ${fmtShape(stride)} reads outside its storage of ${s.numel} elements`);
   }
   // Row-major strides: a view. Otherwise gather element by element, within the expansion budget.

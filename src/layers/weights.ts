@@ -6,6 +6,7 @@
  * ignored. Training-form checkpoints are re-parameterised once, up front; a fused checkpoint is
  * used as it is.
  */
+import { BYTES_PER_ELEMENT } from '../gpu/dtype.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
@@ -139,7 +140,7 @@ export class WeightStore {
   takeRows(key: string, shape: readonly number[]): Tensor[] {
     const host = this.host(key, shape);
     const rowElems = numel(shape.slice(1));
-    const rowBytes = rowElems * (this.dtype === 'f16' ? 2 : 4);
+    const rowBytes = rowElems * BYTES_PER_ELEMENT[this.dtype];
     const perBlock = Math.max(1, Math.floor(this.gpu.info.maxStorageBufferBindingSize / rowBytes));
     const blocks: Tensor[] = [];
     for (let r = 0; r < shape[0]; r += perBlock) {

@@ -133,6 +133,19 @@ export class TextTransformer {
     return Math.min(ctx, Math.ceil(need / 8) * 8);
   }
 
+  /**
+   * The leading `length` columns of `rows` [n × contextLength] that `causalPrefix` allows, as
+   * [n × length] ids for `forwardIds(…, { prefix: true })`; null when no position can be skipped.
+   */
+  causalHead(rows: Int32Array, n: number): { ids: Int32Array; length: number } | null {
+    const p = this.causalPrefix(rows, n);
+    const ctx = this.cfg.contextLength;
+    if (p === null || p >= ctx) return null;
+    const ids = new Int32Array(n * p);
+    for (let r = 0; r < n; r++) ids.set(rows.subarray(r * ctx, r * ctx + p), r * p);
+    return { ids, length: p };
+  }
+
   /** Elements of the largest activation one sequence of L tokens makes (MLP hidden, qkv, scores). */
   largestActivation(l: number): number {
     const { dim, headsPerLayer, ffnMultiplierPerLayer } = this.cfg;

@@ -5,18 +5,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TowerSpec } from '../api/model-specs.js';
+import { type TowerSpec, towersFromConfig } from '../api/model-specs.js';
+import type { StateDict } from '../io/host-tensor.js';
 import { isOpenClipConfig, modelSpecFromOpenClip } from '../api/openclip-specs.js';
 import { openClipOutputName } from '../checkpoints/openclip.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { readCheckpointFile, readSafetensors } from '../io/read-file.js';
 import { l2Normalize } from '../kernels/l2-normalize.js';
-import { mciConfigFromJson } from '../models/mci-config.js';
-import { textConfigFromJson } from '../models/text-config.js';
 import { loadModel } from '../models/load.js';
 import { detectFormat } from '../checkpoints/formats.js';
-import { vitConfigFromJson } from '../models/vit-config.js';
 import { compareTensor, type TensorReport } from './compare.js';
 
 export interface ParityOptions {
@@ -53,23 +51,13 @@ const ROW_COSINE = /^(image|text)_(features|embeddings)$/;
 
 /** The towers a fixture's config.json describes (open_clip's or the reference's format), and how to name their outputs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function fixtureSpec(config: any, dir: string): { spec: TowerSpec; outputName: (ours: string) => string } {
+function fixtureSpec(config: any, dir: string, sd: StateDict): { spec: TowerSpec; outputName: (ours: string) => string } {
   if (isOpenClipConfig(config)) {
     const spec = modelSpecFromOpenClip(config, join(dir, 'config.json'));
     return { spec, outputName: (n) => openClipOutputName(n, spec) };
   }
-  const hasImage = !!config?.image_cfg;
-  const hasText = !!config?.text_cfg;
-  if (!hasImage && !hasText) throw new ParityConfigError(`${join(dir, 'config.json')}: describes no model: neither open_clip's model_cfg nor the reference's image_cfg / text_cfg`);
-  const isVit = hasImage && (config.image_cfg.vit || config.image_cfg.model_name === 'vit_b16');
-  return {
-    spec: {
-      name: dir,
-      image: !hasImage ? null : isVit ? { kind: 'vit', cfg: vitConfigFromJson(config) } : { kind: 'mci', cfg: mciConfigFromJson(config) },
-      text: hasText ? textConfigFromJson(config) : null,
-    },
-    outputName: (n) => n,
-  };
+  if (!config?.image_cfg && !config?.text_cfg) throw new ParityConfigError(`${join(dir, 'config.json')}: describes no model: neither open_clip's model_cfg nor the reference's image_cfg / text_cfg`);
+  return { spec: towersFromConfig(config, sd, dir), outputName: (n) => n };
 }
 
 const skipped = (name: string, skip: readonly string[]) => skip.some((s) => (s.endsWith('*') ? name.startsWith(s.slice(0, -1)) : name === s));
@@ -83,7 +71,7 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
   const ckpt = await readCheckpointFile(ckptPath);
   const inputs = await readSafetensors(join(dir, 'inputs.safetensors'));
   const outputs = await readSafetensors(join(dir, 'outputs.safetensors'));
-  const { spec, outputName } = fixtureSpec(config, dir);
+  const { spec, outputName } = fixtureSpec(config, dir, ckpt.stateDict);
   const wanted = new Set(outputs.names.filter((n) => !skipped(n, skip)));
   const produced = new Map<string, Tensor>();
   const capture = (ours: string, t: Tensor) => {
@@ -93,8 +81,6 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
     return true;
   };
 
-  // The reference's ViT config leaves the stem width to the (Apple-format) weights.
-  if (spec.image?.kind === 'vit' && !isOpenClipConfig(config)) spec.image = { kind: 'vit', cfg: vitConfigFromJson(config, ckpt.stateDict) };
   // A timm image-only checkpoint runs the image tower alone: the text outputs then count as not produced (see --skip).
   if (detectFormat(ckpt.stateDict, ckptPath) === 'timm-image') spec.text = null;
   const { store, image, text, clip } = loadModel(gpu, spec, ckpt.stateDict, { source: ckptPath, dtype });

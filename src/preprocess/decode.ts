@@ -7,7 +7,7 @@
  * here, and neither do we. The pixel cap is checked from the header before anything is decoded.
  */
 import { decodeJpegTurbo, initJpegDecoder } from './jpeg-turbo.js';
-import { decodePng, hasPngSignature } from './png.js';
+import { decodePng, hasPngSignature, PNG_SIGNATURE } from './png.js';
 import type { PilImage } from './pil-image.js';
 import { MAX_IMAGE_PIXELS } from './pixel-cap.js';
 
@@ -31,7 +31,6 @@ export interface DecodeOptions {
   maxPixels?: number;
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 const isJpeg = (b: Uint8Array) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 

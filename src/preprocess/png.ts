@@ -30,8 +30,8 @@ export interface DecodedPng {
   native: PilImage;
 }
 
-const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-export const hasPngSignature = (b: Uint8Array): boolean => b.length >= 8 && SIGNATURE.every((v, i) => b[i] === v);
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+export const hasPngSignature = (b: Uint8Array): boolean => b.length >= 8 && PNG_SIGNATURE.every((v, i) => b[i] === v);
 
 /** Samples per pixel and the bit depths the PNG specification allows, by colour type. */
 const COLOUR_TYPES: Record<number, { channels: number; depths: number[] }> = {

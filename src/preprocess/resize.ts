@@ -64,11 +64,6 @@ function precompute(inSize: number, outSize: number, filter: ResampleFilter, fix
 
 const clip8 = (ss: number): number => (ss >= ONE * 256 ? 255 : ss <= 0 ? 0 : Math.floor(ss / ONE));
 
-/** RGB (HWC uint8) bilinear resize; `channels` interleaved values per pixel. */
-export function pilResizeBilinear(src: Uint8Array, width: number, height: number, outW: number, outH: number, channels = 3): Uint8Array {
-  return pilResize8(src, width, height, outW, outH, channels, 'bilinear');
-}
-
 /** 8-bit bands (HWC, `channels` interleaved), PIL's 8-bit resample path. */
 export function pilResize8(src: Uint8Array, width: number, height: number, outW: number, outH: number, channels: number, filter: ResampleFilter): Uint8Array {
   let cur = src;

@@ -7,7 +7,7 @@
  *    premultiplied: pil-image.ts), ToTensor, Normalize(mean, std) in float32; `order: 'rgb-first'`
  *    is the same on the RGB-converted image (Apple's documented usage).
  */
-import { pilResizeBilinear, type ResampleFilter } from './resize.js';
+import type { ResampleFilter } from './resize.js';
 import type { RgbImage } from './decode.js';
 import { cropPil, type PilImage, resizePil, toRgb } from './pil-image.js';
 import { MAX_IMAGE_PIXELS } from './pixel-cap.js';
@@ -74,37 +74,20 @@ export function preprocessImage(img: RgbImage, pipe: Pipeline): Preprocessed {
   }
   const left = roundHalfEven((rw - size) / 2);
   const top = roundHalfEven((rh - size) / 2);
-  let resized: Uint8Array;
-  if (pipe.order === 'native' && img.native && img.native.mode !== 'RGB') {
-    // Resize and crop in the file's own mode, then convert: the crop is taken here, so read it from the origin.
-    const cropped = cropPil(resizePil(img.native, rw, rh, pipe.interpolation), left, top, size, size);
-    return finish(toRgb(cropped), size, size, 0, 0, pipe, { rw, rh, left, top });
-  }
-  const rgb: PilImage = { mode: 'RGB', width: img.width, height: img.height, data: img.data };
-  if (rw === img.width && rh === img.height) resized = img.data;
-  else if (pipe.interpolation === 'bilinear') resized = pilResizeBilinear(img.data, img.width, img.height, rw, rh, 3);
-  else resized = resizePil(rgb, rw, rh, pipe.interpolation).data as Uint8Array;
-  return finish(resized, rw, rh, left, top, pipe, { rw, rh, left, top });
-}
-
-/** Crop of an RGB image at (left, top), CHW, ToTensor and Normalize. */
-function finish(resized: Uint8Array, rw: number, _rh: number, left: number, top: number, pipe: Pipeline, geo: { rw: number; rh: number; left: number; top: number }): Preprocessed {
-  const { size } = pipe;
+  // open_clip's order resizes and crops the image in the mode PIL opened it in; Apple's converts first.
+  const source: PilImage = pipe.order === 'native' && img.native ? img.native : { mode: 'RGB', width: img.width, height: img.height, data: img.data };
+  const crop = toRgb(cropPil(resizePil(source, rw, rh, pipe.interpolation), left, top, size, size));
   const m = pipe.mean.map(Math.fround);
   const sd = pipe.std.map(Math.fround);
-  const plain = pipe.mean.every((v) => v === 0) && pipe.std.every((v) => v === 1);
   const pixels = new Uint8Array(3 * size * size);
   const tensor = new Float32Array(3 * size * size);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const s = ((y + top) * rw + x + left) * 3;
-      for (let c = 0; c < 3; c++) {
-        const v = resized[s + c];
-        pixels[(c * size + y) * size + x] = v;
-        // torchvision: (x − mean) / std, each step rounded to float32.
-        tensor[(c * size + y) * size + x] = plain ? U8_TO_UNIT[v] : Math.fround(Math.fround(U8_TO_UNIT[v] - m[c]) / sd[c]);
-      }
+  for (let p = 0; p < size * size; p++) {
+    for (let c = 0; c < 3; c++) {
+      const v = crop[p * 3 + c];
+      pixels[c * size * size + p] = v;
+      // torchvision: (x − mean) / std, each step rounded to float32 (exact for mean 0, std 1).
+      tensor[c * size * size + p] = Math.fround(Math.fround(U8_TO_UNIT[v] - m[c]) / sd[c]);
     }
   }
-  return { pixels, tensor, resizedWidth: geo.rw, resizedHeight: geo.rh, cropLeft: geo.left, cropTop: geo.top };
+  return { pixels, tensor, resizedWidth: rw, resizedHeight: rh, cropLeft: left, cropTop: top };
 }

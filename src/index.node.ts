@@ -4,3 +4,4 @@ export { createGpu } from './gpu/node.js';
 export { readSafetensors, readCheckpointFile, loadTokenizer } from './io/read-file.js';
 export { createModelAndTransforms, readImageFile, type ModelAndTransforms, type NodeCreateOptions, type NodeImageInput } from './api/node.js';
 export { readNodeImage } from './preprocess/image-input.node.js';
+export { FolderCache, defaultCacheDir } from './io/byte-cache.node.js';

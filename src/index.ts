@@ -27,3 +27,9 @@ export { modelSpecFromOpenClip, openClipConfig, OPENCLIP_MODEL_NAMES } from './a
 export { adaptCheckpoint, detectFormat, CheckpointFormatError, type KeyFormat } from './checkpoints/formats.js';
 export { tokenRows, TokenRowsError } from './api/token-rows.js';
 export { ENSEMBLE_TEMPLATES, SINGLE_TEMPLATE, type Templates } from './api/templates.js';
+export { download, DownloadError, OfflineError, type DownloadOptions } from './io/download.js';
+export type { LoadPhase, LoadProgress, OnLoadProgress } from './io/load-progress.js';
+export type { ByteCache, CacheEntryInfo } from './io/byte-cache.js';
+export { DEFAULT_SOURCES, parseHubRef, weightsUrl, defaultWeightsUrl, type Sources, type HubRef } from './api/sources.js';
+export type { LoadOptions } from './api/create.js';
+export type { FileSource } from './api/model-files.js';

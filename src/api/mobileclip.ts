@@ -13,6 +13,7 @@ import type { CLIP } from '../models/clip.js';
 import { loadModel } from '../models/load.js';
 import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
 import { applePipeline, type Pipeline, preprocessImage } from '../preprocess/transform.js';
+import type { OnLoadProgress } from '../io/load-progress.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
 import type { ModelSpec } from './model-specs.js';
@@ -366,6 +367,29 @@ export class MobileCLIP<I = ImageInput> {
   }
 
   /**
+   * Compiles the kernels of a one-image and (with a tokenizer) a one-text forward now, reporting
+   * each compiled kernel as `compile` progress, so the first real call does not pay for them. The
+   * forwards it records are the ones a batch of one replays later.
+   */
+  async warmup(onProgress?: OnLoadProgress): Promise<void> {
+    const what = this.spec.name;
+    const cache = this.gpu.pipelines;
+    const before = cache.stats.compiled;
+    const previous = cache.onCompile;
+    cache.onCompile = (n) => onProgress?.({ phase: 'compile', what, loaded: n - before });
+    onProgress?.({ phase: 'compile', what, loaded: 0 });
+    try {
+      const s = this.imageSize;
+      await this.encodeImages([{ data: new Uint8Array(s * s * 3).fill(128), width: s, height: s, channels: 3 } as unknown as I]);
+      if (this.tokenizer) await this.encodeTexts(['a photo']);
+    } finally {
+      cache.onCompile = previous;
+    }
+    const n = cache.stats.compiled - before;
+    onProgress?.({ phase: 'compile', what, loaded: n, total: n });
+  }
+
+  /**
    * Frees every GPU buffer of the model: weights and recorded forwards. Called while a call is in
    * flight, it frees them once that call settles (the call ends with a ModelDisposedError at its
    * next forward); later calls throw ModelDisposedError.
@@ -392,18 +416,28 @@ export class MobileCLIP<I = ImageInput> {
 
 export interface CreateOptions<I = ImageInput> extends ModelOptions<I> {
   gpu: Gpu;
-  spec: ModelSpec;
+  /** The model, or how to make it from the parsed checkpoint (a config whose ViT stem width is read from the weights). */
+  spec: ModelSpec | ((sd: StateDict) => ModelSpec);
   /** Checkpoint bytes: official .pt, safetensors (training or fused form). */
   weights: Uint8Array;
   /** The gzipped BPE vocabulary's bytes (needed for text). */
   vocab?: Uint8Array;
+  /** Parse and upload progress. */
+  onProgress?: OnLoadProgress;
 }
 
 export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP<I> {
   const source = o.source ?? 'weights';
+  const what = typeof o.spec === 'function' ? source : o.spec.name;
+  o.onProgress?.({ phase: 'parse', what, loaded: 0, total: 1 });
   const ck = readCheckpoint(o.weights, source, { allowExpandedTensors: o.allowExpandedTensors });
   const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
-  return new MobileCLIP<I>(o.gpu, o.spec, ck.stateDict, tok, { ...o, source });
+  const spec = typeof o.spec === 'function' ? o.spec(ck.stateDict) : o.spec;
+  o.onProgress?.({ phase: 'parse', what, loaded: 1, total: 1 });
+  o.onProgress?.({ phase: 'upload', what, loaded: 0, total: 1 });
+  const model = new MobileCLIP<I>(o.gpu, spec, ck.stateDict, tok, { ...o, source });
+  o.onProgress?.({ phase: 'upload', what, loaded: 1, total: 1 });
+  return model;
 }
 
 /** What createModelAndTransforms returns on every platform; `I` is the platform's image input. */

@@ -1,11 +1,14 @@
 /**
  * `mobileclip embed`, `classify` and `preprocess`. Defaults point at the files weights/fetch.sh
- * writes: weights/mobileclip_s0.safetensors and weights/bpe_simple_vocab_16e6.txt.gz.
+ * writes (weights/mobileclip_s0.safetensors, weights/bpe_simple_vocab_16e6.txt.gz); where those
+ * are missing, the model's published files are downloaded once into the cache (not --offline).
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { openClipHubRepo } from '../api/openclip-specs.js';
-import { resolveSpec } from '../api/node.js';
+import { isHubRef } from '../api/sources.js';
+import { offlineFromEnv, resolveSpec } from '../api/node.js';
 import { encode as encodePng } from 'fast-png';
 import { createModelAndTransforms, readImageFile, type ModelAndTransforms } from '../api/node.js';
 import { float32Tensor, type StateDict } from '../io/host-tensor.js';
@@ -21,8 +24,9 @@ import { Progress } from './progress.js';
 const MODEL_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', value: 'NAME', help: 'mobileclip_s0 (default), s1, s2, b, blt, or open_clip\'s MobileCLIP-S1 … MobileCLIP2-L-14 (mobileclip list models)' },
   config: { type: 'string', value: 'FILE', help: "the model from an open_clip_config.json (weights default to open_clip_model.safetensors beside it) or a reference config.json" },
-  weights: { type: 'string', value: 'FILE', help: 'checkpoint (.pt or .safetensors; default weights/mobileclip_<model>.safetensors, or weights/<hub repo>/open_clip_model.safetensors for open_clip names, as weights/fetch.sh lays them out)' },
-  vocab: { type: 'string', value: 'FILE', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz)' },
+  weights: { type: 'string', value: 'FILE|URL', help: 'checkpoint (.pt or .safetensors; a path, an http(s) URL or hf-hub:<org>/<repo>; default weights/mobileclip_<model>.safetensors, or weights/<hub repo>/open_clip_model.safetensors for open_clip names, as weights/fetch.sh lays them out, else the published checkpoint, downloaded once into the cache)' },
+  vocab: { type: 'string', value: 'FILE|URL', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz, else the published one, downloaded once)' },
+  offline: { type: 'boolean', help: 'never download (also MOBILECLIP_OFFLINE=1): a file that is neither local nor cached is an error naming it' },
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
   'allow-non-finite': { type: 'boolean', help: 'load a checkpoint with NaN/Inf values (a non-finite output is still an error)' },
   'allow-expanded-tensors': EXPANDED_OPTION,
@@ -33,14 +37,26 @@ const FIRST_FORWARD = ' (the first forward compiles the GPU kernels)';
 
 const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
 
-/** The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults). */
-function modelPaths(a: Args): { model: string; weights: string; vocab: string } {
+const LOCAL_VOCAB = 'weights/bpe_simple_vocab_16e6.txt.gz';
+
+/**
+ * The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults).
+ * `weights`/`vocab` are undefined where the default file is missing: the published one is used.
+ */
+function modelPaths(a: Args): { model: string; weights: string | undefined; vocab: string | undefined } {
+  const paths = localModelPaths(a);
+  const local = (f: string | undefined, given: boolean) => (given || f === undefined || existsSync(f) ? f : undefined);
+  return { model: paths.model, weights: local(paths.weights, a.flags.has('weights') || a.flags.has('config')), vocab: local(paths.vocab, a.flags.has('vocab')) };
+}
+
+function localModelPaths(a: Args): { model: string; weights: string | undefined; vocab: string } {
   const config = option(a, 'config');
   if (config && a.flags.has('model')) throw new UsageError('give --model or --config, not both');
   const model = config ?? option(a, 'model') ?? 'mobileclip_s0';
-  const vocab = option(a, 'vocab') ?? 'weights/bpe_simple_vocab_16e6.txt.gz';
+  const vocab = option(a, 'vocab') ?? LOCAL_VOCAB;
   const given = option(a, 'weights');
   if (given) return { model, weights: given, vocab };
+  if (isHubRef(model)) return { model, weights: undefined, vocab };
   if (config) {
     if (basename(config) !== 'open_clip_config.json') throw new UsageError(`--weights is required with --config ${config} (only an open_clip_config.json has a default: open_clip_model.safetensors beside it)`);
     return { model, weights: join(dirname(config), 'open_clip_model.safetensors'), vocab };
@@ -54,16 +70,28 @@ function modelPaths(a: Args): { model: string; weights: string; vocab: string } 
 /** The files `open` reads: an output must not be one of them. */
 function modelInputs(a: Args): string[] {
   const { model, weights, vocab } = modelPaths(a);
-  return [weights, vocab, ...(model.endsWith('.json') ? [model] : [])];
+  return [weights, vocab, ...(model.endsWith('.json') ? [model] : [])].filter((f): f is string => f !== undefined);
 }
 
 async function open(a: Args, needVocab: boolean, progress: Progress): Promise<ModelAndTransforms> {
   const paths = modelPaths(a);
   const { model, weights } = paths;
-  const vocab = needVocab || a.flags.has('vocab') ? paths.vocab : undefined;
+  // A missing default file means the published one (true); a given one is used as given.
+  const vocab = needVocab || a.flags.has('vocab') ? (paths.vocab ?? true) : false;
   const dtype = option(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
-  return progress.phase(`loading ${weights}`, () => createModelAndTransforms(model, { weights, vocab, dtype, allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') }));
+  const offline = a.flags.has('offline') || offlineFromEnv();
+  const load = () =>
+    createModelAndTransforms(model, { weights, vocab, dtype, offline, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
+  try {
+    return await progress.phase(`loading ${weights ?? `${model} (published checkpoint)`}`, load);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'OfflineError') {
+      const wanted = [weights === undefined ? localModelPaths(a).weights : undefined, paths.vocab === undefined && vocab === true ? LOCAL_VOCAB : undefined].filter(Boolean);
+      if (wanted.length) e.message += `\n(no local ${wanted.join(' or ')} either: bash weights/fetch.sh puts them there)`;
+    }
+    throw e;
+  }
 }
 
 const round = (x: Float32Array) => Array.from(x, (v) => Number(v.toPrecision(8)));

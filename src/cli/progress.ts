@@ -3,7 +3,10 @@
  * forward's shader compilation, batches, convert). Shown when stdout and stderr are terminals,
  * never with --quiet, and also into pipes with --progress; stdout stays the command's output.
  */
+import type { LoadProgress } from '../io/load-progress.js';
 import type { Args } from './args.js';
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 /** Whether stderr is a terminal; bin/mobileclip.mjs pipes our stderr and says what its own is. */
 function stderrIsTTY(): boolean {
@@ -50,6 +53,23 @@ export class Progress {
       const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} `;
       if (this.active) process.stderr.write(`\r${this.active}… ${bar}`);
       else process.stderr.write(`\r${label} ${bar}${done === total ? '\n' : ''}`);
+    };
+  }
+
+  /**
+   * A createModelAndTransforms onProgress drawing each download's bar (bytes, of the total when
+   * the server said) and noting cache hits; undefined when progress is off.
+   */
+  load(): ((p: LoadProgress) => void) | undefined {
+    if (!this.enabled) return undefined;
+    return (p) => {
+      if (p.phase === 'cache') process.stderr.write(`\n  ${p.what}: ${p.url} (cached, ${mb(p.loaded)})`);
+      if (p.phase !== 'download') return;
+      const width = 30;
+      const of = p.total ? ` / ${mb(p.total)}` : '';
+      const filled = p.total ? Math.round((width * p.loaded) / p.total) : 0;
+      const bar = p.total ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
+      process.stderr.write(`${p.loaded === 0 ? '\n' : '\r'}  downloading ${p.what} ${p.url} ${bar}${mb(p.loaded)}${of} `);
     };
   }
 }

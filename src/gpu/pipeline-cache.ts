@@ -13,6 +13,8 @@ export class PipelineCache {
   readonly stats: PipelineStats = { compiled: 0, hits: 0 };
   /** Print the WGSL of every newly compiled kernel (MOBILECLIP_DUMP_WGSL=1). */
   dump = false;
+  /** Called after each new compile with the count so far (compile progress for a model's warm-up). */
+  onCompile: ((compiled: number, label: string) => void) | null = null;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -33,6 +35,7 @@ export class PipelineCache {
     const p = this.device.createComputePipeline(this.descriptor(label, code, entryPoint));
     this.stats.compiled++;
     this.pipelines.set(key, p);
+    this.onCompile?.(this.stats.compiled, label);
     return p;
   }
 

@@ -7,7 +7,7 @@
  * (colour management, un-premultiplied alpha); pass the file's bytes or a Blob for PIL-exact input.
  * The JPEG decoder's wasm is registered by the browser entry (api/browser.ts), as bundled bytes.
  */
-import { fetchBytes } from '../io/fetch-bytes.js';
+import { download } from '../io/download.js';
 import { decodeImage, type RgbImage } from './decode.js';
 import { COMMON_KINDS, type ImageInput, type ImageReader, pixelsToRgb, readCommonImage, unsupportedImage } from './image-input.js';
 
@@ -73,7 +73,7 @@ export const readBrowserImage: ImageReader<BrowserImageInput> = async (input, na
   if (typeof input === 'string' || input instanceof URL) {
     const base = (globalThis as { location?: { href: string } }).location?.href;
     const url = typeof input === 'string' ? new URL(input, base) : input;
-    return decodeImage(await fetchBytes(url, name), url.href);
+    return decodeImage(await download(url.href, { what: name }), url.href);
   }
   if (isA(input, 'Blob')) {
     const blob = input as Blob;

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import './jpeg-wasm.node.js';
-import { fetchBytes } from '../io/fetch-bytes.js';
+import { download } from '../io/download.js';
 import { readBytes } from '../io/read-file.js';
 import type { RgbImage } from './decode.js';
 import { decodeImage } from './decode.js';
@@ -20,7 +20,7 @@ async function readUrl(url: URL, name: string): Promise<RgbImage> {
     const path = fileURLToPath(url);
     return decodeImage(await readBytes(path), path);
   }
-  if (url.protocol === 'http:' || url.protocol === 'https:') return decodeImage(await fetchBytes(url, name), url.href);
+  if (url.protocol === 'http:' || url.protocol === 'https:') return decodeImage(await download(url.href, { what: name }), url.href);
   throw new TypeError(`${name}: unsupported URL scheme ${url.protocol} (${url.href}); expected file:, http: or https:`);
 }
 

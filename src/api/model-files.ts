@@ -1,0 +1,90 @@
+/**
+ * The files a model needs — the checkpoint, the vocabulary and, for a hub name, its config — as
+ * bytes, from wherever the user points: bytes or a Blob as given, a local path (Node), an http(s)
+ * URL, a hub reference, or, with nothing given, the model's published files. Downloads go through
+ * the cache and report progress; the platform entries (node.ts, browser.ts) add their cache and
+ * file reader.
+ */
+import type { ByteCache } from '../io/byte-cache.js';
+import { download, OfflineError } from '../io/download.js';
+import type { OnLoadProgress } from '../io/load-progress.js';
+import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
+import { defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
+
+/** A file as the user may give it. */
+export type FileSource = string | URL | Uint8Array | ArrayBuffer | Blob;
+
+export interface FetchOptions {
+  /** Download, cache-hit, parse, upload and compile progress. */
+  onProgress?: OnLoadProgress;
+  /** Cancels the downloads (and the load): the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Where downloads are kept (the platform's default cache unless null). */
+  cache?: ByteCache | null;
+  /** Refuse to download: anything not cached or local is an OfflineError that names it. */
+  offline?: boolean;
+  /** Hub, Apple and vocabulary base URLs (tests point these at a local server). */
+  sources?: Sources;
+}
+
+export interface Platform {
+  /** Reads a local path (Node); undefined where strings are URLs (browsers: relative to the page). */
+  readLocal?: (path: string) => Promise<Uint8Array>;
+  /** The base a relative URL resolves against (browsers: the page or worker location). */
+  baseUrl?: string;
+}
+
+/** `src` as bytes, and a name for it in messages. */
+export async function fileBytes(src: FileSource, what: string, o: FetchOptions, p: Platform): Promise<{ bytes: Uint8Array; source: string }> {
+  if (src instanceof Uint8Array) return { bytes: src, source: what };
+  if (src instanceof ArrayBuffer) return { bytes: new Uint8Array(src), source: what };
+  if (typeof Blob !== 'undefined' && src instanceof Blob) {
+    const name = typeof File !== 'undefined' && src instanceof File ? src.name : what;
+    return { bytes: new Uint8Array(await src.arrayBuffer()), source: name };
+  }
+  const ref = String(src);
+  if (isHubRef(ref) || isRemoteUrl(ref) || src instanceof URL) {
+    const url = isHubRef(ref) ? weightsUrl(ref, o.sources) : ref;
+    return { bytes: await download(url, { what, ...o }), source: url };
+  }
+  if (p.readLocal) return { bytes: await p.readLocal(ref), source: ref };
+  const url = new URL(ref, p.baseUrl).href;
+  return { bytes: await download(url, { what, ...o }), source: url };
+}
+
+/**
+ * The model a name means: a built-in name, a hub reference (its open_clip_config.json, fetched),
+ * or a parsed config object; with the weights it loads when none are given.
+ */
+export async function resolveModel(name: string | object, o: FetchOptions): Promise<{ spec: ModelSpec; defaultWeights: string | null }> {
+  if (typeof name !== 'string') return { spec: modelSpecFromConfig(name), defaultWeights: null };
+  if (!isHubRef(name)) {
+    const spec = modelSpec(name);
+    return { spec, defaultWeights: defaultWeightsUrl(spec, o.sources) };
+  }
+  const ref = parseHubRef(name);
+  const url = hubFileUrl(ref, ref.file ?? OPENCLIP_CONFIG_FILE, o.sources);
+  const bytes = await download(url, { what: 'config', ...o });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`${url}: the model config is not JSON (${(e as Error).message})`);
+  }
+  return { spec: modelSpecFromConfig(json, undefined, `hf-hub:${ref.repo}`), defaultWeights: weightsUrl(`hf-hub:${ref.repo}@${ref.revision}`, o.sources) };
+}
+
+/** The checkpoint's bytes: as given, or the model's published file. */
+export async function weightsBytes(given: FileSource | undefined, model: { spec: ModelSpec; defaultWeights: string | null }, o: FetchOptions, p: Platform) {
+  if (given !== undefined) return fileBytes(given, 'weights', o, p);
+  if (!model.defaultWeights) throw new Error(`${model.spec.name}: no published weights are known for this model; pass \`weights\` (a file, URL or hf-hub: reference)`);
+  return fileBytes(model.defaultWeights, 'weights', o, p);
+}
+
+/** The vocabulary's bytes: as given; `true` (or nothing, with `defaultVocab`) for the published one; none for `false`. */
+export async function vocabBytes(given: FileSource | boolean | undefined, o: FetchOptions, p: Platform): Promise<Uint8Array | undefined> {
+  if (given === false || given === undefined) return undefined;
+  return (await fileBytes(given === true ? defaultVocabUrl(o.sources) : given, 'vocab', o, p)).bytes;
+}
+
+export { OfflineError };

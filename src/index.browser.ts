@@ -4,3 +4,4 @@ export { createGpu } from './gpu/browser.js';
 export { createModelAndTransforms, type BrowserModelAndTransforms, type BrowserCreateOptions, type BrowserImageInput } from './api/browser.js';
 export { readBrowserImage } from './preprocess/image-input.browser.js';
 export { CacheStorageCache, BROWSER_CACHE_NAME } from './io/byte-cache.browser.js';
+export { createModelInWorker, WorkerModel, type WorkerCreateOptions, type WorkerModelInfo } from './api/worker-client.js';

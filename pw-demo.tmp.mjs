@@ -1,0 +1,13 @@
+import { chromium } from 'playwright-core';
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox','--enable-unsafe-webgpu','--disable-background-networking','--disable-component-update','--disable-sync','--no-first-run','--disable-quic'] });
+const p = await b.newPage({ viewport: { width: 900, height: 1400 } });
+p.on('console', (m) => console.log('console:', m.text()));
+p.on('pageerror', (e) => console.log('pageerror:', e.message));
+const q = new URLSearchParams({ weights: '/files/s0-full/model.safetensors', vocab: '/vocab/bpe_simple_vocab_16e6.txt.gz', images: '/files/preprocess/astronaut.png,/files/preprocess/chelsea.png,/files/preprocess/coffee.png', labels: 'an astronaut,a cat,a cup of coffee', query: 'a cat', repeat: '1', dtype: 'f32' });
+const t0 = Date.now();
+await p.goto(`http://127.0.0.1:8123/?${q}`);
+await p.waitForSelector('body[data-done=true]', { timeout: 300000 });
+console.log('elapsed', Date.now() - t0);
+console.log(await p.textContent('#result'));
+await p.screenshot({ path: '/tmp/demo-s0.png', fullPage: true });
+await b.close();

@@ -1,0 +1,30 @@
+/**
+ * Messages between a page and the model worker (worker-client.ts ↔ worker-host.ts). Inputs and
+ * results that are large travel as transferables (ArrayBuffers, ImageBitmaps), never as copies;
+ * Blobs and Files are passed by reference. One model per worker.
+ */
+import type { LoadProgress } from '../io/load-progress.js';
+import type { ClassifyOptions, Embeddings, Prediction } from './mobileclip.js';
+
+/** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
+export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array | ArrayBuffer | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 1 | 3 | 4 };
+
+/** The adapter and model the worker loaded, for display. */
+export interface WorkerModelInfo {
+  adapter: { vendor: string; architecture: string; device: string; description: string; isSoftware: boolean; f16: boolean; subgroups: boolean; subgroupSize?: number };
+  model: { name: string; imageSize: number; embedDim: number; dtype: 'f32' | 'f16'; hasTokenizer: boolean };
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'load'; name: string | object; options: Record<string, unknown> }
+  | { id: number; op: 'encodeImages'; images: WorkerImage[]; options: { normalize?: boolean; batchSize?: number } }
+  | { id: number; op: 'encodeTexts'; texts: string[]; options: { normalize?: boolean; batchSize?: number } }
+  | { id: number; op: 'classify'; images: WorkerImage[]; labels: string[]; options: Omit<ClassifyOptions, 'onProgress'> }
+  | { id: number; op: 'abort'; target: number }
+  | { id: number; op: 'dispose' };
+
+export type WorkerReply =
+  | { id: number; kind: 'load-progress'; progress: LoadProgress }
+  | { id: number; kind: 'progress'; done: number; total: number }
+  | { id: number; kind: 'done'; value: WorkerModelInfo | Embeddings | Prediction[][] | null }
+  | { id: number; kind: 'error'; error: { name: string; message: string } };

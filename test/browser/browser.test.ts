@@ -1,0 +1,340 @@
+/**
+ * The browser build in a real Chromium (Debian's, headless, WebGPU through SwiftShader here):
+ * the bundle imported by a plain <script type="module"> from 127.0.0.1, then, in the page: the
+ * adapter; the tokenizer cases and PIL-exact preprocessing from the shared fixtures; clip-tiny
+ * (Apple .pt by URL) and oc-mci-tiny (a hf-hub: name against a local hub) to the reference
+ * embeddings within 1e-5·max|ref|, with progress events, and a second load from Cache Storage with
+ * no request; every browser image input kind; the model in a worker (inputs transferred); and the
+ * demo's classify and search flows from query parameters, with a screenshot checked non-blank.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { decode as decodePng } from 'fast-png';
+import type { Browser, Page } from 'playwright-core';
+import { buildBrowser, buildDemo } from '../../scripts/bundles.mjs';
+import { float32Tensor } from '../../src/io/host-tensor.js';
+import { readSafetensors } from '../../src/io/read-file.js';
+import { writeSafetensors } from '../../src/io/safetensors.js';
+import { haveChromium, launchChromium } from '../helpers/browser.js';
+import { FIXTURES, fixturePath, haveFixtures } from '../helpers/fixtures.js';
+import { TestServer } from '../helpers/http-server.js';
+
+const OC_REPO = 'test-org/oc-mci-tiny-OpenCLIP';
+const ARTIFACTS = resolve('test-results/browser');
+
+const SUITE_PAGE = `<!doctype html><meta charset="utf-8"><title>mobileclip suite</title><body>
+<script type="module">
+  import * as mobileclip from '/lib/index.js';
+  window.mobileclip = mobileclip;
+  document.body.dataset.ready = 'true';
+</script>`;
+
+/** clip-tiny with the real 49408-token vocabulary (its own 1000 rows, then small deterministic ones), so the demo's typed labels tokenize. */
+async function fullVocabClipTiny(dir: string): Promise<{ config: string; weights: string }> {
+  const st = await readSafetensors(fixturePath('clip-tiny', 'model.safetensors'));
+  const sd = st.toStateDict();
+  const key = [...sd.keys()].find((k) => k.endsWith('embedding_layer.weight'))!;
+  const old = st.float32(key);
+  const [rows, dim] = st.info(key).shape;
+  const grown = new Float32Array(49408 * dim);
+  grown.set(old);
+  for (let i = rows * dim; i < grown.length; i++) grown[i] = old[i % (rows * dim)] * (((i * 2654435761) >>> 0) / 2 ** 32 - 0.5);
+  sd.set(key, float32Tensor(grown, [49408, dim]));
+  const config = JSON.parse(readFileSync(fixturePath('clip-tiny', 'config.json'), 'utf8'));
+  config.text_cfg.vocab_size = 49408;
+  writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(sd));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return { config: '/models/clip-tiny-fullvocab/config.json', weights: '/models/clip-tiny-fullvocab/model.safetensors' };
+}
+
+describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mobileclip-browser-'));
+    const t0 = performance.now();
+    await buildBrowser(join(dir, 'lib'));
+    await buildDemo(join(dir, 'demo'));
+    mkdirSync(join(dir, 'models', 'clip-tiny-fullvocab'), { recursive: true });
+    await fullVocabClipTiny(join(dir, 'models', 'clip-tiny-fullvocab'));
+    server = await TestServer.start();
+    server.mount('/lib/', join(dir, 'lib')).mount('/demo/', join(dir, 'demo')).mount('/models/', join(dir, 'models'));
+    server.mount('/fixtures/', FIXTURES!).mount('/vocab/', resolve(FIXTURES!, '../vocab'));
+    server.set('/suite.html', { body: SUITE_PAGE, type: 'text/html; charset=utf-8' });
+    server.hub(OC_REPO, 'open_clip_config.json', readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'config.json'), 'utf8'));
+    server.hub(OC_REPO, 'open_clip_model.safetensors', readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'model.safetensors')), { chunk: 128 * 1024 });
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(`${server.url}/suite.html`);
+    await page.waitForSelector('body[data-ready=true]', { state: 'attached' });
+    console.log(`bundles built and Chromium ${browser.version()} started in ${(performance.now() - t0).toFixed(0)} ms`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds a WebGPU adapter', async () => {
+    const info = await page.evaluate(async () => {
+      const gpu = await (window as any).mobileclip.createGpu();
+      const i = gpu.info;
+      gpu.destroy();
+      return { vendor: i.vendor, architecture: i.architecture, description: i.description, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize, software: i.isSoftware };
+    });
+    console.log(`browser adapter: ${JSON.stringify(info)}`);
+    expect(info.vendor.length + info.architecture.length).toBeGreaterThan(0);
+  });
+
+  it('tokenizes every fixture case as the reference does', async () => {
+    const r = await page.evaluate(async () => {
+      const { SimpleTokenizer } = (window as any).mobileclip;
+      const cases = (await (await fetch('/fixtures/tokenizer/tokenizer.json')).json()).cases as { text: string; ids: number[] }[];
+      const tok = SimpleTokenizer.fromGzip(new Uint8Array(await (await fetch('/vocab/bpe_simple_vocab_16e6.txt.gz')).arrayBuffer()));
+      const wrong = cases.filter((c) => tok.tokenize([c.text], 77).ids.join(',') !== c.ids.join(',')).map((c) => c.text);
+      return { cases: cases.length, wrong };
+    });
+    console.log(`browser tokenizer: ${r.cases} cases, ${r.wrong.length} differ`);
+    expect(r.cases).toBeGreaterThan(10);
+    expect(r.wrong).toEqual([]);
+  });
+
+  it('preprocesses every fixture image as PIL does (byte-exact from decoded RGB; files within a JPEG level)', async () => {
+    const r = await page.evaluate(async () => {
+      const { SafetensorsFile, decodeImage, preprocessRgb } = (window as any).mobileclip;
+      const index = await (await fetch('/fixtures/preprocess/index.json')).json();
+      const st = SafetensorsFile.parse(new Uint8Array(await (await fetch('/fixtures/preprocess/preprocess.safetensors')).arrayBuffer()), 'preprocess.safetensors');
+      const out = [];
+      for (const im of index.images) {
+        const rgb = st.uint8(im.rgb);
+        let exactDiffs = 0;
+        for (const size of [256, 224]) {
+          const spec = size === 256 ? im.pixels_256 : im.pixels_224;
+          const p = preprocessRgb({ width: im.width, height: im.height, data: rgb, mode: 'RGB' }, size);
+          const want = st.uint8(spec.tensor);
+          for (let i = 0; i < want.length; i++) if (p.pixels[i] !== want[i]) exactDiffs++;
+        }
+        const img = await decodeImage(new Uint8Array(await (await fetch(`/fixtures/preprocess/${im.file}`)).arrayBuffer()), im.file);
+        let rgbMax = 0;
+        for (let i = 0; i < rgb.length; i++) rgbMax = Math.max(rgbMax, Math.abs(img.data[i] - rgb[i]));
+        const p = preprocessRgb(img, 256);
+        const want = st.uint8(im.pixels_256.tensor);
+        let pixMax = 0;
+        for (let i = 0; i < want.length; i++) pixMax = Math.max(pixMax, Math.abs(p.pixels[i] - want[i]));
+        out.push({ file: im.file, exactDiffs, rgbMax, pixMax });
+      }
+      return out;
+    });
+    console.log(`browser preprocessing: ${r.map((x) => `${x.file} rgb ${x.rgbMax} px ${x.pixMax}`).join('; ')}`);
+    expect(r.length).toBeGreaterThan(5);
+    for (const x of r) {
+      expect(x.exactDiffs, x.file).toBe(0);
+      expect(x.rgbMax, x.file).toBe(0);
+      expect(x.pixMax, x.file).toBeLessThanOrEqual(1);
+    }
+  });
+
+  /** In the page: load `name` from URLs, run the fixture inputs, compare with its outputs there. */
+  const parityInPage = (name: string | null, fixture: string, weights: string, hubUrl: string) =>
+    page.evaluate(
+      async ({ name, fixture, weights, hubUrl }) => {
+        const { createModelAndTransforms, SafetensorsFile } = (window as any).mobileclip;
+        const bytes = async (u: string) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+        const events: { phase: string; what: string; loaded: number; total?: number }[] = [];
+        const t0 = performance.now();
+        const config = name ?? (await (await fetch(`/fixtures/${fixture}/config.json`)).json());
+        const m = await createModelAndTransforms(config, { weights, vocab: false, sources: { hubUrl }, onProgress: (p: any) => events.push({ phase: p.phase, what: p.what, loaded: p.loaded, total: p.total }) });
+        const loadMs = performance.now() - t0;
+        const inputs = SafetensorsFile.parse(await bytes(`/fixtures/${fixture}/inputs.safetensors`), 'inputs');
+        const outputs = SafetensorsFile.parse(await bytes(`/fixtures/${fixture}/outputs.safetensors`), 'outputs');
+        const diff = (got: Float32Array, ref: Float32Array) => {
+          let maxAbs = 0;
+          let maxRef = 0;
+          for (let i = 0; i < ref.length; i++) {
+            maxAbs = Math.max(maxAbs, Math.abs(got[i] - ref[i]));
+            maxRef = Math.max(maxRef, Math.abs(ref[i]));
+          }
+          return { maxAbs, rel: maxAbs / maxRef, n: ref.length, same: got.length === ref.length && got.every(Number.isFinite) };
+        };
+        const x = m.model.gpu.upload(inputs.float32('image'), inputs.info('image').shape);
+        const e = m.model.clip.encodeImage(x, { normalize: true });
+        const image = diff(await e.readFloat(), outputs.float32('image_embeddings'));
+        x.dispose();
+        e.dispose();
+        const ids = inputs.int32('text');
+        const text = diff((await m.model.encodeTokens(ids, ids.length / 77)).data, outputs.float32('text_embeddings'));
+        m.dispose();
+        return { loadMs, image, text, events };
+      },
+      { name, fixture, weights, hubUrl },
+    );
+
+  for (const c of [
+    { label: 'clip-tiny (Apple .pt by URL)', name: null, fixture: 'clip-tiny', weights: '/fixtures/clip-tiny/model.pt', path: '/fixtures/clip-tiny/model.pt' },
+    { label: `oc-mci-tiny (hf-hub:${OC_REPO})`, name: `hf-hub:${OC_REPO}`, fixture: 'openclip/oc-mci-tiny', weights: undefined, path: `/${OC_REPO}/resolve/main/open_clip_model.safetensors` },
+  ]) {
+    it(`${c.label}: embeddings within 1e-5·max|ref|, with progress; the second load comes from Cache Storage with no request`, async () => {
+      const first = await parityInPage(c.name, c.fixture, c.weights ?? (undefined as unknown as string), server.url);
+      console.log(`browser ${c.label}: load ${first.loadMs.toFixed(0)} ms; image max|Δ| ${first.image.maxAbs.toExponential(2)} rel ${first.image.rel.toExponential(2)}; text max|Δ| ${first.text.maxAbs.toExponential(2)} rel ${first.text.rel.toExponential(2)}`);
+      for (const d of [first.image, first.text]) {
+        expect(d.same).toBe(true);
+        expect(d.n).toBeGreaterThan(0);
+        expect(d.rel).toBeLessThanOrEqual(1e-5);
+      }
+      const downloads = first.events.filter((e) => e.phase === 'download' && e.what === 'weights');
+      expect(downloads[0].loaded).toBe(0);
+      expect(downloads.at(-1)!.loaded).toBe(downloads.at(-1)!.total);
+      expect(downloads.at(-1)!.total).toBeGreaterThan(1e6);
+      expect(first.events.map((e) => e.phase)).toEqual(expect.arrayContaining(['download', 'parse', 'upload', 'ready']));
+
+      const requests = server.count(c.path);
+      expect(requests).toBe(1);
+      const second = await parityInPage(c.name, c.fixture, c.weights ?? (undefined as unknown as string), server.url);
+      console.log(`browser ${c.label}: cached load ${second.loadMs.toFixed(0)} ms`);
+      expect(server.count(c.path)).toBe(requests);
+      expect(second.events.some((e) => e.phase === 'cache' && e.what === 'weights')).toBe(true);
+      expect(second.events.some((e) => e.phase === 'download' && e.what === 'weights')).toBe(false);
+      expect(second.image).toEqual(first.image);
+    });
+  }
+
+  it('takes every browser image input kind: Blob, File, ImageData exactly as PIL; the browser-decoded kinds within its decoder', async () => {
+    const r = await page.evaluate(async () => {
+      const { createModelAndTransforms, decodeImage } = (window as any).mobileclip;
+      const config = await (await fetch('/fixtures/clip-tiny/config.json')).json();
+      const m = await createModelAndTransforms(config, { weights: '/fixtures/clip-tiny/model.safetensors' });
+      const url = '/fixtures/preprocess/chelsea.png';
+      const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const ref: Float32Array = await m.preprocess(bytes);
+      const rgb = await decodeImage(bytes, url);
+      const rgba = new Uint8ClampedArray(rgb.width * rgb.height * 4);
+      for (let p = 0; p < rgb.width * rgb.height; p++) rgba.set([rgb.data[p * 3], rgb.data[p * 3 + 1], rgb.data[p * 3 + 2], 255], p * 4);
+      const blob = new Blob([bytes], { type: 'image/png' });
+      const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+      canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+      const off = new OffscreenCanvas(bitmap.width, bitmap.height);
+      off.getContext('2d')!.drawImage(bitmap, 0, 0);
+      const kinds: Record<string, unknown> = {
+        url,
+        Blob: blob,
+        File: new File([bytes], 'chelsea.png', { type: 'image/png' }),
+        ImageData: new ImageData(rgba, rgb.width, rgb.height),
+        ImageBitmap: bitmap,
+        HTMLImageElement: img,
+        HTMLCanvasElement: canvas,
+        OffscreenCanvas: off,
+      };
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(kinds)) {
+        const x: Float32Array = await m.preprocess(v);
+        let d = x.length === ref.length ? 0 : Infinity;
+        for (let i = 0; i < ref.length; i++) d = Math.max(d, Math.abs(x[i] - ref[i]));
+        out[k] = Math.round(d * 255);
+      }
+      let refused = '';
+      try {
+        await m.preprocess({ nope: 1 });
+      } catch (e) {
+        refused = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      m.dispose();
+      return { levels: out, refused };
+    });
+    console.log(`browser image inputs, max |Δ| in levels vs the PIL-exact bytes path: ${JSON.stringify(r.levels)}`);
+    for (const k of ['url', 'Blob', 'File', 'ImageData']) expect(r.levels[k], k).toBe(0);
+    // The browser's own PNG decoder and canvas: an sRGB PNG with no alpha comes through unchanged.
+    for (const k of ['ImageBitmap', 'HTMLImageElement', 'HTMLCanvasElement', 'OffscreenCanvas']) expect(r.levels[k], k).toBeLessThanOrEqual(1);
+    expect(r.refused).toMatch(/^TypeError: image: cannot read an image from .*; expected a URL, a Blob or File, ImageData, ImageBitmap, HTMLImageElement/);
+  });
+
+  it('runs the model in a worker: same embeddings as the page thread, inputs transferred, progress posted', async () => {
+    const r = await page.evaluate(async () => {
+      const { createModelAndTransforms, createModelInWorker, decodeImage } = (window as any).mobileclip;
+      const config = await (await fetch('/fixtures/clip-tiny/config.json')).json();
+      const bytes = new Uint8Array(await (await fetch('/fixtures/preprocess/astronaut.png')).arrayBuffer());
+      const rgb = await decodeImage(bytes, 'astronaut.png');
+      const rgba = new Uint8ClampedArray(rgb.width * rgb.height * 4);
+      for (let p = 0; p < rgb.width * rgb.height; p++) rgba.set([rgb.data[p * 3], rgb.data[p * 3 + 1], rgb.data[p * 3 + 2], 255], p * 4);
+      const phases = new Set<string>();
+      const w = await createModelInWorker(config, { weights: '/fixtures/clip-tiny/model.safetensors', warmup: true, onProgress: (p: any) => phases.add(p.phase) });
+      const data = new ImageData(rgba.slice(), rgb.width, rgb.height);
+      const fromWorker = await w.encodeImages([data, new Blob([bytes])]);
+      const detached = data.data.byteLength === 0;
+      await w.dispose();
+      const m = await createModelAndTransforms(config, { weights: '/fixtures/clip-tiny/model.safetensors' });
+      const here = await m.model.encodeImages([new ImageData(rgba, rgb.width, rgb.height), new Blob([bytes])]);
+      m.dispose();
+      let d = 0;
+      for (let i = 0; i < here.data.length; i++) d = Math.max(d, Math.abs(here.data[i] - fromWorker.data[i]));
+      return { info: w.info, phases: [...phases], detached, maxAbs: d, count: fromWorker.count, n: here.data.length };
+    });
+    console.log(`browser worker: ${r.info.model.name} on ${r.info.adapter.vendor} ${r.info.adapter.architecture}; phases ${r.phases.join(',')}; worker vs page max|Δ| ${r.maxAbs}`);
+    expect(r.count).toBe(2);
+    expect(r.n).toBe(2 * 64);
+    expect(r.maxAbs).toBe(0);
+    expect(r.detached).toBe(true);
+    expect(r.phases).toEqual(expect.arrayContaining(['parse', 'upload', 'compile', 'ready']));
+    expect(r.phases.includes('download') || r.phases.includes('cache')).toBe(true); // the page's earlier tests may have cached it
+  });
+
+  it('the demo classifies and searches from query parameters (model in a worker), shows bars, and reports errors in #result', async () => {
+    const demo = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+    const errors: string[] = [];
+    demo.on('pageerror', (e) => errors.push(e.message));
+    const images = ['/fixtures/preprocess/astronaut.png', '/fixtures/preprocess/chelsea.png'].map((p) => server.url + p);
+    const q = new URLSearchParams({ config: '/models/clip-tiny-fullvocab/config.json', weights: '/models/clip-tiny-fullvocab/model.safetensors', vocab: '/vocab/bpe_simple_vocab_16e6.txt.gz', images: images.join(','), labels: 'an astronaut,a cat,a cup of coffee', query: 'a cat', repeat: '1' });
+    const t0 = performance.now();
+    await demo.goto(`${server.url}/demo/?${q}`);
+    await demo.waitForSelector('body[data-done=true]', { state: 'attached', timeout: 110_000 });
+    const result = JSON.parse((await demo.textContent('#result'))!);
+    console.log(`demo (clip-tiny, full vocabulary): ${(performance.now() - t0).toFixed(0)} ms to the result; timings ${JSON.stringify(result.timings)}; adapter ${JSON.stringify(result.adapter)}`);
+    expect(result.error).toBeUndefined();
+    expect(result.worker).toBe(true);
+    expect(result.adapter.vendor.length + result.adapter.architecture.length).toBeGreaterThan(0);
+    expect(result.images.map((i: { url: string }) => i.url)).toEqual(images);
+    for (const im of result.images) {
+      expect(im.labels.map((l: { label: string }) => l.label).sort()).toEqual(['a cat', 'a cup of coffee', 'an astronaut']);
+      const sum = im.labels.reduce((s: number, l: { probability: number }) => s + l.probability, 0);
+      expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+    }
+    expect(result.search.ranking.map((r: { url: string }) => r.url).sort()).toEqual([...images].sort());
+    expect(await demo.locator('.image-result').count()).toBe(2);
+    expect(await demo.locator('.bar').count()).toBe(6);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = join(ARTIFACTS, 'demo.png');
+    await demo.screenshot({ path: shot, fullPage: true });
+    // Non-blank: many colours (the photos, the bars) and much that is not the background.
+    const png = decodePng(readFileSync(shot));
+    const colours = new Set<number>();
+    const ch = png.channels;
+    for (let i = 0; i < png.data.length; i += ch * 7) colours.add((png.data[i] << 16) | (png.data[i + 1] << 8) | png.data[i + 2]);
+    console.log(`demo screenshot ${shot}: ${png.width}×${png.height}, ${colours.size} colours sampled`);
+    expect(colours.size).toBeGreaterThan(500);
+    expect(errors).toEqual([]);
+
+    // A weights URL that answers 404: the error, with the URL, in #result.
+    await demo.goto(`${server.url}/demo/?${new URLSearchParams({ model: 'mobileclip_s0', weights: '/models/none.safetensors', vocab: '/vocab/bpe_simple_vocab_16e6.txt.gz' })}`);
+    await demo.waitForSelector('body[data-done=true]', { state: 'attached', timeout: 60_000 });
+    const failed = JSON.parse((await demo.textContent('#result'))!);
+    expect(failed.error).toMatch(/weights: http:\/\/127\.0\.0\.1:\d+\/models\/none\.safetensors answered HTTP 404/);
+    await demo.close();
+  });
+
+  it('logged no page errors', () => {
+    expect(consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e))).toEqual([]);
+  });
+});

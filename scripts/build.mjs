@@ -21,7 +21,8 @@ for (const entry of ['index.node', 'index.browser']) {
   writeFileSync(`dist/types/ts5/${entry}.d.ts`, `/// <reference types="@webgpu/types" />\nexport * from '../${entry}.js';\n`);
 }
 
+// On stderr: `npm pack --json` (prepack builds) keeps stdout for its JSON.
 const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
 for (const f of ['dist/browser/index.js', 'dist/browser/worker.js', 'dist/node/index.js']) {
-  console.log(`${f}: ${kb(statSync(f).size)} (${kb(gzipSync(readFileSync(f)).length)} gzipped)`);
+  console.error(`${f}: ${kb(statSync(f).size)} (${kb(gzipSync(readFileSync(f)).length)} gzipped)`);
 }

@@ -8,6 +8,8 @@
  * demo's classify and search flows from query parameters, with a screenshot checked non-blank.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -332,6 +334,53 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
     const failed = JSON.parse((await demo.textContent('#result'))!);
     expect(failed.error).toMatch(/weights: http:\/\/127\.0\.0\.1:\d+\/models\/none\.safetensors answered HTTP 404/);
     await demo.close();
+  });
+
+  it('npm run demo -- --port N builds and serves the page, which finds the adapter', async () => {
+    const port = await new Promise<number>((done) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => done(p));
+      });
+    });
+    const child = spawn('npm', ['run', 'demo', '--', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    try {
+      let out = '';
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`npm run demo printed no address in 60 s:\n${out}`)), 60_000);
+        child.stdout!.on('data', (d) => {
+          out += d;
+          if (out.includes(`serving http://127.0.0.1:${port}/`)) {
+            clearTimeout(timer);
+            done();
+          }
+        });
+        child.stderr!.on('data', (d) => (out += d));
+        child.on('exit', (code) => fail(new Error(`npm run demo exited (${code}):\n${out}`)));
+      });
+      const p = await browser.newPage();
+      await p.goto(`http://127.0.0.1:${port}/`);
+      await p.waitForFunction(() => document.getElementById('adapter')!.textContent!.startsWith('Adapter:'), undefined, { timeout: 30_000 });
+      console.log(`npm run demo: ${(await p.textContent('#adapter'))!}`);
+      expect(await p.locator('#model option').count()).toBeGreaterThan(10);
+      // Phone width: nothing wider than the screen. Keyboard: every control in reading order by Tab.
+      await p.setViewportSize({ width: 390, height: 844 });
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      const order: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        await p.keyboard.press('Tab');
+        order.push(await p.evaluate(() => document.activeElement?.id ?? ''));
+      }
+      expect(order).toEqual(['model', 'dtype', 'weights', 'weights-file', 'config', 'vocab', 'load', 'images', 'labels', 'classify', 'query', 'search']);
+      // Enter in the labels field submits the classify form (no model yet: the page says so).
+      await p.focus('#labels');
+      await p.keyboard.press('Enter');
+      await p.waitForSelector('#timings .error');
+      expect(await p.textContent('#timings')).toContain('load a model first');
+      await p.close();
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
   });
 
   it('logged no page errors', () => {

@@ -45,7 +45,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the packed package', () => {
   it('ships the built code, types, bin, README and LICENSE only', () => {
     const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as string[];
-    for (const f of ['dist/node/index.js', 'dist/node/cli.js', 'dist/browser/index.js', 'dist/types/index.node.d.ts', 'dist/types/index.browser.d.ts', 'dist/types/ts5/index.node.d.ts', 'bin/mobileclip.mjs', 'README.md', 'LICENSE', 'package.json']) {
+    for (const f of ['dist/node/index.js', 'dist/node/cli.js', 'dist/browser/index.js', 'dist/browser/worker.js', 'dist/types/index.node.d.ts', 'dist/types/index.browser.d.ts', 'dist/types/ts5/index.node.d.ts', 'bin/mobileclip.mjs', 'README.md', 'LICENSE', 'package.json']) {
       expect(files).toContain(f);
     }
     const stray = files.filter((f) => /^(src|test|bench|scripts|weights)\/|\.map$|\.tsbuildinfo$/.test(f));
@@ -141,13 +141,17 @@ console.log(e.dim, img.mode, gpu.label);
     );
     writeFileSync(
       join(project, 'browser-consumer.ts'),
-      `import { createModelAndTransforms, type BrowserImageInput } from 'mobileclip-webgpu';
+      `import { createModelAndTransforms, createModelInWorker, type BrowserImageInput } from 'mobileclip-webgpu';
 // @ts-expect-error the browser build has no file-path readers
 import { readImageFile } from 'mobileclip-webgpu';
 const m = await createModelAndTransforms('mobileclip_s0', { weights: '/w.safetensors' });
 const inputs: BrowserImageInput[] = [new Blob([]), new ImageData(1, 1), '/a.png', document.createElement('canvas')];
 const e = await m.model.encodeImages(inputs);
-console.log(e.dim, readImageFile);
+const ac = new AbortController();
+const hub = await createModelAndTransforms('hf-hub:timm/MobileCLIP2-S0-OpenCLIP', { signal: ac.signal, warmup: true, onProgress: (p) => console.log(p.phase, p.loaded, p.total) });
+const w = await createModelInWorker('MobileCLIP2-S0', { weights: new File([], 'w.safetensors') });
+const probs = await w.classify([document.createElement('img')], ['cat']);
+console.log(e.dim, readImageFile, hub.model.dtype, probs[0][0].probability, w.info.adapter.f16);
 `,
     );
     const common = { target: 'es2022', strict: true, skipLibCheck: false, noEmit: true };
@@ -166,6 +170,17 @@ console.log(e.dim, readImageFile);
         console.log(`ok   ${name}, ${cfg}: no errors`);
       }
     }
+  });
+
+  it('bundles for the browser with esbuild from the installed package (browser condition, no Node built-ins)', async () => {
+    writeFileSync(join(project, 'app.js'), `import { createModelInWorker, createModelAndTransforms } from 'mobileclip-webgpu';\nwindow.load = () => createModelInWorker('mobileclip_s0', { workerUrl: '/worker.js' });\nwindow.loadHere = createModelAndTransforms;\n`);
+    const { build } = await import('esbuild');
+    const out = await build({ entryPoints: [join(project, 'app.js')], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent', absWorkingDir: project });
+    const code = out.outputFiles[0].text;
+    console.log(`an app bundling the installed package for the browser: ${(code.length / 1024).toFixed(0)} kB`);
+    expect(code).not.toMatch(/from\s*["'](node:|fs|path|webgpu)["']/);
+    expect(code).toContain('createModelInWorker');
+    expect(code).toContain('caches.open'); // the browser build (Cache Storage), not the Node one
   });
 
   it('without the optional webgpu package, the CLI names the missing package (exit 1)', () => {

@@ -84,7 +84,9 @@ async function open(a: Args, needVocab: boolean, progress: Progress): Promise<Mo
   const load = () =>
     createModelAndTransforms(model, { weights, vocab, dtype, offline, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
   try {
-    return await progress.phase(`loading ${weights ?? `${model} (published checkpoint)`}`, load);
+    const m = await progress.phase(`loading ${weights ?? `${model} (published checkpoint)`}`, load);
+    progress.watchCompiles(m.model.gpu.pipelines);
+    return m;
   } catch (e) {
     if (e instanceof Error && e.name === 'OfflineError') {
       const wanted = [weights === undefined ? localModelPaths(a).weights : undefined, paths.vocab === undefined && vocab === true ? LOCAL_VOCAB : undefined].filter(Boolean);

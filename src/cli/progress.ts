@@ -57,6 +57,18 @@ export class Progress {
   }
 
   /**
+   * Shows the kernels compiled so far on the running phase's line (the first forward of each
+   * tower compiles its GPU kernels, most of a cold run's wait).
+   */
+  watchCompiles(cache: { onCompile: ((compiled: number, label: string) => void) | null }): void {
+    if (!this.enabled) return;
+    const start = performance.now();
+    cache.onCompile = (n) => {
+      if (this.active) process.stderr.write(`\r${this.active}… ${n} kernel${n > 1 ? 's' : ''} compiled (${((performance.now() - start) / 1000).toFixed(1)} s); `);
+    };
+  }
+
+  /**
    * A createModelAndTransforms onProgress drawing each download's bar (bytes, of the total when
    * the server said) and noting cache hits; undefined when progress is off.
    */

@@ -1,8 +1,9 @@
 /**
- * The causal text towers' exact shortcut (npm run bench:text-shortcut): median ms of the full
- * 77-position forward and of the prefix forward for prompts of 5, 16 and 77 tokens, batch 1 and 8,
- * random weights of the real shapes, with the largest |Δ| between the two outputs.
- *   --models=mobileclip_b,MobileCLIP2-B  --repeats=5
+ * The text towers' exact shortcuts (npm run bench:text-shortcut): median ms of the full
+ * 77-position forward, of the causal prefix forward (causal towers), and of that with the last
+ * layer computing only the pooled row ("pooled tail"), for prompts of 5, 16 and 77 tokens, batch 1
+ * and 8, random weights of the real shapes, with the largest |Δ| against the full run.
+ *   --models=mobileclip_b,MobileCLIP2-B,mobileclip_s2,MobileCLIP2-S4  --repeats=5
  */
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
@@ -34,7 +35,7 @@ async function timed(run: () => Tensor): Promise<{ ms: number; out: Float32Array
 
 const rows: Record<string, string | number>[] = [];
 try {
-  for (const name of arg('models', 'mobileclip_b,MobileCLIP2-B').split(',')) {
+  for (const name of arg('models', 'mobileclip_b,MobileCLIP2-B,mobileclip_s2,MobileCLIP2-S4').split(',')) {
     const spec = modelSpec(name);
     const { store, text } = loadModel(gpu, { ...spec, image: null }, 'synthetic');
     try {
@@ -46,18 +47,33 @@ try {
             for (let i = 0; i < tokens - 1; i++) ids[r * ctx + i] = i === 0 ? 49406 : 320 + i;
             ids[r * ctx + tokens - 1] = 49407; // end of text: the largest id, the pooled position
           }
-          // 77 tokens leave nothing to skip: the "shortcut" is then the full run itself.
+          // A non-causal tower, or 77 tokens, leaves no position to skip: the prefix is the whole context.
           const head = text!.causalHead(ids, batch) ?? { ids, length: ctx };
           const p = head.length;
           const fullIds = text!.uploadIds(ids, [batch, ctx]);
           const headIds = gpu.upload(head.ids, [batch, p], 'i32');
+          const prefix = p < ctx;
           const full = await timed(() => text!.forwardIds(fullIds));
-          const short = await timed(() => text!.forwardIds(headIds, undefined, { prefix: true }));
+          const short = prefix ? await timed(() => text!.forwardIds(headIds, undefined, { prefix })) : full;
+          const tail = await timed(() => text!.forwardIds(prefix ? headIds : fullIds, undefined, { prefix, pooledTail: true }));
           fullIds.dispose();
           headIds.dispose();
-          const diff = full.out.reduce((m, v, i) => Math.max(m, Math.abs(v - short.out[i])), 0);
-          rows.push({ model: spec.name, 'prompt tokens': tokens, batch, positions: p, 'full ms': Math.round(full.ms * 10) / 10, 'shortcut ms': Math.round(short.ms * 10) / 10, speedup: `${(full.ms / short.ms).toFixed(2)}×`, 'max|Δ|': diff.toExponential(1) });
-          console.error(`  ${spec.name} ${tokens} tokens × ${batch}: ${full.ms.toFixed(1)} → ${short.ms.toFixed(1)} ms`);
+          const diff = (o: Float32Array) => full.out.reduce((m, v, i) => Math.max(m, Math.abs(v - o[i])), 0).toExponential(1);
+          const ms = (x: number) => Math.round(x * 10) / 10;
+          rows.push({
+            model: spec.name,
+            causal: spec.text.causal ? 'yes' : 'no',
+            'prompt tokens': tokens,
+            batch,
+            positions: p,
+            'full ms': ms(full.ms),
+            'prefix ms': prefix ? ms(short.ms) : '–',
+            'prefix + pooled tail ms': ms(tail.ms),
+            speedup: `${(full.ms / tail.ms).toFixed(2)}×`,
+            'max|Δ| prefix': prefix ? diff(short.out) : '–',
+            'max|Δ| + tail': diff(tail.out),
+          });
+          console.error(`  ${spec.name} ${tokens} tokens × ${batch}: ${full.ms.toFixed(1)} → ${short.ms.toFixed(1)} → ${tail.ms.toFixed(1)} ms`);
         }
       }
     } finally {

@@ -104,8 +104,10 @@ export class MobileCLIP<I = ImageInput> {
 
   /**
    * Exact shortcuts (default true): a causal text tower (MobileCLIP-B, MobileCLIP2-B) runs only the
-   * positions up to the batch's last end of text, which is all its pooled output depends on.
-   * Results equal the full run up to float32 rounding; false runs every position.
+   * positions up to the batch's last end of text, which is all its pooled output depends on; and
+   * a text tower ending in a transformer layer computes that layer's attention output, FFN and
+   * final norm only for the pooled row. Results equal the full run up to float32 rounding; false
+   * runs every position of every layer.
    */
   exactShortcuts = true;
 
@@ -303,8 +305,11 @@ export class MobileCLIP<I = ImageInput> {
         let e: Float32Array;
         if (head) {
           const { ids: h, length: p } = head;
-          e = await this.forward(`text:${n}:${p}:${normalize}`, h, () => this.gpu.upload(h, [n, p], 'i32', 'token_ids'), (t) => this.clip.encodeTextIds(t, { normalize, prefix: true }));
-        } else e = await this.forward(`text:${n}:${normalize}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize }));
+          e = await this.forward(`text:${n}:${p}:${normalize}`, h, () => this.gpu.upload(h, [n, p], 'i32', 'token_ids'), (t) => this.clip.encodeTextIds(t, { normalize, prefix: true, pooledTail: true }));
+        } else {
+          const pooledTail = this.exactShortcuts;
+          e = await this.forward(`text:${n}:${normalize}:${pooledTail}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize, pooledTail }));
+        }
         checkFiniteRows(e, dim, i, 'text');
         out.set(e, i * dim);
         opts.onProgress?.(i + n, count);

@@ -61,7 +61,8 @@ export class Progress {
    * tower compiles its GPU kernels, most of a cold run's wait).
    */
   watchCompiles(cache: { onCompile: ((compiled: number, label: string) => void) | null }): void {
-    if (!this.enabled) return;
+    // A redrawn count needs a terminal; into a file it would be a run-on line.
+    if (!this.enabled || !stderrIsTTY()) return;
     const start = performance.now();
     cache.onCompile = (n) => {
       if (this.active) process.stderr.write(`\r${this.active}… ${n} kernel${n > 1 ? 's' : ''} compiled (${((performance.now() - start) / 1000).toFixed(1)} s); `);

@@ -10,7 +10,7 @@ import { gemm } from '../kernels/matmul.js';
 import { softmax } from '../kernels/softmax.js';
 import type { WeightStore } from '../layers/weights.js';
 import type { Capture } from './capture.js';
-import type { TextTransformer } from './text-transformer.js';
+import type { TextForwardOptions, TextTransformer } from './text-transformer.js';
 
 export interface ImageEncoder {
   forward(images: Tensor, capture?: Capture): Tensor;
@@ -78,9 +78,9 @@ export class CLIP {
   }
 
   /** `encodeText` from ids already on the GPU (an execution plan's input); the ids stay the caller's. */
-  encodeTextIds(ids: Tensor, opts: { normalize?: boolean; capture?: Capture; prefix?: boolean } = {}): Tensor {
+  encodeTextIds(ids: Tensor, opts: { normalize?: boolean; capture?: Capture } & TextForwardOptions = {}): Tensor {
     if (!this.text) throw new Error('this model has no text tower');
-    const f = this.text.forwardIds(ids, opts.capture, { prefix: opts.prefix });
+    const f = this.text.forwardIds(ids, opts.capture, { prefix: opts.prefix, pooledTail: opts.pooledTail });
     if (!opts.normalize) return f;
     const kept = opts.capture?.('text_features', f) ?? false;
     const e = l2Normalize(f);

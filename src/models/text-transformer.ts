@@ -35,6 +35,17 @@ class TextRepMixerBlock implements SequenceLayer {
   }
 }
 
+export interface TextForwardOptions {
+  /** The ids are a leading part of the context (the causal shortcut; see causalHead). */
+  prefix?: boolean;
+  /**
+   * Where the tower ends in a transformer layer, that layer computes its attention output, FFN
+   * and the final norm only for the pooled row (keys and values still from every row): the
+   * features equal the full run's up to float32 rounding. Ignored under a capture.
+   */
+  pooledTail?: boolean;
+}
+
 export class TextTransformer {
   /** The token embedding, in row blocks when it is larger than one storage binding. */
   private readonly table: Tensor[];
@@ -104,10 +115,12 @@ export class TextTransformer {
    * ids [B, L] already on the GPU (checked by `uploadIds`; an execution plan's input) → features.
    * The ids stay the caller's.
    */
-  forwardIds(ids: Tensor, capture?: Capture, opts: { prefix?: boolean } = {}): Tensor {
+  forwardIds(ids: Tensor, capture?: Capture, opts: TextForwardOptions = {}): Tensor {
     const [, l] = checkRank('TextTransformer', 'ids', ids, 2, 'i32');
     if (opts.prefix && !this.causalShortcut) throw new ShapeError('TextTransformer: a prefix of the context is exact only for a causal base tower');
-    return forwardInSlices(ids, 4 * this.largestActivation(l), (x) => this.forwardBatch(x, l, capture, opts.prefix ?? false));
+    // Intermediates are every row's: a capture runs the whole last layer.
+    const pooledTail = (opts.pooledTail ?? false) && !capture && this.layers.at(-1) instanceof TransformerEncoder;
+    return forwardInSlices(ids, 4 * this.largestActivation(l), (x) => this.forwardBatch(x, l, capture, opts.prefix ?? false, pooledTail));
   }
 
   /** A causal tower without sequence mixers: the pooled (first-argmax) output depends only on the positions up to it. */
@@ -154,21 +167,31 @@ export class TextTransformer {
     return Math.max(l * ffn, 3 * l * dim, Math.max(0, ...headsPerLayer) * l * l);
   }
 
-  private forwardBatch(ids: Tensor, l: number, capture: Capture | undefined, prefix: boolean): Tensor {
+  private forwardBatch(ids: Tensor, l: number, capture: Capture | undefined, prefix: boolean, pooledTail: boolean): Tensor {
     const scope = new CaptureScope(capture);
     let x = embeddingGather(this.table, ids, prefix ? this.positions.prefix(l) : this.positions.forLength(l));
     scope.emit('text.embedding', x);
-    this.layers.forEach((layer, i) => {
+    const full = pooledTail ? this.layers.slice(0, -1) : this.layers;
+    full.forEach((layer, i) => {
       const y = layer.forward(x);
       scope.release(x);
       x = y;
       scope.emit(`text.layer.${i}`, x);
     });
-    const normed = layerNorm(x, ...this.finalNorm);
-    scope.release(x);
-    scope.emit('text.final_layer_norm', normed);
-    const pooled = gatherArgmax(normed, ids);
-    scope.release(normed);
+    let pooled: Tensor;
+    if (pooledTail) {
+      // LayerNorm is per row, so normalising the pooled row after gathering it is the same math.
+      const row = (this.layers.at(-1) as TransformerEncoder).forwardPooledRow(x, ids);
+      x.dispose();
+      pooled = layerNorm(row, ...this.finalNorm);
+      row.dispose();
+    } else {
+      const normed = layerNorm(x, ...this.finalNorm);
+      scope.release(x);
+      scope.emit('text.final_layer_norm', normed);
+      pooled = gatherArgmax(normed, ids);
+      scope.release(normed);
+    }
     scope.emit('text.pooled', pooled);
     const features = matmul(pooled, this.projection);
     scope.release(pooled);

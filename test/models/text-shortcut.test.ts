@@ -1,8 +1,10 @@
 /**
- * The exact shortcut of causal text towers: only the positions up to the batch's last end of text
- * are computed. Against the full-length run (same weights, same ids) and against the fixtures'
- * reference outputs, for open_clip's causal tower (oc-vit-mci-tiny, MobileCLIP-B's layout) through
- * the model API and Apple's (text-causal-tiny) through the tower.
+ * The exact shortcuts of the text towers: a causal tower computes only the positions up to the
+ * batch's last end of text, and a tower ending in a transformer layer runs that layer's attention
+ * output, FFN and final norm for the pooled row only. Against the full run (same weights, same
+ * ids) and against the fixtures' reference outputs, for open_clip's causal tower (oc-vit-mci-tiny,
+ * MobileCLIP-B's layout) through the model API and Apple's towers (causal, base, per-layer, mct)
+ * through the tower.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -32,8 +34,8 @@ describe.runIf(haveFixtures())('causal text towers: the shortcut equals the full
       const plansFull = m.recordedForwards;
       m.exactShortcuts = true;
       const short = await m.encodeTokens(ids, 3, { batchSize: 1 });
-      // Rows of 13 and 4 tokens ran 16 and 8 positions (new plans); the 77-token row the full length (its plan reused).
-      expect(m.recordedForwards - plansFull).toBe(2);
+      // Rows of 13 and 4 tokens ran 16 and 8 positions, the 77-token row the full length with the pooled tail: three new plans.
+      expect(m.recordedForwards - plansFull).toBe(3);
       expectClose('shortcut vs full run (batch 1)', short.data, full.data, { rel: 1e-6 });
       expectClose('shortcut vs open_clip', short.data, ref, { rel: 1e-4 });
       const two = await m.encodeTokens(Int32Array.from([...ids.subarray(0, 77), ...ids.subarray(154, 231)]), 2);
@@ -81,6 +83,49 @@ describe.runIf(haveFixtures())('causal text towers: the shortcut equals the full
       const ids = g.gpu.upload(new Int32Array(8), [1, 8], 'i32');
       expect(() => text!.forwardIds(ids, undefined, { prefix: true })).toThrow(/a prefix of the context is exact only for a causal base tower/);
       ids.dispose();
+    } finally {
+      store.dispose();
+    }
+  });
+
+  for (const fixture of ['text-base-tiny', 'text-perlayer-tiny', 'text-causal-tiny', 'text-mct-tiny']) {
+    it(`${fixture}: the last layer for the pooled row only equals the full last layer and the reference`, async () => {
+      const dir = fixturePath(fixture);
+      const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
+      const ck = await readCheckpointFile(`${dir}/model.safetensors`);
+      const { store, text } = loadModel(g.gpu, { name: fixture, image: null, text: textConfigFromJson(config) }, ck.stateDict);
+      try {
+        const inputs = await readSafetensors(`${dir}/inputs.safetensors`);
+        const [b, ctx] = inputs.info('text').shape;
+        const ids = text!.uploadIds(inputs.int32('text'), [b, ctx]);
+        const ref = (await readSafetensors(`${dir}/outputs.safetensors`)).float32('text_features');
+        const fullT = text!.forwardIds(ids);
+        const tailT = text!.forwardIds(ids, undefined, { pooledTail: true });
+        const [full, tail] = [await fullT.readFloat(), await tailT.readFloat()];
+        for (const t of [ids, fullT, tailT]) t.dispose();
+        if (config.text_cfg.model_name === 'mct') {
+          // The mct tower ends in a RepMixer block: nothing to skip, the same run bit for bit.
+          expect(Array.from(tail)).toEqual(Array.from(full));
+        } else expectClose(`${fixture} pooled tail vs full last layer`, tail, full, { rel: 1e-6 });
+        expectClose(`${fixture} pooled tail vs reference`, tail, ref, { rel: 1e-4 });
+      } finally {
+        store.dispose();
+      }
+    });
+  }
+
+  it('the pooled tail is off under a capture (every row of the last layer is an intermediate)', async () => {
+    const dir = fixturePath('text-base-tiny');
+    const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
+    const ck = await readCheckpointFile(`${dir}/model.safetensors`);
+    const { store, text } = loadModel(g.gpu, { name: 'text-base-tiny', image: null, text: textConfigFromJson(config) }, ck.stateDict);
+    try {
+      const ids = text!.uploadIds(new Int32Array(77).fill(5), [1, 77]);
+      const seen: string[] = [];
+      const y = text!.forwardIds(ids, (name) => (seen.push(name), false), { pooledTail: true });
+      expect(seen).toContain('text.final_layer_norm');
+      expect(seen).toContain(`text.layer.${config.text_cfg.n_transformer_layers - 1}`);
+      for (const t of [ids, y]) t.dispose();
     } finally {
       store.dispose();
     }

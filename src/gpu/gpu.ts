@@ -1,6 +1,7 @@
 import { BufferPool, type PoolStats } from './buffer-pool.js';
 import { BYTES_PER_ELEMENT, type DType, type HostArray, fromF16Bits, toF16Bits } from './dtype.js';
 import { GpuError, ShapeError } from './errors.js';
+import { pacedWait } from './paced-wait.js';
 import { PipelineCache, type PipelineStats } from './pipeline-cache.js';
 import { fmtShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -44,6 +45,12 @@ export interface GpuTuning {
   depthwiseTiles: boolean;
   /** Softmax of short rows (≤ 128) one row per invocation on software adapters (default true). */
   rowPerInvocationSoftmax: boolean;
+  /**
+   * How a read waits for the GPU: 'paced' polls Dawn about once a millisecond (default on software
+   * adapters, whose work runs on the CPU cores a spinning wait would take; see paced-wait.ts),
+   * 'spin' lets the binding poll continuously (default on GPUs: the lowest latency).
+   */
+  readbackWait: 'paced' | 'spin';
 }
 
 export interface DispatchSpec {
@@ -78,7 +85,7 @@ export interface GpuStats {
 export class Gpu implements PlanHost {
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
-  readonly tuning: GpuTuning = { subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true };
+  readonly tuning: GpuTuning;
   private readonly uniforms: UniformArena;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -89,7 +96,6 @@ export class Gpu implements PlanHost {
   private dispatchCount = 0;
   private flopCount = 0;
   private submitCount = 0;
-  private recordedWorkgroups = 0;
   private lastSubmitted: string[] = [];
   /** Staging buffers of uploads recorded into the open encoder; destroyed once submitted. */
   private stagingToDestroy: GPUBuffer[] = [];
@@ -98,6 +104,7 @@ export class Gpu implements PlanHost {
     readonly device: GPUDevice,
     readonly info: GpuInfo,
   ) {
+    this.tuning = { subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true, readbackWait: info.isSoftware ? 'paced' : 'spin' };
     this.pipelines = new PipelineCache(device);
     this.buffers = new BufferPool(device, info.maxBufferSize);
     this.uniforms = new UniformArena(device, device.limits.minUniformBufferOffsetAlignment);
@@ -200,15 +207,9 @@ export class Gpu implements PlanHost {
     try {
       this.endPass();
       this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, size);
-      const shape = `${this.recorded.length}:${this.recordedWorkgroups}`;
       this.submit();
-      const t0 = performance.now();
-      const slept = await this.sleepWhileGpuWorks(shape);
-      const woke = performance.now();
       try {
-        await staging.mapAsync(0x0001 /* READ */);
-        const now = performance.now();
-        this.learnDuration(shape, now - t0, slept, now - woke);
+        await this.waitFor(() => staging.mapAsync(0x0001 /* READ */));
       } catch (e) {
         this.throwPendingErrors();
         throw new GpuError(`reading ${t.label} failed: ${(e as Error).message}`);
@@ -321,7 +322,6 @@ export class Gpu implements PlanHost {
     pass.setBindGroup(0, c.bindGroup);
     pass.dispatchWorkgroups(...c.workgroups);
     this.recorded.push(c.label);
-    this.recordedWorkgroups += c.workgroups[0] * c.workgroups[1] * c.workgroups[2];
     this.dispatchCount++;
   }
 
@@ -338,46 +338,19 @@ export class Gpu implements PlanHost {
     this.submitCount++;
     this.lastSubmitted = this.recorded;
     this.recorded = [];
-    this.recordedWorkgroups = 0;
   }
 
   /** Submits pending work and waits until the GPU has finished it; throws any GPU error it raised. */
   async sync(): Promise<void> {
     this.assertUsable();
     this.submit();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.waitFor(() => this.device.queue.onSubmittedWorkDone());
     this.throwPendingErrors();
   }
 
-  /**
-   * While a mapAsync promise is pending, Dawn's Node binding polls on the main thread, taking a
-   * core from a CPU rasterizer (lavapipe) that runs the work itself. So before mapping, sleep
-   * for most of the time this kind of submission (same dispatches and workgroups) took last time.
-   */
-  private readonly expectedMs = new Map<string, number>();
-  /** Sleeps (on software adapters) and returns how long it meant to sleep. */
-  private async sleepWhileGpuWorks(shape: string): Promise<number> {
-    const ms = this.info.isSoftware ? (this.expectedMs.get(shape) ?? 0) * 0.9 : 0;
-    if (ms < 2) return 0;
-    await new Promise((r) => setTimeout(r, ms));
-    return ms;
-  }
-  /**
-   * Updates the expected duration of a kind of submission. The first run of a kind is not learned
-   * from: the driver compiles its shaders then (seconds on lavapipe with a cold shader cache).
-   * When the map completes right after we wake, the work finished before: the total measured only
-   * our sleep, so the estimate shrinks to 80% of it. Otherwise the total (the work plus a short
-   * polled tail) is the new estimate, and the next sleep (90% of it) ends just before the work does.
-   */
-  private readonly seenShapes = new Set<string>();
-  private learnDuration(shape: string, total: number, slept: number, afterWake: number): void {
-    if (this.expectedMs.size > 256) (this.expectedMs.clear(), this.seenShapes.clear()); // bounded
-    if (!this.seenShapes.has(shape)) {
-      this.seenShapes.add(shape);
-      return;
-    }
-    const overslept = slept > 0 && afterWake < 2 + 0.05 * slept;
-    this.expectedMs.set(shape, overslept ? 0.8 * slept : total);
+  /** Awaits a Dawn promise (a map, the queue's work done) as `tuning.readbackWait` says. */
+  private waitFor<T>(start: () => Promise<T>): Promise<T> {
+    return this.tuning.readbackWait === 'paced' ? pacedWait(start) : start();
   }
 
   private throwPendingErrors(): void {
@@ -495,7 +468,7 @@ export class Gpu implements PlanHost {
     }
     this.profiler = null;
     this.submit();
-    await staging.mapAsync(0x0001);
+    await this.waitFor(() => staging.mapAsync(0x0001));
     this.throwPendingErrors();
     const t = new BigUint64Array(staging.getMappedRange().slice(0));
     staging.unmap();

@@ -20,6 +20,11 @@ const cases = arg('cases', 'image:1,image:8,text:1,text:8').split(',');
 const spec = modelSpec(arg('model', 'mobileclip_s0'));
 
 const gpu = await createGpu();
+// --off=depthwiseTiles,im2colConv,…: kernel choices of gpu.tuning turned off, to compare paths.
+for (const k of arg('off', '').split(',').filter(Boolean)) {
+  if (!(k in gpu.tuning) || typeof (gpu.tuning as unknown as Record<string, unknown>)[k] !== 'boolean') throw new Error(`--off: no boolean gpu.tuning.${k} (${Object.keys(gpu.tuning).join(', ')})`);
+  (gpu.tuning as unknown as Record<string, boolean>)[k] = false;
+}
 console.error(`adapter: ${describeGpu(gpu)}`);
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);

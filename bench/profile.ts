@@ -14,6 +14,11 @@ const spec = modelSpec(arg('model', 'mobileclip_s0'));
 const tower = arg('tower', 'image');
 const batch = Number(arg('batch', '1'));
 const gpu = await createGpu();
+// --off=depthwiseTiles,im2colConv,…: kernel choices of gpu.tuning turned off, to compare paths.
+for (const k of arg('off', '').split(',').filter(Boolean)) {
+  if (!(k in gpu.tuning) || typeof (gpu.tuning as unknown as Record<string, unknown>)[k] !== 'boolean') throw new Error(`--off: no boolean gpu.tuning.${k} (${Object.keys(gpu.tuning).join(', ')})`);
+  (gpu.tuning as unknown as Record<string, boolean>)[k] = false;
+}
 console.log(`adapter: ${describeGpu(gpu)}`);
 const { store, image, text } = loadModel(gpu, { ...spec, image: tower === 'image' ? spec.image : null, text: tower === 'image' ? null : spec.text }, 'synthetic');
 try {

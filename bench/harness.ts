@@ -45,3 +45,12 @@ export function printTable(rows: Record<string, string | number>[]): void {
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
 }
+
+/** `--off=depthwiseTiles,im2colConv,…`: those kernel choices of gpu.tuning turned off, to compare paths. */
+export function turnOff(gpu: Gpu, list: string): void {
+  const tuning = gpu.tuning as unknown as Record<string, unknown>;
+  for (const k of list.split(',').filter(Boolean)) {
+    if (typeof tuning[k] !== 'boolean') throw new Error(`--off: no boolean gpu.tuning.${k} (${Object.keys(tuning).join(', ')})`);
+    tuning[k] = false;
+  }
+}

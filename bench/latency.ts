@@ -12,7 +12,7 @@ import { describeGpu } from '../src/gpu/device.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import type { Tensor } from '../src/gpu/tensor.js';
-import { printTable } from './harness.js';
+import { printTable, turnOff } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const calls = Number(arg('calls', '30'));
@@ -20,11 +20,7 @@ const cases = arg('cases', 'image:1,image:8,text:1,text:8').split(',');
 const spec = modelSpec(arg('model', 'mobileclip_s0'));
 
 const gpu = await createGpu();
-// --off=depthwiseTiles,im2colConv,…: kernel choices of gpu.tuning turned off, to compare paths.
-for (const k of arg('off', '').split(',').filter(Boolean)) {
-  if (!(k in gpu.tuning) || typeof (gpu.tuning as unknown as Record<string, unknown>)[k] !== 'boolean') throw new Error(`--off: no boolean gpu.tuning.${k} (${Object.keys(gpu.tuning).join(', ')})`);
-  (gpu.tuning as unknown as Record<string, boolean>)[k] = false;
-}
+turnOff(gpu, arg('off', ''));
 console.error(`adapter: ${describeGpu(gpu)}`);
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -7,18 +7,14 @@ import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
-import { printTable } from './harness.js';
+import { printTable, turnOff } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const spec = modelSpec(arg('model', 'mobileclip_s0'));
 const tower = arg('tower', 'image');
 const batch = Number(arg('batch', '1'));
 const gpu = await createGpu();
-// --off=depthwiseTiles,im2colConv,…: kernel choices of gpu.tuning turned off, to compare paths.
-for (const k of arg('off', '').split(',').filter(Boolean)) {
-  if (!(k in gpu.tuning) || typeof (gpu.tuning as unknown as Record<string, unknown>)[k] !== 'boolean') throw new Error(`--off: no boolean gpu.tuning.${k} (${Object.keys(gpu.tuning).join(', ')})`);
-  (gpu.tuning as unknown as Record<string, boolean>)[k] = false;
-}
+turnOff(gpu, arg('off', ''));
 console.log(`adapter: ${describeGpu(gpu)}`);
 const { store, image, text } = loadModel(gpu, { ...spec, image: tower === 'image' ? spec.image : null, text: tower === 'image' ? null : spec.text }, 'synthetic');
 try {

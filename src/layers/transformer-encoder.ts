@@ -51,45 +51,43 @@ export class TransformerEncoder {
 
   /** x [B, L, D] → [B, L, D] */
   forward(x: Tensor): Tensor {
-    const { heads, dim, causal } = this.cfg;
-    const eps = this.cfg.eps ?? 1e-5;
-    const h = layerNorm(x, ...this.ln1, eps);
-    const qkv = linear(h, this.qkv[0], { bias: this.qkv[1] });
-    h.dispose();
-    const o = attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
-    qkv.dispose();
+    const o = this.attend(x);
     const x1 = linear(o, this.out[0], { bias: this.out[1], residual: x });
     o.dispose();
-    const h2 = layerNorm(x1, ...this.ln2, eps);
-    const f = linear(h2, this.fc1[0], { bias: this.fc1[1], act: 'gelu' });
-    h2.dispose();
-    const x2 = linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });
-    f.dispose();
-    x1.dispose();
-    return x2;
+    return this.feedForward(x1);
   }
 
   /**
    * The layer's output at each sequence's pooled row only (the first argmax of `ids` [B, L], the
    * text towers' end of text): x [B, L, D] → [B, D]. Keys and values still come from every row;
-   * the query, the attention output, out_proj and the FFN run for that one row, which is all the
-   * pooled features depend on (an exact shortcut for a tower's last layer).
+   * out_proj and the FFN run for that one row, which is all the pooled features depend on (an
+   * exact shortcut for a tower's last layer).
    */
   forwardPooledRow(x: Tensor, ids: Tensor): Tensor {
-    const { heads, dim, causal } = this.cfg;
-    const eps = this.cfg.eps ?? 1e-5;
-    const h = layerNorm(x, ...this.ln1, eps);
-    const qkv = linear(h, this.qkv[0], { bias: this.qkv[1] });
-    h.dispose();
-    const o = attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
-    qkv.dispose();
+    const o = this.attend(x);
     const oRow = gatherArgmax(o, ids);
     o.dispose();
     const xRow = gatherArgmax(x, ids);
     const x1 = linear(oRow, this.out[0], { bias: this.out[1], residual: xRow });
     oRow.dispose();
     xRow.dispose();
-    const h2 = layerNorm(x1, ...this.ln2, eps);
+    return this.feedForward(x1);
+  }
+
+  /** MHA(LN1(x)) before out_proj: [B, L, D]. */
+  private attend(x: Tensor): Tensor {
+    const { heads, dim, causal } = this.cfg;
+    const h = layerNorm(x, ...this.ln1, this.cfg.eps ?? 1e-5);
+    const qkv = linear(h, this.qkv[0], { bias: this.qkv[1] });
+    h.dispose();
+    const o = attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
+    qkv.dispose();
+    return o;
+  }
+
+  /** x1 + fc2(GELU(fc1(LN2(x1)))), consuming x1. */
+  private feedForward(x1: Tensor): Tensor {
+    const h2 = layerNorm(x1, ...this.ln2, this.cfg.eps ?? 1e-5);
     const f = linear(h2, this.fc1[0], { bias: this.fc1[1], act: 'gelu' });
     h2.dispose();
     const x2 = linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });

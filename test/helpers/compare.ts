@@ -1,42 +1,18 @@
 /**
- * The one parity helper: max-abs error, and max-abs error relative to the reference's largest
+ * The tests' assertion over the one comparison helper (src/parity/compare.ts, which `mobileclip
+ * parity` uses too): max-abs error, and max-abs error relative to the reference's largest finite
  * magnitude (activations are heavy-tailed, so scale by absmax, not std). Prints both and asserts.
  */
 import { expect } from 'vitest';
+import { type Diff, diff as parityDiff, fmtDiff } from '../../src/parity/compare.js';
 
-export interface Diff {
-  maxAbs: number;
-  maxRef: number;
-  /** maxAbs / maxRef */
-  rel: number;
-  /** Position of the largest error. */
-  at: number;
-}
+export { type Diff, fmtDiff } from '../../src/parity/compare.js';
 
+/** The parity command's comparison (src/parity/compare.ts); different lengths are a test error here. */
 export function diff(got: ArrayLike<number>, ref: ArrayLike<number>): Diff {
   if (got.length !== ref.length) throw new Error(`length mismatch: got ${got.length}, reference ${ref.length}`);
-  let maxAbs = 0;
-  let maxRef = 0;
-  let at = -1;
-  for (let i = 0; i < ref.length; i++) {
-    const g = got[i];
-    const r = ref[i];
-    if (Number.isNaN(r) !== Number.isNaN(g)) return { maxAbs: Infinity, maxRef, rel: Infinity, at: i };
-    if (r === g) {
-      maxRef = Math.max(maxRef, Math.abs(r) === Infinity ? 0 : Math.abs(r));
-      continue; // also equal infinities
-    }
-    const d = Math.abs(g - r);
-    if (!(d <= maxAbs)) {
-      maxAbs = d;
-      at = i;
-    }
-    maxRef = Math.max(maxRef, Math.abs(r));
-  }
-  return { maxAbs, maxRef, rel: maxRef > 0 ? maxAbs / maxRef : maxAbs, at };
+  return parityDiff(got, ref);
 }
-
-export const fmtDiff = (d: Diff): string => `max|Δ|=${d.maxAbs.toExponential(2)} rel=${d.rel.toExponential(2)} (max|ref|=${d.maxRef.toPrecision(3)})`;
 
 /**
  * Asserts max|Δ| ≤ rel·max|ref| (+ abs). Tolerances come from float32: the fixtures' measured

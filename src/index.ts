@@ -3,7 +3,7 @@ export { Gpu, type GpuInfo, type GpuFeatures, type GpuStats, type DispatchSpec }
 export { createGpuFrom, describeGpu, type CreateGpuOptions } from './gpu/device.js';
 export { Tensor } from './gpu/tensor.js';
 export { GpuError, ShapeError } from './gpu/errors.js';
-export type { DType } from './gpu/dtype.js';
+export type { DType, StorageDType } from './gpu/dtype.js';
 export { SafetensorsFile, SafetensorsError, type TensorInfo } from './io/safetensors.js';
 export * as kernels from './kernels/index.js';
 export { SimpleTokenizer, TokenizerError, type TokenizeResult } from './tokenizer/simple-tokenizer.js';

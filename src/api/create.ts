@@ -9,6 +9,7 @@ import type { StateDict } from '../io/host-tensor.js';
 import { type ModelSpec, modelSpecFromConfig } from './model-specs.js';
 import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type FetchOptions, type FileSource, type Platform, resolveModel, vocabBytes, weightsBytes } from './model-files.js';
+import type { StorageDType } from '../gpu/dtype.js';
 
 export interface LoadOptions extends FetchOptions {
   /**
@@ -24,7 +25,7 @@ export interface LoadOptions extends FetchOptions {
   vocab?: FileSource | boolean;
   gpu?: Gpu;
   /** 'f16' stores weights and activations as f16 (needs shader-f16; arithmetic stays f32). */
-  dtype?: 'f32' | 'f16';
+  dtype?: StorageDType;
   /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
   allowNonFinite?: boolean;
   /** Gather a .pt's expanded / stride-0 views past the reader's memory bound (see CheckpointReadOptions). */

@@ -18,6 +18,7 @@ import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
 import type { ModelSpec } from './model-specs.js';
 import { type Templates, templatesFor } from './templates.js';
+import type { StorageDType } from '../gpu/dtype.js';
 
 export interface EncodeOptions {
   /** L2-normalise the embeddings (default true). */
@@ -77,7 +78,7 @@ export interface ModelOptions<I = ImageInput> {
   /** Names the checkpoint in errors. */
   source?: string;
   /** 'f16' stores weights and activations as f16 (needs shader-f16; arithmetic stays f32); default 'f32'. */
-  dtype?: 'f32' | 'f16';
+  dtype?: StorageDType;
   /** How image inputs are read (default: PNG/JPEG bytes and decoded pixels). */
   readImage?: ImageReader<I>;
   /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
@@ -112,7 +113,7 @@ export class MobileCLIP<I = ImageInput> {
   exactShortcuts = true;
 
   /** GPU storage of weights and activations. */
-  readonly dtype: 'f32' | 'f16';
+  readonly dtype: StorageDType;
   private readonly readImage: ImageReader<I>;
   /** Public calls not yet settled: dispose() during one defers the release until the last settles. */
   private calls = 0;

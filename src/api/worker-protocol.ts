@@ -5,6 +5,7 @@
  */
 import type { LoadProgress } from '../io/load-progress.js';
 import type { ClassifyOptions, Embeddings, Prediction } from './mobileclip.js';
+import type { StorageDType } from '../gpu/dtype.js';
 
 /** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
 export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array | ArrayBuffer | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 1 | 3 | 4 };
@@ -12,7 +13,7 @@ export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array |
 /** The adapter and model the worker loaded, for display. */
 export interface WorkerModelInfo {
   adapter: { vendor: string; architecture: string; device: string; description: string; isSoftware: boolean; f16: boolean; subgroups: boolean; subgroupSize?: number };
-  model: { name: string; imageSize: number; embedDim: number; dtype: 'f32' | 'f16'; hasTokenizer: boolean };
+  model: { name: string; imageSize: number; embedDim: number; dtype: StorageDType; hasTokenizer: boolean };
 }
 
 export type WorkerRequest =

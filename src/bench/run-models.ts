@@ -10,12 +10,13 @@ import { modelSpec } from '../api/model-specs.js';
 import { loadModel } from '../models/load.js';
 
 import { linear } from '../kernels/matmul.js';
+import type { StorageDType } from '../gpu/dtype.js';
 
 export interface BenchRow {
   model: string;
   tower: 'image' | 'text' | 'image (plan)' | 'text (plan)';
   batch: number;
-  dtype: 'f32' | 'f16';
+  dtype: StorageDType;
   coldMs: number;
   warmMs: number[];
   medianMs: number;
@@ -72,7 +73,7 @@ export interface ModelBenchOptions {
   /** Also time forwards recorded once as an ExecutionPlan and replayed. */
   plans?: boolean;
   /** Storage types to run (default f32 only). */
-  dtypes?: ('f32' | 'f16')[];
+  dtypes?: StorageDType[];
   onRow?: (row: BenchRow) => void;
 }
 

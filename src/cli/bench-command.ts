@@ -4,6 +4,7 @@ import { describeGpu } from '../gpu/device.js';
 import { benchTable, peakFootnote, runModelBench } from '../bench/run-models.js';
 import { modelSpec } from '../api/model-specs.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
+import type { StorageDType } from '../gpu/dtype.js';
 
 export const benchSpec: CommandSpec = {
   name: 'bench',
@@ -53,7 +54,7 @@ export async function bench(a: Args): Promise<void> {
       imageBatches,
       textBatches,
       repeats,
-      dtypes: dtypes as ('f32' | 'f16')[],
+      dtypes: dtypes as StorageDType[],
     });
     if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeak, rows }));
     else {

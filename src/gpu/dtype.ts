@@ -1,6 +1,9 @@
 /** Element types a tensor can hold on the GPU. f16 needs the adapter's `shader-f16` feature. */
 export type DType = 'f32' | 'f16' | 'i32';
 
+/** How a model stores its weights and activations on the GPU ('f16' needs `shader-f16`; arithmetic stays f32). */
+export type StorageDType = 'f32' | 'f16';
+
 export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, f16: 2, i32: 4 };
 
 export type HostArray = Float32Array | Int32Array | Uint16Array;

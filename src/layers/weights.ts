@@ -6,7 +6,7 @@
  * ignored. Training-form checkpoints are re-parameterised once, up front; a fused checkpoint is
  * used as it is.
  */
-import { BYTES_PER_ELEMENT } from '../gpu/dtype.js';
+import { BYTES_PER_ELEMENT, type StorageDType } from '../gpu/dtype.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
@@ -63,7 +63,7 @@ export class WeightStore {
     private readonly original: StateDict,
     readonly source = 'checkpoint',
     /** Storage type of every float tensor on the GPU; f16 needs shader-f16 (Gpu.empty says so). */
-    readonly dtype: 'f32' | 'f16' = 'f32',
+    readonly dtype: StorageDType = 'f32',
     /** Load tensors with NaN or ±Inf instead of refusing them. */
     allowNonFinite = false,
   ) {
@@ -75,7 +75,7 @@ export class WeightStore {
    * A store that makes up every tensor (deterministic, small uniform values; BN variances near 1):
    * random weights of a model's real shapes, for benchmarks that need no checkpoint.
    */
-  static synthetic(gpu: Gpu, seed = 1, dtype: 'f32' | 'f16' = 'f32'): WeightStore {
+  static synthetic(gpu: Gpu, seed = 1, dtype: StorageDType = 'f32'): WeightStore {
     const s = new WeightStore(gpu, new Map(), 'synthetic weights', dtype);
     let state = seed >>> 0;
     s.synthetic = () => {

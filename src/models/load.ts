@@ -11,11 +11,12 @@ import type { Gpu } from '../gpu/gpu.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { WeightStore } from '../layers/weights.js';
 import { buildTowers, type Towers } from './towers.js';
+import type { StorageDType } from '../gpu/dtype.js';
 
 export interface LoadOptions {
   /** Names the checkpoint in errors. */
   source?: string;
-  dtype?: 'f32' | 'f16';
+  dtype?: StorageDType;
   allowNonFinite?: boolean;
   /** Seed of synthetic weights. */
   seed?: number;

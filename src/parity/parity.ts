@@ -16,13 +16,14 @@ import { l2Normalize } from '../kernels/l2-normalize.js';
 import { loadModel } from '../models/load.js';
 import { detectFormat } from '../checkpoints/formats.js';
 import { compareTensor, type TensorReport } from './compare.js';
+import type { StorageDType } from '../gpu/dtype.js';
 
 export interface ParityOptions {
   checkpoint?: string;
   /** Pass when max|Δ| ≤ tol·max|ref| for every tensor (default 1e-4; 3e-2 for f16). */
   tolerance?: number;
   /** GPU storage of weights and activations (default f32). f16 also needs every embedding row's cosine ≥ 0.999. */
-  dtype?: 'f32' | 'f16';
+  dtype?: StorageDType;
   /** Stored outputs not to compare (exact names, or a prefix ending in `*`); any other one this build does not produce fails. */
   skip?: string[];
 }
@@ -33,7 +34,7 @@ export const F16_MIN_COSINE = 0.999;
 export interface ParityReport {
   fixture: string;
   checkpoint: string;
-  dtype: 'f32' | 'f16';
+  dtype: StorageDType;
   tolerance: number;
   tensors: TensorReport[];
   /** Outputs the fixture stores that this build does not produce (each one fails the check). */

@@ -4,6 +4,8 @@
  * submission is safe: WebGPU orders dispatches in a pass, and a tensor is only released after its
  * last consumer has been recorded.
  */
+import { BufferUsage } from './usage.js';
+
 export interface PoolStats {
   /** Bytes in buffers handed out and not yet released. */
   liveBytes: number;
@@ -15,12 +17,7 @@ export interface PoolStats {
   created: number;
 }
 
-export const STORAGE_USAGE = GPUBufferUsageFlags();
-
-function GPUBufferUsageFlags(): number {
-  // GPUBufferUsage is a global only once a WebGPU implementation is loaded; the numeric values are fixed by the spec.
-  return 0x0080 /* STORAGE */ | 0x0004 /* COPY_SRC */ | 0x0008 /* COPY_DST */;
-}
+export const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 export function bucketSize(bytes: number): number {
   const min = 256;

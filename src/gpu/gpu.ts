@@ -2,6 +2,7 @@ import { BufferPool, type PoolStats } from './buffer-pool.js';
 import { BYTES_PER_ELEMENT, type DType, type HostArray, fromF16Bits, toF16Bits } from './dtype.js';
 import { GpuError, ShapeError } from './errors.js';
 import { pacedWait } from './paced-wait.js';
+import { BufferUsage, MapMode } from './usage.js';
 import { PipelineCache, type PipelineStats } from './pipeline-cache.js';
 import { fmtShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -172,7 +173,7 @@ export class Gpu implements PlanHost {
     if (size === 0) return;
     if (this.capturing) {
       // A constant of the recorded forward: kept in the plan and copied in, in order, at every run.
-      const staging = this.device.createBuffer({ size, usage: 0x0004 /* COPY_SRC */, mappedAtCreation: true, label: `plan constant ${label}` });
+      const staging = this.device.createBuffer({ size, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `plan constant ${label}` });
       new Uint8Array(staging.getMappedRange()).set(bytes);
       staging.unmap();
       this.capturing.staging.push(staging);
@@ -190,7 +191,7 @@ export class Gpu implements PlanHost {
       }
       return;
     }
-    const staging = this.device.createBuffer({ size, usage: 0x0004 /* COPY_SRC */, mappedAtCreation: true, label: `upload ${label}` });
+    const staging = this.device.createBuffer({ size, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `upload ${label}` });
     new Uint8Array(staging.getMappedRange()).set(bytes);
     staging.unmap();
     this.copyBuffer(staging, dst, size);
@@ -203,13 +204,13 @@ export class Gpu implements PlanHost {
     if (this.capturing) throw new GpuError(`read(${t.label}) while recording an execution plan: plans record GPU work only`);
     t.assertAlive();
     const size = Math.max(4, Math.ceil(t.byteSize / 4) * 4);
-    const staging = this.device.createBuffer({ size, usage: 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */, label: `read ${t.label}` });
+    const staging = this.device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: `read ${t.label}` });
     try {
       this.endPass();
       this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, size);
       this.submit();
       try {
-        await this.waitFor(() => staging.mapAsync(0x0001 /* READ */));
+        await this.waitFor(() => staging.mapAsync(MapMode.READ));
       } catch (e) {
         this.throwPendingErrors();
         throw new GpuError(`reading ${t.label} failed: ${(e as Error).message}`);
@@ -459,8 +460,8 @@ export class Gpu implements PlanHost {
     this.endPass();
     const n = p.labels.length;
     const bytes = Math.max(8, 16 * n);
-    const resolve = this.device.createBuffer({ size: bytes, usage: 0x0200 /* QUERY_RESOLVE */ | 0x0004 /* COPY_SRC */ });
-    const staging = this.device.createBuffer({ size: bytes, usage: 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */ });
+    const resolve = this.device.createBuffer({ size: bytes, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+    const staging = this.device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     if (n > 0) {
       const enc = this.commandEncoder();
       enc.resolveQuerySet(p.querySet, 0, 2 * n, resolve, 0);
@@ -468,7 +469,7 @@ export class Gpu implements PlanHost {
     }
     this.profiler = null;
     this.submit();
-    await this.waitFor(() => staging.mapAsync(0x0001));
+    await this.waitFor(() => staging.mapAsync(MapMode.READ));
     this.throwPendingErrors();
     const t = new BigUint64Array(staging.getMappedRange().slice(0));
     staging.unmap();

@@ -4,6 +4,7 @@
  * submit; queue order guarantees the next submission's rewrite lands after this one ran, so the
  * chunks are reused at once and their number stays bounded by the largest submission.
  */
+import { BufferUsage } from './usage.js';
 const CHUNK_BYTES = 64 * 1024;
 
 export type ParamField = number | { f32: number } | { i32: number };
@@ -46,7 +47,7 @@ export class UniformArena {
       chunk = {
         buffer: this.device.createBuffer({
           size: CHUNK_BYTES,
-          usage: 0x0040 /* UNIFORM */ | 0x0008 /* COPY_DST */,
+          usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
           label: `uniforms#${this.chunks.length}`,
         }),
         host: new Uint8Array(CHUNK_BYTES),

@@ -8,12 +8,11 @@
  * Cost: the fused kernel's flops plus 4·B·heads·N² bytes for S.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, fmtShape, floatResult } from '../gpu/shape.js';
-import { ShapeError } from '../gpu/errors.js';
+import { floatResult } from '../gpu/shape.js';
 import { gemm } from './matmul.js';
 import { softmax } from './softmax.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
-import type { AttentionOptions } from './attention.js';
+import { type AttentionOptions, qkvShape } from './attention-qkv.js';
 
 const WG = 256;
 
@@ -59,12 +58,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 }`;
 
 export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
-  const shape = checkRank('attention', 'qkv', qkv, [3, 5]);
-  const [b, n] = shape;
   const heads = opts.heads;
-  const width = shape.slice(2).reduce((x, y) => x * y, 1);
-  if (width % (3 * heads) !== 0) throw new ShapeError(`attention: qkv ${fmtShape(shape)} does not split into 3 × ${heads} heads`);
-  const hd = width / (3 * heads);
+  const { b, n, hd } = qkvShape(qkv, heads);
   const gpu = qkv.gpu;
   const bh = b * heads;
   const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], floatResult(qkv), `attention.${name}`));

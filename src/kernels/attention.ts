@@ -8,9 +8,10 @@
  * Cost: 4·B·heads·N²·head_dim flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, fmtShape, floatResult } from '../gpu/shape.js';
+import { floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { attentionViaGemm } from './attention-gemm.js';
+import { type AttentionOptions, qkvShape } from './attention-qkv.js';
 import { subgroupGemmSize } from './gemm-subgroup.js';
 
 const WG = 64;
@@ -57,12 +58,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var d = 0u; d < HD4; d++) { out[o + d] = acc[d] / l; }
 }`;
 
-export interface AttentionOptions {
-  heads: number;
-  /** Multiplies q before q·kᵀ; default head_dim^-0.5. */
-  scale?: number;
-  causal?: boolean;
-}
+export type { AttentionOptions };
 
 /**
  * On CPU rasterizers the fused kernel's per-query registers spill for long sequences; there the
@@ -84,15 +80,9 @@ export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
 
 /** The single fused kernel (the default on GPUs). */
 export function attentionFused(qkv: Tensor, opts: AttentionOptions): Tensor {
-  const shape = checkRank('attention', 'qkv', qkv, [3, 5]);
-  const [b, n] = shape;
-  const width = shape.slice(2).reduce((x, y) => x * y, 1);
   const heads = opts.heads;
-  if (width % (3 * heads) !== 0) throw new ShapeError(`attention: qkv ${fmtShape(shape)} does not split into 3 × ${heads} heads`);
-  const hd = width / (3 * heads);
-  if (shape.length === 5 && (shape[2] !== 3 || shape[3] !== heads)) {
-    throw new ShapeError(`attention: qkv ${fmtShape(shape)} is not [B, N, 3, ${heads}, head_dim]`);
-  }
+  const { b, n, hd } = qkvShape(qkv, heads);
+  // The fused kernel reads head_dim as vec4s and keeps one query's row in registers.
   if (hd % 4 !== 0 || hd > 256) throw new ShapeError(`attention: head_dim ${hd} must be a multiple of 4, at most 256`);
   const out = qkv.gpu.empty([b, n, heads * hd], floatResult(qkv), 'attention');
   const causal = !!opts.causal;

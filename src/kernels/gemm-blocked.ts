@@ -3,8 +3,7 @@
  * output block, loading A and B as vec4 along K (or along N for "kn") when the sizes allow, and
  * with guarded scalar loads otherwise. Workgroup memory does not pay on lavapipe.
  */
-import type { BLayout } from './matmul.js';
-import { type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
+import { type BLayout, type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
 
 export interface BlockedGemmVariant extends EpilogueVariant {
   bLayout: BLayout;

@@ -1,10 +1,14 @@
 /**
  * The fused tail every GEMM kernel shares: out = act(acc + bias) · scale + residual, with bias and
  * scale indexed along M or N. Its bindings follow the kernel's four fixed ones (params, a, b, out).
+ * The types every GEMM file shares live here too, so the kernels and matmul.ts import no cycle.
  */
 import { type Activation, activationWgsl } from './wgsl/math.js';
 
 export type Along = 'm' | 'n';
+
+/** How the GEMM's B operand is stored: [N, K] (a linear layer's weight) or [K, N]. */
+export type BLayout = 'nk' | 'kn';
 
 export interface EpilogueVariant {
   bias: Along | null;

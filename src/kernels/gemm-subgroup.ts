@@ -12,8 +12,7 @@
  * nothing. Reference: gemmRef (matmul.ts). Cost: 2·M·N·K flops.
  */
 import type { Gpu } from '../gpu/gpu.js';
-import type { BLayout } from './matmul.js';
-import { type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
+import { type BLayout, type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
 
 /** Output rows per workgroup. 16 rows keep the accumulators (16 vec4) in registers on AVX2. */
 export const SUBGROUP_GEMM_ROWS = 16;

@@ -14,12 +14,11 @@ import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
-import { type Along, type EpilogueVariant, epilogueKey } from './gemm-epilogue.js';
+import { type Along, type BLayout, type EpilogueVariant, epilogueKey } from './gemm-epilogue.js';
 import { type BlockedGemmVariant, blockedGemmGrid, blockedGemmWgsl } from './gemm-blocked.js';
 import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmSize, subgroupGemmWgsl } from './gemm-subgroup.js';
 
-export type { Along } from './gemm-epilogue.js';
-export type BLayout = 'nk' | 'kn';
+export type { Along, BLayout } from './gemm-epilogue.js';
 
 export interface GemmEpilogue {
   bias?: Tensor;

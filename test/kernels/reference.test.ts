@@ -298,6 +298,17 @@ describe('attention vs reference', () => {
       });
     }
   }
+
+  it('both paths refuse a qkv that is not [B, N, 3·heads·hd] or [B, N, 3, heads, hd], with one message', () => {
+    const five = g.gpu.empty([1, 4, 2, 3, 12]); // 72 values split into 3 × 3 heads, but the layout is wrong
+    const odd = g.gpu.empty([1, 4, 50]);
+    for (const path of [attentionFused, attentionViaGemm]) {
+      expect(() => path(five, { heads: 3 })).toThrow('attention: qkv [1, 4, 2, 3, 12] is not [B, N, 3, 3, head_dim]');
+      expect(() => path(odd, { heads: 2 })).toThrow('attention: qkv [1, 4, 50] does not split into 3 × 2 heads');
+    }
+    five.dispose();
+    odd.dispose();
+  });
 });
 
 describe('gathers', () => {

@@ -1,7 +1,7 @@
 /**
  * Cold start, as a user meets it: adapter, checkpoint load, model build, first image (and text)
  * embedding, each phase timed from process start (npm run bench:cold -- --weights=FILE [--vocab=FILE]
- * [--image=FILE] [--dtype=f16]). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include
+ * [--image=FILE] [--dtype=f16] [--breakdown]). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include
  * every kernel's compile, as on a machine that never ran the library.
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,13 @@ const gpu = await createGpu();
 mark('adapter');
 const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype });
 mark('checkpoint loaded, model built');
+// --breakdown: GPU time per kernel of the first image forward (timestamp queries). Drivers that
+// compile at first dispatch (lavapipe) count each kernel's compile in its first row, so this says
+// where a cold start goes; the profiling itself adds a little to the phase times.
+const breakdown = process.argv.includes('--breakdown');
+if (breakdown) gpu.startProfile();
 await model.encodeImages([new Uint8Array(readFileSync(image))]);
+const kernels = breakdown ? await gpu.endProfile() : [];
 mark('first image embedding');
 if (vocab) {
   await model.encodeTexts(['a photo of an astronaut']);
@@ -32,6 +38,11 @@ if (vocab) {
 console.log(`adapter: ${describeGpu(gpu)}`);
 console.log(`shader cache: ${process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'disabled (every kernel compiles)' : 'as the machine has it'}; dtype ${dtype}`);
 for (const [k, v] of Object.entries(phases)) console.log(`${String(v).padStart(7)} ms  ${k}`);
-console.log(JSON.stringify({ weights, dtype, phasesMs: phases }));
+if (breakdown) {
+  console.log('first image forward, GPU ms per kernel (compile included on first use):');
+  for (const k of kernels.slice(0, 15)) console.log(`${k.ms.toFixed(0).padStart(7)} ms  ${k.label} (${k.count}×)`);
+  console.log(`${kernels.reduce((a, k) => a + k.ms, 0).toFixed(0).padStart(7)} ms  in all, ${kernels.length} kernels`);
+}
+console.log(JSON.stringify({ weights, dtype, phasesMs: phases, ...(breakdown ? { kernelsMs: kernels } : {}) }));
 dispose();
 gpu.destroy();

@@ -1,7 +1,7 @@
 /**
  * Cold start, as a user meets it: adapter, checkpoint load, model build, first image (and text)
  * embedding, each phase timed from process start (npm run bench:cold -- --weights=FILE [--vocab=FILE]
- * [--image=FILE] [--dtype=f16] [--breakdown]). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include
+ * [--image=FILE] [--dtype=f16] [--breakdown] [--off=tuning,…] [--on=tuning,…]). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include
  * every kernel's compile, as on a machine that never ran the library.
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { createModelAndTransforms } from '../src/api/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { createGpu } from '../src/gpu/node.js';
 import '../src/preprocess/jpeg-wasm.node.js';
+import { turnOff } from './harness.js';
 
 const t0 = performance.now();
 const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -20,6 +21,9 @@ const phases: Record<string, number> = {};
 const mark = (name: string) => (phases[name] = Math.round(performance.now() - t0));
 
 const gpu = await createGpu();
+turnOff(gpu, arg('off', '')!);
+const on = arg('on', '')!;
+for (const k of on.split(',').filter(Boolean)) (gpu.tuning as unknown as Record<string, boolean>)[k] = true;
 mark('adapter');
 const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype });
 mark('checkpoint loaded, model built');

@@ -3,7 +3,7 @@
  * output block, loading A and B as vec4 along K (or along N for "kn") when the sizes allow, and
  * with guarded scalar loads otherwise. Workgroup memory does not pay on lavapipe.
  */
-import { type BLayout, type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
+import { type BLayout, type EpilogueVariant, epilogueParamsWgsl, epilogueWgsl } from './gemm-epilogue.js';
 
 export interface BlockedGemmVariant extends EpilogueVariant {
   bLayout: BLayout;
@@ -47,7 +47,7 @@ export function blockedGemmWgsl(v: BlockedGemmVariant): string {
     ? 'b[(bBase + k * p.N + n0) / 4u]'
     : 'vec4(bkn(bBase + k * p.N, n0), bkn(bBase + k * p.N, n0 + 1u), bkn(bBase + k * p.N, n0 + 2u), bkn(bBase + k * p.N, n0 + 3u))';
   return /* wgsl */ `
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32 }
+struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32${epilogueParamsWgsl(v)} }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: ${arrA};
 @group(0) @binding(2) var<storage, read> b: ${arrB};

@@ -12,7 +12,7 @@
  * nothing. Reference: gemmRef (matmul.ts). Cost: 2·M·N·K flops.
  */
 import type { Gpu } from '../gpu/gpu.js';
-import { type BLayout, type EpilogueVariant, epilogueWgsl } from './gemm-epilogue.js';
+import { type BLayout, type EpilogueVariant, epilogueParamsWgsl, epilogueWgsl } from './gemm-epilogue.js';
 
 /** Output rows per workgroup. 16 rows keep the accumulators (16 vec4) in registers on AVX2. */
 export const SUBGROUP_GEMM_ROWS = 16;
@@ -63,7 +63,7 @@ export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
   });
   return /* wgsl */ `
 enable subgroups;
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32 }
+struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32${epilogueParamsWgsl(v)} }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: ${scalarA};
 @group(0) @binding(2) var<storage, read> b: ${scalarB};

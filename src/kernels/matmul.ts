@@ -14,7 +14,7 @@ import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
-import { type Along, type BLayout, type EpilogueVariant, epilogueKey } from './gemm-epilogue.js';
+import { type Along, type BLayout, type EpilogueVariant, epilogueKey, epilogueParams, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
 import { type BlockedGemmVariant, blockedGemmGrid, blockedGemmWgsl } from './gemm-blocked.js';
 import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmSize, subgroupGemmWgsl } from './gemm-subgroup.js';
 
@@ -67,17 +67,25 @@ export function gemm(s: GemmSpec): Tensor {
   const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
   const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
   const bindings = [a, b, out];
-  if (s.bias) bindings.push(s.bias);
-  if (s.scale) bindings.push(s.scale);
-  if (s.residual) bindings.push(s.residual);
   const params = [M, N, K, s.strideA, s.strideB, M * N];
+  const runtime = a.gpu.tuning.runtimeEpilogue;
+  if (runtime) {
+    const ph = a.gpu.placeholder(out.dtype);
+    bindings.push(s.bias ?? ph, s.scale ?? ph, s.residual ?? ph);
+    params.push(...epilogueParams(epi));
+  } else {
+    if (s.bias) bindings.push(s.bias);
+    if (s.scale) bindings.push(s.scale);
+    if (s.residual) bindings.push(s.residual);
+  }
+  const code = runtime ? RUNTIME_EPILOGUE : epi;
   const flops = 2 * M * N * K * batch;
   const subgroupSize = subgroupGemmSize(a.gpu);
   if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
     const vecK = vecA && (s.bLayout === 'kn' || vecB);
     a.gpu.dispatch({
       label: `${op}.sg${subgroupSize}.${s.bLayout}${vecK ? '' : '.sk'}${epilogueKey(epi)}`,
-      code: subgroupGemmWgsl({ ...epi, bLayout: s.bLayout, subgroupSize, vecK }),
+      code: subgroupGemmWgsl({ ...code, bLayout: s.bLayout, subgroupSize, vecK }),
       params,
       bindings,
       workgroups: subgroupGemmGrid(M, N, batch, subgroupSize),
@@ -85,7 +93,7 @@ export function gemm(s: GemmSpec): Tensor {
     });
     return out;
   }
-  const v: BlockedGemmVariant = { ...epi, bLayout: s.bLayout, vecA, vecB };
+  const v: BlockedGemmVariant = { ...code, bLayout: s.bLayout, vecA, vecB };
   a.gpu.dispatch({
     label: `${op}.${v.bLayout}${vecA ? '.va' : ''}${vecB ? '.vb' : ''}${epilogueKey(epi)}`,
     code: blockedGemmWgsl(v),

@@ -4,7 +4,7 @@
  * With query parameters (weights, config or model, vocab, images, labels, query, dtype, worker=0)
  * it runs without clicks and writes its result as JSON into #result, for automated checks.
  */
-import { createModelAndTransforms, createModelInWorker, listModels, type LoadProgress, type Prediction, type WorkerModelInfo } from '../src/index.browser.js';
+import { createModelAndTransforms, createModelInWorker, listModels, type LoadProgress, modelInfo, type Prediction, type WorkerModelInfo } from '../src/index.browser.js';
 
 interface Model {
   info: WorkerModelInfo;
@@ -100,12 +100,8 @@ function onLoadProgress(p: LoadProgress, t0: number): void {
 /** A model on the page's own thread (worker=0), with the worker model's interface. */
 async function mainThreadModel(name: string | object, options: Parameters<typeof createModelAndTransforms>[1]): Promise<Model> {
   const m = await createModelAndTransforms(name, options);
-  const i = m.model.gpu.info;
   return {
-    info: {
-      adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isSoftware: i.isSoftware, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize },
-      model: { name: m.model.spec.name, imageSize: m.model.imageSize, embedDim: m.model.embedDim, dtype: m.model.dtype, hasTokenizer: m.tokenizer !== null },
-    },
+    info: modelInfo(m.model),
     classify: (imgs, labels) => m.model.classify(imgs, labels),
     encodeImages: (imgs) => m.model.encodeImages(imgs),
     encodeTexts: (texts) => m.model.encodeTexts(texts),

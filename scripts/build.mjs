@@ -3,9 +3,8 @@
 // one does; see bundles.mjs), and the CLI. No source maps: with sources inlined they are 6 MB a
 // bundle, and the TypeScript sources (run through tsx in a checkout) are the place to debug.
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 import { buildBrowser, COMMON } from './bundles.mjs';
 
 rmSync('dist', { recursive: true, force: true });

@@ -5,3 +5,4 @@ export { createModelAndTransforms, type BrowserModelAndTransforms, type BrowserC
 export { readBrowserImage } from './preprocess/image-input.browser.js';
 export { CacheStorageCache, BROWSER_CACHE_NAME } from './io/byte-cache.browser.js';
 export { createModelInWorker, WorkerModel, type WorkerCreateOptions, type WorkerModelInfo } from './api/worker-client.js';
+export { modelInfo } from './api/worker-protocol.js';

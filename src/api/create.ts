@@ -6,7 +6,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import type { ImageReader } from '../preprocess/image-input.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { type ModelSpec, modelSpecFromConfig } from './model-specs.js';
+import { modelSpecFromConfig } from './model-specs.js';
 import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type FetchOptions, type FileSource, type Platform, resolveModel, vocabBytes, weightsBytes } from './model-files.js';
 import type { StorageDType } from '../gpu/dtype.js';
@@ -44,9 +44,12 @@ export interface PlatformHooks<I> extends Platform {
 export async function createModel<I>(name: string | object, o: LoadOptions, p: PlatformHooks<I>): Promise<ModelAndTransforms<I>> {
   // A config file's ViT stem width comes from the checkpoint, so its spec is made after parsing.
   const config = typeof name === 'string' && p.readConfig ? await p.readConfig(name) : null;
-  const model = config !== null ? { spec: { name: String(name) } as ModelSpec, defaultWeights: null } : await resolveModel(name, o);
-  const spec = config !== null ? (sd: StateDict) => modelSpecFromConfig(config, sd, String(name)) : model.spec;
-  const [w, vocab] = await Promise.all([weightsBytes(o.weights, model, o, p), vocabBytes(o.vocab ?? o.weights === undefined, o, p)]);
+  const model = config === null ? await resolveModel(name, o) : null;
+  const spec = model ? model.spec : (sd: StateDict) => modelSpecFromConfig(config, sd, String(name));
+  const [w, vocab] = await Promise.all([
+    weightsBytes(o.weights, model?.defaultWeights ?? null, model?.spec.name ?? String(name), o, p),
+    vocabBytes(o.vocab ?? o.weights === undefined, o, p),
+  ]);
   o.signal?.throwIfAborted();
   const gpu = o.gpu ?? (await p.createGpu());
   const made = withTransforms(gpu, !o.gpu, () =>

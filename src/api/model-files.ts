@@ -6,7 +6,7 @@
  * file reader.
  */
 import type { ByteCache } from '../io/byte-cache.js';
-import { download, OfflineError } from '../io/download.js';
+import { download } from '../io/download.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
 import { defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
@@ -74,17 +74,16 @@ export async function resolveModel(name: string | object, o: FetchOptions): Prom
   return { spec: modelSpecFromConfig(json, undefined, `hf-hub:${ref.repo}`), defaultWeights: weightsUrl(`hf-hub:${ref.repo}@${ref.revision}`, o.sources) };
 }
 
-/** The checkpoint's bytes: as given, or the model's published file. */
-export async function weightsBytes(given: FileSource | undefined, model: { spec: ModelSpec; defaultWeights: string | null }, o: FetchOptions, p: Platform) {
+/** The checkpoint's bytes: as given, or the model's published file (`published`, null when it has none). */
+export async function weightsBytes(given: FileSource | undefined, published: string | null, model: string, o: FetchOptions, p: Platform) {
   if (given !== undefined) return fileBytes(given, 'weights', o, p);
-  if (!model.defaultWeights) throw new Error(`${model.spec.name}: no published weights are known for this model; pass \`weights\` (a file, URL or hf-hub: reference)`);
-  return fileBytes(model.defaultWeights, 'weights', o, p);
+  if (!published) throw new Error(`${model}: no published weights are known for this model; pass \`weights\` (a file, URL or hf-hub: reference)`);
+  return fileBytes(published, 'weights', o, p);
 }
 
-/** The vocabulary's bytes: as given; `true` (or nothing, with `defaultVocab`) for the published one; none for `false`. */
+/** The vocabulary's bytes: as given; `true` for the published one; none for `false` or undefined. */
 export async function vocabBytes(given: FileSource | boolean | undefined, o: FetchOptions, p: Platform): Promise<Uint8Array | undefined> {
   if (given === false || given === undefined) return undefined;
   return (await fileBytes(given === true ? defaultVocabUrl(o.sources) : given, 'vocab', o, p)).bytes;
 }
 
-export { OfflineError };

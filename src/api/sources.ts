@@ -4,6 +4,7 @@
  * URLs for the v1 `.pt` files, and the CLIP vocabulary's URL. Every base is configurable, so tests
  * run against a local server laid out like the hub (`/<org>/<repo>/resolve/<revision>/<file>`).
  */
+import { MODEL_SPECS } from './model-specs.js';
 import { openClipHubRepo } from './openclip-specs.js';
 
 export interface Sources {
@@ -24,8 +25,6 @@ export const DEFAULT_SOURCES: Required<Sources> = {
 /** What an OpenCLIP hub repo ships: the weights and the model config. */
 export const OPENCLIP_WEIGHTS_FILE = 'open_clip_model.safetensors';
 export const OPENCLIP_CONFIG_FILE = 'open_clip_config.json';
-
-const APPLE_NAMES = ['mobileclip_s0', 'mobileclip_s1', 'mobileclip_s2', 'mobileclip_b', 'mobileclip_blt'];
 
 export interface HubRef {
   repo: string;
@@ -72,7 +71,7 @@ export function weightsUrl(ref: string, sources: Sources = {}): string {
  * a name with no published weights.
  */
 export function defaultWeightsUrl(spec: { name: string }, sources: Sources = {}): string | null {
-  if (APPLE_NAMES.includes(spec.name)) return `${(sources.appleUrl ?? DEFAULT_SOURCES.appleUrl).replace(/\/+$/, '')}/${spec.name}.pt`;
+  if (spec.name in MODEL_SPECS) return `${(sources.appleUrl ?? DEFAULT_SOURCES.appleUrl).replace(/\/+$/, '')}/${spec.name}.pt`;
   const repo = openClipHubRepo(spec.name);
   return repo ? hubFileUrl({ repo, revision: 'main' }, OPENCLIP_WEIGHTS_FILE, sources) : null;
 }

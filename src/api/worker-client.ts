@@ -6,7 +6,7 @@
  * Blobs and Files go by reference, embeddings come back transferred.
  */
 import type { OnLoadProgress } from '../io/load-progress.js';
-import type { BrowserImageInput } from '../preprocess/image-input.browser.js';
+import { type BrowserImageInput, isA } from '../preprocess/image-input.browser.js';
 import type { LoadOptions } from './create.js';
 import type { ClassifyOptions, Embeddings, Prediction } from './mobileclip.js';
 import type { WorkerImage, WorkerModelInfo, WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -30,10 +30,6 @@ interface Pending {
   onLoadProgress?: OnLoadProgress;
 }
 
-const isA = (x: unknown, name: string): boolean => {
-  const c = (globalThis as Record<string, unknown>)[name];
-  return typeof c === 'function' && x instanceof (c as abstract new () => unknown);
-};
 
 /** One image for the worker, with what to transfer. */
 async function toWorkerImage(img: BrowserImageInput, transfer: Transferable[]): Promise<WorkerImage> {

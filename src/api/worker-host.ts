@@ -4,19 +4,11 @@
  * with their buffers transferred. Started by the worker bundle (src/worker.browser.ts).
  */
 import { createModelAndTransforms, type BrowserModelAndTransforms } from './browser.js';
-import type { WorkerModelInfo, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { modelInfo, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 interface Port {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (e: MessageEvent<WorkerRequest>) => void): void;
-}
-
-function infoOf(m: BrowserModelAndTransforms): WorkerModelInfo {
-  const i = m.model.gpu.info;
-  return {
-    adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isSoftware: i.isSoftware, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize },
-    model: { name: m.model.spec.name, imageSize: m.model.imageSize, embedDim: m.model.embedDim, dtype: m.model.dtype, hasTokenizer: m.tokenizer !== null },
-  };
 }
 
 export function serveModel(port: Port): void {
@@ -40,7 +32,7 @@ export function serveModel(port: Port): void {
         } finally {
           aborts.delete(q.id);
         }
-        return reply({ id: q.id, kind: 'done', value: infoOf(loaded) });
+        return reply({ id: q.id, kind: 'done', value: modelInfo(loaded.model) });
       }
       case 'encodeImages': {
         const e = await model().encodeImages(q.images, { ...q.options, onProgress: progress });

@@ -1,10 +1,11 @@
 /**
- * Messages between a page and the model worker (worker-client.ts ↔ worker-host.ts). Inputs and
+ * Messages between a page and the model worker (worker-client.ts ↔ worker-host.ts), and the
+ * description of a loaded model both sides use. Inputs and
  * results that are large travel as transferables (ArrayBuffers, ImageBitmaps), never as copies;
  * Blobs and Files are passed by reference. One model per worker.
  */
 import type { LoadProgress } from '../io/load-progress.js';
-import type { ClassifyOptions, Embeddings, Prediction } from './mobileclip.js';
+import type { ClassifyOptions, Embeddings, MobileCLIP, Prediction } from './mobileclip.js';
 import type { StorageDType } from '../gpu/dtype.js';
 
 /** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
@@ -14,6 +15,15 @@ export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array |
 export interface WorkerModelInfo {
   adapter: { vendor: string; architecture: string; device: string; description: string; isSoftware: boolean; f16: boolean; subgroups: boolean; subgroupSize?: number };
   model: { name: string; imageSize: number; embedDim: number; dtype: StorageDType; hasTokenizer: boolean };
+}
+
+/** The adapter and model `m` runs on, as createModelInWorker reports them. */
+export function modelInfo<I>(m: MobileCLIP<I>): WorkerModelInfo {
+  const i = m.gpu.info;
+  return {
+    adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isSoftware: i.isSoftware, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize },
+    model: { name: m.spec.name, imageSize: m.imageSize, embedDim: m.embedDim, dtype: m.dtype, hasTokenizer: m.tokenizer !== null },
+  };
 }
 
 export type WorkerRequest =

@@ -33,7 +33,7 @@ export class CacheStorageCache implements ByteCache {
     if (info.etag) headers.etag = info.etag;
     try {
       const cache = await caches.open(this.where);
-      await cache.put(url(info.url), new Response(bytes as Uint8Array<ArrayBuffer>, { headers }));
+      await cache.put(info.url, new Response(bytes as Uint8Array<ArrayBuffer>, { headers }));
     } catch (e) {
       // Over quota, or storage off: the next visit downloads again; this one still gets its model.
       console.warn(`mobileclip: could not cache ${info.url} (${(e as Error).message})`);
@@ -45,5 +45,3 @@ export class CacheStorageCache implements ByteCache {
     await cache.delete(u);
   }
 }
-
-const url = (u: string): Request => new Request(u);

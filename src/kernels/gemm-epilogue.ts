@@ -3,7 +3,7 @@
  * scale indexed along M or N. Its bindings follow the kernel's four fixed ones (params, a, b, out).
  * The types every GEMM file shares live here too, so the kernels and matmul.ts import no cycle.
  */
-import { ACTIVATIONS, type Activation, activationWgsl, ERF_WGSL } from './wgsl/math.js';
+import { ACTIVATION_WGSL, ACTIVATIONS, type Activation, activationWgsl, ERF_WGSL } from './wgsl/math.js';
 
 export type Along = 'm' | 'n';
 
@@ -74,9 +74,7 @@ fn epilogue(acc: f32, m: u32, n: u32, o: u32) -> f32 {
   var v = acc;
   if (p.biasAlong == 1u) { v = v + bias[m]; } else if (p.biasAlong == 2u) { v = v + bias[n]; }
   switch p.act {
-    case 1u: { v = gelu(v); }
-    case 2u: { v = max(v, 0.0); }
-    case 3u: { v = sigmoid(v); }
+    ${ACTIVATIONS.map((a, i) => `case ${i}u: { v = ${ACTIVATION_WGSL[a]('v')}; }`).join('\n    ')}
     default: {}
   }
   if (p.scaleAlong == 1u) { v = v * scale[m]; } else if (p.scaleAlong == 2u) { v = v * scale[n]; }

@@ -20,7 +20,8 @@ function classOf(name: string): (abstract new (...a: never[]) => unknown) | unde
   const c = (globalThis as Record<string, unknown>)[name];
   return typeof c === 'function' ? (c as abstract new (...a: never[]) => unknown) : undefined;
 }
-const isA = (x: unknown, name: string): boolean => {
+/** `x instanceof globalThis[name]`, false where the environment lacks that class. */
+export const isA = (x: unknown, name: string): boolean => {
   const c = classOf(name);
   return c !== undefined && x instanceof c;
 };

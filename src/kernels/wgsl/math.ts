@@ -55,7 +55,14 @@ export type Activation = 'none' | 'gelu' | 'relu' | 'sigmoid';
 export const ACTIVATIONS: readonly Activation[] = ['none', 'gelu', 'relu', 'sigmoid'];
 
 /** `fn activate(x: f32) -> f32` for the chosen activation, plus the helpers it needs. */
+/** Each activation applied to the WGSL expression `x`. */
+export const ACTIVATION_WGSL: Record<Activation, (x: string) => string> = {
+  none: (x) => x,
+  gelu: (x) => `gelu(${x})`,
+  relu: (x) => `max(${x}, 0.0)`,
+  sigmoid: (x) => `sigmoid(${x})`,
+};
+
 export function activationWgsl(act: Activation): string {
-  const body = { none: 'x', gelu: 'gelu(x)', relu: 'max(x, 0.0)', sigmoid: 'sigmoid(x)' }[act];
-  return `${ERF_WGSL}\nfn activate(x: f32) -> f32 { return ${body}; }\n`;
+  return `${ERF_WGSL}\nfn activate(x: f32) -> f32 { return ${ACTIVATION_WGSL[act]('x')}; }\n`;
 }

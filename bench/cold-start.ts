@@ -9,7 +9,7 @@ import { createModelAndTransforms } from '../src/api/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { createGpu } from '../src/gpu/node.js';
 import '../src/preprocess/jpeg-wasm.node.js';
-import { turnOff } from './harness.js';
+import { tuningFromArgs } from './harness.js';
 
 const t0 = performance.now();
 const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -21,9 +21,7 @@ const phases: Record<string, number> = {};
 const mark = (name: string) => (phases[name] = Math.round(performance.now() - t0));
 
 const gpu = await createGpu();
-turnOff(gpu, arg('off', '')!);
-const on = arg('on', '')!;
-for (const k of on.split(',').filter(Boolean)) (gpu.tuning as unknown as Record<string, boolean>)[k] = true;
+tuningFromArgs(gpu, arg);
 mark('adapter');
 const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype });
 mark('checkpoint loaded, model built');

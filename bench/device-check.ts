@@ -4,13 +4,15 @@
  *   node check.js reference OUT.json   (here, on lavapipe: the reference embeddings)
  *   node check.js compare REF.json OUT.json   (there: the same run, compared; exit 1 if off)
  * The full S0 fixture (108 MB) is too big to travel; these weights need no file. Bound: the
- * fixtures' 1e-4·max|ref| (float32 noise across two adapters' reduction orders), cosine ≥ 1 − 1e-6.
+ * fixtures' 1e-4·max|ref| (float32 noise across two adapters' reduction orders), cosine ≥ 1 − 1e-6,
+ * measured by the parity command's own comparison.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
+import { compareTensor } from '../src/parity/compare.js';
 
 const [mode, a, b] = process.argv.slice(2);
 if (mode !== 'reference' && mode !== 'compare') throw new Error('usage: check.js reference OUT.json | compare REF.json OUT.json');
@@ -33,23 +35,9 @@ if (mode === 'reference') {
 } else {
   const ref = JSON.parse(readFileSync(a, 'utf8')) as { adapter: string; image: number[]; text: number[] };
   const rows = (['image', 'text'] as const).map((k) => {
-    const r = ref[k];
-    const g = got[k];
-    let maxAbs = 0;
-    let maxRef = 0;
-    let dot = 0;
-    let nr = 0;
-    let ng = 0;
-    for (let i = 0; i < r.length; i++) {
-      maxAbs = Math.max(maxAbs, Math.abs(g[i] - r[i]));
-      maxRef = Math.max(maxRef, Math.abs(r[i]));
-      dot += g[i] * r[i];
-      nr += r[i] * r[i];
-      ng += g[i] * g[i];
-    }
-    const cosine = dot / Math.sqrt(nr * ng);
-    const ok = g.length === r.length && g.every(Number.isFinite) && maxAbs <= 1e-4 * maxRef && cosine >= 1 - 1e-6;
-    return { tower: k, maxAbs, rel: maxAbs / maxRef, cosine, ok };
+    const t = compareTensor(k, [1, ref[k].length], Float32Array.from(got[k]), Float32Array.from(ref[k]), 1e-4, 1);
+    const cosine = t.minCosine ?? NaN;
+    return { tower: k, maxAbs: t.maxAbs, rel: t.rel, cosine, ok: t.ok && cosine >= 1 - 1e-6 };
   });
   writeFileSync(b, JSON.stringify({ adapter, reference: ref.adapter, rows }, null, 1));
   for (const r of rows) console.log(`S0 ${r.tower} (seeded weights) vs ${ref.adapter.split(':')[0]}: max|Δ| ${r.maxAbs.toExponential(2)} rel ${r.rel.toExponential(2)} cosine ${r.cosine.toFixed(9)} ${r.ok ? 'ok' : 'FAIL'}`);

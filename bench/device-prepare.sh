@@ -18,12 +18,12 @@ rm -rf "$out"
 mkdir -p "$out/app/node_modules/webgpu/dist/linux-x64" "$out/debs" "$out/fixtures"
 grep -qxF '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
 
-node - <<'JS'
+# Bundled as scripts/build.mjs bundles the Node CLI (scripts/bundles.mjs' options, webgpu external).
+node --input-type=module - <<'JS'
 const { build } = await import('esbuild');
-const opts = { bundle: true, format: 'esm', target: 'es2022', platform: 'node', external: ['webgpu'], logLevel: 'warning', loader: { '.wasm': 'binary' },
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } };
+const { COMMON } = await import('./scripts/bundles.mjs');
 for (const [entry, file] of [['src/cli/run.ts', 'cli.js'], ['bench/device-check.ts', 'check.js'], ['bench/latency.ts', 'latency.js']]) {
-  await build({ ...opts, entryPoints: [entry], outfile: `.device/app/${file}` });
+  await build({ ...COMMON, platform: 'node', external: ['webgpu'], entryPoints: [entry], outfile: `.device/app/${file}` });
 }
 JS
 echo '{"type":"module"}' > "$out/app/package.json"

@@ -46,11 +46,17 @@ export function printTable(rows: Record<string, string | number>[]): void {
   for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
 }
 
-/** `--off=depthwiseTiles,im2colConv,…`: those kernel choices of gpu.tuning turned off, to compare paths. */
-export function turnOff(gpu: Gpu, list: string): void {
+/** `--off=depthwiseTiles,…` / `--on=runtimeEpilogue,…`: those kernel choices of gpu.tuning set, to compare paths. */
+export function setTuning(gpu: Gpu, list: string, value: boolean): void {
   const tuning = gpu.tuning as unknown as Record<string, unknown>;
   for (const k of list.split(',').filter(Boolean)) {
-    if (typeof tuning[k] !== 'boolean') throw new Error(`--off: no boolean gpu.tuning.${k} (${Object.keys(tuning).join(', ')})`);
-    tuning[k] = false;
+    if (typeof tuning[k] !== 'boolean') throw new Error(`--${value ? 'on' : 'off'}: no boolean gpu.tuning.${k} (${Object.keys(tuning).join(', ')})`);
+    tuning[k] = value;
   }
+}
+
+/** The `--off=…` and `--on=…` options of a bench. */
+export function tuningFromArgs(gpu: Gpu, arg: (k: string, d: string) => string | undefined): void {
+  setTuning(gpu, arg('off', '') ?? '', false);
+  setTuning(gpu, arg('on', '') ?? '', true);
 }

@@ -4,7 +4,7 @@
  * the first call (records the plan and compiles), the first warm call, then the median, p10 and
  * p90 of `--calls` warm calls, and the CPU time the process spent per call (the readback wait's
  * cost: busy polling shows here). Random weights of the real shapes.
- *   --model=mobileclip_s0 --cases=image:1,image:8,text:1,text:8 --calls=30 --json=FILE
+ *   --model=mobileclip_s0 --cases=image:1,image:8,text:1,text:8 --calls=30 --json=FILE [--off=|--on=<gpu.tuning flags>]
  */
 import { writeFileSync } from 'node:fs';
 import { createGpu } from '../src/gpu/node.js';
@@ -12,7 +12,7 @@ import { describeGpu } from '../src/gpu/device.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import type { Tensor } from '../src/gpu/tensor.js';
-import { printTable, turnOff } from './harness.js';
+import { printTable, tuningFromArgs } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const calls = Number(arg('calls', '30'));
@@ -20,7 +20,7 @@ const cases = arg('cases', 'image:1,image:8,text:1,text:8').split(',');
 const spec = modelSpec(arg('model', 'mobileclip_s0'));
 
 const gpu = await createGpu();
-turnOff(gpu, arg('off', ''));
+tuningFromArgs(gpu, arg);
 console.error(`adapter: ${describeGpu(gpu)}`);
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);

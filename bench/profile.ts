@@ -7,14 +7,14 @@ import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
-import { printTable, turnOff } from './harness.js';
+import { printTable, tuningFromArgs } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const spec = modelSpec(arg('model', 'mobileclip_s0'));
 const tower = arg('tower', 'image');
 const batch = Number(arg('batch', '1'));
 const gpu = await createGpu();
-turnOff(gpu, arg('off', ''));
+tuningFromArgs(gpu, arg);
 console.log(`adapter: ${describeGpu(gpu)}`);
 const { store, image, text } = loadModel(gpu, { ...spec, image: tower === 'image' ? spec.image : null, text: tower === 'image' ? null : spec.text }, 'synthetic');
 try {

@@ -19,6 +19,14 @@ import { textConfigFromJson } from '../../src/models/text-config.js';
 
 const g = useGpu();
 
+/** An Apple-format text fixture's tower, loaded alone (the caller disposes the store). */
+async function textTower(fixture: string) {
+  const dir = fixturePath(fixture);
+  const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
+  const ck = await readCheckpointFile(`${dir}/model.safetensors`);
+  return { dir, config, ...loadModel(g.gpu, { name: fixture, image: null, text: textConfigFromJson(config) }, ck.stateDict) };
+}
+
 describe.runIf(haveFixtures())('causal text towers: the shortcut equals the full run', () => {
   it('oc-vit-mci-tiny through MobileCLIP.encodeTokens: rows of 13, 77 and 4 tokens, one by one and as a batch', async () => {
     const dir = fixturePath('openclip', 'oc-vit-mci-tiny');
@@ -46,10 +54,7 @@ describe.runIf(haveFixtures())('causal text towers: the shortcut equals the full
   });
 
   it("Apple's text-causal-tiny through the tower: the prefix run of each row equals the full run and the reference", async () => {
-    const dir = fixturePath('text-causal-tiny');
-    const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
-    const ck = await readCheckpointFile(`${dir}/model.safetensors`);
-    const { store, text } = loadModel(g.gpu, { name: 'text-causal-tiny', image: null, text: textConfigFromJson(config) }, ck.stateDict);
+    const { dir, store, text } = await textTower('text-causal-tiny');
     try {
       const inputs = await readSafetensors(`${dir}/inputs.safetensors`);
       const [b, ctx] = inputs.info('text').shape;
@@ -74,10 +79,7 @@ describe.runIf(haveFixtures())('causal text towers: the shortcut equals the full
   });
 
   it('a non-causal tower has no shortcut and refuses a prefix run', async () => {
-    const dir = fixturePath('text-base-tiny');
-    const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
-    const ck = await readCheckpointFile(`${dir}/model.safetensors`);
-    const { store, text } = loadModel(g.gpu, { name: 'text-base-tiny', image: null, text: textConfigFromJson(config) }, ck.stateDict);
+    const { store, text } = await textTower('text-base-tiny');
     try {
       expect(text!.causalPrefix(new Int32Array(77), 1)).toBeNull();
       const ids = g.gpu.upload(new Int32Array(8), [1, 8], 'i32');
@@ -90,10 +92,7 @@ describe.runIf(haveFixtures())('causal text towers: the shortcut equals the full
 
   for (const fixture of ['text-base-tiny', 'text-perlayer-tiny', 'text-causal-tiny', 'text-mct-tiny']) {
     it(`${fixture}: the last layer for the pooled row only equals the full last layer and the reference`, async () => {
-      const dir = fixturePath(fixture);
-      const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
-      const ck = await readCheckpointFile(`${dir}/model.safetensors`);
-      const { store, text } = loadModel(g.gpu, { name: fixture, image: null, text: textConfigFromJson(config) }, ck.stateDict);
+      const { dir, config, store, text } = await textTower(fixture);
       try {
         const inputs = await readSafetensors(`${dir}/inputs.safetensors`);
         const [b, ctx] = inputs.info('text').shape;
@@ -115,10 +114,7 @@ describe.runIf(haveFixtures())('causal text towers: the shortcut equals the full
   }
 
   it('the pooled tail is off under a capture (every row of the last layer is an intermediate)', async () => {
-    const dir = fixturePath('text-base-tiny');
-    const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
-    const ck = await readCheckpointFile(`${dir}/model.safetensors`);
-    const { store, text } = loadModel(g.gpu, { name: 'text-base-tiny', image: null, text: textConfigFromJson(config) }, ck.stateDict);
+    const { config, store, text } = await textTower('text-base-tiny');
     try {
       const ids = text!.uploadIds(new Int32Array(77).fill(5), [1, 77]);
       const seen: string[] = [];

@@ -11,6 +11,7 @@ import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import type { Gpu } from '../src/gpu/gpu.js';
 import type { Tensor } from '../src/gpu/tensor.js';
+import { output } from '../src/gpu/kernel.js';
 import { numel } from '../src/gpu/shape.js';
 import { linear, matmul, conv2d, attention, layerNorm, softmax, unary, globalAvgPool, channelAffine, squeezeExcite } from '../src/kernels/index.js';
 import { grid1d } from '../src/kernels/wgsl/grid.js';
@@ -60,7 +61,6 @@ function conv(name: string, x: number[], w: number[], opts: { stride?: number; p
 
 const FMA_ITERS = 4096;
 const fmaWgsl = `
-@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   var a = vec4(f32(gid.x) * 1e-6, 1.0, 2.0, 3.0);
@@ -70,7 +70,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var i = 0u; i < ${FMA_ITERS}u; i++) {
     a = fma(a, b, c); d = fma(d, b, c); c = fma(c, b, a); b = fma(b, b, d);
   }
-  out[gid.x] = a + b + c + d;
+  store_out(gid.x, a + b + c + d);
 }`;
 
 const cases: Case[] = [
@@ -81,7 +81,7 @@ const cases: Case[] = [
     setup: (gpu) => {
       const out = gpu.empty([64 * 1024 * 4]);
       return {
-        run: () => gpu.dispatch({ label: 'fma_peak', code: fmaWgsl, bindings: [out], workgroups: grid1d(64 * 1024, 64) }),
+        run: () => gpu.dispatch({ label: 'fma_peak', signature: { bindings: { out: output('vec4<f32>') } }, body: fmaWgsl, bindings: { out }, workgroups: grid1d(64 * 1024, 64) }),
         dispose: () => out.dispose(),
       };
     },

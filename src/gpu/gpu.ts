@@ -6,9 +6,9 @@ import { BufferUsage, MapMode } from './usage.js';
 import { PipelineCache, type PipelineStats } from './pipeline-cache.js';
 import { fmtShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
-import { type ParamField, UniformArena, packParams } from './uniform-arena.js';
+import { UniformArena } from './uniform-arena.js';
+import { type KernelSignature, kernelHeader, packParams } from './kernel.js';
 import { ExecutionPlan, type PlanCommand, type PlanHost } from './plan.js';
-import { floatBindings, rewriteForF16 } from './f16-storage.js';
 
 const PROFILE_CAPACITY = 2048; // WebGPU allows 4096 queries per set: two per dispatch
 
@@ -66,16 +66,24 @@ export interface GpuTuning {
 export interface DispatchSpec {
   /** Names the kernel in pipeline labels and error messages. */
   label: string;
-  /** The kernel's WGSL: generated from compile-time constants only. */
-  code: string;
+  /** Its parameters and bindings by name (see kernel.ts): the WGSL declarations are written from it. */
+  signature: KernelSignature;
+  /** The WGSL after those declarations, generated from compile-time constants only. */
+  body: string;
   entryPoint?: string;
-  /** Sizes and scalars for the kernel's `Params` uniform at binding 0 (omit if it has none). */
-  params?: readonly ParamField[];
-  /** Storage bindings, in binding order after the uniform (1, 2, ...). */
-  bindings: readonly (Tensor | GPUBufferBinding)[];
+  /** Values of the signature's parameters, by name. */
+  params?: Readonly<Record<string, number>>;
+  /** A tensor for each of the signature's bindings, by name. */
+  bindings: Readonly<Record<string, Tensor | TensorRange>>;
   workgroups: readonly [number, number?, number?];
   /** Multiply-adds × 2 this dispatch performs, for the FLOP count in `stats()` (compute kernels). */
   flops?: number;
+}
+
+/** A tensor bound over `bytes` bytes instead of its own size (whole vectors past an odd end). */
+export interface TensorRange {
+  tensor: Tensor;
+  bytes: number;
 }
 
 export interface GpuStats {
@@ -258,44 +266,27 @@ export class Gpu implements PlanHost {
       throw new GpuError(`${spec.label}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the limit ${maxWg} per dimension`);
     }
     this.flopCount += spec.flops ?? 0;
-    const { label, code } = this.withF16Storage(spec);
+    const dtypes: Record<string, DType> = {};
+    for (const [name, b] of Object.entries(spec.bindings)) dtypes[name] = (b instanceof Tensor ? b : b.tensor).dtype;
+    const f16 = Object.values(dtypes).includes('f16');
+    const label = f16 ? `${spec.label}.f16` : spec.label;
+    const code = `${kernelHeader(spec.label, spec.signature, dtypes)}\n${spec.body}`;
     const pipeline = this.pipelines.get(label, code, spec.entryPoint);
     const entries: GPUBindGroupEntry[] = [];
     const cap = this.capturing;
-    if (spec.params) entries.push({ binding: 0, resource: (cap ? cap.params : this.uniforms).alloc(packParams(spec.params)) });
-    spec.bindings.forEach((b, i) => {
-      const binding = b instanceof Tensor ? b.binding : b;
-      cap?.buffers.add(binding.buffer);
-      entries.push({ binding: i + 1, resource: binding });
+    if (spec.signature.params) entries.push({ binding: 0, resource: (cap ? cap.params : this.uniforms).alloc(packParams(spec.label, spec.signature, spec.params ?? {})) });
+    // In the signature's order: kernelHeader numbers the bindings so.
+    Object.keys(spec.signature.bindings).forEach((name, i) => {
+      const b = spec.bindings[name];
+      const resource = b instanceof Tensor ? b.binding : { ...b.tensor.binding, size: b.bytes };
+      cap?.buffers.add(resource.buffer);
+      entries.push({ binding: i + 1, resource });
     });
     const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     const command: PlanCommand = { kind: 'dispatch', label, pipeline, bindGroup, workgroups: [x, y, z] };
     if (cap) cap.commands.push(command);
     else this.encode(command);
   }
-
-  /** The kernel's WGSL with f16 storage for the bindings given f16 tensors (see f16-storage.ts). */
-  private withF16Storage(spec: DispatchSpec): { label: string; code: string } {
-    const f16: number[] = [];
-    spec.bindings.forEach((b, i) => {
-      if (b instanceof Tensor && b.dtype === 'f16') f16.push(i + 1);
-    });
-    if (f16.length === 0) return { label: spec.label, code: spec.code };
-    const key = `${f16.join(',')}\n${spec.code}`;
-    let code = this.f16Code.get(key);
-    if (!code) {
-      const declared = floatBindings(spec.code);
-      const bindings = f16.map((idx) => {
-        const d = declared.get(idx);
-        if (!d) throw new GpuError(`${spec.label}: binding ${idx} was given an f16 tensor but is not a float array`);
-        return d;
-      });
-      code = rewriteForF16(spec.code, spec.label, bindings);
-      this.f16Code.set(key, code);
-    }
-    return { label: `${spec.label}.f16`, code };
-  }
-  private readonly f16Code = new Map<string, string>();
 
   /**
    * Copies `count` elements from src (from element `srcAt`) into dst (from `dstAt`), in order with

@@ -7,7 +7,7 @@ export interface Shaped {
   readonly dtype: DType | string;
 }
 
-/** The float dtypes: kernels take either (f16 is storage only, see f16-storage.ts). */
+/** The float dtypes: kernels take either (f16 is storage only, see kernel.ts). */
 export const FLOAT: readonly DType[] = ['f32', 'f16'];
 
 export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;

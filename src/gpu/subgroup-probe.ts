@@ -4,6 +4,7 @@
  * neither, so we ask the adapter (min = max size) and then check with a probe kernel.
  */
 import type { Gpu } from './gpu.js';
+import { output } from './kernel.js';
 
 /** The adapter's fixed subgroup size if the probe confirms it, else undefined. */
 export async function probeSubgroupSize(gpu: Gpu): Promise<number | undefined> {
@@ -14,17 +15,16 @@ export async function probeSubgroupSize(gpu: Gpu): Promise<number | undefined> {
   try {
     gpu.dispatch({
       label: 'subgroup probe',
-      code: /* wgsl */ `
-enable subgroups;
-@group(0) @binding(1) var<storage, read_write> ok: array<i32>;
+      signature: { bindings: { ok: output('i32') }, enable: ['subgroups'] },
+      body: /* wgsl */ `
 @compute @workgroup_size(${S})
 fn main(@builtin(local_invocation_index) i: u32, @builtin(subgroup_size) size: u32,
         @builtin(subgroup_invocation_id) lane: u32) {
   // The last lane sends its index to everybody: one subgroup spans the whole workgroup.
   let last = subgroupBroadcast(lane, ${S - 1}u);
-  ok[i] = select(0, 1, size == ${S}u && lane == i && last == ${S - 1}u);
+  store_ok(i, select(0, 1, size == ${S}u && lane == i && last == ${S - 1}u));
 }`,
-      bindings: [ok],
+      bindings: { ok },
       workgroups: [1],
     });
     const got = await ok.read();

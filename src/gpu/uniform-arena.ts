@@ -7,23 +7,6 @@
 import { BufferUsage } from './usage.js';
 const CHUNK_BYTES = 64 * 1024;
 
-export type ParamField = number | { f32: number } | { i32: number };
-
-/** Packs fields as 4-byte scalars in order: a plain number is a u32, `{f32}` a float, `{i32}` a signed int. */
-export function packParams(fields: readonly ParamField[]): ArrayBuffer {
-  // WGSL uniform structs are padded to 16 bytes.
-  const buf = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
-  const view = new DataView(buf);
-  fields.forEach((f, i) => {
-    if (typeof f === 'number') {
-      if (!Number.isInteger(f) || f < 0 || f > 0xffffffff) throw new RangeError(`param ${i} = ${f} is not a u32`);
-      view.setUint32(i * 4, f, true);
-    } else if ('f32' in f) view.setFloat32(i * 4, f.f32, true);
-    else view.setInt32(i * 4, f.i32, true);
-  });
-  return buf;
-}
-
 interface Chunk {
   buffer: GPUBuffer;
   host: Uint8Array;

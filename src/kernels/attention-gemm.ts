@@ -13,17 +13,16 @@ import { gemm } from './matmul.js';
 import { softmax } from './softmax.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { type AttentionOptions, qkvShape } from './attention-qkv.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 256;
 
 // qkv [B, N, 3, H, hd] → q, k, v each [B·H, N, hd]; q times the scale (PyTorch scales q before q·kᵀ).
+const splitSignature: KernelSignature = {
+  params: { total: 'u32', n: 'u32', heads: 'u32', hd: 'u32', scale: 'f32' },
+  bindings: { qkv: input(), q: output(), k: output(), v: output() },
+};
 const splitWgsl = () => /* wgsl */ `
-struct Params { total: u32, n: u32, heads: u32, hd: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<f32>;
-@group(0) @binding(2) var<storage, read_write> q: array<f32>;
-@group(0) @binding(3) var<storage, read_write> k: array<f32>;
-@group(0) @binding(4) var<storage, read_write> v: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -34,17 +33,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let bh = i / (p.hd * p.n);
   let src = ((bh / p.heads * p.n + t) * 3u * p.heads + bh % p.heads) * p.hd + d;
   let row = p.heads * p.hd;  // q, k, v of one token are this far apart
-  q[i] = qkv[src] * p.scale;
-  k[i] = qkv[src + row];
-  v[i] = qkv[src + 2u * row];
+  store_q(i, load_qkv(src) * p.scale);
+  store_k(i, load_qkv(src + row));
+  store_v(i, load_qkv(src + 2u * row));
 }`;
 
 // O [B·H, N, hd] → [B, N, H·hd]
+const mergeSignature: KernelSignature = { params: { total: 'u32', n: 'u32', heads: 'u32', hd: 'u32' }, bindings: { o: input(), out: output() } };
 const mergeWgsl = () => /* wgsl */ `
-struct Params { total: u32, n: u32, heads: u32, hd: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> o: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -54,7 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let h = (i / p.hd) % p.heads;
   let t = (i / (p.hd * p.heads)) % p.n;
   let b = i / (p.hd * p.heads * p.n);
-  out[i] = o[((b * p.heads + h) * p.n + t) * p.hd + d];
+  store_out(i, load_o(((b * p.heads + h) * p.n + t) * p.hd + d));
 }`;
 
 export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
@@ -65,9 +61,10 @@ export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
   const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], floatResult(qkv), `attention.${name}`));
   gpu.dispatch({
     label: 'attention.split_heads',
-    code: splitWgsl(),
-    params: [q.size, n, heads, hd, { f32: opts.scale ?? hd ** -0.5 }],
-    bindings: [qkv, q, k, v],
+    signature: splitSignature,
+    body: splitWgsl(),
+    params: { total: q.size, n, heads, hd, scale: opts.scale ?? hd ** -0.5 },
+    bindings: { qkv, q, k, v },
     workgroups: grid1d(q.size, WG),
   });
   // S[bh] = q[bh] · k[bh]ᵀ
@@ -80,7 +77,10 @@ export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
   probs.dispose();
   v.dispose();
   const out = gpu.empty([b, n, heads * hd], floatResult(qkv), 'attention');
-  gpu.dispatch({ label: 'attention.merge_heads', code: mergeWgsl(), params: [out.size, n, heads, hd], bindings: [o, out], workgroups: grid1d(out.size, WG) });
+  gpu.dispatch({
+    label: 'attention.merge_heads', signature: mergeSignature, body: mergeWgsl(),
+    params: { total: out.size, n, heads, hd }, bindings: { o, out }, workgroups: grid1d(out.size, WG),
+  });
   o.dispose();
   return out;
 }

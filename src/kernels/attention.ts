@@ -13,14 +13,16 @@ import { ShapeError } from '../gpu/errors.js';
 import { attentionViaGemm } from './attention-gemm.js';
 import { type AttentionOptions, qkvShape } from './attention-qkv.js';
 import { subgroupGemmSize } from './gemm-subgroup.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 64;
 
+const signature: KernelSignature = {
+  params: { batch: 'u32', n: 'u32', heads: 'u32', scale: 'f32' },
+  bindings: { qkv: input('vec4<f32>'), out: output('vec4<f32>') },
+};
+
 const wgsl = (hd: number, causal: boolean) => /* wgsl */ `
-struct Params { batch: u32, n: u32, heads: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
 const HD4 = ${hd / 4}u;
 
 @compute @workgroup_size(${WG})
@@ -32,7 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let rowStride = 3u * p.heads * HD4;             // one token's q, k and v
   let tok0 = b * p.n * rowStride + h * HD4;       // head h of token 0, q slot
   var q: array<vec4<f32>, ${hd / 4}>;
-  for (var d = 0u; d < HD4; d++) { q[d] = qkv[tok0 + i * rowStride + d] * p.scale; }
+  for (var d = 0u; d < HD4; d++) { q[d] = load_qkv(tok0 + i * rowStride + d) * p.scale; }
   let kOff = p.heads * HD4;
   let vOff = 2u * p.heads * HD4;
   let jEnd = ${causal ? 'i + 1u' : 'p.n'};
@@ -40,7 +42,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var j = 0u; j < jEnd; j++) {
     let kb = tok0 + j * rowStride + kOff;
     var s = 0.0;
-    for (var d = 0u; d < HD4; d++) { s += dot(q[d], qkv[kb + d]); }
+    for (var d = 0u; d < HD4; d++) { s += dot(q[d], load_qkv(kb + d)); }
     mx = max(mx, s);
   }
   var l = 0.0;
@@ -48,14 +50,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var j = 0u; j < jEnd; j++) {
     let kb = tok0 + j * rowStride + kOff;
     var s = 0.0;
-    for (var d = 0u; d < HD4; d++) { s += dot(q[d], qkv[kb + d]); }
+    for (var d = 0u; d < HD4; d++) { s += dot(q[d], load_qkv(kb + d)); }
     let e = exp(s - mx);
     l += e;
     let vb = tok0 + j * rowStride + vOff;
-    for (var d = 0u; d < HD4; d++) { acc[d] += e * qkv[vb + d]; }
+    for (var d = 0u; d < HD4; d++) { acc[d] += e * load_qkv(vb + d); }
   }
   let o = ((b * p.n + i) * p.heads + h) * HD4;
-  for (var d = 0u; d < HD4; d++) { out[o + d] = acc[d] / l; }
+  for (var d = 0u; d < HD4; d++) { store_out(o + d, acc[d] / l); }
 }`;
 
 export type { AttentionOptions };
@@ -88,9 +90,10 @@ export function attentionFused(qkv: Tensor, opts: AttentionOptions): Tensor {
   const causal = !!opts.causal;
   qkv.gpu.dispatch({
     label: `attention.hd${hd}${causal ? '.causal' : ''}`,
-    code: wgsl(hd, causal),
-    params: [b, n, heads, { f32: opts.scale ?? hd ** -0.5 }],
-    bindings: [qkv, out],
+    signature,
+    body: wgsl(hd, causal),
+    params: { batch: b, n, heads, scale: opts.scale ?? hd ** -0.5 },
+    bindings: { qkv, out },
     workgroups: [Math.ceil(n / WG), heads, b],
     flops: 4 * b * heads * n * n * hd, // q·kᵀ and p·v
   });

@@ -3,26 +3,23 @@
  * and saturates nothing: values past 65504 become ±inf, as in PyTorch. Cost: 6 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import type { DType } from '../gpu/dtype.js';
 import { GpuError } from '../gpu/errors.js';
 import { checkShape } from '../gpu/shape.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 256;
 
-// f16 pairs travel as one u32 each side so the kernel needs no 2-byte stores.
-const wgsl = (to: DType) => /* wgsl */ `
-enable f16;
-struct Params { n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<${to === 'f16' ? 'vec2<f32>' : 'vec2<f16>'}>;
-@group(0) @binding(2) var<storage, read_write> y: array<${to === 'f16' ? 'vec2<f16>' : 'vec2<f32>'}>;
+// f16 values travel in pairs (4 bytes) so the kernel needs no 2-byte stores; the accessors convert.
+const signature: KernelSignature = { params: { n: 'u32' }, bindings: { x: input('vec2<f32>'), y: output('vec2<f32>') } };
+
+const wgsl = () => /* wgsl */ `
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.n) { return; }
-  y[i] = ${to === 'f16' ? 'vec2<f16>' : 'vec2<f32>'}(x[i]);
+  store_y(i, load_x(i));
 }`;
 
 export function cast(x: Tensor, to: 'f16' | 'f32'): Tensor {
@@ -35,12 +32,13 @@ export function cast(x: Tensor, to: 'f16' | 'f32'): Tensor {
   const pairs = Math.ceil(x.size / 2);
   x.gpu.dispatch({
     label: `cast.${x.dtype}_to_${to}`,
-    code: wgsl(to),
-    params: [pairs],
-    bindings: [
-      { buffer: x.buffer, offset: 0, size: pairs * 2 * (x.dtype === 'f32' ? 4 : 2) },
-      { buffer: y.buffer, offset: 0, size: pairs * 2 * (to === 'f32' ? 4 : 2) },
-    ],
+    signature,
+    body: wgsl(),
+    params: { n: pairs },
+    bindings: {
+      x: { tensor: x, bytes: pairs * 2 * (x.dtype === 'f32' ? 4 : 2) },
+      y: { tensor: y, bytes: pairs * 2 * (to === 'f32' ? 4 : 2) },
+    },
     workgroups: grid1d(pairs, WG),
   });
   return y;

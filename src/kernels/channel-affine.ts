@@ -11,6 +11,7 @@ import { ShapeError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { activationRef } from './unary.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 256;
 
@@ -20,14 +21,12 @@ interface Variant {
   act: Activation;
 }
 
+const signature = (v: Variant): KernelSignature => ({
+  params: { n: 'u32', inner: 'u32', channels: 'u32' },
+  bindings: { x: input(), scale: input(), y: output(), ...(v.shift && { shift: input() }), ...(v.residual && { residual: input() }) },
+});
+
 const wgsl = (v: Variant) => /* wgsl */ `
-struct Params { n: u32, inner: u32, channels: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> scale: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-${v.shift ? '@group(0) @binding(4) var<storage, read> shift: array<f32>;' : ''}
-${v.residual ? `@group(0) @binding(${v.shift ? 5 : 4}) var<storage, read> residual: array<f32>;` : ''}
 ${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
@@ -35,10 +34,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.n) { return; }
   let c = (i / p.inner) % p.channels;
-  var v = x[i] * scale[c]${v.shift ? ' + shift[c]' : ''};
+  var v = load_x(i) * load_scale(c)${v.shift ? ' + load_shift(c)' : ''};
   v = activate(v);
-  ${v.residual ? 'v = v + residual[i];' : ''}
-  y[i] = v;
+  ${v.residual ? 'v = v + load_residual(i);' : ''}
+  store_y(i, v);
 }`;
 
 export interface ChannelAffineOptions {
@@ -63,14 +62,12 @@ export function channelAffine(x: Tensor, scale: Tensor, opts: ChannelAffineOptio
   if (opts.residual) checkSameShape(op, 'x', x, 'residual', opts.residual);
   const v: Variant = { shift: !!opts.shift, residual: !!opts.residual, act: opts.act ?? 'none' };
   const y = x.gpu.empty(x.shape, floatResult(x), op);
-  const bindings = [x, scale, y];
-  if (opts.shift) bindings.push(opts.shift);
-  if (opts.residual) bindings.push(opts.residual);
   x.gpu.dispatch({
     label: `channel_affine${v.shift ? '.shift' : ''}${v.residual ? '.residual' : ''}.${v.act}`,
-    code: wgsl(v),
-    params: [x.size, inner, channels],
-    bindings,
+    signature: signature(v),
+    body: wgsl(v),
+    params: { n: x.size, inner, channels },
+    bindings: { x, scale, y, ...(opts.shift && { shift: opts.shift }), ...(opts.residual && { residual: opts.residual }) },
     workgroups: grid1d(x.size, WG),
   });
   return y;

@@ -14,12 +14,17 @@ import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
-import { convBindingsWgsl } from './wgsl/conv-bindings.js';
+import { convSignature } from './wgsl/conv-bindings.js';
 
 const WG = 64;
 /** Output tile per invocation: OY rows × OX columns. */
 const OY = 4;
 const OX = 4;
+
+const PARAMS = {
+  total: 'u32', cin: 'u32', h: 'u32', w: 'u32', cout: 'u32', oh: 'u32', ow: 'u32',
+  tiles_x: 'u32', tiles_y: 'u32', cout_per_cin: 'u32', pad_h: 'i32', pad_w: 'i32',
+} as const;
 
 interface Variant {
   kh: number;
@@ -33,7 +38,7 @@ function wgsl(v: Variant): string {
   const SEG = OX - 1 + v.kw;
   const taps = v.kh * v.kw;
   const S = v.subgroupSize;
-  const weightLoads = Array.from({ length: Math.ceil(taps / S) }, (_, t) => `let w${t} = wt[wbase + min(lane + ${t * S}u, ${taps - 1}u)];`);
+  const weightLoads = Array.from({ length: Math.ceil(taps / S) }, (_, t) => `let w${t} = load_wt(wbase + min(lane + ${t * S}u, ${taps - 1}u));`);
   // Each tap's weight broadcast once, up front: it feeds up to OY output rows.
   const weightTaps = Array.from({ length: taps }, (_, t) => `let k${t} = subgroupBroadcast(w${Math.floor(t / S)}, ${t % S}u);`);
   // Input row iy0 + r feeds output row oy0 + ry through kernel row r − ry.
@@ -49,9 +54,6 @@ function wgsl(v: Variant): string {
     return `load_row(&seg, x_plane, iy0 + ${r}, ix0);\n    ${uses.join('\n    ')}`;
   });
   return /* wgsl */ `
-enable subgroups;
-struct Params { total: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, tiles_x: u32, tiles_y: u32, cout_per_cin: u32, pad_h: i32, pad_w: i32 }
-${convBindingsWgsl(v.bias)}
 ${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
 
@@ -61,14 +63,14 @@ fn load_row(seg: ptr<function, array<f32, ${SEG}>>, plane: u32, iy: i32, ix0: i3
   let row = plane + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w;
   for (var s = 0; s < ${SEG}; s++) {
     let ix = ix0 + s;
-    (*seg)[s] = select(0.0, x[row + u32(clamp(ix, 0, i32(p.w) - 1))], row_ok && ix >= 0 && ix < i32(p.w));
+    (*seg)[s] = select(0.0, load_x(row + u32(clamp(ix, 0, i32(p.w) - 1))), row_ok && ix >= 0 && ix < i32(p.w));
   }
 }
 
 fn store(plane: u32, oy: u32, ox0: u32, acc: vec4<f32>, b: f32) {
   if (oy >= p.oh) { return; }
   for (var j = 0u; j < ${OX}u; j++) {
-    if (ox0 + j < p.ow) { y[(plane * p.oh + oy) * p.ow + ox0 + j] = activate(acc[j] + b); }
+    if (ox0 + j < p.ow) { store_y((plane * p.oh + oy) * p.ow + ox0 + j, activate(acc[j] + b)); }
   }
 }
 
@@ -95,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var seg: array<f32, ${SEG}>;
   ${rows.join('\n  ')}
   if (raw >= p.total) { return; }
-  let b = ${v.bias ? 'bias[oc]' : '0.0'};
+  let b = ${v.bias ? 'load_bias(oc)' : '0.0'};
   ${Array.from({ length: OY }, (_, r) => `store(plane, oy0 + ${r}u, ox0, acc${r}, b);`).join('\n  ')}
 }`;
 }
@@ -127,9 +129,10 @@ export function depthwiseConvTiled(
   const v: Variant = { kh, kw, bias: !!opts.bias, act: opts.act, subgroupSize };
   x.gpu.dispatch({
     label: `conv2d.dw${OY}x${OX}.k${kh}x${kw}.sg${subgroupSize}${v.bias ? '.bias' : ''}.${v.act}`,
-    code: wgsl(v),
-    params: [total, cin, h, w, cout, oh, ow, tilesX, tilesY, cout / cin, { i32: opts.pad[0] }, { i32: opts.pad[1] }],
-    bindings: opts.bias ? [x, weight, y, opts.bias] : [x, weight, y],
+    signature: { ...convSignature(PARAMS, v.bias), enable: ['subgroups'] },
+    body: wgsl(v),
+    params: { total, cin, h, w, cout, oh, ow, tiles_x: tilesX, tiles_y: tilesY, cout_per_cin: cout / cin, pad_h: opts.pad[0], pad_w: opts.pad[1] },
+    bindings: { x, wt: weight, y, ...(opts.bias && { bias: opts.bias }) },
     workgroups: grid1d(total, WG),
     flops: 2 * n * cout * oh * ow * kh * kw,
   });

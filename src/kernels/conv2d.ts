@@ -19,7 +19,7 @@ import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
-import { convBindingsWgsl } from './wgsl/conv-bindings.js';
+import { convSignature } from './wgsl/conv-bindings.js';
 import { gemm } from './matmul.js';
 import { subgroupGemmSize } from './gemm-subgroup.js';
 import { im2col } from './im2col.js';
@@ -54,15 +54,15 @@ const WG = 64;
  */
 const DW_OX = 4;
 
+const PARAMS = {
+  total: 'u32', cin: 'u32', h: 'u32', w: 'u32',
+  cout: 'u32', oh: 'u32', ow: 'u32', cin_per_group: 'u32',
+  cout_per_group: 'u32', pad_h: 'i32', pad_w: 'i32',
+} as const;
+
 const wgslRowBlocked = (v: Variant) => {
   const seg = (DW_OX - 1) * v.sw + v.kw;
   return /* wgsl */ `
-struct Params {
-  total: u32, cin: u32, h: u32, w: u32,
-  cout: u32, oh: u32, ow: u32, cin_per_group: u32,
-  cout_per_group: u32, pad_h: i32, pad_w: i32,
-}
-${convBindingsWgsl(v.bias)}
 ${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
 const KH = ${v.kh}u;
@@ -95,10 +95,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     for (var s = 0u; s < SEG; s++) {
       let ix = ix0 + i32(s);
       let inside = ix >= 0 && ix < i32(p.w);
-      seg[s] = select(0.0, x[row + u32(clamp(ix, 0, i32(p.w) - 1))], inside);
+      seg[s] = select(0.0, load_x(row + u32(clamp(ix, 0, i32(p.w) - 1))), inside);
     }
     for (var kx = 0u; kx < KW; kx++) {
-      let wv = wt[wbase + ky * KW + kx];
+      let wv = load_wt(wbase + ky * KW + kx);
       acc += wv * vec4(seg[kx], seg[kx + ${v.sw}u], seg[kx + ${2 * v.sw}u], seg[kx + ${3 * v.sw}u]);
     }
   }
@@ -106,8 +106,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let obase = ((n * p.cout + oc) * p.oh + oy) * p.ow;
   for (var j = 0u; j < ${DW_OX}u; j++) {
     if (ox0 + j >= p.ow) { break; }
-    ${v.bias ? 'let v = acc[j] + bias[oc];' : 'let v = acc[j];'}
-    y[obase + ox0 + j] = activate(v);
+    ${v.bias ? 'let v = acc[j] + load_bias(oc);' : 'let v = acc[j];'}
+    store_y(obase + ox0 + j, activate(v));
   }
 }`;
 };
@@ -174,9 +174,10 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   const total = n * cout * oh * Math.ceil(ow / DW_OX);
   x.gpu.dispatch({
     label: `conv2d.k${kh}x${kw}.s${stride[0]}x${stride[1]}${v.bias ? '.bias' : ''}.${act}`,
-    code: wgslRowBlocked(v),
-    params: [total, cin, h, w, cout, oh, ow, cinPerGroup, cout / groups, { i32: pad[0] }, { i32: pad[1] }],
-    bindings: opts.bias ? [x, weight, y, opts.bias] : [x, weight, y],
+    signature: convSignature(PARAMS, v.bias),
+    body: wgslRowBlocked(v),
+    params: { total, cin, h, w, cout, oh, ow, cin_per_group: cinPerGroup, cout_per_group: cout / groups, pad_h: pad[0], pad_w: pad[1] },
+    bindings: { x, wt: weight, y, ...(opts.bias && { bias: opts.bias }) },
     workgroups: grid1d(total, WG),
     flops: 2 * n * cout * oh * ow * cinPerGroup * kh * kw,
   });

@@ -10,34 +10,34 @@ import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, checkShape, fmtShape, numel, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 256;
 
+const signature = (positions: boolean): KernelSignature => ({
+  params: { total: 'u32', d: 'u32', vocab: 'u32', len: 'u32', row0: 'u32', rows: 'u32' },
+  bindings: { table: input(), ids: input('i32'), out: output(), ...(positions && { positions: input() }) },
+});
+
 const wgsl = (positions: boolean) => /* wgsl */ `
-struct Params { total: u32, d: u32, vocab: u32, len: u32, row0: u32, rows: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> table: array<f32>;
-@group(0) @binding(2) var<storage, read> ids: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-${positions ? '@group(0) @binding(4) var<storage, read> positions: array<f32>;' : ''}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.total) { return; }
-  let id = ids[i / p.d];
+  let id = load_ids(i / p.d);
   let c = i % p.d;
   // Ids are validated on the host; NaN makes any that slip through impossible to miss.
   if (id < 0 || u32(id) >= p.vocab) {
     if (p.row0 == 0u) {
       var nan_bits = 0x7fc00000u;  // a var: WGSL rejects NaN in constant expressions
-      out[i] = bitcast<f32>(nan_bits);
+      store_out(i, bitcast<f32>(nan_bits));
     }
     return;
   }
   // Only the rows of this block of the table: [row0, row0 + rows).
   if (u32(id) < p.row0 || u32(id) - p.row0 >= p.rows) { return; }
-  out[i] = table[(u32(id) - p.row0) * p.d + c]${positions ? ' + positions[((i / p.d) % p.len) * p.d + c]' : ''};
+  store_out(i, load_table((u32(id) - p.row0) * p.d + c)${positions ? ' + load_positions(((i / p.d) % p.len) * p.d + c)' : ''});
 }`;
 
 export function checkTokenIds(ids: ArrayLike<number>, vocab: number, what = 'token id'): void {
@@ -69,9 +69,10 @@ export function embeddingGather(table: Tensor | readonly Tensor[], ids: Tensor, 
   for (const t of blocks) {
     gpu.dispatch({
       label: `embedding${positions ? '.positions' : ''}`,
-      code: wgsl(!!positions),
-      params: [total, d, vocab, len, row0, t.shape[0]],
-      bindings: positions ? [t, ids, out, positions] : [t, ids, out],
+      signature: signature(!!positions),
+      body: wgsl(!!positions),
+      params: { total, d, vocab, len, row0, rows: t.shape[0] },
+      bindings: { table: t, ids, out, ...(positions && { positions }) },
       workgroups: grid1d(total, WG),
     });
     row0 += t.shape[0];

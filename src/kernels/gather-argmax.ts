@@ -4,38 +4,39 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, checkShape, floatResult } from '../gpu/shape.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 64;
 
+const signature: KernelSignature = {
+  params: { batch: 'u32', len: 'u32', d: 'u32' },
+  bindings: { x: input(), ids: input('i32'), out: output() },
+};
+
 const wgsl = () => /* wgsl */ `
-struct Params { batch: u32, len: u32, d: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> ids: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 var<workgroup> pos: u32;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let b = wid.x;
   if (lid == 0u) {
-    var best = ids[b * p.len];
+    var best = load_ids(b * p.len);
     var at = 0u;
     for (var l = 1u; l < p.len; l++) {
-      let v = ids[b * p.len + l];
+      let v = load_ids(b * p.len + l);
       if (v > best) { best = v; at = l; }  // strict: the first maximum wins
     }
     pos = at;
   }
   workgroupBarrier();
   let row = (b * p.len + pos) * p.d;
-  for (var i = lid; i < p.d; i += ${WG}u) { out[b * p.d + i] = x[row + i]; }
+  for (var i = lid; i < p.d; i += ${WG}u) { store_out(b * p.d + i, load_x(row + i)); }
 }`;
 
 export function gatherArgmax(x: Tensor, ids: Tensor): Tensor {
   const [b, l, d] = checkRank('gatherArgmax', 'x', x, 3);
   checkShape('gatherArgmax', 'ids', ids, [b, l], 'i32');
   const out = x.gpu.empty([b, d], floatResult(x), 'gatherArgmax');
-  x.gpu.dispatch({ label: 'gather_argmax', code: wgsl(), params: [b, l, d], bindings: [x, ids, out], workgroups: [b] });
+  x.gpu.dispatch({ label: 'gather_argmax', signature, body: wgsl(), params: { batch: b, len: l, d }, bindings: { x, ids, out }, workgroups: [b] });
   return out;
 }
 

@@ -3,7 +3,8 @@
  * output block, loading A and B as vec4 along K (or along N for "kn") when the sizes allow, and
  * with guarded scalar loads otherwise. Workgroup memory does not pay on lavapipe.
  */
-import { type BLayout, type EpilogueVariant, epilogueParamsWgsl, epilogueWgsl } from './gemm-epilogue.js';
+import { type BLayout, type EpilogueVariant, epilogueWgsl, gemmSignature } from './gemm-epilogue.js';
+import type { KernelSignature } from '../gpu/kernel.js';
 
 export interface BlockedGemmVariant extends EpilogueVariant {
   bLayout: BLayout;
@@ -26,36 +27,29 @@ export function blockedGemmGrid(M: number, N: number, batch: number): [number, n
 function tailLoop(v: BlockedGemmVariant): string {
   const bk =
     v.bLayout === 'nk'
-      ? 'vec4(b[rowB[0] + k], b[rowB[1] + k], b[rowB[2] + k], b[rowB[3] + k])'
+      ? 'vec4(load_b(rowB[0] + k), load_b(rowB[1] + k), load_b(rowB[2] + k), load_b(rowB[3] + k))'
       : v.vecB
-        ? 'b[(bBase + k * p.N + n0) / 4u]'
+        ? 'load_b((bBase + k * p.N + n0) / 4u)'
         : 'vec4(bkn(bBase + k * p.N, n0), bkn(bBase + k * p.N, n0 + 1u), bkn(bBase + k * p.N, n0 + 2u), bkn(bBase + k * p.N, n0 + 3u))';
   return `for (; k < p.K; k++) {
     let bk = ${bk};
-    for (var r = 0u; r < ${TM}u; r++) { acc[r] += a[rowA[r] + k] * bk; }
+    for (var r = 0u; r < ${TM}u; r++) { acc[r] += load_a(rowA[r] + k) * bk; }
   }`;
 }
 
-export function blockedGemmWgsl(v: BlockedGemmVariant): string {
-  const arrA = v.vecA ? 'array<vec4<f32>>' : 'array<f32>';
-  const arrB = v.vecB ? 'array<vec4<f32>>' : 'array<f32>';
+export function blockedGemmKernel(v: BlockedGemmVariant): { signature: KernelSignature; body: string } {
   // vec4 of A[row, k..k+3] (k + 3 < K in the main loop)
-  const loadA = v.vecA ? 'a[(base + k) / 4u]' : 'vec4(a[base + k], a[base + k + 1u], a[base + k + 2u], a[base + k + 3u])';
+  const loadA = v.vecA ? 'load_a((base + k) / 4u)' : 'vec4(load_a(base + k), load_a(base + k + 1u), load_a(base + k + 2u), load_a(base + k + 3u))';
   // "nk": vec4 of B[n, k..k+3];  "kn": vec4 of B[k, n0..n0+3] (zero past N)
-  const loadBnk = v.vecB ? 'b[(base + k) / 4u]' : 'vec4(b[base + k], b[base + k + 1u], b[base + k + 2u], b[base + k + 3u])';
+  const loadBnk = v.vecB ? 'load_b((base + k) / 4u)' : 'vec4(load_b(base + k), load_b(base + k + 1u), load_b(base + k + 2u), load_b(base + k + 3u))';
   const loadBkn = v.vecB
-    ? 'b[(bBase + k * p.N + n0) / 4u]'
+    ? 'load_b((bBase + k * p.N + n0) / 4u)'
     : 'vec4(bkn(bBase + k * p.N, n0), bkn(bBase + k * p.N, n0 + 1u), bkn(bBase + k * p.N, n0 + 2u), bkn(bBase + k * p.N, n0 + 3u))';
-  return /* wgsl */ `
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32${epilogueParamsWgsl(v)} }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: ${arrA};
-@group(0) @binding(2) var<storage, read> b: ${arrB};
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+  const body = /* wgsl */ `
 ${epilogueWgsl(v)}
 
 fn loadA4(base: u32, k: u32) -> vec4<f32> { return ${loadA}; }
-${v.vecB ? '' : 'fn bkn(row: u32, n: u32) -> f32 { if (n < p.N) { return b[row + n]; } return 0.0; }'}
+${v.vecB ? '' : 'fn bkn(row: u32, n: u32) -> f32 { if (n < p.N) { return load_b(row + n); } return 0.0; }'}
 ${v.bLayout === 'nk' ? `fn loadB4(base: u32, k: u32) -> vec4<f32> { return ${loadBnk}; }` : ''}
 
 @compute @workgroup_size(${WG}, ${WG})
@@ -99,8 +93,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let n = n0 + c;
       if (n >= p.N) { break; }
       let o = batch * p.strideOut + m * p.N + n;
-      out[o] = epilogue(acc[r][c], m, n, o);
+      store_out(o, epilogue(acc[r][c], m, n, o));
     }
   }
 }`;
+  return { signature: gemmSignature(v, v.vecA ? 'vec4<f32>' : 'f32', v.vecB ? 'vec4<f32>' : 'f32'), body };
 }

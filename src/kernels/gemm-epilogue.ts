@@ -4,6 +4,7 @@
  * The types every GEMM file shares live here too, so the kernels and matmul.ts import no cycle.
  */
 import { ACTIVATION_WGSL, ACTIVATIONS, type Activation, activationWgsl, ERF_WGSL } from './wgsl/math.js';
+import { type Element, type KernelSignature, type ParamType, input, output } from '../gpu/kernel.js';
 
 export type Along = 'm' | 'n';
 
@@ -17,7 +18,7 @@ export interface EpilogueVariant {
   act: Activation;
   /**
    * One kernel for every epilogue: bias, scale and residual always bound (the Gpu's placeholder
-   * where absent) and chosen with the activation by the uniform's flags (epilogueParams); the
+   * where absent) and chosen with the activation by the uniform's flags (epilogueFlags); the
    * other fields are then ignored.
    */
   runtime?: boolean;
@@ -26,38 +27,48 @@ export interface EpilogueVariant {
 /** The variant the run-time epilogue compiles as (one code text for every epilogue). */
 export const RUNTIME_EPILOGUE: EpilogueVariant = { bias: null, scale: null, residual: false, act: 'none', runtime: true };
 
-/** Fields the run-time epilogue appends to the kernel's `struct Params` (empty otherwise). */
-export function epilogueParamsWgsl(v: EpilogueVariant): string {
-  return v.runtime ? ', biasAlong: u32, scaleAlong: u32, residualOn: u32, act: u32' : '';
+/**
+ * The interface every GEMM kernel declares: sizes and batch strides, A, B and the output, then the
+ * epilogue's inputs (all three, and its flags, for the run-time epilogue).
+ */
+export function gemmSignature(v: EpilogueVariant, a: Element, b: Element, enable: KernelSignature['enable'] = []): KernelSignature {
+  const flags: Record<string, ParamType> = v.runtime ? { biasAlong: 'u32', scaleAlong: 'u32', residualOn: 'u32', act: 'u32' } : {};
+  return {
+    params: { M: 'u32', N: 'u32', K: 'u32', strideA: 'u32', strideB: 'u32', strideOut: 'u32', ...flags },
+    bindings: {
+      a: input(a),
+      b: input(b),
+      out: output(),
+      ...((v.runtime || v.bias) && { bias: input() }),
+      ...((v.runtime || v.scale) && { scale: input() }),
+      ...((v.runtime || v.residual) && { residual: input() }),
+    },
+    enable,
+  };
 }
 
 const ALONG_FLAG = { none: 0, m: 1, n: 2 } as const;
 
-/** The run-time epilogue's uniform values for one product's epilogue (in epilogueParamsWgsl's order). */
-export function epilogueParams(v: EpilogueVariant): number[] {
-  return [ALONG_FLAG[v.bias ?? 'none'], ALONG_FLAG[v.scale ?? 'none'], v.residual ? 1 : 0, ACTIVATIONS.indexOf(v.act)];
+/** The run-time epilogue's flags for one product's epilogue. */
+export function epilogueFlags(v: EpilogueVariant): Record<string, number> {
+  return { biasAlong: ALONG_FLAG[v.bias ?? 'none'], scaleAlong: ALONG_FLAG[v.scale ?? 'none'], residualOn: v.residual ? 1 : 0, act: ACTIVATIONS.indexOf(v.act) };
 }
 
 export function epilogueKey(v: EpilogueVariant): string {
   return `${v.bias ? `.bias_${v.bias}` : ''}${v.scale ? `.scale_${v.scale}` : ''}${v.residual ? '.res' : ''}.${v.act}`;
 }
 
-/** Binding declarations (from binding 4) and `fn epilogue(v, m, n, o)` for output index o. */
+/** `fn epilogue(v, m, n, o)` for output index o. */
 export function epilogueWgsl(v: EpilogueVariant): string {
   if (v.runtime) return RUNTIME_EPILOGUE_WGSL;
-  let binding = 4;
-  const decl = (name: string) => `@group(0) @binding(${binding++}) var<storage, read> ${name}: array<f32>;`;
   const lines = [
-    v.bias ? decl('bias') : '',
-    v.scale ? decl('scale') : '',
-    v.residual ? decl('residual') : '',
     activationWgsl(v.act),
     `fn epilogue(acc: f32, m: u32, n: u32, o: u32) -> f32 {
   var v = acc;
-  ${v.bias ? `v = v + bias[${v.bias}];` : ''}
+  ${v.bias ? `v = v + load_bias(${v.bias});` : ''}
   v = activate(v);
-  ${v.scale ? `v = v * scale[${v.scale}];` : ''}
-  ${v.residual ? 'v = v + residual[o];' : ''}
+  ${v.scale ? `v = v * load_scale(${v.scale});` : ''}
+  ${v.residual ? 'v = v + load_residual(o);' : ''}
   return v;
 }`,
   ];
@@ -66,18 +77,15 @@ export function epilogueWgsl(v: EpilogueVariant): string {
 
 // The same operations in the same order as the specialised text above, each behind its flag.
 const RUNTIME_EPILOGUE_WGSL = /* wgsl */ `
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read> scale: array<f32>;
-@group(0) @binding(6) var<storage, read> residual: array<f32>;
 ${ERF_WGSL}
 fn epilogue(acc: f32, m: u32, n: u32, o: u32) -> f32 {
   var v = acc;
-  if (p.biasAlong == 1u) { v = v + bias[m]; } else if (p.biasAlong == 2u) { v = v + bias[n]; }
+  if (p.biasAlong == 1u) { v = v + load_bias(m); } else if (p.biasAlong == 2u) { v = v + load_bias(n); }
   switch p.act {
     ${ACTIVATIONS.map((a, i) => `case ${i}u: { v = ${ACTIVATION_WGSL[a]('v')}; }`).join('\n    ')}
     default: {}
   }
-  if (p.scaleAlong == 1u) { v = v * scale[m]; } else if (p.scaleAlong == 2u) { v = v * scale[n]; }
-  if (p.residualOn == 1u) { v = v + residual[o]; }
+  if (p.scaleAlong == 1u) { v = v * load_scale(m); } else if (p.scaleAlong == 2u) { v = v * load_scale(n); }
+  if (p.residualOn == 1u) { v = v + load_residual(o); }
   return v;
 }`;

@@ -12,7 +12,8 @@
  * nothing. Reference: gemmRef (matmul.ts). Cost: 2·M·N·K flops.
  */
 import type { Gpu } from '../gpu/gpu.js';
-import { type BLayout, type EpilogueVariant, epilogueParamsWgsl, epilogueWgsl } from './gemm-epilogue.js';
+import { type BLayout, type EpilogueVariant, epilogueWgsl, gemmSignature } from './gemm-epilogue.js';
+import type { KernelSignature } from '../gpu/kernel.js';
 
 /** Output rows per workgroup. 16 rows keep the accumulators (16 vec4) in registers on AVX2. */
 export const SUBGROUP_GEMM_ROWS = 16;
@@ -34,25 +35,25 @@ export function subgroupGemmFits(bLayout: BLayout, N: number, strideB: number): 
   return bLayout === 'nk' || (N % 4 === 0 && strideB % 4 === 0);
 }
 
-export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
+export function subgroupGemmKernel(v: SubgroupGemmVariant): { signature: KernelSignature; body: string } {
   const S = v.subgroupSize;
   const TM = SUBGROUP_GEMM_ROWS;
   const aLoads = Math.ceil(TM / S);
   const rowA = Array.from({ length: aLoads }, (_, j) => `let rowA${j} = aBase + min(m0 + lane + ${S * j}u, p.M - 1u) * p.K;`);
-  const loadA = Array.from({ length: aLoads }, (_, j) => (v.vecK ? `let a${j} = a[(rowA${j} + k) / 4u];` : `let a${j} = along_k(rowA${j}, k);`));
+  const loadA = Array.from({ length: aLoads }, (_, j) => (v.vecK ? `let a${j} = load_a((rowA${j} + k) / 4u);` : `let a${j} = along_k(rowA${j}, k);`));
   // b0..b3: "kn" → B[k + c, n0..n0+3]; "nk" → B[n0 + c, k..k+3]
   const colB = v.bLayout === 'kn' ? ['let colB = bBase + min(n0, p.N - 4u);'] : [0, 1, 2, 3].map((c) => `let rowB${c} = bBase + min(n0 + ${c}u, p.N - 1u) * p.K;`);
   const loadB = [0, 1, 2, 3].map((c) => {
-    if (v.bLayout === 'nk') return v.vecK ? `let b${c} = b[(rowB${c} + k) / 4u];` : `let b${c} = along_k_b(rowB${c}, k);`;
-    if (v.vecK) return `let b${c} = b[(colB + (k + ${c}u) * p.N) / 4u];`;
-    return `let b${c} = select(vec4(0.0), b[(colB + min(k + ${c}u, p.K - 1u) * p.N) / 4u], k + ${c}u < p.K);`;
+    if (v.bLayout === 'nk') return v.vecK ? `let b${c} = load_b((rowB${c} + k) / 4u);` : `let b${c} = along_k_b(rowB${c}, k);`;
+    if (v.vecK) return `let b${c} = load_b((colB + (k + ${c}u) * p.N) / 4u);`;
+    return `let b${c} = select(vec4(0.0), load_b((colB + min(k + ${c}u, p.K - 1u) * p.N) / 4u), k + ${c}u < p.K);`;
   });
-  const scalarA = v.vecK ? 'array<vec4<f32>>' : 'array<f32>';
-  const scalarB = v.vecK || v.bLayout === 'kn' ? 'array<vec4<f32>>' : 'array<f32>';
+  const elementA = v.vecK ? 'vec4<f32>' : 'f32';
+  const elementB = v.vecK || v.bLayout === 'kn' ? 'vec4<f32>' : 'f32';
   // (row + k..k+3) of a [*, K] operand read as scalars, zero past K; k + 3 < K + 3 never wraps
   const alongK = (fn: string, arr: string) => `fn ${fn}(row: u32, k: u32) -> vec4<f32> {
   var v = vec4(0.0);
-  for (var i = 0u; i < 4u; i++) { if (k + i < p.K) { v[i] = ${arr}[row + k + i]; } }
+  for (var i = 0u; i < 4u; i++) { if (k + i < p.K) { v[i] = load_${arr}(row + k + i); } }
   return v;
 }`;
   const fma = Array.from({ length: TM }, (_, r) => {
@@ -61,13 +62,7 @@ export function subgroupGemmWgsl(v: SubgroupGemmVariant): string {
       ? `{ let ar = ${ar}; acc${r} += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3; }`
       : `{ let ar = ${ar}; acc${r} += vec4(dot(ar, b0), dot(ar, b1), dot(ar, b2), dot(ar, b3)); }`;
   });
-  return /* wgsl */ `
-enable subgroups;
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideOut: u32${epilogueParamsWgsl(v)} }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: ${scalarA};
-@group(0) @binding(2) var<storage, read> b: ${scalarB};
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+  const body = /* wgsl */ `
 ${epilogueWgsl(v)}
 ${v.vecK ? '' : alongK('along_k', 'a')}
 ${v.vecK || v.bLayout === 'kn' ? '' : alongK('along_k_b', 'b')}
@@ -96,9 +91,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     ${Array.from({ length: TM - 1 }, (_, r) => `v = select(v, acc${r + 1}, r == ${r + 1}u);`).join('\n    ')}
     let m = m0 + r;
     let o = batch * p.strideOut + m * p.N + n0;
-    ${[0, 1, 2, 3].map((c) => `if (n0 + ${c}u < p.N) { out[o + ${c}u] = epilogue(v.${'xyzw'[c]}, m, n0 + ${c}u, o + ${c}u); }`).join('\n    ')}
+    ${[0, 1, 2, 3].map((c) => `if (n0 + ${c}u < p.N) { store_out(o + ${c}u, epilogue(v.${'xyzw'[c]}, m, n0 + ${c}u, o + ${c}u)); }`).join('\n    ')}
   }
 }`;
+  return { signature: gemmSignature(v, elementA, elementB, ['subgroups']), body };
 }
 
 /** Workgroups for an M×N×batch product. */

@@ -7,16 +7,18 @@
 import { floatResult } from '../gpu/shape.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 256;
 /** Outputs along x per invocation: the index arithmetic (integer divisions) is paid once for them. */
 const OX = 4;
 
+const signature: KernelSignature = {
+  params: { total: 'u32', h: 'u32', w: 'u32', oh: 'u32', ow: 'u32', sh: 'u32', sw: 'u32', ph: 'i32', pw: 'i32', rows: 'u32', blocks_x: 'u32' },
+  bindings: { x: input(), cols: output() },
+};
+
 const wgsl = (kh: number, kw: number) => /* wgsl */ `
-struct Params { total: u32, h: u32, w: u32, oh: u32, ow: u32, sh: u32, sw: u32, ph: i32, pw: i32, rows: u32, blocks_x: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> cols: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -38,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let ox = ox0 + j;
     if (ox >= p.ow) { break; }
     let ix = i32(ox * p.sw + kx) - p.pw;
-    cols[dst + ox] = select(0.0, x[src_row + u32(clamp(ix, 0, i32(p.w) - 1))], row_ok && ix >= 0 && ix < i32(p.w));
+    store_cols(dst + ox, select(0.0, load_x(src_row + u32(clamp(ix, 0, i32(p.w) - 1))), row_ok && ix >= 0 && ix < i32(p.w)));
   }
 }`;
 
@@ -51,9 +53,10 @@ export function im2col(x: Tensor, kh: number, kw: number, stride: [number, numbe
   const total = n * rows * oh * blocksX;
   x.gpu.dispatch({
     label: `im2col.k${kh}x${kw}`,
-    code: wgsl(kh, kw),
-    params: [total, h, w, oh, ow, stride[0], stride[1], { i32: pad[0] }, { i32: pad[1] }, rows, blocksX],
-    bindings: [x, cols],
+    signature,
+    body: wgsl(kh, kw),
+    params: { total, h, w, oh, ow, sh: stride[0], sw: stride[1], ph: pad[0], pw: pad[1], rows, blocks_x: blocksX },
+    bindings: { x, cols },
     workgroups: grid1d(total, WG),
   });
   return cols;

@@ -6,14 +6,13 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, floatResult } from '../gpu/shape.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 64;
 
+const signature: KernelSignature = { params: { rows: 'u32', d: 'u32', eps: 'f32' }, bindings: { x: input(), y: output() } };
+
 const wgsl = () => /* wgsl */ `
-struct Params { rows: u32, d: u32, eps: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 ${reduceWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -21,13 +20,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (row >= p.rows) { return; }
   let base = row * p.d;
   var s = 0.0;
-  for (var i = lid; i < p.d; i += ${WG}u) { let v = x[base + i]; s += v * v; }
+  for (var i = lid; i < p.d; i += ${WG}u) { let v = load_x(base + i); s += v * v; }
   // F.normalize divides by max(‖x‖, eps); a NaN norm must stay NaN (WGSL's max may return eps),
   // tested on its bits so no compiler can assume it away.
   let n = sqrt(reduce_sum(lid, s));
   let isNan = (bitcast<u32>(n) & 0x7fffffffu) > 0x7f800000u;
   let norm = select(max(n, p.eps), n, isNan);
-  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = x[base + i] / norm; }
+  for (var i = lid; i < p.d; i += ${WG}u) { store_y(base + i, load_x(base + i) / norm); }
 }`;
 
 export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
@@ -35,7 +34,7 @@ export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
   const d = shape[shape.length - 1];
   const rows = x.size / d;
   const y = x.gpu.empty(shape, floatResult(x), 'l2Normalize');
-  x.gpu.dispatch({ label: 'l2_normalize', code: wgsl(), params: [rows, d, { f32: eps }], bindings: [x, y], workgroups: grid1d(rows, 1) });
+  x.gpu.dispatch({ label: 'l2_normalize', signature, body: wgsl(), params: { rows, d, eps }, bindings: { x, y }, workgroups: grid1d(rows, 1) });
   return y;
 }
 

@@ -8,30 +8,30 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { checkShape, checkRank, floatResult } from '../gpu/shape.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 64;
 
+const signature: KernelSignature = {
+  params: { rows: 'u32', d: 'u32', eps: 'f32' },
+  bindings: { x: input(), w: input(), b: input(), y: output() },
+};
+
 const wgsl = () => /* wgsl */ `
-struct Params { rows: u32, d: u32, eps: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 ${reduceWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.y * ${GRID_ROW}u + wid.x;
   if (row >= p.rows) { return; }  // uniform per workgroup, so barriers stay uniform
   let base = row * p.d;
-  let shift = x[base];
+  let shift = load_x(base);
   var s = 0.0;
-  for (var i = lid; i < p.d; i += ${WG}u) { s += x[base + i] - shift; }
+  for (var i = lid; i < p.d; i += ${WG}u) { s += load_x(base + i) - shift; }
   let mean = reduce_sum(lid, s) / f32(p.d);  // mean of the shifted row
   var q = 0.0;
-  for (var i = lid; i < p.d; i += ${WG}u) { let t = (x[base + i] - shift) - mean; q += t * t; }
+  for (var i = lid; i < p.d; i += ${WG}u) { let t = (load_x(base + i) - shift) - mean; q += t * t; }
   let inv = 1.0 / sqrt(reduce_sum(lid, q) / f32(p.d) + p.eps);
-  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = ((x[base + i] - shift) - mean) * inv * w[i] + b[i]; }
+  for (var i = lid; i < p.d; i += ${WG}u) { store_y(base + i, ((load_x(base + i) - shift) - mean) * inv * load_w(i) + load_b(i)); }
 }`;
 
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
@@ -41,7 +41,7 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): 
   checkShape('layerNorm', 'bias', bias, [d]);
   const rows = x.size / d;
   const y = x.gpu.empty(shape, floatResult(x), 'layerNorm');
-  x.gpu.dispatch({ label: 'layer_norm', code: wgsl(), params: [rows, d, { f32: eps }], bindings: [x, weight, bias, y], workgroups: grid1d(rows, 1) });
+  x.gpu.dispatch({ label: 'layer_norm', signature, body: wgsl(), params: { rows, d, eps }, bindings: { x, w: weight, b: bias, y }, workgroups: grid1d(rows, 1) });
   return y;
 }
 

@@ -14,9 +14,9 @@ import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
-import { type Along, type BLayout, type EpilogueVariant, epilogueKey, epilogueParams, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
-import { type BlockedGemmVariant, blockedGemmGrid, blockedGemmWgsl } from './gemm-blocked.js';
-import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmSize, subgroupGemmWgsl } from './gemm-subgroup.js';
+import { type Along, type BLayout, type EpilogueVariant, epilogueKey, epilogueFlags, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
+import { blockedGemmGrid, blockedGemmKernel } from './gemm-blocked.js';
+import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel, subgroupGemmSize } from './gemm-subgroup.js';
 
 export type { Along, BLayout } from './gemm-epilogue.js';
 
@@ -66,18 +66,15 @@ export function gemm(s: GemmSpec): Tensor {
   const vecA = K % 4 === 0 && s.strideA % 4 === 0 && (s.bLayout === 'kn' || s.strideB % 4 === 0);
   const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
   const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
-  const bindings = [a, b, out];
-  const params = [M, N, K, s.strideA, s.strideB, M * N];
   const runtime = a.gpu.tuning.runtimeEpilogue;
-  if (runtime) {
-    const ph = a.gpu.placeholder(out.dtype);
-    bindings.push(s.bias ?? ph, s.scale ?? ph, s.residual ?? ph);
-    params.push(...epilogueParams(epi));
-  } else {
-    if (s.bias) bindings.push(s.bias);
-    if (s.scale) bindings.push(s.scale);
-    if (s.residual) bindings.push(s.residual);
+  // The run-time epilogue binds all three inputs, the placeholder standing in for absent ones.
+  const absent = runtime ? a.gpu.placeholder(out.dtype) : undefined;
+  const bindings: Record<string, Tensor> = { a, b, out };
+  for (const [name, t] of [['bias', s.bias], ['scale', s.scale], ['residual', s.residual]] as const) {
+    const bound = t ?? absent;
+    if (bound) bindings[name] = bound;
   }
+  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...(runtime && epilogueFlags(epi)) };
   const code = runtime ? RUNTIME_EPILOGUE : epi;
   const flops = 2 * M * N * K * batch;
   const subgroupSize = subgroupGemmSize(a.gpu);
@@ -85,7 +82,7 @@ export function gemm(s: GemmSpec): Tensor {
     const vecK = vecA && (s.bLayout === 'kn' || vecB);
     a.gpu.dispatch({
       label: `${op}.sg${subgroupSize}.${s.bLayout}${vecK ? '' : '.sk'}${epilogueKey(epi)}`,
-      code: subgroupGemmWgsl({ ...code, bLayout: s.bLayout, subgroupSize, vecK }),
+      ...subgroupGemmKernel({ ...code, bLayout: s.bLayout, subgroupSize, vecK }),
       params,
       bindings,
       workgroups: subgroupGemmGrid(M, N, batch, subgroupSize),
@@ -93,10 +90,9 @@ export function gemm(s: GemmSpec): Tensor {
     });
     return out;
   }
-  const v: BlockedGemmVariant = { ...code, bLayout: s.bLayout, vecA, vecB };
   a.gpu.dispatch({
-    label: `${op}.${v.bLayout}${vecA ? '.va' : ''}${vecB ? '.vb' : ''}${epilogueKey(epi)}`,
-    code: blockedGemmWgsl(v),
+    label: `${op}.${s.bLayout}${vecA ? '.va' : ''}${vecB ? '.vb' : ''}${epilogueKey(epi)}`,
+    ...blockedGemmKernel({ ...code, bLayout: s.bLayout, vecA, vecB }),
     params,
     bindings,
     workgroups: blockedGemmGrid(M, N, batch),

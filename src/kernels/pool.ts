@@ -5,14 +5,13 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, floatResult } from '../gpu/shape.js';
 import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 64;
 
+const signature: KernelSignature = { params: { rows: 'u32', len: 'u32' }, bindings: { x: input(), y: output() } };
+
 const wgsl = () => /* wgsl */ `
-struct Params { rows: u32, len: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 ${reduceWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -20,15 +19,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (row >= p.rows) { return; }
   let base = row * p.len;
   var s = 0.0;
-  for (var i = lid; i < p.len; i += ${WG}u) { s += x[base + i]; }
+  for (var i = lid; i < p.len; i += ${WG}u) { s += load_x(base + i); }
   let total = reduce_sum(lid, s);
-  if (lid == 0u) { y[row] = total / f32(p.len); }
+  if (lid == 0u) { store_y(row, total / f32(p.len)); }
 }`;
 
 export function globalAvgPool(x: Tensor): Tensor {
   const [n, c, h, w] = checkRank('globalAvgPool', 'x', x, 4);
   const y = x.gpu.empty([n, c], floatResult(x), 'globalAvgPool');
-  x.gpu.dispatch({ label: 'global_avg_pool', code: wgsl(), params: [n * c, h * w], bindings: [x, y], workgroups: grid1d(n * c, 1) });
+  x.gpu.dispatch({ label: 'global_avg_pool', signature, body: wgsl(), params: { rows: n * c, len: h * w }, bindings: { x, y }, workgroups: grid1d(n * c, 1) });
   return y;
 }
 

@@ -8,15 +8,14 @@ import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { GRID_ROW, LINEAR_INDEX_WGSL, grid1d, reduceWgsl } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 64;
 
+const signature: KernelSignature = { params: { rows: 'u32', d: 'u32' }, bindings: { x: input(), y: output() } };
+
 // causal: row r is query (r mod d) of a square [d, d] block; keys past it are masked (−inf).
 const wgsl = (causal: boolean) => /* wgsl */ `
-struct Params { rows: u32, d: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 ${reduceWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -25,22 +24,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let base = row * p.d;
   let end = ${causal ? '(row % p.d) + 1u' : 'p.d'};  // keys that take part
   var m = -3.4028234663852886e38;  // lowest f32; masked (-inf) entries then give exp(-inf) = 0
-  for (var i = lid; i < end; i += ${WG}u) { m = max(m, x[base + i]); }
+  for (var i = lid; i < end; i += ${WG}u) { m = max(m, load_x(base + i)); }
   m = reduce_max(lid, m);
   var s = 0.0;
-  for (var i = lid; i < end; i += ${WG}u) { s += exp(x[base + i] - m); }
+  for (var i = lid; i < end; i += ${WG}u) { s += exp(load_x(base + i) - m); }
   let inv = 1.0 / reduce_sum(lid, s);
-  for (var i = lid; i < p.d; i += ${WG}u) { y[base + i] = select(0.0, exp(x[base + i] - m) * inv, i < end); }
+  for (var i = lid; i < p.d; i += ${WG}u) { store_y(base + i, select(0.0, exp(load_x(base + i) - m) * inv, i < end)); }
 }`;
 
 /** Rows of at most this many keys take the one-invocation-per-row kernel on software adapters. */
 const ROW_PER_INVOCATION_UP_TO = 128;
 
 const wgslRowPerInvocation = (causal: boolean) => /* wgsl */ `
-struct Params { rows: u32, d: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -49,11 +44,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let base = row * p.d;
   let end = ${causal ? '(row % p.d) + 1u' : 'p.d'};
   var m = -3.4028234663852886e38;
-  for (var i = 0u; i < end; i++) { m = max(m, x[base + i]); }
+  for (var i = 0u; i < end; i++) { m = max(m, load_x(base + i)); }
   var s = 0.0;
-  for (var i = 0u; i < end; i++) { s += exp(x[base + i] - m); }
+  for (var i = 0u; i < end; i++) { s += exp(load_x(base + i) - m); }
   let inv = 1.0 / s;
-  for (var i = 0u; i < p.d; i++) { y[base + i] = select(0.0, exp(x[base + i] - m) * inv, i < end); }
+  for (var i = 0u; i < p.d; i++) { store_y(base + i, select(0.0, exp(load_x(base + i) - m) * inv, i < end)); }
 }`;
 
 /** `causal`: the last two dims are a square [queries, keys] block and keys after the query are masked. */
@@ -66,9 +61,9 @@ export function softmax(x: Tensor, opts: { causal?: boolean } = {}): Tensor {
   const y = x.gpu.empty(shape, floatResult(x), 'softmax');
   const label = `softmax${causal ? '.causal' : ''}`;
   if (x.gpu.info.isSoftware && x.gpu.tuning.rowPerInvocationSoftmax && d <= ROW_PER_INVOCATION_UP_TO) {
-    x.gpu.dispatch({ label: `${label}.rows`, code: wgslRowPerInvocation(causal), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, WG) });
+    x.gpu.dispatch({ label: `${label}.rows`, signature, body: wgslRowPerInvocation(causal), params: { rows, d }, bindings: { x, y }, workgroups: grid1d(rows, WG) });
   } else {
-    x.gpu.dispatch({ label, code: wgsl(causal), params: [rows, d], bindings: [x, y], workgroups: grid1d(rows, 1) });
+    x.gpu.dispatch({ label, signature, body: wgsl(causal), params: { rows, d }, bindings: { x, y }, workgroups: grid1d(rows, 1) });
   }
   return y;
 }

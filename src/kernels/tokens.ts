@@ -9,16 +9,16 @@ import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, checkShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 256;
 
+const patchSignature: KernelSignature = {
+  params: { total: 'u32', n: 'u32', c: 'u32' },
+  bindings: { map: input(), pos: input(), cls: input(), out: output() },
+};
+
 const patchWgsl = () => /* wgsl */ `
-struct Params { total: u32, n: u32, c: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> map: array<f32>;
-@group(0) @binding(2) var<storage, read> pos: array<f32>;
-@group(0) @binding(3) var<storage, read> cls: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -27,8 +27,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let ch = i % p.c;
   let t = (i / p.c) % (p.n + 1u);
   let b = i / (p.c * (p.n + 1u));
-  if (t == 0u) { out[i] = cls[ch]; return; }
-  out[i] = map[(b * p.c + ch) * p.n + t - 1u] + pos[(t - 1u) * p.c + ch];
+  if (t == 0u) { store_out(i, load_cls(ch)); return; }
+  store_out(i, load_map((b * p.c + ch) * p.n + t - 1u) + load_pos((t - 1u) * p.c + ch));
 }`;
 
 export function patchTokens(map: Tensor, positions: Tensor, cls: Tensor): Tensor {
@@ -37,29 +37,33 @@ export function patchTokens(map: Tensor, positions: Tensor, cls: Tensor): Tensor
   checkShape('patchTokens', 'positions', positions, [n, c]);
   if (cls.size !== c) throw new ShapeError(`patchTokens: class token has ${cls.size} values, the map has ${c} channels`);
   const out = map.gpu.empty([b, n + 1, c], floatResult(map), 'patchTokens');
-  map.gpu.dispatch({ label: 'patch_tokens', code: patchWgsl(), params: [out.size, n, c], bindings: [map, positions, cls, out], workgroups: grid1d(out.size, WG) });
+  map.gpu.dispatch({
+    label: 'patch_tokens', signature: patchSignature, body: patchWgsl(),
+    params: { total: out.size, n, c }, bindings: { map, pos: positions, cls, out }, workgroups: grid1d(out.size, WG),
+  });
   return out;
 }
 
+const selectSignature: KernelSignature = { params: { total: 'u32', len: 'u32', c: 'u32', index: 'u32' }, bindings: { x: input(), out: output() } };
+
 const selectWgsl = () => /* wgsl */ `
-struct Params { total: u32, len: u32, c: u32, index: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, lid, ${WG}u);
   if (i >= p.total) { return; }
   let b = i / p.c;
-  out[i] = x[(b * p.len + p.index) * p.c + i % p.c];
+  store_out(i, load_x((b * p.len + p.index) * p.c + i % p.c));
 }`;
 
 export function selectToken(x: Tensor, index: number): Tensor {
   const [b, l, c] = checkRank('selectToken', 'x', x, 3);
   if (!Number.isInteger(index) || index < 0 || index >= l) throw new ShapeError(`selectToken: position ${index} outside [0, ${l})`);
   const out = x.gpu.empty([b, c], floatResult(x), 'selectToken');
-  x.gpu.dispatch({ label: 'select_token', code: selectWgsl(), params: [b * c, l, c, index], bindings: [x, out], workgroups: grid1d(b * c, WG) });
+  x.gpu.dispatch({
+    label: 'select_token', signature: selectSignature, body: selectWgsl(),
+    params: { total: b * c, len: l, c, index }, bindings: { x, out }, workgroups: grid1d(b * c, WG),
+  });
   return out;
 }
 

@@ -5,14 +5,13 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, floatResult } from '../gpu/shape.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
+import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 256;
 
+const signature: KernelSignature = { params: { total: 'u32', rows: 'u32', cols: 'u32' }, bindings: { x: input(), y: output() } };
+
 const wgsl = () => /* wgsl */ `
-struct Params { total: u32, rows: u32, cols: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -21,7 +20,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let r = i % p.rows;
   let c = (i / p.rows) % p.cols;
   let b = i / (p.rows * p.cols);
-  y[i] = x[(b * p.rows + r) * p.cols + c];
+  store_y(i, load_x((b * p.rows + r) * p.cols + c));
 }`;
 
 /** x [B, R, C] (or [R, C]) → [B, C, R]. */
@@ -29,7 +28,7 @@ export function transposeLast2(x: Tensor): Tensor {
   const s = checkRank('transposeLast2', 'x', x, [2, 3]);
   const [b, r, c] = s.length === 3 ? s : [1, s[0], s[1]];
   const y = x.gpu.empty(s.length === 3 ? [b, c, r] : [c, r], floatResult(x), 'transpose');
-  x.gpu.dispatch({ label: 'transpose_last2', code: wgsl(), params: [x.size, r, c], bindings: [x, y], workgroups: grid1d(x.size, WG) });
+  x.gpu.dispatch({ label: 'transpose_last2', signature, body: wgsl(), params: { total: x.size, rows: r, cols: c }, bindings: { x, y }, workgroups: grid1d(x.size, WG) });
   return y;
 }
 

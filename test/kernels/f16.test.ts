@@ -1,5 +1,6 @@
 /**
- * f16 storage: the WGSL rewrite, and every kernel family with f16 tensors against its reference.
+ * f16 storage: every kernel family with f16 tensors against its reference (the declared interface
+ * that stores them is tested in test/runtime/kernel.test.ts).
  * Inputs are rounded to f16 on the host first, so they are exact on both sides; the kernels do
  * their arithmetic in f32 and round once when storing, so a single-pass kernel is within f16's
  * unit roundoff of the result: 2⁻¹¹ ≈ 4.9e-4 of |y| ≤ 4.9e-4·max|ref|. Bound: 6e-4·max|ref|.
@@ -10,7 +11,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
 import { expectClose } from '../helpers/compare.js';
-import { floatBindings, rewriteForF16 } from '../../src/gpu/f16-storage.js';
 import { fromF16Bits, toF16Bits } from '../../src/gpu/dtype.js';
 import { gemm, gemmRef } from '../../src/kernels/matmul.js';
 import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
@@ -41,42 +41,6 @@ let seed = 900;
 /** Random values already representable in f16. */
 const half = (n: number, scale = 1) => fromF16Bits(toF16Bits(randn(n, seed++, scale)));
 const up16 = (x: Float32Array, shape: number[]): Tensor => g.gpu.upload(x, shape, 'f16');
-
-describe('the f16 storage rewrite of a kernel written in f32', () => {
-  const code = `
-struct Params { n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@compute @workgroup_size(1)
-fn main() {
-  let v = x[idx[0]].y + x[1u].x;
-  y[u32(idx[1])] = v * 2.0 + y[0];
-}`;
-
-  it('finds the float storage arrays, converts loads to f32 and stores to f16, and leaves the rest', () => {
-    const decl = floatBindings(code);
-    expect([...decl.keys()]).toEqual([1, 3]);
-    const out = rewriteForF16(code, 'test', [decl.get(1)!, decl.get(3)!]);
-    expect(out.startsWith('enable f16;')).toBe(true);
-    expect(out).toContain('x: array<vec4<f16>>');
-    expect(out).toContain('y: array<f16>');
-    expect(out).toContain('idx: array<i32>');
-    expect(out).toContain('let v = vec4<f32>(x[idx[0]]).y + vec4<f32>(x[1u]).x;');
-    expect(out).toContain('y[u32(idx[1])] = f16(v * 2.0 + f32(y[0]));');
-  });
-
-  it('refuses compound stores, and an f16 tensor bound where the kernel has no float array', () => {
-    const bad = code.replace('y[u32(idx[1])] = v', 'y[u32(idx[1])] += v');
-    expect(() => rewriteForF16(bad, 'test', [floatBindings(bad).get(3)!])).toThrow(/compound store/);
-    const t = up16(half(4), [4]);
-    const out = g.gpu.empty([4], 'f16');
-    expect(() =>
-      g.gpu.dispatch({ label: 'ids', code, bindings: [t, t, out], params: [1], workgroups: [1] }),
-    ).toThrow(/ids: binding 2 was given an f16 tensor but is not a float array/);
-  });
-});
 
 describe('kernels on f16 tensors vs reference', () => {
   afterEach(() => {

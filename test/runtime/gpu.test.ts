@@ -5,8 +5,11 @@ import { f16BitsToF32, f32ToF16Bits } from '../../src/gpu/dtype.js';
 import { linear } from '../../src/kernels/matmul.js';
 import { GpuError, ShapeError } from '../../src/gpu/errors.js';
 import { bucketSize } from '../../src/gpu/buffer-pool.js';
+import { input, output } from '../../src/gpu/kernel.js';
 
 const g = useGpu();
+// `p` is not declared (the signatures below have no params): the shader does not compile.
+const BROKEN_BODY = '@compute @workgroup_size(1) fn main() { store_y(0u, f32(p.x)); }';
 
 describe('GPU runtime', () => {
   it('reports the adapter and its optional features', () => {
@@ -107,13 +110,8 @@ describe('GPU runtime', () => {
     const gpu = g.gpu;
     const x = gpu.upload(randn(4, 1), [4]);
     const y = gpu.empty([4]);
-    // A deliberately wrong binding (uniform missing) makes Dawn raise a validation error.
-    gpu.dispatch({
-      label: 'deliberately_broken',
-      code: '@group(0) @binding(0) var<uniform> p: vec4<u32>; @group(0) @binding(1) var<storage, read_write> y: array<f32>; @compute @workgroup_size(1) fn main() { y[0] = f32(p.x); }',
-      bindings: [x, y],
-      workgroups: [1],
-    });
+    // A body using a uniform its signature does not declare makes Dawn raise a validation error.
+    gpu.dispatch({ label: 'deliberately_broken', signature: { bindings: { x: input(), y: output() } }, body: BROKEN_BODY, bindings: { x, y }, workgroups: [1] });
     await expect(y.read()).rejects.toThrow(GpuError);
     // The Gpu stays usable after a failed submission.
     expect(await gpu.upload(Float32Array.of(1, 2), [2]).read()).toEqual(Float32Array.of(1, 2));
@@ -122,12 +120,7 @@ describe('GPU runtime', () => {
   it('names the kernel in a validation error', async () => {
     const gpu = g.gpu;
     const y = gpu.empty([4]);
-    gpu.dispatch({
-      label: 'deliberately_broken_2',
-      code: '@group(0) @binding(0) var<uniform> p: vec4<u32>; @group(0) @binding(1) var<storage, read_write> y: array<f32>; @compute @workgroup_size(1) fn main() { y[0] = f32(p.x); }',
-      bindings: [y],
-      workgroups: [1],
-    });
+    gpu.dispatch({ label: 'deliberately_broken_2', signature: { bindings: { y: output() } }, body: BROKEN_BODY, bindings: { y }, workgroups: [1] });
     await expect(y.read()).rejects.toThrow(/deliberately_broken_2/);
   });
 

@@ -1,7 +1,7 @@
-/** The bindings every direct conv kernel declares after its Params: input, weight, output, bias. */
-export const convBindingsWgsl = (bias: boolean): string => /* wgsl */ `
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-${bias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}`;
+import { type KernelSignature, type ParamType, input, output } from '../../gpu/kernel.js';
+
+/** The interface every direct conv kernel shares: its params, then input, weight, output and bias. */
+export const convSignature = (params: Readonly<Record<string, ParamType>>, bias: boolean): KernelSignature => ({
+  params,
+  bindings: { x: input(), wt: input(), y: output(), ...(bias && { bias: input() }) },
+});

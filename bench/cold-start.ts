@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createModelAndTransforms } from '../src/api/node.js';
 import { describeGpu } from '../src/gpu/device.js';
+import { describePolicy } from '../src/gpu/policy.js';
 import { createGpu } from '../src/gpu/node.js';
 import '../src/preprocess/jpeg-wasm.node.js';
 import { tuningFromArgs } from './harness.js';
@@ -37,7 +38,7 @@ if (vocab) {
   await model.encodeTexts(['a photo of an astronaut']);
   mark('first text embedding');
 }
-console.log(`adapter: ${describeGpu(gpu)}`);
+console.log(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
 console.log(`shader cache: ${process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'disabled (every kernel compiles)' : 'as the machine has it'}; dtype ${dtype}`);
 for (const [k, v] of Object.entries(phases)) console.log(`${String(v).padStart(7)} ms  ${k}`);
 if (breakdown) {

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
+import { describePolicy } from '../src/gpu/policy.js';
 import type { Gpu } from '../src/gpu/gpu.js';
 import type { Tensor } from '../src/gpu/tensor.js';
 import { output } from '../src/gpu/kernel.js';
@@ -234,7 +235,7 @@ async function main(): Promise<void> {
   const jsonPath = jsonArg >= 0 ? process.argv[jsonArg + 1] : 'bench/results/kernels.json';
   const filter = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const gpu = await createGpu();
-  console.log(`adapter: ${describeGpu(gpu)}`);
+  console.log(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
   const rows: Record<string, string | number>[] = [];
   const results: Record<string, unknown>[] = [];
   let ceiling = 0;
@@ -264,7 +265,7 @@ async function main(): Promise<void> {
     gpu.destroy();
   }
   printTable(rows);
-  const json = { adapter: describeGpu(gpu), date: new Date().toISOString(), fmaCeilingGflops: ceiling, results };
+  const json = { adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), date: new Date().toISOString(), fmaCeilingGflops: ceiling, results };
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(json, null, 2));
   console.log(`\nJSON: ${jsonPath}`);

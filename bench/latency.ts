@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
+import { describePolicy } from '../src/gpu/policy.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import type { Tensor } from '../src/gpu/tensor.js';
@@ -21,7 +22,7 @@ const spec = modelSpec(arg('model', 'mobileclip_s0'));
 
 const gpu = await createGpu();
 tuningFromArgs(gpu, arg);
-console.error(`adapter: ${describeGpu(gpu)}`);
+console.error(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   const at = (s.length - 1) * q;
@@ -89,7 +90,7 @@ try {
   }
   printTable(rows);
   const json = arg('json', '');
-  if (json) writeFileSync(json, JSON.stringify({ adapter: describeGpu(gpu), calls, rows }, null, 1));
+  if (json) writeFileSync(json, JSON.stringify({ adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), calls, rows }, null, 1));
 } finally {
   store.dispose();
   gpu.destroy();

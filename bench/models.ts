@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
+import { describePolicy } from '../src/gpu/policy.js';
 import { benchTable, peakFootnote, runModelBench } from '../src/bench/run-models.js';
 import { timingsSvg } from '../src/bench/chart.js';
 import { printTable } from './harness.js';
@@ -17,7 +18,7 @@ const nums = (s: string) => s.split(',').map(Number);
 
 const gpu = await createGpu();
 const adapter = describeGpu(gpu);
-console.log(`adapter: ${adapter}`);
+console.log(`adapter: ${adapter}\npolicy: ${describePolicy(gpu.policy)}`);
 try {
   const { rows, gemmPeak } = await runModelBench(gpu, {
     models: arg('models', 'mobileclip_s0').split(','),
@@ -35,7 +36,7 @@ try {
   if (note) console.log(note);
   const out = arg('out', 'bench/results/models');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(`${out}.json`, JSON.stringify({ adapter, date: new Date().toISOString(), gemmPeak, rows }, null, 2));
+  writeFileSync(`${out}.json`, JSON.stringify({ adapter, policy: describePolicy(gpu.policy), date: new Date().toISOString(), gemmPeak, rows }, null, 2));
   writeFileSync(`${out}.svg`, timingsSvg(rows, `Warm median forward time — ${adapter.split(':')[0]}`));
   console.log(`\nJSON: ${out}.json, chart: ${out}.svg`);
 } finally {

@@ -5,6 +5,7 @@
  */
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
+import { describePolicy } from '../src/gpu/policy.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import { printTable, tuningFromArgs } from './harness.js';
@@ -15,7 +16,7 @@ const tower = arg('tower', 'image');
 const batch = Number(arg('batch', '1'));
 const gpu = await createGpu();
 tuningFromArgs(gpu, arg);
-console.log(`adapter: ${describeGpu(gpu)}`);
+console.log(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
 const { store, image, text } = loadModel(gpu, { ...spec, image: tower === 'image' ? spec.image : null, text: tower === 'image' ? null : spec.text }, 'synthetic');
 try {
   let run: () => import('../src/gpu/tensor.js').Tensor;

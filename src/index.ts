@@ -1,5 +1,7 @@
 /** Platform-independent API: the runtime, the kernels and the checkpoint readers. */
-export { Gpu, type GpuInfo, type GpuFeatures, type GpuStats, type DispatchSpec } from './gpu/gpu.js';
+export { Gpu, type GpuInfo, type GpuFeatures, type GpuStats, type GpuTuning, type KernelPolicy, type DispatchSpec, type TensorRange } from './gpu/gpu.js';
+export { describePolicy } from './gpu/policy.js';
+export { input, output, type KernelSignature, type BindingDecl, type Element, type ParamType } from './gpu/kernel.js';
 export { createGpuFrom, describeGpu, type CreateGpuOptions } from './gpu/device.js';
 export { Tensor } from './gpu/tensor.js';
 export { GpuError, ShapeError } from './gpu/errors.js';

@@ -7,13 +7,16 @@
 import type { LoadProgress } from '../io/load-progress.js';
 import type { ClassifyOptions, Embeddings, MobileCLIP, Prediction } from './mobileclip.js';
 import type { StorageDType } from '../gpu/dtype.js';
+import { describePolicy } from '../gpu/policy.js';
 
 /** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
 export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array | ArrayBuffer | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 1 | 3 | 4 };
 
 /** The adapter and model the worker loaded, for display. */
 export interface WorkerModelInfo {
-  adapter: { vendor: string; architecture: string; device: string; description: string; isSoftware: boolean; f16: boolean; subgroups: boolean; subgroupSize?: number };
+  adapter: { vendor: string; architecture: string; device: string; description: string; isSoftware: boolean; f16: boolean; subgroups: boolean; subgroupSize?: number;
+    /** The kernel choices in force (describePolicy). */
+    policy: string };
   model: { name: string; imageSize: number; embedDim: number; dtype: StorageDType; hasTokenizer: boolean };
 }
 
@@ -21,7 +24,7 @@ export interface WorkerModelInfo {
 export function modelInfo<I>(m: MobileCLIP<I>): WorkerModelInfo {
   const i = m.gpu.info;
   return {
-    adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isSoftware: i.isSoftware, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize },
+    adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isSoftware: i.isSoftware, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize, policy: describePolicy(m.gpu.policy) },
     model: { name: m.spec.name, imageSize: m.imageSize, embedDim: m.embedDim, dtype: m.dtype, hasTokenizer: m.tokenizer !== null },
   };
 }

@@ -1,6 +1,7 @@
 /** `mobileclip bench`: model timings with random weights of the real shapes (no checkpoint needed). */
 import { createGpu } from '../gpu/node.js';
 import { describeGpu } from '../gpu/device.js';
+import { describePolicy } from '../gpu/policy.js';
 import { benchTable, peakFootnote, runModelBench } from '../bench/run-models.js';
 import { modelSpec } from '../api/model-specs.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
@@ -47,7 +48,7 @@ export async function bench(a: Args): Promise<void> {
   const textBatches = nums(get('text-batches', '1'));
   const gpu = await createGpu();
   try {
-    if (!a.flags.has('json')) console.log(`adapter: ${describeGpu(gpu)}`);
+    if (!a.flags.has('json')) console.log(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
     const { rows, gemmPeak } = await runModelBench(gpu, {
       models,
       towers: towers as ('image' | 'text')[],
@@ -56,7 +57,7 @@ export async function bench(a: Args): Promise<void> {
       repeats,
       dtypes: dtypes as StorageDType[],
     });
-    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), gemmPeak, rows }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), gemmPeak, rows }));
     else {
       console.log(`GEMM peak: ${gemmPeak.gflops.toFixed(2)} GFLOP/s (reference linear layers, best of before the rows ${gemmPeak.before.toFixed(2)} and after ${gemmPeak.after.toFixed(2)})`);
       console.table(benchTable(rows));

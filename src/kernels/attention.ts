@@ -12,7 +12,6 @@ import { floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { attentionViaGemm } from './attention-gemm.js';
 import { type AttentionOptions, qkvShape } from './attention-qkv.js';
-import { subgroupGemmSize } from './gemm-subgroup.js';
 import { type KernelSignature, input, output } from '../gpu/kernel.js';
 
 const WG = 64;
@@ -63,18 +62,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 export type { AttentionOptions };
 
 /**
- * On CPU rasterizers the fused kernel's per-query registers spill for long sequences; there the
- * GEMM decomposition wins from this many tokens (lavapipe, ViT-B's 197 tokens: 32 vs 85 ms).
- * With the subgroup GEMM it wins or ties at any length (77 text tokens × 8 heads: 7.6 vs 16 ms;
- * S0's 64 image tokens × 16 heads: 8.2 vs 7.3 ms) and reuses the GEMM pipelines, so a cold start
- * compiles one kernel fewer (the fused kernel takes lavapipe ~1 s).
+ * qkv [B, N, 3·heads·head_dim] (or [B, N, 3, heads, head_dim]) → [B, N, heads·head_dim]: the fused
+ * kernel, or GEMMs + softmax from the policy's token count on (see policy.ts for why).
  */
-const SOFTWARE_GEMM_ATTENTION_FROM = 128;
-
-/** qkv [B, N, 3·heads·head_dim] (or [B, N, 3, heads, head_dim]) → [B, N, heads·head_dim]. */
 export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
-  const gpu = qkv.gpu;
-  if (gpu.info.isSoftware && (subgroupGemmSize(gpu) !== undefined || qkv.shape[1] >= SOFTWARE_GEMM_ATTENTION_FROM)) {
+  if (qkv.shape[1] >= qkv.gpu.policy.attentionGemmFromTokens) {
     return attentionViaGemm(qkv, opts);
   }
   return attentionFused(qkv, opts);

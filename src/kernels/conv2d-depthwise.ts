@@ -12,11 +12,12 @@ import { floatResult } from '../gpu/shape.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
+import { DEPTHWISE_TILE_WORKGROUP } from '../gpu/policy.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { convSignature } from './wgsl/conv-bindings.js';
 
-const WG = 64;
+const WG = DEPTHWISE_TILE_WORKGROUP;
 /** Output tile per invocation: OY rows × OX columns. */
 const OY = 4;
 const OX = 4;
@@ -107,9 +108,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
  * subgroup size, and whole subgroups per channel plane. The direct kernel takes the rest.
  */
 export function depthwiseTileFits(gpu: Gpu, stride: [number, number], out: [number, number]): boolean {
-  const S = gpu.info.subgroupSize;
+  const S = gpu.policy.depthwiseTileSubgroup;
   const perPlane = Math.ceil(out[0] / OY) * Math.ceil(out[1] / OX);
-  return gpu.tuning.depthwiseTiles && !!S && WG % S === 0 && perPlane % S === 0 && stride[0] === 1 && stride[1] === 1;
+  return S > 0 && perPlane % S === 0 && stride[0] === 1 && stride[1] === 1;
 }
 
 export function depthwiseConvTiled(
@@ -124,8 +125,8 @@ export function depthwiseConvTiled(
   const tilesX = Math.ceil(ow / OX);
   const tilesY = Math.ceil(oh / OY);
   const total = n * cout * tilesX * tilesY;
-  const subgroupSize = x.gpu.info.subgroupSize;
-  if (!depthwiseTileFits(x.gpu, [1, 1], opts.out) || !subgroupSize) throw new GpuError('depthwiseConvTiled: check depthwiseTileFits first');
+  const subgroupSize = x.gpu.policy.depthwiseTileSubgroup;
+  if (!depthwiseTileFits(x.gpu, [1, 1], opts.out)) throw new GpuError('depthwiseConvTiled: check depthwiseTileFits first');
   const v: Variant = { kh, kw, bias: !!opts.bias, act: opts.act, subgroupSize };
   x.gpu.dispatch({
     label: `conv2d.dw${OY}x${OX}.k${kh}x${kw}.sg${subgroupSize}${v.bias ? '.bias' : ''}.${v.act}`,

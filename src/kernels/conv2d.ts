@@ -21,7 +21,6 @@ import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { convSignature } from './wgsl/conv-bindings.js';
 import { gemm } from './matmul.js';
-import { subgroupGemmSize } from './gemm-subgroup.js';
 import { im2col } from './im2col.js';
 import { depthwiseConvTiled, depthwiseTileFits } from './conv2d-depthwise.js';
 import { activationRef } from './unary.js';
@@ -113,14 +112,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 };
 
 /**
- * Dense convs go through im2col + GEMM when the subgroup GEMM takes them (pixels % 4 == 0) and the
- * column matrix stays modest; otherwise the direct kernel.
+ * Dense convs go through im2col + GEMM where the policy says so, the GEMM takes the product as
+ * vec4 rows (pixels % 4 == 0) and the column matrix fits the policy's bound; otherwise the direct kernel.
  */
 function useIm2col(x: Tensor, K: number, outPixels: number): boolean {
-  const fits = outPixels % 4 === 0 && K * outPixels * x.shape[0] * 4 <= IM2COL_MAX_BYTES;
-  return x.gpu.tuning.im2colConv && subgroupGemmSize(x.gpu) !== undefined && fits;
+  const bytes = K * outPixels * x.shape[0] * 4;
+  return outPixels % 4 === 0 && bytes <= x.gpu.policy.im2colMaxBytes;
 }
-const IM2COL_MAX_BYTES = 64 * 2 ** 20;
 
 const pair = (v: number | readonly [number, number] | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];

@@ -11,7 +11,6 @@
  * Lanes past the edges clamp their loads (every lane must take part in the broadcasts) and store
  * nothing. Reference: gemmRef (matmul.ts). Cost: 2·M·N·K flops.
  */
-import type { Gpu } from '../gpu/gpu.js';
 import { type BLayout, type EpilogueVariant, epilogueWgsl, gemmSignature } from './gemm-epilogue.js';
 import type { KernelSignature } from '../gpu/kernel.js';
 
@@ -23,11 +22,6 @@ export interface SubgroupGemmVariant extends EpilogueVariant {
   subgroupSize: number;
   /** K % 4 == 0 and 4-aligned batch strides: operands along K load as vec4. */
   vecK: boolean;
-}
-
-/** The subgroup size the GEMM runs with on this Gpu, or undefined where it falls back (or is turned off). */
-export function subgroupGemmSize(gpu: Gpu): number | undefined {
-  return gpu.tuning.subgroupGemm ? gpu.info.subgroupSize : undefined;
 }
 
 /** Whether the subgroup kernel takes this product ("kn" reads B as vec4 along N). */

@@ -16,7 +16,7 @@ import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
 import { type Along, type BLayout, type EpilogueVariant, epilogueKey, epilogueFlags, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
 import { blockedGemmGrid, blockedGemmKernel } from './gemm-blocked.js';
-import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel, subgroupGemmSize } from './gemm-subgroup.js';
+import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel } from './gemm-subgroup.js';
 
 export type { Along, BLayout } from './gemm-epilogue.js';
 
@@ -66,7 +66,8 @@ export function gemm(s: GemmSpec): Tensor {
   const vecA = K % 4 === 0 && s.strideA % 4 === 0 && (s.bLayout === 'kn' || s.strideB % 4 === 0);
   const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
   const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
-  const runtime = a.gpu.tuning.runtimeEpilogue;
+  const policy = a.gpu.policy;
+  const runtime = policy.epilogue === 'runtime';
   // The run-time epilogue binds all three inputs, the placeholder standing in for absent ones.
   const absent = runtime ? a.gpu.placeholder(out.dtype) : undefined;
   const bindings: Record<string, Tensor> = { a, b, out };
@@ -77,7 +78,7 @@ export function gemm(s: GemmSpec): Tensor {
   const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...(runtime && epilogueFlags(epi)) };
   const code = runtime ? RUNTIME_EPILOGUE : epi;
   const flops = 2 * M * N * K * batch;
-  const subgroupSize = subgroupGemmSize(a.gpu);
+  const subgroupSize = policy.gemmSubgroupSize;
   if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
     const vecK = vecA && (s.bLayout === 'kn' || vecB);
     a.gpu.dispatch({

@@ -32,9 +32,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var i = lid; i < p.d; i += ${WG}u) { store_y(base + i, select(0.0, exp(load_x(base + i) - m) * inv, i < end)); }
 }`;
 
-/** Rows of at most this many keys take the one-invocation-per-row kernel on software adapters. */
-const ROW_PER_INVOCATION_UP_TO = 128;
-
 const wgslRowPerInvocation = (causal: boolean) => /* wgsl */ `
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
@@ -60,7 +57,7 @@ export function softmax(x: Tensor, opts: { causal?: boolean } = {}): Tensor {
   const rows = x.size / d;
   const y = x.gpu.empty(shape, floatResult(x), 'softmax');
   const label = `softmax${causal ? '.causal' : ''}`;
-  if (x.gpu.info.isSoftware && x.gpu.tuning.rowPerInvocationSoftmax && d <= ROW_PER_INVOCATION_UP_TO) {
+  if (d <= x.gpu.policy.softmaxRowPerInvocationUpTo) {
     x.gpu.dispatch({ label: `${label}.rows`, signature, body: wgslRowPerInvocation(causal), params: { rows, d }, bindings: { x, y }, workgroups: grid1d(rows, WG) });
   } else {
     x.gpu.dispatch({ label, signature, body: wgsl(causal), params: { rows, d }, bindings: { x, y }, workgroups: grid1d(rows, 1) });

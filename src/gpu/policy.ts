@@ -1,0 +1,118 @@
+/**
+ * Which kernel variant runs where: one KernelPolicy, built from the adapter's facts (`gpu.info`)
+ * and the caller's switches (`gpu.tuning`), decides every choice (GEMM flavour and epilogue, the
+ * conv paths, the softmax form, the attention path) with every threshold here, so the kernels
+ * only ask it. `gpu.policy` is the one in force; `gpu.withPolicy` forces one (tests run each path
+ * so); `describePolicy` prints it (benchmarks, `mobileclip bench`).
+ */
+import { GpuError } from './errors.js';
+import type { GpuInfo } from './info.js';
+
+/** Kernel choices a caller may turn off (tests run both paths; benchmarks compare them). */
+export interface GpuTuning {
+  /** Use the subgroup GEMM where `info.subgroupSize` is known (default true). */
+  subgroupGemm: boolean;
+  /** Dense non-1×1 convs as im2col + GEMM where the subgroup GEMM runs (default true). */
+  im2colConv: boolean;
+  /** Depthwise stride-1 convs through the 4×4-tile subgroup kernel where it fits (default true). */
+  depthwiseTiles: boolean;
+  /** Softmax of short rows (≤ 128) one row per invocation on software adapters (default true). */
+  rowPerInvocationSoftmax: boolean;
+  /**
+   * One GEMM kernel per operand layout whatever its epilogue (bias, scale, residual and activation
+   * chosen by uniform flags) instead of one per epilogue: the same arithmetic bit for bit, far
+   * fewer pipelines to compile. Default false: on lavapipe it takes S0's first image embedding
+   * from an empty shader cache 1.2 s sooner and its first text 1.6 s sooner, and costs about 7 %
+   * on every warm forward; Mesa's disk cache makes the compile a once-per-machine cost, so turn it
+   * on where every run starts cold (a fresh container, CI), before the first forward.
+   */
+  runtimeEpilogue: boolean;
+  /**
+   * How a read waits for the GPU: 'paced' polls Dawn about once a millisecond (default on software
+   * adapters, whose work runs on the CPU cores a spinning wait would take; see paced-wait.ts),
+   * 'spin' lets the binding poll continuously (default on GPUs: the lowest latency).
+   */
+  readbackWait: 'paced' | 'spin';
+}
+
+export function defaultTuning(info: GpuInfo): GpuTuning {
+  return { subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true, runtimeEpilogue: false, readbackWait: info.isSoftware ? 'paced' : 'spin' };
+}
+
+export interface KernelPolicy {
+  /**
+   * GEMMs (linear, matmul, 1×1 and im2col'd convs, attention's products): the subgroup kernel with
+   * this many lanes (gemm-subgroup.ts), or 0 for the portable blocked kernel (gemm-blocked.ts).
+   */
+  gemmSubgroupSize: number;
+  /** The GEMM epilogue compiled into each kernel, or chosen at run time by uniform flags (see GpuTuning). */
+  epilogue: 'specialised' | 'runtime';
+  /** Dense non-1×1 convs go through im2col + GEMM while the column matrix takes at most this many bytes; 0: never. */
+  im2colMaxBytes: number;
+  /** Stride-1 depthwise convs in 4×4 tiles sharing weights across a subgroup of this size; 0: the direct kernel. */
+  depthwiseTileSubgroup: number;
+  /** Softmax rows of at most this many keys take one invocation per row; 0: one workgroup per row always. */
+  softmaxRowPerInvocationUpTo: number;
+  /** Attention as GEMMs + softmax from this many tokens on, the fused kernel below; Infinity: always fused. */
+  attentionGemmFromTokens: number;
+}
+
+/**
+ * A column matrix bound (64 MiB): past it the im2col copy costs more memory traffic than the
+ * direct kernel's repeated loads.
+ */
+const IM2COL_MAX_BYTES = 64 * 2 ** 20;
+/** The depthwise tile kernel's workgroup; a subgroup must divide it. */
+export const DEPTHWISE_TILE_WORKGROUP = 64;
+/**
+ * On CPU rasterizers a workgroup reduction's barriers cost more than a short row (S0's 1024
+ * attention rows of 64: 7 ms → under 1 ms one row per invocation).
+ */
+const SOFTWARE_ROW_SOFTMAX_UP_TO = 128;
+/**
+ * On CPU rasterizers the fused attention kernel's per-query registers spill for long sequences:
+ * the GEMM decomposition wins from this many tokens (lavapipe, ViT-B's 197 tokens: 32 vs 85 ms).
+ * With the subgroup GEMM it wins or ties at any length (77 text tokens × 8 heads: 7.6 vs 16 ms;
+ * S0's 64 image tokens × 16 heads: 8.2 vs 7.3 ms) and reuses the GEMM pipelines, so a cold start
+ * compiles one kernel fewer (the fused kernel takes lavapipe ~1 s). GPUs keep the fused kernel.
+ */
+const SOFTWARE_GEMM_ATTENTION_FROM = 128;
+
+export function kernelPolicy(info: GpuInfo, tuning: GpuTuning): KernelPolicy {
+  const lanes = info.subgroupSize ?? 0;
+  const gemmSubgroupSize = tuning.subgroupGemm ? lanes : 0;
+  return {
+    gemmSubgroupSize,
+    epilogue: tuning.runtimeEpilogue ? 'runtime' : 'specialised',
+    // The column matrix pays only where the subgroup GEMM consumes it.
+    im2colMaxBytes: tuning.im2colConv && gemmSubgroupSize ? IM2COL_MAX_BYTES : 0,
+    depthwiseTileSubgroup: tuning.depthwiseTiles && lanes && DEPTHWISE_TILE_WORKGROUP % lanes === 0 ? lanes : 0,
+    softmaxRowPerInvocationUpTo: info.isSoftware && tuning.rowPerInvocationSoftmax ? SOFTWARE_ROW_SOFTMAX_UP_TO : 0,
+    attentionGemmFromTokens: !info.isSoftware ? Infinity : gemmSubgroupSize ? 0 : SOFTWARE_GEMM_ATTENTION_FROM,
+  };
+}
+
+/** Refuses a forced policy this adapter cannot run (a subgroup kernel needs the probed size). */
+export function checkPolicy(info: GpuInfo, p: KernelPolicy): void {
+  for (const [what, lanes] of [['gemmSubgroupSize', p.gemmSubgroupSize], ['depthwiseTileSubgroup', p.depthwiseTileSubgroup]] as const) {
+    if (lanes && lanes !== info.subgroupSize) {
+      throw new GpuError(`policy: ${what} = ${lanes} but ${info.description} has ${info.subgroupSize ? `a fixed subgroup size of ${info.subgroupSize}` : 'no fixed subgroup size'}`);
+    }
+  }
+  if (p.depthwiseTileSubgroup && DEPTHWISE_TILE_WORKGROUP % p.depthwiseTileSubgroup !== 0) {
+    throw new GpuError(`policy: depthwise tiles need a subgroup size dividing ${DEPTHWISE_TILE_WORKGROUP}, got ${p.depthwiseTileSubgroup}`);
+  }
+}
+
+/** One line: every choice of the policy. */
+export function describePolicy(p: KernelPolicy): string {
+  const mib = (b: number) => `${b / 2 ** 20} MiB`;
+  return [
+    `gemm=${p.gemmSubgroupSize ? `subgroup${p.gemmSubgroupSize}` : 'blocked'}`,
+    `epilogue=${p.epilogue}`,
+    `im2col=${p.im2colMaxBytes ? `≤${mib(p.im2colMaxBytes)}` : 'off'}`,
+    `depthwise=${p.depthwiseTileSubgroup ? `tiles.sg${p.depthwiseTileSubgroup}` : 'direct'}`,
+    `softmax=${p.softmaxRowPerInvocationUpTo ? `rows≤${p.softmaxRowPerInvocationUpTo}` : 'workgroup'}`,
+    `attention=${p.attentionGemmFromTokens === Infinity ? 'fused' : p.attentionGemmFromTokens === 0 ? 'gemm' : `gemm≥${p.attentionGemmFromTokens} tokens`}`,
+  ].join(' ');
+}

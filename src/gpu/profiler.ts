@@ -1,0 +1,69 @@
+/**
+ * Per-dispatch GPU timings with timestamp queries (needs `timestamp-query`): while a Profiler is
+ * set on the recorder, each dispatch gets its own compute pass with timestamps written at its
+ * ends. For finding where time goes, not for headline timings (the passes cost time).
+ */
+import { GpuError } from './errors.js';
+import type { Recorder } from './recorder.js';
+import { BufferUsage, MapMode } from './usage.js';
+
+/** WebGPU allows 4096 queries per set: two per dispatch. */
+const CAPACITY = 2048;
+
+export interface KernelTime {
+  label: string;
+  /** Total GPU milliseconds over `count` dispatches. */
+  ms: number;
+  count: number;
+}
+
+export class Profiler {
+  private readonly labels: string[] = [];
+  private readonly querySet: GPUQuerySet;
+
+  constructor(private readonly device: GPUDevice) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * CAPACITY });
+  }
+
+  /** A new pass named after the kernel, timestamped at its beginning and end. */
+  beginPass(encoder: GPUCommandEncoder, label: string): GPUComputePassEncoder {
+    const i = this.labels.length;
+    if (i >= CAPACITY) throw new GpuError(`profiling: more than ${CAPACITY} dispatches in one profile`);
+    this.labels.push(label);
+    return encoder.beginComputePass({ label, timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+  }
+
+  /**
+   * Resolves the timestamps into the recorder's encoder, submits, waits with `wait` and returns
+   * the time per kernel label, longest first. The recorder must no longer use this profiler.
+   */
+  async finish(recorder: Recorder, wait: (start: () => Promise<void>) => Promise<void>): Promise<KernelTime[]> {
+    recorder.endPass();
+    const n = this.labels.length;
+    const bytes = Math.max(8, 16 * n);
+    const resolve = this.device.createBuffer({ size: bytes, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+    const staging = this.device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    try {
+      if (n > 0) {
+        const enc = recorder.commandEncoder();
+        enc.resolveQuerySet(this.querySet, 0, 2 * n, resolve, 0);
+        enc.copyBufferToBuffer(resolve, 0, staging, 0, bytes);
+      }
+      recorder.submit();
+      await wait(() => staging.mapAsync(MapMode.READ));
+      const t = new BigUint64Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      const byLabel = new Map<string, { ms: number; count: number }>();
+      for (let i = 0; i < n; i++) {
+        const e = byLabel.get(this.labels[i]) ?? { ms: 0, count: 0 };
+        e.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+        e.count++;
+        byLabel.set(this.labels[i], e);
+      }
+      return [...byLabel].map(([label, v]) => ({ label, ...v })).sort((a, b) => b.ms - a.ms);
+    } finally {
+      [staging, resolve].forEach((b) => b.destroy());
+      this.querySet.destroy();
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The kernel policy (src/gpu/policy.ts): derived from the adapter and gpu.tuning, forced with
+ * gpu.withPolicy, and followed by every kernel family: each forced path records the kernel it
+ * names and gives the reference's result.
+ */
+import { describe, expect, it } from 'vitest';
+import { useGpu } from '../helpers/gpu.js';
+import { randn } from '../helpers/random.js';
+import { expectClose } from '../helpers/compare.js';
+import { type KernelPolicy, describePolicy, kernelPolicy } from '../../src/gpu/policy.js';
+import type { Tensor } from '../../src/gpu/tensor.js';
+import { gemmRef, linear } from '../../src/kernels/matmul.js';
+import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
+import { softmax, softmaxRef } from '../../src/kernels/softmax.js';
+import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
+
+const g = useGpu();
+
+/** Runs `build` under `policy`, returning the result and the kernels it recorded. */
+async function recorded(policy: Partial<KernelPolicy>, build: () => Tensor): Promise<{ out: Float32Array; kernels: string[] }> {
+  const gpu = g.gpu;
+  gpu.submit();
+  const t = gpu.withPolicy(policy, build);
+  const kernels = [...gpu.pendingKernels];
+  const out = await t.readFloat();
+  t.dispose();
+  return { out, kernels };
+}
+
+describe('kernel policy', () => {
+  it('is derived from the adapter facts and gpu.tuning, and printed in one line', () => {
+    const gpu = g.gpu;
+    const sg = gpu.info.subgroupSize ?? 0;
+    expect(gpu.policy).toEqual(kernelPolicy(gpu.info, gpu.tuning));
+    expect(gpu.policy.gemmSubgroupSize).toBe(sg);
+    gpu.tuning.subgroupGemm = false;
+    try {
+      expect(gpu.policy.gemmSubgroupSize).toBe(0);
+      expect(gpu.policy.im2colMaxBytes).toBe(0); // the column matrix pays only with the subgroup GEMM
+    } finally {
+      gpu.tuning.subgroupGemm = true;
+    }
+    const line = describePolicy(gpu.policy);
+    console.log(`policy: ${line}`);
+    expect(line).toMatch(/^gemm=\S+ epilogue=\S+ im2col=\S+( MiB)? depthwise=\S+ softmax=\S+ attention=.+$/);
+  });
+
+  it('refuses a forced subgroup size the adapter does not have, and restores the policy after a throw', () => {
+    const gpu = g.gpu;
+    const before = gpu.policy;
+    const other = (gpu.info.subgroupSize ?? 0) === 32 ? 16 : 32;
+    expect(() => gpu.withPolicy({ gemmSubgroupSize: other }, () => 0)).toThrow(/policy: gemmSubgroupSize = \d+ but/);
+    expect(() => gpu.withPolicy({ gemmSubgroupSize: 0 }, () => { throw new Error('inside'); })).toThrow('inside');
+    expect(gpu.policy).toEqual(before);
+  });
+
+  const sg = () => g.gpu.info.subgroupSize ?? 0;
+
+  it('GEMM: the subgroup and the blocked kernel as forced', async (ctx) => {
+    if (!sg()) return ctx.skip();
+    const [M, N, K] = [13, 36, 20];
+    const a = randn(M * K, 1), w = randn(N * K, 2);
+    const ref = gemmRef({ a, b: w, bLayout: 'nk', M, N, K });
+    for (const [gemmSubgroupSize, label] of [[sg(), `.sg${sg()}.`], [0, 'linear.nk']] as const) {
+      const r = await recorded({ gemmSubgroupSize }, () => linear(g.gpu.upload(a, [M, K]), g.gpu.upload(w, [N, K])));
+      expect(r.kernels.some((k) => k.includes(label))).toBe(true);
+      expectClose(`gemm ${label}`, r.out, ref, { rel: 1e-5 });
+    }
+  });
+
+  // 16×16 outputs: 16 tiles of 4×4 per channel plane, whole subgroups for the tile kernel
+  it('conv: im2col + GEMM, depthwise tiles and the direct kernel as forced', async (ctx) => {
+    if (!sg()) return ctx.skip();
+    const x = randn(2 * 8 * 16 * 16, 3), dense = randn(16 * 8 * 9, 4), dw = randn(8 * 9, 5);
+    const denseRef = conv2dRef(x, [2, 8, 16, 16], dense, [16, 8, 3, 3], { padding: 1 }).out;
+    const dwRef = conv2dRef(x, [2, 8, 16, 16], dw, [8, 1, 3, 3], { padding: 1, groups: 8 }).out;
+    const run = (w: Float32Array, shape: number[], groups: number) => () => conv2d(g.gpu.upload(x, [2, 8, 16, 16]), g.gpu.upload(w, shape), { padding: 1, groups });
+    const im2col = await recorded({ im2colMaxBytes: 2 ** 26 }, run(dense, [16, 8, 3, 3], 1));
+    expect(im2col.kernels).toContain('im2col.k3x3');
+    expectClose('im2col conv', im2col.out, denseRef, { rel: 1e-5 });
+    const direct = await recorded({ im2colMaxBytes: 0 }, run(dense, [16, 8, 3, 3], 1));
+    expect(direct.kernels.some((k) => k.startsWith('conv2d.k3x3'))).toBe(true);
+    expectClose('direct conv', direct.out, denseRef, { rel: 1e-5 });
+    const tiles = await recorded({ depthwiseTileSubgroup: sg() }, run(dw, [8, 1, 3, 3], 8));
+    expect(tiles.kernels.some((k) => k.startsWith('conv2d.dw4x4'))).toBe(true);
+    expectClose('depthwise tiles', tiles.out, dwRef, { rel: 1e-5 });
+    const dwDirect = await recorded({ depthwiseTileSubgroup: 0 }, run(dw, [8, 1, 3, 3], 8));
+    expect(dwDirect.kernels.some((k) => k.startsWith('conv2d.k3x3'))).toBe(true);
+    expectClose('depthwise direct', dwDirect.out, dwRef, { rel: 1e-5 });
+  });
+
+  it('softmax: one row per invocation and one workgroup per row as forced', async () => {
+    const x = randn(7 * 33, 6, 3);
+    const ref = softmaxRef(x, 33);
+    for (const [upTo, label] of [[128, 'softmax.rows'], [0, 'softmax']] as const) {
+      const r = await recorded({ softmaxRowPerInvocationUpTo: upTo }, () => softmax(g.gpu.upload(x, [7, 33])));
+      expect(r.kernels).toEqual([label]);
+      expectClose(label, r.out, ref, { rel: 1e-6 });
+    }
+  });
+
+  it('attention: the fused kernel and the GEMM decomposition as forced', async () => {
+    const dims = [2, 3, 9, 8];
+    const [q, k, v] = [7, 8, 9].map((s) => randn(dims.reduce((a, b) => a * b), s));
+    const ref = attentionRef(q, k, v, dims);
+    const qkv = packQkv(q, k, v, dims);
+    for (const [from, label] of [[Infinity, 'attention.hd8'], [0, 'attention.split_heads']] as const) {
+      const r = await recorded({ attentionGemmFromTokens: from }, () => attention(g.gpu.upload(qkv, [2, 9, 3 * 3 * 8]), { heads: 3 }));
+      expect(r.kernels).toContain(label);
+      expectClose(label, splitHeads(r.out, dims), ref, { rel: 1e-5 });
+    }
+  });
+});

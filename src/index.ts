@@ -12,6 +12,8 @@ export { SimpleTokenizer, TokenizerError, type TokenizeResult } from './tokenize
 export { WeightStore, WeightLoadError, NonFiniteWeightError } from './layers/weights.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
 export { reparameterizeStateDict } from './layers/reparam.js';
+export { BatchNorm2d, batchNormRef } from './layers/batch-norm.js';
+export { bnAffine, absorbBn, type BatchNormParams } from './layers/bn-fold.js';
 export { MCi } from './models/mci.js';
 export { MCI_CONFIGS, mciConfigFromJson, type MciConfig } from './models/mci-config.js';
 export { TextTransformer } from './models/text-transformer.js';

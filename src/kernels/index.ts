@@ -2,7 +2,6 @@ export { gemm, linear, matmul, gemmRef, type GemmEpilogue, type GemmSpec, type B
 export { conv2d, pointwiseConv, conv2dRef, conv2dOutputSize, type Conv2dOptions } from './conv2d.js';
 export { unary, gelu, relu, sigmoid, unaryRef } from './unary.js';
 export { channelAffine, channelAffineRef, type ChannelAffineOptions } from './channel-affine.js';
-export { BatchNorm2d, foldBatchNorm, batchNormRef, type BatchNormParams } from './batch-norm.js';
 export { layerNorm, layerNormRef } from './layer-norm.js';
 export { softmax, softmaxRef } from './softmax.js';
 export { attention, attentionFused, attentionRef, packQkv, splitHeads, type AttentionOptions } from './attention.js';

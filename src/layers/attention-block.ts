@@ -8,7 +8,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { attention } from '../kernels/attention.js';
-import { BatchNorm2d } from '../kernels/batch-norm.js';
+import { BatchNorm2d } from './batch-norm.js';
 import { layerNorm } from '../kernels/layer-norm.js';
 import { gemm, linear } from '../kernels/matmul.js';
 import { transposeLast2 } from '../kernels/transpose.js';
@@ -39,10 +39,7 @@ export class AttentionBlock {
     this.heads = dim / MHSA_HEAD_DIM;
     const norm = cfg.norm ?? 'batchnorm';
     if (norm === 'batchnorm') {
-      const bn = (k: string) => store.host(`${prefix}.norm.${k}`, [dim]);
-      const b = new BatchNorm2d(store.gpu, { weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') }, `${prefix}.norm`);
-      store.uploaded.push(b.scale, b.shift);
-      this.norm = b;
+      this.norm = new BatchNorm2d(store, `${prefix}.norm`, dim);
     } else {
       this.norm = { weight: store.take(`${prefix}.norm.weight`, [dim]), bias: store.take(`${prefix}.norm.bias`, [dim]), eps: norm.layernorm.eps };
     }

@@ -6,7 +6,7 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { conv2d, pointwiseConv } from '../kernels/conv2d.js';
 import { linear } from '../kernels/matmul.js';
-import { foldBatchNorm } from '../kernels/batch-norm.js';
+import { absorbBn } from './bn-fold.js';
 import type { WeightStore } from './weights.js';
 
 export class ConvFFN {
@@ -24,12 +24,9 @@ export class ConvFFN {
   ) {
     const { dim, hidden, kernel } = cfg;
     const w = store.host(`${prefix}.conv.conv.weight`, [dim, 1, ...kernel]);
-    const bn = (k: string) => store.host(`${prefix}.conv.bn.${k}`, [dim]);
-    const { scale, shift } = foldBatchNorm({ weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') });
-    const per = kernel[0] * kernel[1];
-    const folded = Float32Array.from(w, (v, i) => v * scale[Math.floor(i / per)]);
-    this.dw = store.upload(`${prefix}.conv (BN folded)`, folded, [dim, 1, ...kernel]);
-    this.dwBias = store.upload(`${prefix}.conv.bn (shift)`, shift, [dim]);
+    const folded = absorbBn(w, [dim, 1, ...kernel], store.batchNorm(`${prefix}.conv.bn`, dim), `${prefix}.conv`);
+    this.dw = store.upload(`${prefix}.conv (BN folded)`, folded.weight, [dim, 1, ...kernel]);
+    this.dwBias = store.upload(`${prefix}.conv.bn (shift)`, folded.bias, [dim]);
     this.fc1 = store.take(`${prefix}.fc1.weight`, [hidden, dim, 1, 1]);
     this.fc1Bias = store.take(`${prefix}.fc1.bias`, [hidden]);
     this.fc2 = store.take(`${prefix}.fc2.weight`, [dim, hidden, 1, 1]);

@@ -11,6 +11,7 @@
  */
 import { type HostTensor, type StateDict, float32Tensor, toFloat32 } from '../io/host-tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
+import { type BatchNormParams, absorbBn } from './bn-fold.js';
 
 export class ReparamError extends Error {
   override name = 'ReparamError';
@@ -54,7 +55,7 @@ class GroupReader {
   }
 }
 
-function readBn(r: GroupReader, p: string): { gamma: Float32Array; beta: Float32Array; mean: Float32Array; var: Float32Array } | null {
+function readBn(r: GroupReader, p: string): BatchNormParams | null {
   const gamma = r.float(`${p}.weight`);
   const beta = r.float(`${p}.bias`);
   const mean = r.float(`${p}.running_mean`);
@@ -65,23 +66,14 @@ function readBn(r: GroupReader, p: string): { gamma: Float32Array; beta: Float32
   for (const [k, t] of [['bias', beta], ['running_mean', mean], ['running_var', v]] as const) {
     if (t.data.length !== c) throw new ReparamError(`${p}.${k} has shape ${fmtShape(t.shape)}, ${p}.weight has ${c} channels`);
   }
-  return { gamma: gamma.data, beta: beta.data, mean: mean.data, var: v.data };
+  return { weight: gamma.data, bias: beta.data, runningMean: mean.data, runningVar: v.data, eps: BN_EPS };
 }
 
-/** BN folding as the official `_fuse_bn_tensor`: W·(γ/std), β − mean·γ/std, in float32. */
-function foldBn(w: Float32Array, shape: number[], bn: NonNullable<ReturnType<typeof readBn>>, where: string): Kernel {
-  const cout = shape[0];
-  if (bn.gamma.length !== cout) throw new ReparamError(`${where}: BatchNorm has ${bn.gamma.length} channels, the kernel ${fmtShape(shape)} has ${cout} outputs`);
-  const per = w.length / cout;
-  const out = new Float32Array(w.length);
-  const b = new Float32Array(cout);
-  for (let o = 0; o < cout; o++) {
-    const std = f(Math.sqrt(f(bn.var[o] + f(BN_EPS))));
-    const t = f(bn.gamma[o] / std);
-    for (let i = 0; i < per; i++) out[o * per + i] = f(w[o * per + i] * t);
-    b[o] = f(bn.beta[o] - f(f(bn.mean[o] * bn.gamma[o]) / std));
-  }
-  return { w: out, shape, b };
+/** A conv branch and its BatchNorm as one kernel (bn-fold.ts). */
+function foldBn(w: Float32Array, shape: number[], bn: BatchNormParams, where: string): Kernel {
+  if (bn.weight.length !== shape[0]) throw new ReparamError(`${where}: BatchNorm has ${bn.weight.length} channels, the kernel ${fmtShape(shape)} has ${shape[0]} outputs`);
+  const folded = absorbBn(w, shape, bn, where);
+  return { w: folded.weight, shape, b: folded.bias };
 }
 
 /** Depthwise-style identity [C, C/groups, kh, kw]: 1 at [i, i mod (C/groups), kh/2, kw/2]. */
@@ -142,7 +134,7 @@ function fuseMobileOne(r: GroupReader, p: string, kernelHint?: number[]): Kernel
     addInto(b, scale.b);
   }
   if (skipBn) {
-    if (skipBn.gamma.length !== cout) throw new ReparamError(`${p}.rbr_skip has ${skipBn.gamma.length} channels, the block has ${cout} outputs`);
+    if (skipBn.weight.length !== cout) throw new ReparamError(`${p}.rbr_skip has ${skipBn.weight.length} channels, the block has ${cout} outputs`);
     const id = foldBn(identityKernel(cout, cpg, kh, kw), shape, skipBn, `${p}.rbr_skip`);
     addInto(w, id.w);
     addInto(b, id.b);

@@ -12,6 +12,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
 import { firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32 } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
+import type { BatchNormParams } from './bn-fold.js';
 
 export class WeightLoadError extends Error {
   override name = 'WeightLoadError';
@@ -119,6 +120,12 @@ export class WeightStore {
     if (this.original.has(key)) this.markUsed(key);
     if (!this.check(this.fused, key, shape)) return new Float32Array(numel(shape));
     return toFloat32(this.fused.get(key)!, key);
+  }
+
+  /** An eval BatchNorm's four tensors at `prefix` (its num_batches_tracked consumed), host float32. */
+  batchNorm(prefix: string, channels: number): BatchNormParams {
+    const key = (k: string) => this.host(`${prefix}.${k}`, [channels]);
+    return { weight: key('weight'), bias: key('bias'), runningMean: key('running_mean'), runningVar: key('running_var') };
   }
 
   /** Uploads host data derived from the checkpoint (folded BN, reshaped weights). */

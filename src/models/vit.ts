@@ -11,7 +11,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { ShapeError } from '../gpu/errors.js';
 import { checkRank, fmtShape } from '../gpu/shape.js';
 import { conv2d } from '../kernels/conv2d.js';
-import { foldBatchNorm } from '../kernels/batch-norm.js';
+import { absorbBn } from '../layers/bn-fold.js';
 import { layerNorm } from '../kernels/layer-norm.js';
 import { forwardInSlices } from './batch-chunks.js';
 import { matmul } from '../kernels/matmul.js';
@@ -57,11 +57,8 @@ export class VisionTransformer {
     const convBn = (i: number, cin: number, k: number, stride: number, padding: number): StemConv => {
       const at = `${p}.patch_emb.${i}.block`;
       const w = store.host(`${at}.conv.weight`, [s, cin, k, k]);
-      const bn = (key: string) => store.host(`${at}.norm.${key}`, [s]);
-      const { scale, shift } = foldBatchNorm({ weight: bn('weight'), bias: bn('bias'), runningMean: bn('running_mean'), runningVar: bn('running_var') });
-      const per = cin * k * k;
-      const folded = Float32Array.from(w, (v, j) => v * scale[Math.floor(j / per)]);
-      return { weight: store.upload(`${at}.conv (BN folded)`, folded, [s, cin, k, k]), bias: store.upload(`${at}.norm (shift)`, shift, [s]), stride, padding, gelu: true };
+      const folded = absorbBn(w, [s, cin, k, k], store.batchNorm(`${at}.norm`, s), at);
+      return { weight: store.upload(`${at}.conv (BN folded)`, folded.weight, [s, cin, k, k]), bias: store.upload(`${at}.norm (shift)`, folded.bias, [s]), stride, padding, gelu: true };
     };
     if (embed.kind === 'patch') {
       const k = embed.patch;

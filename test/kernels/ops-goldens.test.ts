@@ -13,7 +13,7 @@ import { unary } from '../../src/kernels/unary.js';
 import { layerNorm, layerNormRef } from '../../src/kernels/layer-norm.js';
 import { softmax } from '../../src/kernels/softmax.js';
 import { attention, packQkv, splitHeads } from '../../src/kernels/attention.js';
-import { BatchNorm2d } from '../../src/kernels/batch-norm.js';
+import { batchNormLayer } from '../helpers/batch-norm.js';
 import { l2Normalize } from '../../src/kernels/l2-normalize.js';
 import { globalAvgPool } from '../../src/kernels/pool.js';
 import { linear, matmul } from '../../src/kernels/matmul.js';
@@ -93,7 +93,7 @@ describe.runIf(haveFixtures())('ops goldens (PyTorch)', () => {
           break;
         }
         case 'batch_norm': {
-          const bn = new BatchNorm2d(g.gpu, {
+          const bn = batchNormLayer(g.gpu, {
             weight: ref(c.inputs.weight),
             bias: ref(c.inputs.bias),
             runningMean: ref(c.inputs.running_mean),

@@ -22,7 +22,8 @@ import { embedding, embeddingGather, embeddingRef } from '../../src/kernels/embe
 import { gatherArgmax, gatherArgmaxRef } from '../../src/kernels/gather-argmax.js';
 import { cast } from '../../src/kernels/cast.js';
 import { gelu64 } from '../../src/kernels/reference-math.js';
-import { batchNormRef, BatchNorm2d } from '../../src/kernels/batch-norm.js';
+import { batchNormRef } from '../../src/layers/batch-norm.js';
+import { batchNormLayer } from '../helpers/batch-norm.js';
 import { ShapeError } from '../../src/gpu/errors.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/gpu/dtype.js';
 import type { Activation } from '../../src/kernels/wgsl/math.js';
@@ -227,7 +228,7 @@ describe('elementwise, normalisation and reductions vs reference', () => {
     const y3 = channelAffine(g.gpu.upload(x, shape), g.gpu.upload(sn, [10]), { inner: 21 });
     expectClose('per-sample scale', await y3.readFloat(), channelAffineRef(x, 21, sn), { rel: REL });
     const bnp = { weight: data(5), bias: data(5), runningMean: data(5), runningVar: randUniform(5, seed++, 0.2, 3) };
-    const bn = new BatchNorm2d(g.gpu, bnp);
+    const bn = batchNormLayer(g.gpu, bnp);
     expectClose('batchnorm', await bn.forward(g.gpu.upload(x, shape)).readFloat(), batchNormRef(x, shape, bnp), { rel: REL });
   });
 

@@ -108,7 +108,52 @@ export class Gpu implements PlanHost {
         `${label}: ${fmtShape(shape)} ${dtype} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${this.info.maxStorageBufferBindingSize})`,
       );
     }
-    return new Tensor(this, shape, dtype, this.buffers.acquire(bytes, label), label);
+    const t = new Tensor(this, shape, dtype, this.buffers.acquire(bytes, label), label);
+    this.scopes.at(-1)?.push(t);
+    return t;
+  }
+
+  // ---- lifetimes -----------------------------------------------------------------------------
+
+  /** Tensors made inside each open `scope`, innermost last. */
+  private readonly scopes: Tensor[][] = [];
+
+  /**
+   * Runs `fn` and disposes every tensor it made that is not in its result (a tensor, or arrays and
+   * plain objects of them; a returned view keeps its buffer's owner) and not kept (`keep`): so a
+   * forward reads as its math, with no dispose calls. Returned tensors belong to the enclosing
+   * scope. If `fn` throws, everything it made is disposed. `fn` records work; it must not await.
+   */
+  scope<T>(fn: () => T): T {
+    const made: Tensor[] = [];
+    this.scopes.push(made);
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.scopes.pop();
+      for (const t of made) if (!t.kept) t.dispose();
+      throw e;
+    }
+    this.scopes.pop();
+    if (result instanceof Promise) {
+      for (const t of made) if (!t.kept) t.dispose();
+      throw new GpuError('gpu.scope(fn): fn returned a promise; a scope covers synchronous recording only');
+    }
+    const returned = new Set<Tensor>();
+    collectTensors(result, returned, 0);
+    const parent = this.scopes.at(-1);
+    for (const t of made) {
+      if (returned.has(t)) parent?.push(t);
+      else if (!t.kept) t.dispose();
+    }
+    return result;
+  }
+
+  /** Keeps `t` (its buffer's owner) alive past every enclosing scope: the caller disposes it. */
+  keep(t: Tensor): Tensor {
+    (t.base ?? t).kept = true;
+    return t;
   }
 
   /**
@@ -279,4 +324,12 @@ export class Gpu implements PlanHost {
     this.placeholderBuffer?.destroy();
     this.device.destroy();
   }
+}
+
+/** The tensors in a scope's result: a tensor, or arrays and plain objects of them (a few levels deep). */
+function collectTensors(v: unknown, into: Set<Tensor>, depth: number): void {
+  if (v instanceof Tensor) into.add(v.base ?? v);
+  else if (depth >= 4 || v === null || typeof v !== 'object') return;
+  else if (Array.isArray(v)) for (const x of v) collectTensors(x, into, depth + 1);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, into, depth + 1);
 }

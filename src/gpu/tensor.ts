@@ -10,6 +10,8 @@ import { ShapeError } from './errors.js';
 export class Tensor {
   readonly size: number;
   private disposed = false;
+  /** Set by `gpu.keep`: outlives every enclosing `gpu.scope` (its owner disposes it). */
+  kept = false;
 
   constructor(
     readonly gpu: Gpu,
@@ -19,6 +21,8 @@ export class Tensor {
     readonly label: string,
     /** False for views made by `reshape`: they share the buffer and never free it. */
     private readonly owner = true,
+    /** For a view, the tensor owning its buffer (a scope keeps it alive while the view is returned). */
+    readonly base: Tensor | null = null,
   ) {
     this.size = numel(shape);
   }
@@ -42,7 +46,7 @@ export class Tensor {
     if (numel(s) !== this.size || !s.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new ShapeError(`reshape: cannot view ${this.label} ${fmtShape(this.shape)} as ${fmtShape(shape)}`);
     }
-    return new Tensor(this.gpu, s, this.dtype, this.buffer, this.label, false);
+    return new Tensor(this.gpu, s, this.dtype, this.buffer, this.label, false, this.base ?? this);
   }
 
   /** Copies the data back to the host: f32 and f16 come back as Float32Array, i32 as Int32Array. */

@@ -52,30 +52,23 @@ export class AttentionBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const [b, c, h, w] = x.shape;
-    const n = h * w;
-    // The attention works on tokens [B, N, C] anyway, so LayerNorm2d is a plain LayerNorm after the transpose.
-    let tokens: Tensor;
-    if (this.norm instanceof BatchNorm2d) {
-      const normed = this.norm.forward(x);
-      tokens = transposeLast2(normed.reshape([b, c, n]));
-      normed.dispose();
-    } else {
-      const t = transposeLast2(x.reshape([b, c, n]));
-      tokens = layerNorm(t, this.norm.weight, this.norm.bias, this.norm.eps);
-      t.dispose();
-    }
-    const qkv = linear(tokens, this.qkv); // [B, N, 3C]
-    tokens.dispose();
-    const o = attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 }); // [B, N, C]
-    qkv.dispose();
-    const x1 = gemm({
-      a: this.proj, b: o, bLayout: 'nk', M: c, N: n, K: c, batch: b, strideA: 0, strideB: n * c,
-      outShape: [b, c, h, w], bias: this.projBias, biasAlong: 'm', scale: this.ls1, scaleAlong: 'm', residual: x, label: 'mhsa.proj',
+    return x.gpu.scope(() => {
+      const [b, c, h, w] = x.shape;
+      const n = h * w;
+      // The attention works on tokens [B, N, C] anyway, so LayerNorm2d is a plain LayerNorm after the transpose.
+      const norm = this.norm;
+      const tokens =
+        norm instanceof BatchNorm2d
+          ? transposeLast2(norm.forward(x).reshape([b, c, n]))
+          : layerNorm(transposeLast2(x.reshape([b, c, n])), norm.weight, norm.bias, norm.eps);
+      const qkv = linear(tokens, this.qkv); // [B, N, 3C]
+      const o = attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 }); // [B, N, C]
+      // x + ls1 ⊙ proj(o), back to [B, C, H, W]
+      const x1 = gemm({
+        a: this.proj, b: o, bLayout: 'nk', M: c, N: n, K: c, batch: b, strideA: 0, strideB: n * c,
+        outShape: [b, c, h, w], bias: this.projBias, biasAlong: 'm', scale: this.ls1, scaleAlong: 'm', residual: x, label: 'mhsa.proj',
+      });
+      return this.ffn.forward(x1, { scale: this.ls2, residual: x1 });
     });
-    o.dispose();
-    const y = this.ffn.forward(x1, { scale: this.ls2, residual: x1 });
-    x1.dispose();
-    return y;
   }
 }

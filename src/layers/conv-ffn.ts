@@ -41,12 +41,10 @@ export class ConvFFN {
 
   /** residual + scale ⊙ ConvFFN(x) when both are given (the blocks' `x + ls ⊙ ffn(x)`). NCHW. */
   forward(x: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
-    const d = this.depthwise(x);
-    const h = pointwiseConv(d, this.fc1, { bias: this.fc1Bias, act: 'gelu' });
-    d.dispose();
-    const y = pointwiseConv(h, this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
-    h.dispose();
-    return y;
+    return x.gpu.scope(() => {
+      const h = pointwiseConv(this.depthwise(x), this.fc1, { bias: this.fc1Bias, act: 'gelu' });
+      return pointwiseConv(h, this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
+    });
   }
 
   /**
@@ -56,9 +54,9 @@ export class ConvFFN {
    */
   pointwiseTokens(t: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
     const { dim, hidden } = this.cfg;
-    const h = linear(t, this.fc1.reshape([hidden, dim]), { bias: this.fc1Bias, act: 'gelu' });
-    const y = linear(h, this.fc2.reshape([dim, hidden]), { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
-    h.dispose();
-    return y;
+    return t.gpu.scope(() => {
+      const h = linear(t, this.fc1.reshape([hidden, dim]), { bias: this.fc1Bias, act: 'gelu' });
+      return linear(h, this.fc2.reshape([dim, hidden]), { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
+    });
   }
 }

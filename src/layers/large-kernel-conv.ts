@@ -42,9 +42,7 @@ export class ReparamLargeKernelConv {
     const p = this.cfg.kernel >> 1;
     const opts = { bias: this.bias, stride: this.cfg.stride, padding: p, groups: this.cfg.groups };
     if (!this.se) return conv2d(x, this.weight, { ...opts, act: 'gelu' });
-    const y = conv2d(x, this.weight, opts);
-    const out = this.se.forward(y, 'gelu');
-    y.dispose();
-    return out;
+    const se = this.se;
+    return x.gpu.scope(() => se.forward(conv2d(x, this.weight, opts), 'gelu'));
   }
 }

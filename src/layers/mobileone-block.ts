@@ -55,9 +55,7 @@ export class MobileOneBlock {
   forward(x: Tensor): Tensor {
     const { stride, padding, groups, act } = this.cfg;
     if (!this.se) return conv2d(x, this.weight, { bias: this.bias, stride, padding, groups, act });
-    const y = conv2d(x, this.weight, { bias: this.bias, stride, padding, groups });
-    const out = this.se.forward(y, act);
-    y.dispose();
-    return out;
+    const se = this.se;
+    return x.gpu.scope(() => se.forward(conv2d(x, this.weight, { bias: this.bias, stride, padding, groups }), act));
   }
 }

@@ -18,9 +18,6 @@ export class PatchEmbed {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.down.forward(x);
-    const out = this.pointwise.forward(y);
-    y.dispose();
-    return out;
+    return x.gpu.scope(() => this.pointwise.forward(this.down.forward(x)));
   }
 }

@@ -50,10 +50,10 @@ export class RepMixerBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const m = this.mixer.forward(x);
-    const y = this.ffn.forward(m, { scale: this.layerScale, residual: m });
-    m.dispose();
-    return y;
+    return x.gpu.scope(() => {
+      const m = this.mixer.forward(x);
+      return this.ffn.forward(m, { scale: this.layerScale, residual: m });
+    });
   }
 
   /**
@@ -62,17 +62,12 @@ export class RepMixerBlock {
    */
   forwardTokens(x: Tensor): Tensor {
     const [b, l, c] = x.shape;
-    const channelsFirst = transposeLast2(x);
-    const m = this.mixer.forward(channelsFirst.reshape([b, c, 1, l]));
-    channelsFirst.dispose(); // the owner: disposing a reshape view frees nothing
-    const d = this.ffn.depthwise(m);
-    const mTokens = transposeLast2(m.reshape([b, c, l]));
-    m.dispose();
-    const dTokens = transposeLast2(d.reshape([b, c, l]));
-    d.dispose();
-    const y = this.ffn.pointwiseTokens(dTokens, { scale: this.layerScale, residual: mTokens });
-    dTokens.dispose();
-    mTokens.dispose();
-    return y;
+    return x.gpu.scope(() => {
+      const m = this.mixer.forward(transposeLast2(x).reshape([b, c, 1, l]));
+      const d = this.ffn.depthwise(m);
+      const mTokens = transposeLast2(m.reshape([b, c, l]));
+      const dTokens = transposeLast2(d.reshape([b, c, l]));
+      return this.ffn.pointwiseTokens(dTokens, { scale: this.layerScale, residual: mTokens });
+    });
   }
 }

@@ -51,10 +51,10 @@ export class TransformerEncoder {
 
   /** x [B, L, D] → [B, L, D] */
   forward(x: Tensor): Tensor {
-    const o = this.attend(x);
-    const x1 = linear(o, this.out[0], { bias: this.out[1], residual: x });
-    o.dispose();
-    return this.feedForward(x1);
+    return x.gpu.scope(() => {
+      const x1 = linear(this.attend(x), this.out[0], { bias: this.out[1], residual: x });
+      return this.feedForward(x1);
+    });
   }
 
   /**
@@ -64,35 +64,26 @@ export class TransformerEncoder {
    * exact shortcut for a tower's last layer).
    */
   forwardPooledRow(x: Tensor, ids: Tensor): Tensor {
-    const o = this.attend(x);
-    const oRow = gatherArgmax(o, ids);
-    o.dispose();
-    const xRow = gatherArgmax(x, ids);
-    const x1 = linear(oRow, this.out[0], { bias: this.out[1], residual: xRow });
-    oRow.dispose();
-    xRow.dispose();
-    return this.feedForward(x1);
+    return x.gpu.scope(() => {
+      const x1 = linear(gatherArgmax(this.attend(x), ids), this.out[0], { bias: this.out[1], residual: gatherArgmax(x, ids) });
+      return this.feedForward(x1);
+    });
   }
 
-  /** MHA(LN1(x)) before out_proj: [B, L, D]. */
+  /** MHA(LN1(x)) before out_proj: [B, L, D]. (Each step in its own scope bounds the peak to one step's tensors.) */
   private attend(x: Tensor): Tensor {
     const { heads, dim, causal } = this.cfg;
-    const h = layerNorm(x, ...this.ln1, this.cfg.eps ?? 1e-5);
-    const qkv = linear(h, this.qkv[0], { bias: this.qkv[1] });
-    h.dispose();
-    const o = attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
-    qkv.dispose();
-    return o;
+    return x.gpu.scope(() => {
+      const qkv = linear(layerNorm(x, ...this.ln1, this.cfg.eps ?? 1e-5), this.qkv[0], { bias: this.qkv[1] });
+      return attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
+    });
   }
 
-  /** x1 + fc2(GELU(fc1(LN2(x1)))), consuming x1. */
+  /** x1 + fc2(GELU(fc1(LN2(x1)))). */
   private feedForward(x1: Tensor): Tensor {
-    const h2 = layerNorm(x1, ...this.ln2, this.cfg.eps ?? 1e-5);
-    const f = linear(h2, this.fc1[0], { bias: this.fc1[1], act: 'gelu' });
-    h2.dispose();
-    const x2 = linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });
-    f.dispose();
-    x1.dispose();
-    return x2;
+    return x1.gpu.scope(() => {
+      const f = linear(layerNorm(x1, ...this.ln2, this.cfg.eps ?? 1e-5), this.fc1[0], { bias: this.fc1[1], act: 'gelu' });
+      return linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });
+    });
   }
 }

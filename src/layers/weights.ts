@@ -128,9 +128,13 @@ export class WeightStore {
     return { weight: key('weight'), bias: key('bias'), runningMean: key('running_mean'), runningVar: key('running_var') };
   }
 
-  /** Uploads host data derived from the checkpoint (folded BN, reshaped weights). */
+  /**
+   * Uploads host data derived from the checkpoint (folded BN, reshaped weights). The store owns
+   * it (dispose()), so it outlives any `gpu.scope` it is made in (a positional table made for a
+   * new length during a forward).
+   */
   upload(label: string, data: Float32Array, shape: readonly number[]): Tensor {
-    const t = this.gpu.upload(data, shape, this.dtype, label);
+    const t = this.gpu.keep(this.gpu.upload(data, shape, this.dtype, label));
     this.uploaded.push(t);
     return t;
   }

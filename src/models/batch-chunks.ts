@@ -24,14 +24,16 @@ export function forwardInSlices(input: Tensor, bytesPerItem: number, forward: (x
   let out: Tensor | null = null;
   for (let i = 0; i < n; i += per) {
     const m = Math.min(per, n - i);
-    const slice = gpu.empty([m, ...input.shape.slice(1)], input.dtype, `${input.label}[${i}:${i + m}]`);
-    gpu.copyElements(input, i * inItem, slice, 0, m * inItem);
-    const y = forward(slice);
-    slice.dispose();
-    const outItem = y.size / m;
-    out ??= gpu.empty([n, ...y.shape.slice(1)], y.dtype, y.label);
-    gpu.copyElements(y, 0, out, i * outItem, m * outItem);
-    y.dispose();
+    // Each slice's input and output are freed once its rows are copied; `out` is returned to outlive it.
+    out = gpu.scope(() => {
+      const slice = gpu.empty([m, ...input.shape.slice(1)], input.dtype, `${input.label}[${i}:${i + m}]`);
+      gpu.copyElements(input, i * inItem, slice, 0, m * inItem);
+      const y = forward(slice);
+      const outItem = y.size / m;
+      const o = out ?? gpu.empty([n, ...y.shape.slice(1)], y.dtype, y.label);
+      gpu.copyElements(y, 0, o, i * outItem, m * outItem);
+      return o;
+    });
   }
   return out!;
 }

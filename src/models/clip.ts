@@ -9,7 +9,7 @@ import { l2Normalize } from '../kernels/l2-normalize.js';
 import { gemm } from '../kernels/matmul.js';
 import { softmax } from '../kernels/softmax.js';
 import type { WeightStore } from '../layers/weights.js';
-import type { Capture } from './capture.js';
+import { type Capture, offerToCapture } from './capture.js';
 import type { TextForwardOptions, TextTransformer } from './text-transformer.js';
 
 export interface ImageEncoder {
@@ -43,21 +43,14 @@ export class CLIP {
 
   encodeImage(images: Tensor, opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
     if (!this.image) throw new Error('this model has no image tower');
-    const f = this.image.forward(images, opts.capture);
-    if (!opts.normalize) return f;
-    const kept = opts.capture?.('image_features', f) ?? false;
-    const e = l2Normalize(f);
-    if (!kept) f.dispose();
-    return e;
+    const image = this.image;
+    if (!opts.normalize) return image.forward(images, opts.capture);
+    return images.gpu.scope(() => l2Normalize(offerToCapture(opts.capture, 'image_features', image.forward(images, opts.capture))));
   }
 
   encodeText(tokens: Int32Array, shape: readonly [number, number], opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
-    const ids = this.uploadTokens(tokens, shape);
-    try {
-      return this.encodeTextIds(ids, opts);
-    } finally {
-      ids.dispose();
-    }
+    const gpu = this.textTower(tokens, shape).gpu;
+    return gpu.scope(() => this.encodeTextIds(this.uploadTokens(tokens, shape), opts));
   }
 
   /** Checks host ids (context length, vocabulary) and uploads them: the input of `encodeTextIds`. */
@@ -80,12 +73,10 @@ export class CLIP {
   /** `encodeText` from ids already on the GPU (an execution plan's input); the ids stay the caller's. */
   encodeTextIds(ids: Tensor, opts: { normalize?: boolean; capture?: Capture } & TextForwardOptions = {}): Tensor {
     if (!this.text) throw new Error('this model has no text tower');
-    const f = this.text.forwardIds(ids, opts.capture, { prefix: opts.prefix, pooledTail: opts.pooledTail });
-    if (!opts.normalize) return f;
-    const kept = opts.capture?.('text_features', f) ?? false;
-    const e = l2Normalize(f);
-    if (!kept) f.dispose();
-    return e;
+    const text = this.text;
+    const features = () => text.forwardIds(ids, opts.capture, { prefix: opts.prefix, pooledTail: opts.pooledTail });
+    if (!opts.normalize) return features();
+    return ids.gpu.scope(() => l2Normalize(offerToCapture(opts.capture, 'text_features', features())));
   }
 
   /** Like the reference forward: normalised embeddings of whatever was given, and the scale. */
@@ -102,17 +93,16 @@ export class CLIP {
     const [b, d] = imageEmbeddings.shape;
     const [t, d2] = textEmbeddings.shape;
     if (d !== d2) throw new ShapeError(`CLIP.logits: image embeddings [${b}, ${d}] and text embeddings [${t}, ${d2}] differ in width`);
-    const s = imageEmbeddings.gpu.upload(new Float32Array(t).fill(scale), [t], 'f32', 'logit_scale');
-    const out = gemm({ a: imageEmbeddings, b: textEmbeddings, bLayout: 'nk', M: b, N: t, K: d, batch: 1, strideA: 0, strideB: 0, outShape: [b, t], scale: s, label: 'clip.logits' });
-    s.dispose();
-    return out;
+    const gpu = imageEmbeddings.gpu;
+    return gpu.scope(() => {
+      const s = gpu.upload(new Float32Array(t).fill(scale), [t], 'f32', 'logit_scale');
+      return gemm({ a: imageEmbeddings, b: textEmbeddings, bLayout: 'nk', M: b, N: t, K: d, batch: 1, strideA: 0, strideB: 0, outShape: [b, t], scale: s, label: 'clip.logits' });
+    });
   }
 
   /** Per image, the probability of each candidate text: softmax(scale · img · txtᵀ). */
   zeroShot(imageEmbeddings: Tensor, textEmbeddings: Tensor, scale = this.logitScale): Tensor {
-    const l = this.logits(imageEmbeddings, textEmbeddings, scale);
-    const p = softmax(l);
-    l.dispose();
-    return p;
+    return imageEmbeddings.gpu.scope(() => softmax(this.logits(imageEmbeddings, textEmbeddings, scale)));
   }
 }
+

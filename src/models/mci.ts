@@ -16,7 +16,7 @@ import { RepCPE } from '../layers/repcpe.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import type { WeightStore } from '../layers/weights.js';
 import { type MciConfig, networkLayout } from './mci-config.js';
-import { type Capture, CaptureScope } from './capture.js';
+import { type Capture, Stages } from './capture.js';
 
 export type { Capture } from './capture.js';
 
@@ -109,27 +109,19 @@ export class MCi {
   }
 
   private forwardBatch(images: Tensor, capture?: Capture): Tensor {
-    const scope = new CaptureScope(capture, images);
-    const step = (x: Tensor, m: Module, name: string): Tensor => {
-      const y = m.forward(x);
-      scope.release(x);
-      scope.emit(name, y);
-      return y;
-    };
-    let x = images;
-    x = step(x, this.stem[0], 'image.patch_embed.0');
-    x = step(x, this.stem[1], 'image.patch_embed.1');
-    x = step(x, this.stem[2], 'image.patch_embed');
-    this.network.forEach((entry, i) => {
-      if (entry.kind === 'single') x = step(x, entry.module, `image.network.${i}`);
-      else entry.blocks.forEach((b, j) => (x = step(x, b, j === entry.blocks.length - 1 ? `image.network.${i}` : `image.network.${i}.${j}`)));
+    return images.gpu.scope(() => {
+      const s = new Stages(capture, images);
+      const step = (m: Module, name: string) => s.next((x) => m.forward(x), name);
+      step(this.stem[0], 'image.patch_embed.0');
+      step(this.stem[1], 'image.patch_embed.1');
+      step(this.stem[2], 'image.patch_embed');
+      this.network.forEach((entry, i) => {
+        if (entry.kind === 'single') step(entry.module, `image.network.${i}`);
+        else entry.blocks.forEach((b, j) => step(b, j === entry.blocks.length - 1 ? `image.network.${i}` : `image.network.${i}.${j}`));
+      });
+      step(this.convExp, 'image.conv_exp');
+      s.next(globalAvgPool, 'image.pooled');
+      return s.next((pooled) => matmul(pooled, this.headProj, this.headBias ? { bias: this.headBias } : {}));
     });
-    x = step(x, this.convExp, 'image.conv_exp');
-    const pooled = globalAvgPool(x);
-    scope.release(x);
-    scope.emit('image.pooled', pooled);
-    const features = matmul(pooled, this.headProj, this.headBias ? { bias: this.headBias } : {});
-    scope.release(pooled);
-    return features;
   }
 }

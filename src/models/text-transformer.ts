@@ -6,6 +6,7 @@
  * No key padding mask: pads take part in attention and in the mct mixers. Keys under `text_encoder.`.
  */
 import type { Tensor } from '../gpu/tensor.js';
+import type { Gpu } from '../gpu/gpu.js';
 import { ShapeError } from '../gpu/errors.js';
 import { checkRank, fmtShape } from '../gpu/shape.js';
 import { checkTokenIds, embeddingGather } from '../kernels/embedding.js';
@@ -17,7 +18,7 @@ import { PositionalTable } from '../layers/interpolate-positions.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
-import { type Capture, CaptureScope } from './capture.js';
+import { type Capture, Stages } from './capture.js';
 import { ffnWidth, type TextConfig } from './text-config.js';
 
 interface SequenceLayer {
@@ -86,18 +87,17 @@ export class TextTransformer {
    * reference does.
    */
   forward(tokens: Int32Array, shape: readonly [number, number], capture?: Capture): Tensor {
-    const ids = this.uploadIds(tokens, shape);
-    try {
-      return this.forwardIds(ids, capture);
-    } finally {
-      ids.dispose();
-    }
+    return this.gpu.scope(() => this.forwardIds(this.uploadIds(tokens, shape), capture));
+  }
+
+  get gpu(): Gpu {
+    return this.table[0].gpu;
   }
 
   /** Checks host token ids against the vocabulary and uploads them as an i32 tensor [B, L]. */
   uploadIds(tokens: Int32Array, shape: readonly [number, number]): Tensor {
     this.checkIds(tokens, shape);
-    return this.table[0].gpu.upload(tokens, [shape[0], shape[1]], 'i32', 'token_ids');
+    return this.gpu.upload(tokens, [shape[0], shape[1]], 'i32', 'token_ids');
   }
 
   /** Throws a ShapeError naming the problem if the ids do not fill [B, L] or leave the vocabulary. */
@@ -168,33 +168,20 @@ export class TextTransformer {
   }
 
   private forwardBatch(ids: Tensor, l: number, capture: Capture | undefined, prefix: boolean, pooledTail: boolean): Tensor {
-    const scope = new CaptureScope(capture);
-    let x = embeddingGather(this.table, ids, prefix ? this.positions.prefix(l) : this.positions.forLength(l));
-    scope.emit('text.embedding', x);
-    const full = pooledTail ? this.layers.slice(0, -1) : this.layers;
-    full.forEach((layer, i) => {
-      const y = layer.forward(x);
-      scope.release(x);
-      x = y;
-      scope.emit(`text.layer.${i}`, x);
+    return ids.gpu.scope(() => {
+      const s = new Stages(capture, ids);
+      s.next((ids) => embeddingGather(this.table, ids, prefix ? this.positions.prefix(l) : this.positions.forLength(l)), 'text.embedding');
+      const full = pooledTail ? this.layers.slice(0, -1) : this.layers;
+      full.forEach((layer, i) => s.next((x) => layer.forward(x), `text.layer.${i}`));
+      if (pooledTail) {
+        // LayerNorm is per row, so normalising the pooled row after gathering it is the same math.
+        const last = this.layers.at(-1) as TransformerEncoder;
+        s.next((x) => layerNorm(last.forwardPooledRow(x, ids), ...this.finalNorm), 'text.pooled');
+      } else {
+        s.next((x) => layerNorm(x, ...this.finalNorm), 'text.final_layer_norm');
+        s.next((normed) => gatherArgmax(normed, ids), 'text.pooled');
+      }
+      return s.next((pooled) => matmul(pooled, this.projection));
     });
-    let pooled: Tensor;
-    if (pooledTail) {
-      // LayerNorm is per row, so normalising the pooled row after gathering it is the same math.
-      const row = (this.layers.at(-1) as TransformerEncoder).forwardPooledRow(x, ids);
-      x.dispose();
-      pooled = layerNorm(row, ...this.finalNorm);
-      row.dispose();
-    } else {
-      const normed = layerNorm(x, ...this.finalNorm);
-      scope.release(x);
-      scope.emit('text.final_layer_norm', normed);
-      pooled = gatherArgmax(normed, ids);
-      scope.release(normed);
-    }
-    scope.emit('text.pooled', pooled);
-    const features = matmul(pooled, this.projection);
-    scope.release(pooled);
-    return features;
   }
 }

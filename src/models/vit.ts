@@ -20,7 +20,7 @@ import { transposeLast2 } from '../kernels/transpose.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
-import { type Capture, CaptureScope } from './capture.js';
+import { type Capture, Stages } from './capture.js';
 import type { VitConfig } from './vit-config.js';
 
 interface StemConv {
@@ -120,45 +120,24 @@ export class VisionTransformer {
   }
 
   private forwardBatch(images: Tensor, capture?: Capture): Tensor {
-    const scope = new CaptureScope(capture, images);
-    let x = images;
-    this.stem.forEach((s, i) => {
-      const y = conv2d(x, s.weight, { bias: s.bias, stride: s.stride, padding: s.padding, act: s.gelu ? 'gelu' : 'none' });
-      scope.release(x);
-      x = y;
-      if (i + 1 < this.stem.length) scope.emit(`image.patch_emb.${i}`, x);
+    return images.gpu.scope(() => {
+      const s = new Stages(capture, images);
+      this.stem.forEach((st, i) => {
+        const name = i + 1 < this.stem.length ? `image.patch_emb.${i}` : 'image.patch_emb';
+        s.next((x) => conv2d(x, st.weight, { bias: st.bias, stride: st.stride, padding: st.padding, act: st.gelu ? 'gelu' : 'none' }), name);
+      });
+      s.next((x) => {
+        const [b, c, gh, gw] = x.shape;
+        // The patch tokens before the class token and positions: only worth computing for a capture.
+        if (capture) s.offer('image.patch_tokens', transposeLast2(x.reshape([b, c, gh * gw])));
+        return patchTokens(x, this.positions.forLength(gh * gw), this.cls);
+      }, 'image.embedding');
+      const preNorm = this.preNorm;
+      if (preNorm) s.next((t) => layerNorm(t, ...preNorm, this.eps), 'image.norm_pre');
+      this.layers.forEach((layer, i) => s.next((t) => layer.forward(t), `image.layer.${i}`));
+      s.next((t) => layerNorm(t, ...this.postNorm, this.eps), 'image.post_transformer_norm');
+      s.next((normed) => selectToken(normed, 0), 'image.pooled');
+      return s.next((cls) => matmul(cls, this.proj, this.projBias ? { bias: this.projBias } : {}));
     });
-    scope.emit('image.patch_emb', x);
-    const [b, c, gh, gw] = x.shape;
-    if (capture) {
-      // The patch tokens before the class token and positions: only worth computing for a capture.
-      const tokens = transposeLast2(x.reshape([b, c, gh * gw]));
-      scope.emit('image.patch_tokens', tokens);
-      scope.release(tokens);
-    }
-    let t = patchTokens(x, this.positions.forLength(gh * gw), this.cls);
-    scope.release(x);
-    scope.emit('image.embedding', t);
-    if (this.preNorm) {
-      const y = layerNorm(t, ...this.preNorm, this.eps);
-      scope.release(t);
-      t = y;
-      scope.emit('image.norm_pre', t);
-    }
-    this.layers.forEach((layer, i) => {
-      const y = layer.forward(t);
-      scope.release(t);
-      t = y;
-      scope.emit(`image.layer.${i}`, t);
-    });
-    const normed = layerNorm(t, ...this.postNorm, this.eps);
-    scope.release(t);
-    scope.emit('image.post_transformer_norm', normed);
-    const cls = selectToken(normed, 0);
-    scope.release(normed);
-    scope.emit('image.pooled', cls);
-    const features = matmul(cls, this.proj, this.projBias ? { bias: this.projBias } : {});
-    scope.release(cls);
-    return features;
   }
 }

@@ -15,6 +15,7 @@ import { type KernelTime, Profiler } from './profiler.js';
 import { Readback } from './readback.js';
 import { Recorder } from './recorder.js';
 import { hostBytes } from './upload.js';
+import { Scopes } from './scopes.js';
 import type { GpuFeatures, GpuInfo } from './info.js';
 import { type GpuTuning, type KernelPolicy, checkPolicy, defaultTuning, kernelPolicy } from './policy.js';
 
@@ -67,6 +68,7 @@ export class Gpu implements PlanHost {
   }
 
   private forcedPolicy: KernelPolicy | null = null;
+  private readonly scopes = new Scopes();
 
   /** The kernel policy in force (policy.ts): from `info` and `tuning`, or as `withPolicy` forces it. */
   get policy(): KernelPolicy {
@@ -109,14 +111,11 @@ export class Gpu implements PlanHost {
       );
     }
     const t = new Tensor(this, shape, dtype, this.buffers.acquire(bytes, label), label);
-    this.scopes.at(-1)?.push(t);
+    this.scopes.track(t);
     return t;
   }
 
   // ---- lifetimes -----------------------------------------------------------------------------
-
-  /** Tensors made inside each open `scope`, innermost last. */
-  private readonly scopes: Tensor[][] = [];
 
   /**
    * Runs `fn` and disposes every tensor it made that is not in its result (a tensor, or arrays and
@@ -125,29 +124,7 @@ export class Gpu implements PlanHost {
    * scope. If `fn` throws, everything it made is disposed. `fn` records work; it must not await.
    */
   scope<T>(fn: () => T): T {
-    const made: Tensor[] = [];
-    this.scopes.push(made);
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.scopes.pop();
-      for (const t of made) if (!t.kept) t.dispose();
-      throw e;
-    }
-    this.scopes.pop();
-    if (result instanceof Promise) {
-      for (const t of made) if (!t.kept) t.dispose();
-      throw new GpuError('gpu.scope(fn): fn returned a promise; a scope covers synchronous recording only');
-    }
-    const returned = new Set<Tensor>();
-    collectTensors(result, returned, 0);
-    const parent = this.scopes.at(-1);
-    for (const t of made) {
-      if (returned.has(t)) parent?.push(t);
-      else if (!t.kept) t.dispose();
-    }
-    return result;
+    return this.scopes.run(fn);
   }
 
   /** Keeps `t` (its buffer's owner) alive past every enclosing scope: the caller disposes it. */
@@ -326,10 +303,3 @@ export class Gpu implements PlanHost {
   }
 }
 
-/** The tensors in a scope's result: a tensor, or arrays and plain objects of them (a few levels deep). */
-function collectTensors(v: unknown, into: Set<Tensor>, depth: number): void {
-  if (v instanceof Tensor) into.add(v.base ?? v);
-  else if (depth >= 4 || v === null || typeof v !== 'object') return;
-  else if (Array.isArray(v)) for (const x of v) collectTensors(x, into, depth + 1);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, into, depth + 1);
-}

@@ -58,29 +58,28 @@ export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
   const { b, n, hd } = qkvShape(qkv, heads);
   const gpu = qkv.gpu;
   const bh = b * heads;
-  const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], floatResult(qkv), `attention.${name}`));
-  gpu.dispatch({
-    label: 'attention.split_heads',
-    signature: splitSignature,
-    body: splitWgsl(),
-    params: { total: q.size, n, heads, hd, scale: opts.scale ?? hd ** -0.5 },
-    bindings: { qkv, q, k, v },
-    workgroups: grid1d(q.size, WG),
+  return gpu.scope(() => {
+    // q, k and the scores are freed once the probabilities are recorded, as the softmax needs them.
+    const { probs, v } = gpu.scope(() => {
+      const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], floatResult(qkv), `attention.${name}`));
+      gpu.dispatch({
+        label: 'attention.split_heads',
+        signature: splitSignature,
+        body: splitWgsl(),
+        params: { total: q.size, n, heads, hd, scale: opts.scale ?? hd ** -0.5 },
+        bindings: { qkv, q, k, v },
+        workgroups: grid1d(q.size, WG),
+      });
+      // S[bh] = q[bh] · k[bh]ᵀ
+      const scores = gemm({ a: q, b: k, bLayout: 'nk', M: n, N: n, K: hd, batch: bh, strideA: n * hd, strideB: n * hd, outShape: [bh, n, n], label: 'attention.scores' });
+      return { probs: softmax(scores, { causal: !!opts.causal }), v };
+    });
+    const o = gemm({ a: probs, b: v, bLayout: 'kn', M: n, N: hd, K: n, batch: bh, strideA: n * n, strideB: n * hd, outShape: [bh, n, hd], label: 'attention.values' });
+    const out = gpu.empty([b, n, heads * hd], floatResult(qkv), 'attention');
+    gpu.dispatch({
+      label: 'attention.merge_heads', signature: mergeSignature, body: mergeWgsl(),
+      params: { total: out.size, n, heads, hd }, bindings: { o, out }, workgroups: grid1d(out.size, WG),
+    });
+    return out;
   });
-  // S[bh] = q[bh] · k[bh]ᵀ
-  const scores = gemm({ a: q, b: k, bLayout: 'nk', M: n, N: n, K: hd, batch: bh, strideA: n * hd, strideB: n * hd, outShape: [bh, n, n], label: 'attention.scores' });
-  q.dispose();
-  k.dispose();
-  const probs = softmax(scores, { causal: !!opts.causal });
-  scores.dispose();
-  const o = gemm({ a: probs, b: v, bLayout: 'kn', M: n, N: hd, K: n, batch: bh, strideA: n * n, strideB: n * hd, outShape: [bh, n, hd], label: 'attention.values' });
-  probs.dispose();
-  v.dispose();
-  const out = gpu.empty([b, n, heads * hd], floatResult(qkv), 'attention');
-  gpu.dispatch({
-    label: 'attention.merge_heads', signature: mergeSignature, body: mergeWgsl(),
-    params: { total: out.size, n, heads, hd }, bindings: { o, out }, workgroups: grid1d(out.size, WG),
-  });
-  o.dispose();
-  return out;
 }

@@ -153,14 +153,12 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   }
 
   if (groups === 1 && useIm2col(x, cin * kh * kw, oh * ow)) {
-    const cols = im2col(x, kh, kw, stride, pad, [oh, ow]);
     const K = cin * kh * kw;
-    const y = gemm({
-      a: weight, b: cols, bLayout: 'kn', M: cout, N: oh * ow, K, batch: n, strideA: 0, strideB: K * oh * ow,
+    // The column matrix goes back to the pool at the scope's end; the GEMM recorded before reads it.
+    return x.gpu.scope(() => gemm({
+      a: weight, b: im2col(x, kh, kw, stride, pad, [oh, ow]), bLayout: 'kn', M: cout, N: oh * ow, K, batch: n, strideA: 0, strideB: K * oh * ow,
       outShape: [n, cout, oh, ow], bias: opts.bias, biasAlong: 'm', act, label: `conv${kh}x${kw}.im2col`,
-    });
-    cols.dispose(); // back to the pool; the GEMM recorded before it reads the buffer
-    return y;
+    }));
   }
 
   if (groups === cin && depthwiseTileFits(x.gpu, stride, [oh, ow])) {

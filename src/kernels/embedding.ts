@@ -86,10 +86,7 @@ export function embedding(table: Tensor, ids: Int32Array, idsShape: readonly num
   if (numel(idsShape) !== ids.length) throw new ShapeError(`embedding: ${ids.length} ids do not fill shape ${fmtShape(idsShape)}`);
   if (ids.length === 0) throw new ShapeError('embedding: empty batch of token ids');
   checkTokenIds(ids, vocab);
-  const idsT = table.gpu.upload(ids, idsShape, 'i32', 'token_ids');
-  const out = embeddingGather(table, idsT, positions);
-  idsT.dispose();
-  return out;
+  return table.gpu.scope(() => embeddingGather(table, table.gpu.upload(ids, idsShape, 'i32', 'token_ids'), positions));
 }
 
 export function embeddingRef(table: Float32Array, d: number, ids: Int32Array, positions?: Float32Array, len = ids.length): Float32Array {

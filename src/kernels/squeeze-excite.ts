@@ -30,14 +30,11 @@ export function squeezeExcite(x: Tensor, w: SqueezeExciteWeights, act: Activatio
       `squeezeExcite: x has ${c} channels but reduce is ${JSON.stringify(w.reduceWeight.shape)} and expand ${JSON.stringify(w.expandWeight.shape)}`,
     );
   }
-  const pooled = globalAvgPool(x);
-  const hidden = linear(pooled, reduce, { bias: w.reduceBias, act: 'relu' });
-  pooled.dispose();
-  const gate = linear(hidden, expand, { bias: w.expandBias, act: 'sigmoid' });
-  hidden.dispose();
-  const y = channelAffine(x, gate.reshape([n * c]), { inner: h * wd, act });
-  gate.dispose();
-  return y;
+  return x.gpu.scope(() => {
+    const hidden = linear(globalAvgPool(x), reduce, { bias: w.reduceBias, act: 'relu' });
+    const gate = linear(hidden, expand, { bias: w.expandBias, act: 'sigmoid' });
+    return channelAffine(x, gate.reshape([n * c]), { inner: h * wd, act });
+  });
 }
 
 export function squeezeExciteRef(

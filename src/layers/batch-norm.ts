@@ -15,7 +15,7 @@ export class BatchNorm2d {
   readonly shift: Tensor;
 
   constructor(store: WeightStore, readonly prefix: string, channels: number, eps = 1e-5) {
-    const { scale, shift } = bnAffine({ ...store.batchNorm(prefix, channels), eps }, prefix);
+    const { scale, shift } = bnAffine({ ...store.batchNorm(prefix, channels), eps }, 'eval', prefix);
     this.scale = store.upload(`${prefix} (scale)`, scale, [channels]);
     this.shift = store.upload(`${prefix} (shift)`, shift, [channels]);
   }

@@ -1,9 +1,16 @@
 /**
  * The one eval-BatchNorm fold. An eval BatchNorm is the per-channel affine
  *   y = x·scale + shift,   scale = γ/std,   shift = β − mean·γ/std,   std = √(var + eps),
- * rounded in float32 exactly as the official `_fuse_bn_tensor` does, and a conv followed by one
- * is one conv (`absorbBn`). Re-parameterisation (reparam.ts), ConvFFN's depthwise conv, the ViT
- * stem and the standalone BatchNorm2d (batch-norm.ts) all fold through here.
+ * and a conv followed by one is one conv (`absorbBn`). Re-parameterisation (reparam.ts), ConvFFN's
+ * depthwise conv, the ViT stem and the standalone BatchNorm2d (batch-norm.ts) all fold here.
+ *
+ * The reference computes this affine two ways, and each site rounds as its reference does:
+ *  - 'fused': `_fuse_bn_tensor`, which `reparameterize_model` bakes into the re-parameterisable
+ *    blocks' weights: shift = β − (mean·γ)/std, eps rounded to float32 first;
+ *  - 'eval': an unfused eval BatchNorm, whose per-channel shift is β − mean·scale.
+ * The two differ in the last bit of some shifts; keeping each as its reference rounds keeps our
+ * outputs where the reference's are (bit-identical folds for 'fused', checked against
+ * model.reparam.safetensors).
  */
 import { ShapeError } from '../gpu/errors.js';
 import { fmtShape } from '../gpu/shape.js';
@@ -20,19 +27,21 @@ export interface BatchNormParams {
 
 const f = Math.fround;
 
-/** The affine `bn` is, per channel; throws naming `where` if its tensors disagree in length. */
-export function bnAffine(bn: BatchNormParams, where = 'batchNorm'): { scale: Float32Array; shift: Float32Array } {
+export type BnRounding = 'fused' | 'eval';
+
+/** The affine `bn` is, per channel, rounded as `rounding` says; throws naming `where` if its tensors disagree in length. */
+export function bnAffine(bn: BatchNormParams, rounding: BnRounding, where = 'batchNorm'): { scale: Float32Array; shift: Float32Array } {
   const c = bn.weight.length;
   for (const [k, v] of [['bias', bn.bias], ['running_mean', bn.runningMean], ['running_var', bn.runningVar]] as const) {
     if (v.length !== c) throw new ShapeError(`${where}.${k} has ${v.length} channels, ${where}.weight has ${c}`);
   }
-  const eps = f(bn.eps ?? 1e-5);
+  const eps = rounding === 'fused' ? f(bn.eps ?? 1e-5) : (bn.eps ?? 1e-5);
   const scale = new Float32Array(c);
   const shift = new Float32Array(c);
   for (let o = 0; o < c; o++) {
     const std = f(Math.sqrt(f(bn.runningVar[o] + eps)));
-    scale[o] = bn.weight[o] / std;
-    shift[o] = bn.bias[o] - f(f(bn.runningMean[o] * bn.weight[o]) / std);
+    scale[o] = bn.weight[o] / std; // stored: rounded to float32
+    shift[o] = bn.bias[o] - (rounding === 'fused' ? f(f(bn.runningMean[o] * bn.weight[o]) / std) : f(bn.runningMean[o] * scale[o]));
   }
   return { scale, shift };
 }
@@ -41,10 +50,10 @@ export function bnAffine(bn: BatchNormParams, where = 'batchNorm'): { scale: Flo
  * conv(w) followed by `bn` as one conv: w·scale per output channel and the bias shift. `shape` is
  * the kernel's [Cout, …]; `where` names the pair in errors.
  */
-export function absorbBn(w: Float32Array, shape: readonly number[], bn: BatchNormParams, where: string): { weight: Float32Array; bias: Float32Array } {
+export function absorbBn(w: Float32Array, shape: readonly number[], bn: BatchNormParams, rounding: BnRounding, where: string): { weight: Float32Array; bias: Float32Array } {
   const cout = shape[0];
   if (bn.weight.length !== cout) throw new ShapeError(`${where}: BatchNorm has ${bn.weight.length} channels, the kernel ${fmtShape(shape)} has ${cout} outputs`);
-  const { scale, shift } = bnAffine(bn, where);
+  const { scale, shift } = bnAffine(bn, rounding, where);
   const per = w.length / cout;
   const weight = Float32Array.from(w, (v, i) => v * scale[Math.floor(i / per)]);
   return { weight, bias: shift };

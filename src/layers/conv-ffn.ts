@@ -24,7 +24,7 @@ export class ConvFFN {
   ) {
     const { dim, hidden, kernel } = cfg;
     const w = store.host(`${prefix}.conv.conv.weight`, [dim, 1, ...kernel]);
-    const folded = absorbBn(w, [dim, 1, ...kernel], store.batchNorm(`${prefix}.conv.bn`, dim), `${prefix}.conv`);
+    const folded = absorbBn(w, [dim, 1, ...kernel], store.batchNorm(`${prefix}.conv.bn`, dim), 'eval', `${prefix}.conv`);
     this.dw = store.upload(`${prefix}.conv (BN folded)`, folded.weight, [dim, 1, ...kernel]);
     this.dwBias = store.upload(`${prefix}.conv.bn (shift)`, folded.bias, [dim]);
     this.fc1 = store.take(`${prefix}.fc1.weight`, [hidden, dim, 1, 1]);

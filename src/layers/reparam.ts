@@ -72,7 +72,7 @@ function readBn(r: GroupReader, p: string): BatchNormParams | null {
 /** A conv branch and its BatchNorm as one kernel (bn-fold.ts). */
 function foldBn(w: Float32Array, shape: number[], bn: BatchNormParams, where: string): Kernel {
   if (bn.weight.length !== shape[0]) throw new ReparamError(`${where}: BatchNorm has ${bn.weight.length} channels, the kernel ${fmtShape(shape)} has ${shape[0]} outputs`);
-  const folded = absorbBn(w, shape, bn, where);
+  const folded = absorbBn(w, shape, bn, 'fused', where);
   return { w: folded.weight, shape, b: folded.bias };
 }
 

@@ -57,7 +57,7 @@ export class VisionTransformer {
     const convBn = (i: number, cin: number, k: number, stride: number, padding: number): StemConv => {
       const at = `${p}.patch_emb.${i}.block`;
       const w = store.host(`${at}.conv.weight`, [s, cin, k, k]);
-      const folded = absorbBn(w, [s, cin, k, k], store.batchNorm(`${at}.norm`, s), at);
+      const folded = absorbBn(w, [s, cin, k, k], store.batchNorm(`${at}.norm`, s), 'eval', at);
       return { weight: store.upload(`${at}.conv (BN folded)`, folded.weight, [s, cin, k, k]), bias: store.upload(`${at}.norm (shift)`, folded.bias, [s]), stride, padding, gelu: true };
     };
     if (embed.kind === 'patch') {

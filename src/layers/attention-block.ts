@@ -53,8 +53,16 @@ export class AttentionBlock {
 
   forward(x: Tensor): Tensor {
     return x.gpu.scope(() => {
-      const [b, c, h, w] = x.shape;
-      const n = h * w;
+      const x1 = this.attend(x);
+      return this.ffn.forward(x1, { scale: this.ls2, residual: x1 });
+    });
+  }
+
+  /** x + ls1 ⊙ proj(MHSA(norm(x))), [B, C, H, W]; its tokens, qkv and heads freed before the FFN runs. */
+  private attend(x: Tensor): Tensor {
+    const [b, c, h, w] = x.shape;
+    const n = h * w;
+    return x.gpu.scope(() => {
       // The attention works on tokens [B, N, C] anyway, so LayerNorm2d is a plain LayerNorm after the transpose.
       const norm = this.norm;
       const tokens =
@@ -63,12 +71,10 @@ export class AttentionBlock {
           : layerNorm(transposeLast2(x.reshape([b, c, n])), norm.weight, norm.bias, norm.eps);
       const qkv = linear(tokens, this.qkv); // [B, N, 3C]
       const o = attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 }); // [B, N, C]
-      // x + ls1 ⊙ proj(o), back to [B, C, H, W]
-      const x1 = gemm({
+      return gemm({
         a: this.proj, b: o, bLayout: 'nk', M: c, N: n, K: c, batch: b, strideA: 0, strideB: n * c,
         outShape: [b, c, h, w], bias: this.projBias, biasAlong: 'm', scale: this.ls1, scaleAlong: 'm', residual: x, label: 'mhsa.proj',
       });
-      return this.ffn.forward(x1, { scale: this.ls2, residual: x1 });
     });
   }
 }

@@ -41,10 +41,12 @@ export class ConvFFN {
 
   /** residual + scale ⊙ ConvFFN(x) when both are given (the blocks' `x + ls ⊙ ffn(x)`). NCHW. */
   forward(x: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
-    return x.gpu.scope(() => {
-      const h = pointwiseConv(this.depthwise(x), this.fc1, { bias: this.fc1Bias, act: 'gelu' });
-      return pointwiseConv(h, this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
-    });
+    return x.gpu.scope(() => pointwiseConv(this.hidden(x), this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual }));
+  }
+
+  /** GELU(fc1(depthwise(x))), the depthwise output freed as soon as fc1 is recorded (it is the size of x). */
+  private hidden(x: Tensor): Tensor {
+    return x.gpu.scope(() => pointwiseConv(this.depthwise(x), this.fc1, { bias: this.fc1Bias, act: 'gelu' }));
   }
 
   /**

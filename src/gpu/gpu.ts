@@ -36,8 +36,9 @@ export interface GpuStats {
  * The runtime: one GPUDevice with its buffer pool and pipeline cache, and a façade over the parts
  * that each own one concern: the recorder (the open command encoder every dispatch goes into until
  * the next submit; recorder.ts), plan capture (plan-capture.ts), readback and waiting
- * (readback.ts), profiling (profiler.ts) and device errors (device-health.ts). Many dispatches go
- * into one compute pass and one submission; nothing waits for the GPU until `read()` or `sync()`.
+ * (readback.ts), profiling (profiler.ts), device errors (device-health.ts), tensor lifetimes
+ * (scopes.ts) and the kernel policy (policy.ts). Many dispatches go into one compute pass and one
+ * submission; nothing waits for the GPU until `read()` or `sync()`.
  */
 export class Gpu implements PlanHost {
   readonly pipelines: PipelineCache;
@@ -48,6 +49,8 @@ export class Gpu implements PlanHost {
   private readonly readback: Readback;
   /** The active plan capture, if any; commands go to it instead of the recorder. */
   private capturing: PlanCapture | null = null;
+  private readonly scopes = new Scopes();
+  private forcedPolicy: KernelPolicy | null = null;
   private placeholderBuffer: GPUBuffer | null = null;
   private flopCount = 0;
 
@@ -66,9 +69,6 @@ export class Gpu implements PlanHost {
   get features(): GpuFeatures {
     return this.info.features;
   }
-
-  private forcedPolicy: KernelPolicy | null = null;
-  private readonly scopes = new Scopes();
 
   /** The kernel policy in force (policy.ts): from `info` and `tuning`, or as `withPolicy` forces it. */
   get policy(): KernelPolicy {

@@ -4,7 +4,6 @@
  * ends. For finding where time goes, not for headline timings (the passes cost time).
  */
 import { GpuError } from './errors.js';
-import type { Recorder } from './recorder.js';
 import { BufferUsage, MapMode } from './usage.js';
 
 /** WebGPU allows 4096 queries per set: two per dispatch. */
@@ -15,6 +14,13 @@ export interface KernelTime {
   /** Total GPU milliseconds over `count` dispatches. */
   ms: number;
   count: number;
+}
+
+/** What `finish` needs of the recorder: its encoder outside a pass, and the submit. */
+export interface ProfiledEncoder {
+  endPass(): void;
+  commandEncoder(): GPUCommandEncoder;
+  submit(): void;
 }
 
 export class Profiler {
@@ -37,7 +43,7 @@ export class Profiler {
    * Resolves the timestamps into the recorder's encoder, submits, waits with `wait` and returns
    * the time per kernel label, longest first. The recorder must no longer use this profiler.
    */
-  async finish(recorder: Recorder, wait: (start: () => Promise<void>) => Promise<void>): Promise<KernelTime[]> {
+  async finish(recorder: ProfiledEncoder, wait: (start: () => Promise<void>) => Promise<void>): Promise<KernelTime[]> {
     recorder.endPass();
     const n = this.labels.length;
     const bytes = Math.max(8, 16 * n);

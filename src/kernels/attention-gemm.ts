@@ -53,25 +53,35 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   store_out(i, load_o(((b * p.heads + h) * p.n + t) * p.hd + d));
 }`;
 
+/** q·scale, k, v split from qkv, each [B·H, N, hd], and S = q·kᵀ [B·H, N, N]; returns S and v (q and k are freed). */
+function scoresAndValues(qkv: Tensor, heads: number, scale: number | undefined): { scores: Tensor; v: Tensor } {
+  const { b, n, hd } = qkvShape(qkv, heads);
+  const gpu = qkv.gpu;
+  const bh = b * heads;
+  return gpu.scope(() => {
+    const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], floatResult(qkv), `attention.${name}`));
+    gpu.dispatch({
+      label: 'attention.split_heads',
+      signature: splitSignature,
+      body: splitWgsl(),
+      params: { total: q.size, n, heads, hd, scale: scale ?? hd ** -0.5 },
+      bindings: { qkv, q, k, v },
+      workgroups: grid1d(q.size, WG),
+    });
+    const scores = gemm({ a: q, b: k, bLayout: 'nk', M: n, N: n, K: hd, batch: bh, strideA: n * hd, strideB: n * hd, outShape: [bh, n, n], label: 'attention.scores' });
+    return { scores, v };
+  });
+}
+
 export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
   const heads = opts.heads;
   const { b, n, hd } = qkvShape(qkv, heads);
   const gpu = qkv.gpu;
   const bh = b * heads;
+  // Nested scopes free each temporary once the next step is recorded: q, k, then the scores.
   return gpu.scope(() => {
-    // q, k and the scores are freed once the probabilities are recorded, as the softmax needs them.
     const { probs, v } = gpu.scope(() => {
-      const [q, k, v] = ['q', 'k', 'v'].map((name) => gpu.empty([bh, n, hd], floatResult(qkv), `attention.${name}`));
-      gpu.dispatch({
-        label: 'attention.split_heads',
-        signature: splitSignature,
-        body: splitWgsl(),
-        params: { total: q.size, n, heads, hd, scale: opts.scale ?? hd ** -0.5 },
-        bindings: { qkv, q, k, v },
-        workgroups: grid1d(q.size, WG),
-      });
-      // S[bh] = q[bh] · k[bh]ᵀ
-      const scores = gemm({ a: q, b: k, bLayout: 'nk', M: n, N: n, K: hd, batch: bh, strideA: n * hd, strideB: n * hd, outShape: [bh, n, n], label: 'attention.scores' });
+      const { scores, v } = scoresAndValues(qkv, heads, opts.scale);
       return { probs: softmax(scores, { causal: !!opts.causal }), v };
     });
     const o = gemm({ a: probs, b: v, bLayout: 'kn', M: n, N: hd, K: n, batch: bh, strideA: n * n, strideB: n * hd, outShape: [bh, n, hd], label: 'attention.values' });

@@ -104,8 +104,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 }
 
 /**
- * Whether this kernel takes the conv (the caller has checked groups == Cin): stride 1, a known
- * subgroup size, and whole subgroups per channel plane. The direct kernel takes the rest.
+ * Whether this kernel takes the conv (the caller has checked groups == Cin): the policy's tile
+ * subgroup size, stride 1, and whole subgroups per channel plane. The direct kernel takes the rest.
  */
 export function depthwiseTileFits(gpu: Gpu, stride: [number, number], out: [number, number]): boolean {
   const S = gpu.policy.depthwiseTileSubgroup;

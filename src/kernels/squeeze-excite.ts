@@ -30,9 +30,10 @@ export function squeezeExcite(x: Tensor, w: SqueezeExciteWeights, act: Activatio
       `squeezeExcite: x has ${c} channels but reduce is ${JSON.stringify(w.reduceWeight.shape)} and expand ${JSON.stringify(w.expandWeight.shape)}`,
     );
   }
-  return x.gpu.scope(() => {
-    const hidden = linear(globalAvgPool(x), reduce, { bias: w.reduceBias, act: 'relu' });
-    const gate = linear(hidden, expand, { bias: w.expandBias, act: 'sigmoid' });
+  const gpu = x.gpu;
+  return gpu.scope(() => {
+    // The pooled vector and the hidden layer are freed once the gate is recorded.
+    const gate = gpu.scope(() => linear(linear(globalAvgPool(x), reduce, { bias: w.reduceBias, act: 'relu' }), expand, { bias: w.expandBias, act: 'sigmoid' }));
     return channelAffine(x, gate.reshape([n * c]), { inner: h * wd, act });
   });
 }

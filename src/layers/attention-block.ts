@@ -58,23 +58,32 @@ export class AttentionBlock {
     });
   }
 
-  /** x + ls1 ⊙ proj(MHSA(norm(x))), [B, C, H, W]; its tokens, qkv and heads freed before the FFN runs. */
+  /**
+   * x + ls1 ⊙ proj(MHSA(norm(x))), [B, C, H, W]. Nested scopes free each temporary once the next
+   * step is recorded (the normed map, the tokens, qkv, the heads), as the FFN after it needs none.
+   */
   private attend(x: Tensor): Tensor {
     const [b, c, h, w] = x.shape;
     const n = h * w;
-    return x.gpu.scope(() => {
-      // The attention works on tokens [B, N, C] anyway, so LayerNorm2d is a plain LayerNorm after the transpose.
-      const norm = this.norm;
-      const tokens =
-        norm instanceof BatchNorm2d
-          ? transposeLast2(norm.forward(x).reshape([b, c, n]))
-          : layerNorm(transposeLast2(x.reshape([b, c, n])), norm.weight, norm.bias, norm.eps);
-      const qkv = linear(tokens, this.qkv); // [B, N, 3C]
-      const o = attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 }); // [B, N, C]
+    const gpu = x.gpu;
+    return gpu.scope(() => {
+      const qkv = gpu.scope(() => linear(this.tokens(x), this.qkv)); // [B, N, 3C]
+      const o = gpu.scope(() => attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 })); // [B, N, C]
       return gemm({
         a: this.proj, b: o, bLayout: 'nk', M: c, N: n, K: c, batch: b, strideA: 0, strideB: n * c,
         outShape: [b, c, h, w], bias: this.projBias, biasAlong: 'm', scale: this.ls1, scaleAlong: 'm', residual: x, label: 'mhsa.proj',
       });
     });
+  }
+
+  /** norm(x) as tokens [B, N, C]: LayerNorm2d is a plain LayerNorm after the transpose the attention needs anyway. */
+  private tokens(x: Tensor): Tensor {
+    const [b, c, h, w] = x.shape;
+    const norm = this.norm;
+    return x.gpu.scope(() =>
+      norm instanceof BatchNorm2d
+        ? transposeLast2(norm.forward(x).reshape([b, c, h * w]))
+        : layerNorm(transposeLast2(x.reshape([b, c, h * w])), norm.weight, norm.bias, norm.eps),
+    );
   }
 }

@@ -62,11 +62,14 @@ export class RepMixerBlock {
    */
   forwardTokens(x: Tensor): Tensor {
     const [b, l, c] = x.shape;
-    return x.gpu.scope(() => {
-      const m = this.mixer.forward(transposeLast2(x).reshape([b, c, 1, l]));
-      const d = this.ffn.depthwise(m);
-      const mTokens = transposeLast2(m.reshape([b, c, l]));
-      const dTokens = transposeLast2(d.reshape([b, c, l]));
+    const gpu = x.gpu;
+    return gpu.scope(() => {
+      // Nested scopes free each map once its tokens exist, as the pointwise part needs only those.
+      const { mTokens, dTokens } = gpu.scope(() => {
+        const m = gpu.scope(() => this.mixer.forward(transposeLast2(x).reshape([b, c, 1, l])));
+        const dTokens = gpu.scope(() => transposeLast2(this.ffn.depthwise(m).reshape([b, c, l])));
+        return { mTokens: transposeLast2(m.reshape([b, c, l])), dTokens };
+      });
       return this.ffn.pointwiseTokens(dTokens, { scale: this.layerScale, residual: mTokens });
     });
   }

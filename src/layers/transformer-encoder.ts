@@ -51,10 +51,7 @@ export class TransformerEncoder {
 
   /** x [B, L, D] → [B, L, D] */
   forward(x: Tensor): Tensor {
-    return x.gpu.scope(() => {
-      const x1 = linear(this.attend(x), this.out[0], { bias: this.out[1], residual: x });
-      return this.feedForward(x1);
-    });
+    return x.gpu.scope(() => this.feedForward(x.gpu.scope(() => linear(this.attend(x), this.out[0], { bias: this.out[1], residual: x }))));
   }
 
   /**
@@ -64,25 +61,28 @@ export class TransformerEncoder {
    * exact shortcut for a tower's last layer).
    */
   forwardPooledRow(x: Tensor, ids: Tensor): Tensor {
-    return x.gpu.scope(() => {
-      const x1 = linear(gatherArgmax(this.attend(x), ids), this.out[0], { bias: this.out[1], residual: gatherArgmax(x, ids) });
-      return this.feedForward(x1);
-    });
+    const attended = () => linear(gatherArgmax(this.attend(x), ids), this.out[0], { bias: this.out[1], residual: gatherArgmax(x, ids) });
+    return x.gpu.scope(() => this.feedForward(x.gpu.scope(attended)));
   }
 
-  /** MHA(LN1(x)) before out_proj: [B, L, D]. (Each step in its own scope bounds the peak to one step's tensors.) */
+  /**
+   * MHA(LN1(x)) before out_proj: [B, L, D]. Each step runs in its own scope, so the layer holds one
+   * step's temporaries at a time, as when they were freed by hand.
+   */
   private attend(x: Tensor): Tensor {
     const { heads, dim, causal } = this.cfg;
-    return x.gpu.scope(() => {
-      const qkv = linear(layerNorm(x, ...this.ln1, this.cfg.eps ?? 1e-5), this.qkv[0], { bias: this.qkv[1] });
+    const gpu = x.gpu;
+    return gpu.scope(() => {
+      const qkv = gpu.scope(() => linear(layerNorm(x, ...this.ln1, this.cfg.eps ?? 1e-5), this.qkv[0], { bias: this.qkv[1] }));
       return attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
     });
   }
 
   /** x1 + fc2(GELU(fc1(LN2(x1)))). */
   private feedForward(x1: Tensor): Tensor {
-    return x1.gpu.scope(() => {
-      const f = linear(layerNorm(x1, ...this.ln2, this.cfg.eps ?? 1e-5), this.fc1[0], { bias: this.fc1[1], act: 'gelu' });
+    const gpu = x1.gpu;
+    return gpu.scope(() => {
+      const f = gpu.scope(() => linear(layerNorm(x1, ...this.ln2, this.cfg.eps ?? 1e-5), this.fc1[0], { bias: this.fc1[1], act: 'gelu' }));
       return linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });
     });
   }

@@ -15,7 +15,7 @@ import { GpuError } from '../gpu/errors.js';
 import { DEPTHWISE_TILE_WORKGROUP } from '../gpu/policy.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
-import { convSignature } from './wgsl/conv-bindings.js';
+import { convSignature } from './wgsl/conv-signature.js';
 
 const WG = DEPTHWISE_TILE_WORKGROUP;
 /** Output tile per invocation: OY rows × OX columns. */

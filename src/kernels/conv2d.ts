@@ -19,7 +19,7 @@ import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { type Activation, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
-import { convSignature } from './wgsl/conv-bindings.js';
+import { convSignature } from './wgsl/conv-signature.js';
 import { gemm } from './matmul.js';
 import { im2col } from './im2col.js';
 import { depthwiseConvTiled, depthwiseTileFits } from './conv2d-depthwise.js';

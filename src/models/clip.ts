@@ -49,8 +49,8 @@ export class CLIP {
   }
 
   encodeText(tokens: Int32Array, shape: readonly [number, number], opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
-    const gpu = this.textTower(tokens, shape).gpu;
-    return gpu.scope(() => this.encodeTextIds(this.uploadTokens(tokens, shape), opts));
+    const text = this.textTower(tokens, shape);
+    return text.gpu.scope(() => this.encodeTextIds(text.uploadIds(tokens, shape), opts));
   }
 
   /** Checks host ids (context length, vocabulary) and uploads them: the input of `encodeTextIds`. */
@@ -105,4 +105,3 @@ export class CLIP {
     return imageEmbeddings.gpu.scope(() => softmax(this.logits(imageEmbeddings, textEmbeddings, scale)));
   }
 }
-

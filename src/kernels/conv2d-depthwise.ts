@@ -25,6 +25,7 @@ const OX = 4;
 const PARAMS = {
   total: 'u32', cin: 'u32', h: 'u32', w: 'u32', cout: 'u32', oh: 'u32', ow: 'u32',
   tiles_x: 'u32', tiles_y: 'u32', cout_per_cin: 'u32', pad_h: 'i32', pad_w: 'i32',
+  in_rows: 'u32', tile_rows: 'u32', tile_cols: 'u32',
 } as const;
 
 interface Variant {
@@ -41,18 +42,14 @@ function wgsl(v: Variant): string {
   const S = v.subgroupSize;
   const weightLoads = Array.from({ length: Math.ceil(taps / S) }, (_, t) => `let w${t} = load_wt(wbase + min(lane + ${t * S}u, ${taps - 1}u));`);
   // Each tap's weight broadcast once, up front: it feeds up to OY output rows.
-  const weightTaps = Array.from({ length: taps }, (_, t) => `let k${t} = subgroupBroadcast(w${Math.floor(t / S)}, ${t % S}u);`);
+  const weightTaps = Array.from({ length: taps }, (_, t) => `k[${t}] = subgroupBroadcast(w${Math.floor(t / S)}, ${t % S}u);`);
   // Input row iy0 + r feeds output row oy0 + ry through kernel row r − ry.
-  const rows = Array.from({ length: OY - 1 + v.kh }, (_, r) => {
-    const uses: string[] = [];
-    for (let ry = 0; ry < OY; ry++) {
-      const ky = r - ry;
-      if (ky < 0 || ky >= v.kh) continue;
-      for (let kx = 0; kx < v.kw; kx++) {
-        uses.push(`acc${ry} += k${ky * v.kw + kx} * vec4(seg[${kx}], seg[${kx + 1}], seg[${kx + 2}], seg[${kx + 3}]);`);
-      }
-    }
-    return `load_row(&seg, x_plane, iy0 + ${r}, ix0);\n    ${uses.join('\n    ')}`;
+  const uses = Array.from({ length: OY }, (_, ry) => {
+    const row = Array.from({ length: v.kw }, (_, kx) => `acc${ry} += k[kb + ${kx}u] * vec4(seg[${kx}], seg[${kx + 1}], seg[${kx + 2}], seg[${kx + 3}]);`);
+    return `if (r >= ${ry}u && r < ${ry + v.kh}u) {
+      let kb = (r - ${ry}u) * ${v.kw}u;
+      ${row.join('\n      ')}
+    }`;
   });
   return /* wgsl */ `
 ${activationWgsl(v.act)}
@@ -62,16 +59,9 @@ ${LINEAR_INDEX_WGSL}
 fn load_row(seg: ptr<function, array<f32, ${SEG}>>, plane: u32, iy: i32, ix0: i32) {
   let row_ok = iy >= 0 && iy < i32(p.h);
   let row = plane + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w;
-  for (var s = 0; s < ${SEG}; s++) {
-    let ix = ix0 + s;
+  for (var s = 0u; s < ${SEG}u; s++) {
+    let ix = ix0 + i32(s);
     (*seg)[s] = select(0.0, load_x(row + u32(clamp(ix, 0, i32(p.w) - 1))), row_ok && ix >= 0 && ix < i32(p.w));
-  }
-}
-
-fn store(plane: u32, oy: u32, ox0: u32, acc: vec4<f32>, b: f32) {
-  if (oy >= p.oh) { return; }
-  for (var j = 0u; j < ${OX}u; j++) {
-    if (ox0 + j < p.ow) { store_y((plane * p.oh + oy) * p.ow + ox0 + j, activate(acc[j] + b)); }
   }
 }
 
@@ -93,13 +83,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let iy0 = i32(oy0) - p.pad_h;
   let ix0 = i32(ox0) - p.pad_w;
   ${weightLoads.join('\n  ')}
+  var k: array<f32, ${taps}>;
   ${weightTaps.join('\n  ')}
   ${Array.from({ length: OY }, (_, r) => `var acc${r} = vec4(0.0);`).join(' ')}
   var seg: array<f32, ${SEG}>;
-  ${rows.join('\n  ')}
+  // The loop bounds (${OY - 1 + v.kh} input rows, the ${OY}×${OX} stores) come from the
+  // uniform so the driver keeps the loops: lavapipe emits every lane-varying load or store as 8
+  // branchy scalar accesses, and unrolled (${(OY - 1 + v.kh) * SEG} loads) a 7×7 took 1.7 s to compile.
+  for (var r = 0u; r < p.in_rows; r++) {
+    load_row(&seg, x_plane, iy0 + i32(r), ix0);
+    ${uses.join('\n    ')}
+  }
   if (raw >= p.total) { return; }
   let b = ${v.bias ? 'load_bias(oc)' : '0.0'};
-  ${Array.from({ length: OY }, (_, r) => `store(plane, oy0 + ${r}u, ox0, acc${r}, b);`).join('\n  ')}
+  for (var r = 0u; r < p.tile_rows; r++) {
+    let oy = oy0 + r;
+    ${Array.from({ length: OY - 1 }, (_, r) => `${r === 0 ? 'var acc = select(acc0, acc1, r == 1u);' : `acc = select(acc, acc${r + 1}, r == ${r + 1}u);`}`).join('\n    ')}
+    for (var j = 0u; j < p.tile_cols; j++) {
+      if (oy < p.oh && ox0 + j < p.ow) { store_y((plane * p.oh + oy) * p.ow + ox0 + j, activate(acc[j] + b)); }
+    }
+  }
 }`;
 }
 
@@ -132,7 +135,7 @@ export function depthwiseConvTiled(
     label: `conv2d.dw${OY}x${OX}.k${kh}x${kw}.sg${subgroupSize}${v.bias ? '.bias' : ''}.${v.act}`,
     signature: { ...convSignature(PARAMS, v.bias), enable: ['subgroups'] },
     body: wgsl(v),
-    params: { total, cin, h, w, cout, oh, ow, tiles_x: tilesX, tiles_y: tilesY, cout_per_cin: cout / cin, pad_h: opts.pad[0], pad_w: opts.pad[1] },
+    params: { total, cin, h, w, cout, oh, ow, tiles_x: tilesX, tiles_y: tilesY, cout_per_cin: cout / cin, pad_h: opts.pad[0], pad_w: opts.pad[1], in_rows: OY - 1 + kh, tile_rows: OY, tile_cols: OX },
     bindings: { x, wt: weight, y, ...(opts.bias && { bias: opts.bias }) },
     workgroups: grid1d(total, WG),
     flops: 2 * n * cout * oh * ow * kh * kw,

@@ -9,9 +9,9 @@
  *  - other dense convs on subgroup adapters: im2col, then that GEMM with K = Cin·KH·KW;
  *  - depthwise stride-1 convs on subgroup adapters: `conv2d-depthwise.ts` (4×4 output tiles,
  *    weights shared by subgroup);
- *  - everything else: a direct kernel computing four outputs along x per invocation, with KH, KW
- *    and the strides as compile-time constants so the window loops unroll. Padding bounds use
- *    signed arithmetic, never unsigned wrap-around.
+ *  - everything else: a direct kernel computing four outputs along x per invocation, with KW and
+ *    the strides as compile-time constants so each kernel row's loads unroll, and the kernel rows
+ *    looped (KH from the uniform). Padding bounds use signed arithmetic, never unsigned wrap-around.
  * Cost: 2·N·Cout·OH·OW·(Cin/groups)·KH·KW flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
@@ -56,7 +56,7 @@ const DW_OX = 4;
 const PARAMS = {
   total: 'u32', cin: 'u32', h: 'u32', w: 'u32',
   cout: 'u32', oh: 'u32', ow: 'u32', cin_per_group: 'u32',
-  cout_per_group: 'u32', pad_h: 'i32', pad_w: 'i32',
+  cout_per_group: 'u32', pad_h: 'i32', pad_w: 'i32', kh: 'u32', tile: 'u32',
 } as const;
 
 const wgslRowBlocked = (v: Variant) => {
@@ -64,7 +64,6 @@ const wgslRowBlocked = (v: Variant) => {
   return /* wgsl */ `
 ${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
-const KH = ${v.kh}u;
 const KW = ${v.kw}u;
 const SH = ${v.sh};
 const SW = ${v.sw};
@@ -85,8 +84,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var acc = vec4(0.0);
   for (var icg = 0u; icg < p.cin_per_group; icg++) {
   let xbase = (n * p.cin + ic0 + icg) * p.h * p.w;
-  let wbase = (oc * p.cin_per_group + icg) * KH * KW;
-  for (var ky = 0u; ky < KH; ky++) {
+  let wbase = (oc * p.cin_per_group + icg) * p.kh * KW;
+  // Kernel rows and stores loop to bounds from the uniform, which the driver cannot unroll:
+  // lavapipe emits each lane-varying load as 8 branchy scalar loads, so an unrolled 7×7 window
+  // (KH·${seg + v.kw} load sites) cost more compile time than the whole kernel's run.
+  for (var ky = 0u; ky < p.kh; ky++) {
     let iy = iy0 + i32(ky);
     if (iy < 0 || iy >= i32(p.h)) { continue; }
     let row = xbase + u32(iy) * p.w;
@@ -103,7 +105,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   }
   let obase = ((n * p.cout + oc) * p.oh + oy) * p.ow;
-  for (var j = 0u; j < ${DW_OX}u; j++) {
+  for (var j = 0u; j < p.tile; j++) {
     if (ox0 + j >= p.ow) { break; }
     ${v.bias ? 'let v = acc[j] + load_bias(oc);' : 'let v = acc[j];'}
     store_y(obase + ox0 + j, activate(v));
@@ -172,7 +174,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     label: `conv2d.k${kh}x${kw}.s${stride[0]}x${stride[1]}${v.bias ? '.bias' : ''}.${act}`,
     signature: convSignature(PARAMS, v.bias),
     body: wgslRowBlocked(v),
-    params: { total, cin, h, w, cout, oh, ow, cin_per_group: cinPerGroup, cout_per_group: cout / groups, pad_h: pad[0], pad_w: pad[1] },
+    params: { total, cin, h, w, cout, oh, ow, cin_per_group: cinPerGroup, cout_per_group: cout / groups, pad_h: pad[0], pad_w: pad[1], kh, tile: DW_OX },
     bindings: { x, wt: weight, y, ...(opts.bias && { bias: opts.bias }) },
     workgroups: grid1d(total, WG),
     flops: 2 * n * cout * oh * ow * cinPerGroup * kh * kw,

@@ -31,10 +31,16 @@ export const RUNTIME_EPILOGUE: EpilogueVariant = { bias: null, scale: null, resi
  * The interface every GEMM kernel declares: sizes and batch strides, A, B and the output, then the
  * epilogue's inputs (all three, and its flags, for the run-time epilogue).
  */
-export function gemmSignature(v: EpilogueVariant, a: Element, b: Element, enable: KernelSignature['enable'] = []): KernelSignature {
+export function gemmSignature(
+  v: EpilogueVariant,
+  a: Element,
+  b: Element,
+  enable: KernelSignature['enable'] = [],
+  extra: Readonly<Record<string, ParamType>> = {},
+): KernelSignature {
   const flags: Record<string, ParamType> = v.runtime ? { biasAlong: 'u32', scaleAlong: 'u32', residualOn: 'u32', act: 'u32' } : {};
   return {
-    params: { M: 'u32', N: 'u32', K: 'u32', strideA: 'u32', strideB: 'u32', strideOut: 'u32', ...flags },
+    params: { M: 'u32', N: 'u32', K: 'u32', strideA: 'u32', strideB: 'u32', strideOut: 'u32', ...flags, ...extra },
     bindings: {
       a: input(a),
       b: input(b),

@@ -77,9 +77,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     ${loadB.join('\n    ')}
     ${fma.join('\n    ')}
   }
-  // A row loop with a run-time bound and the row picked by selects, so the driver emits the
-  // epilogue 4 times, not ${TM}×4 (unrolled, a GELU epilogue took lavapipe seconds to compile).
-  let rows = min(${TM}u, p.M - min(m0, p.M));
+  // The epilogue loops over its rows to a bound from the uniform (tile_rows), which the driver can
+  // neither unroll nor bound (min(${TM}u, …) it unrolled where the epilogue was short): lavapipe
+  // emits each lane-varying load or store as 8 branchy scalar accesses, so unrolled (${TM}×4
+  // stores, and the epilogue's loads with them) it cost more compile time than the product loop,
+  // a GELU one seconds. The columns and the product loop's loads stay unrolled: looped, they ran
+  // slower (the columns 18–55 % in 1×1 convs, the loads 20–40 %).
+  let rows = min(p.tile_rows, p.M - min(m0, p.M));
   for (var r = 0u; r < rows; r++) {
     var v = acc0;
     ${Array.from({ length: TM - 1 }, (_, r) => `v = select(v, acc${r + 1}, r == ${r + 1}u);`).join('\n    ')}
@@ -88,8 +92,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     ${[0, 1, 2, 3].map((c) => `if (n0 + ${c}u < p.N) { store_out(o + ${c}u, epilogue(v.${'xyzw'[c]}, m, n0 + ${c}u, o + ${c}u)); }`).join('\n    ')}
   }
 }`;
-  return { signature: gemmSignature(v, elementA, elementB, ['subgroups']), body };
+  return { signature: gemmSignature(v, elementA, elementB, ['subgroups'], SUBGROUP_GEMM_BOUND_PARAMS), body };
 }
+
+const SUBGROUP_GEMM_BOUND_PARAMS = { tile_rows: 'u32' } as const;
+
+/** The loop bounds the kernel takes from its uniform (see there why). */
+export const SUBGROUP_GEMM_BOUNDS = { tile_rows: SUBGROUP_GEMM_ROWS } as const;
 
 /** Workgroups for an M×N×batch product. */
 export function subgroupGemmGrid(M: number, N: number, batch: number, subgroupSize: number): [number, number, number] {

@@ -16,7 +16,7 @@ import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
 import { type Along, type BLayout, type EpilogueVariant, epilogueKey, epilogueFlags, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
 import { blockedGemmGrid, blockedGemmKernel } from './gemm-blocked.js';
-import { subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel } from './gemm-subgroup.js';
+import { SUBGROUP_GEMM_BOUNDS, subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel } from './gemm-subgroup.js';
 
 export type { Along, BLayout } from './gemm-epilogue.js';
 
@@ -84,7 +84,7 @@ export function gemm(s: GemmSpec): Tensor {
     a.gpu.dispatch({
       label: `${op}.sg${subgroupSize}.${s.bLayout}${vecK ? '' : '.sk'}${epilogueKey(epi)}`,
       ...subgroupGemmKernel({ ...code, bLayout: s.bLayout, subgroupSize, vecK }),
-      params,
+      params: { ...params, ...SUBGROUP_GEMM_BOUNDS },
       bindings,
       workgroups: subgroupGemmGrid(M, N, batch, subgroupSize),
       flops,

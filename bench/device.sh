@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One GPU run, prepared by bench/device-prepare.sh: parity on the tiny fixtures, the S0 check
 # (seeded weights against this project's lavapipe run), `mobileclip bench` for S0, S2, B and the
-# MobileCLIP2 models at batch 1, 8 and 64 in f32 and f16, and bench:latency for S0; tables and JSON
-# into $OUT (8 files: the device tool's limit), each step under a timeout (parity 20 s a fixture,
-# bench 270 s, latency 120 s: under the tool's 10 minutes a command). Installs nothing from the
+# MobileCLIP2 models at batch 1, 8 and 64 in f32 and f16, and bench:latency for S0 with the GPU's
+# GEMM (workgroup tiles) and without; tables and JSON into $OUT (8 files: the device tool's limit),
+# each step under a timeout (parity 20 s a fixture, bench 270 s, latency 100 + 60 s: under the
+# tool's 10 minutes a command). Installs nothing from the
 # internet: node, the app and the Vulkan loader come from .device/.
 #   bash bench/device.sh              # the GPU machine (device tool: carry .device)
 #   bash bench/device.sh --lavapipe   # here, on lavapipe: the same steps at small sizes (~1 min)
@@ -69,7 +70,12 @@ timeout 270 "$NODE" .device/app/cli.js bench "${args[@]}" --json > "$OUT/bench.j
 
 # 3. Latency as a caller feels it: S0 image and text, first / first warm / median / p10 / p90.
 lat=image:1,text:1; [ $lavapipe = 1 ] || lat=image:1,image:8,image:64,text:1,text:8,text:64
-timeout 120 "$NODE" .device/app/latency.js --cases=$lat --calls=$calls --json="$OUT/latency.json" > "$OUT/latency.txt" 2>>"$log" || { status=1; say "latency failed"; }
+timeout 100 "$NODE" .device/app/latency.js --cases=$lat --calls=$calls --json="$OUT/latency.json" > "$OUT/latency.txt" 2>>"$log" || { status=1; say "latency failed"; }
+
+# 4. The GEMM choice: hardware adapters take the workgroup-tiled GEMM; the same S0 cases with it off
+# (the subgroup GEMM at the adapter's probed lane count, else the blocked one) say whether it should.
+lat2=image:1,text:1; [ $lavapipe = 1 ] || lat2=image:1,image:64,text:64
+{ echo; echo "## --off=tiledGemm"; timeout 60 "$NODE" .device/app/latency.js --cases=$lat2 --calls=$calls --off=tiledGemm 2>&1; } >> "$OUT/latency.txt" || { status=1; say "latency --off=tiledGemm failed"; }
 
 {
   echo "# device run ($( [ $lavapipe = 1 ] && echo lavapipe || echo GPU ))"

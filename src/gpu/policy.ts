@@ -10,6 +10,8 @@ import type { GpuInfo } from './info.js';
 
 /** Kernel choices a caller may turn off (tests run both paths; benchmarks compare them). */
 export interface GpuTuning {
+  /** Use the workgroup-tiled GEMM on hardware adapters that allow its workgroup (default true). */
+  tiledGemm: boolean;
   /** Use the subgroup GEMM where `info.subgroupSize` is known (default true). */
   subgroupGemm: boolean;
   /** Dense non-1×1 convs as im2col + GEMM where the subgroup GEMM runs (default true). */
@@ -36,13 +38,18 @@ export interface GpuTuning {
 }
 
 export function defaultTuning(info: GpuInfo): GpuTuning {
-  return { subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true, runtimeEpilogue: false, readbackWait: info.isSoftware ? 'paced' : 'spin' };
+  return { tiledGemm: true, subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true, runtimeEpilogue: false, readbackWait: info.isSoftware ? 'paced' : 'spin' };
 }
 
 export interface KernelPolicy {
   /**
-   * GEMMs (linear, matmul, 1×1 and im2col'd convs, attention's products): the subgroup kernel with
-   * this many lanes (gemm-subgroup.ts), or 0 for the portable blocked kernel (gemm-blocked.ts).
+   * GEMMs (linear, matmul, 1×1 and im2col'd convs, attention's products) through the 64×64
+   * workgroup-tiled kernel (gemm-tiled.ts). Before the subgroup kernel where both apply.
+   */
+  gemmWorkgroupTiles: boolean;
+  /**
+   * Otherwise the subgroup kernel with this many lanes (gemm-subgroup.ts), or 0 for the portable
+   * blocked kernel (gemm-blocked.ts).
    */
   gemmSubgroupSize: number;
   /** The GEMM epilogue compiled into each kernel, or chosen at run time by uniform flags (see GpuTuning). */
@@ -62,6 +69,13 @@ export interface KernelPolicy {
  * direct kernel's repeated loads.
  */
 const IM2COL_MAX_BYTES = 64 * 2 ** 20;
+/**
+ * The tiled GEMM's geometry: a `side`×`side` workgroup owns a `tile`×`tile` output tile and stages
+ * `k`-deep slices of A and B (f32) in workgroup memory.
+ */
+export const TILED_GEMM = { tile: 64, k: 16, side: 16 } as const;
+const TILED_GEMM_INVOCATIONS = TILED_GEMM.side ** 2;
+const TILED_GEMM_STORAGE_BYTES = 2 * TILED_GEMM.tile * TILED_GEMM.k * 4;
 /** The depthwise tile kernel's workgroup; a subgroup must divide it. */
 export const DEPTHWISE_TILE_WORKGROUP = 64;
 /**
@@ -78,14 +92,22 @@ const SOFTWARE_ROW_SOFTMAX_UP_TO = 128;
  */
 const SOFTWARE_GEMM_ATTENTION_FROM = 128;
 
+/** Whether the adapter allows the tiled GEMM's workgroup (WebGPU's default limits do). */
+function tiledGemmFits(info: GpuInfo): boolean {
+  return info.maxComputeInvocationsPerWorkgroup >= TILED_GEMM_INVOCATIONS && info.maxComputeWorkgroupStorageSize >= TILED_GEMM_STORAGE_BYTES;
+}
+
 export function kernelPolicy(info: GpuInfo, tuning: GpuTuning): KernelPolicy {
   const lanes = info.subgroupSize ?? 0;
+  // Workgroup memory pays on hardware; on CPU rasterizers the subgroup kernel is the fast one.
+  const gemmWorkgroupTiles = tuning.tiledGemm && !info.isSoftware && tiledGemmFits(info);
   const gemmSubgroupSize = tuning.subgroupGemm ? lanes : 0;
   return {
+    gemmWorkgroupTiles,
     gemmSubgroupSize,
     epilogue: tuning.runtimeEpilogue ? 'runtime' : 'specialised',
-    // The column matrix pays only where the subgroup GEMM consumes it.
-    im2colMaxBytes: tuning.im2colConv && gemmSubgroupSize ? IM2COL_MAX_BYTES : 0,
+    // The column matrix pays only where a fast GEMM consumes it.
+    im2colMaxBytes: tuning.im2colConv && (gemmWorkgroupTiles || gemmSubgroupSize) ? IM2COL_MAX_BYTES : 0,
     depthwiseTileSubgroup: tuning.depthwiseTiles && lanes && DEPTHWISE_TILE_WORKGROUP % lanes === 0 ? lanes : 0,
     softmaxRowPerInvocationUpTo: info.isSoftware && tuning.rowPerInvocationSoftmax ? SOFTWARE_ROW_SOFTMAX_UP_TO : 0,
     attentionGemmFromTokens: !info.isSoftware ? Infinity : gemmSubgroupSize ? 0 : SOFTWARE_GEMM_ATTENTION_FROM,
@@ -99,6 +121,9 @@ export function checkPolicy(info: GpuInfo, p: KernelPolicy): void {
       throw new GpuError(`policy: ${what} = ${lanes} but ${info.description} has ${info.subgroupSize ? `a fixed subgroup size of ${info.subgroupSize}` : 'no fixed subgroup size'}`);
     }
   }
+  if (p.gemmWorkgroupTiles && !tiledGemmFits(info)) {
+    throw new GpuError(`policy: the tiled GEMM needs ${TILED_GEMM_INVOCATIONS} invocations and ${TILED_GEMM_STORAGE_BYTES} bytes of workgroup memory; ${info.description} allows ${info.maxComputeInvocationsPerWorkgroup} and ${info.maxComputeWorkgroupStorageSize}`);
+  }
   if (p.depthwiseTileSubgroup && DEPTHWISE_TILE_WORKGROUP % p.depthwiseTileSubgroup !== 0) {
     throw new GpuError(`policy: depthwise tiles need a subgroup size dividing ${DEPTHWISE_TILE_WORKGROUP}, got ${p.depthwiseTileSubgroup}`);
   }
@@ -108,7 +133,7 @@ export function checkPolicy(info: GpuInfo, p: KernelPolicy): void {
 export function describePolicy(p: KernelPolicy): string {
   const mib = (b: number) => `${b / 2 ** 20} MiB`;
   return [
-    `gemm=${p.gemmSubgroupSize ? `subgroup${p.gemmSubgroupSize}` : 'blocked'}`,
+    `gemm=${p.gemmWorkgroupTiles ? 'tiled64' : p.gemmSubgroupSize ? `subgroup${p.gemmSubgroupSize}` : 'blocked'}`,
     `epilogue=${p.epilogue}`,
     `im2col=${p.im2colMaxBytes ? `≤${mib(p.im2colMaxBytes)}` : 'off'}`,
     `depthwise=${p.depthwiseTileSubgroup ? `tiles.sg${p.depthwiseTileSubgroup}` : 'direct'}`,

@@ -16,6 +16,7 @@ import type { Activation } from './wgsl/math.js';
 import { activationRef } from './unary.js';
 import { type Along, type BLayout, type EpilogueVariant, epilogueKey, epilogueFlags, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
 import { blockedGemmGrid, blockedGemmKernel } from './gemm-blocked.js';
+import { tiledGemmGrid, tiledGemmKernel } from './gemm-tiled.js';
 import { SUBGROUP_GEMM_BOUNDS, subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel } from './gemm-subgroup.js';
 
 export type { Along, BLayout } from './gemm-epilogue.js';
@@ -78,6 +79,17 @@ export function gemm(s: GemmSpec): Tensor {
   const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...(runtime && epilogueFlags(epi)) };
   const code = runtime ? RUNTIME_EPILOGUE : epi;
   const flops = 2 * M * N * K * batch;
+  if (policy.gemmWorkgroupTiles) {
+    a.gpu.dispatch({
+      label: `${op}.tiled64.${s.bLayout}${epilogueKey(epi)}`,
+      ...tiledGemmKernel({ ...code, bLayout: s.bLayout }),
+      params,
+      bindings,
+      workgroups: tiledGemmGrid(M, N, batch),
+      flops,
+    });
+    return out;
+  }
   const subgroupSize = policy.gemmSubgroupSize;
   if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
     const vecK = vecA && (s.bLayout === 'kn' || vecB);

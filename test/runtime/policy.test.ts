@@ -9,7 +9,7 @@ import { randn } from '../helpers/random.js';
 import { expectClose } from '../helpers/compare.js';
 import { type KernelPolicy, describePolicy, kernelPolicy } from '../../src/gpu/policy.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
-import { gemmRef, linear } from '../../src/kernels/matmul.js';
+import { gemm, gemmRef, linear } from '../../src/kernels/matmul.js';
 import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
 import { softmax, softmaxRef } from '../../src/kernels/softmax.js';
 import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
@@ -36,7 +36,7 @@ describe('kernel policy', () => {
     gpu.tuning.subgroupGemm = false;
     try {
       expect(gpu.policy.gemmSubgroupSize).toBe(0);
-      expect(gpu.policy.im2colMaxBytes).toBe(0); // the column matrix pays only with the subgroup GEMM
+      expect(gpu.policy.im2colMaxBytes).toBe(gpu.policy.gemmWorkgroupTiles ? 2 ** 26 : 0); // the column matrix pays only with a fast GEMM
     } finally {
       gpu.tuning.subgroupGemm = true;
     }
@@ -65,6 +65,26 @@ describe('kernel policy', () => {
       const r = await recorded({ gemmSubgroupSize }, () => linear(g.gpu.upload(a, [M, K]), g.gpu.upload(w, [N, K])));
       expect(r.kernels.some((k) => k.includes(label))).toBe(true);
       expectClose(`gemm ${label}`, r.out, ref, { rel: 1e-5 });
+    }
+  });
+
+  // Odd sizes spanning 2×2 output tiles and three K steps (the last partial), batched with strides.
+  it('GEMM: the workgroup-tiled kernel as forced, both layouts, batched, with epilogues', async () => {
+    const [M, N, K, batch] = [70, 67, 37, 2];
+    expect(g.gpu.policy.gemmWorkgroupTiles).toBe(!g.gpu.info.isSoftware);
+    const a = randn(batch * M * K, 11), b = randn(batch * N * K, 12);
+    const bias = randn(N, 13), scale = randn(M, 14), residual = randn(batch * M * N, 15);
+    for (const bLayout of ['nk', 'kn'] as const) {
+      for (const epi of [{}, { bias, act: 'gelu' as const, scale, residual }]) {
+        const ref = gemmRef({ a, b, bLayout, M, N, K, batch, strideA: M * K, strideB: N * K, ...epi, biasAlong: 'n', scaleAlong: 'm' });
+        const up = (x: Float32Array | undefined, shape: number[]) => (x ? g.gpu.upload(x, shape) : undefined);
+        const r = await recorded({ gemmWorkgroupTiles: true }, () => gemm({
+          a: g.gpu.upload(a, [batch, M, K]), b: g.gpu.upload(b, [batch, N * K]), bLayout, M, N, K, batch, strideA: M * K, strideB: N * K, outShape: [batch, M, N],
+          bias: up(epi.bias, [N]), biasAlong: 'n', act: epi.act, scale: up(epi.scale, [M]), scaleAlong: 'm', residual: up(epi.residual, [batch, M, N]),
+        }));
+        expect(r.kernels).toEqual([`gemm.tiled64.${bLayout}${epi.bias ? '.bias_n.scale_m.res.gelu' : '.none'}`]);
+        expectClose(`tiled gemm ${bLayout} ${epi.bias ? 'epilogue' : 'plain'}`, r.out, ref, { rel: 1e-5 });
+      }
     }
   });
 

@@ -1,51 +1,86 @@
 /**
- * Cold start, as a user meets it: adapter, checkpoint load, model build, first image (and text)
- * embedding, each phase timed from process start (npm run bench:cold -- --weights=FILE [--vocab=FILE]
- * [--image=FILE] [--dtype=f16] [--breakdown] [--off=tuning,…] [--on=tuning,…]). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include
- * every kernel's compile, as on a machine that never ran the library.
+ * Cold start, as a user meets it: modules, adapter, checkpoint load, model build, first image (and
+ * text) embedding, each phase timed from process start (npm run bench:cold -- --weights=FILE
+ * [--vocab=FILE] [--image=FILE] [--dtype=f16] [--breakdown] [--json=FILE] [--off=tuning,…]
+ * [--on=tuning,…]). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include every kernel's
+ * compile, as on a machine that never ran the library. Under tsx the "modules loaded" phase
+ * includes transpiling the TypeScript sources, which an installed package does not pay.
+ *
+ * --breakdown times every dispatch of the first forwards (timestamp queries) and of a warm one
+ * after: drivers that compile at first dispatch (lavapipe) put each kernel's compile in its first
+ * use, so first − warm is the compile, per kernel. The profiling adds a little to the phases.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createModelAndTransforms } from '../src/api/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { describePolicy } from '../src/gpu/policy.js';
 import { createGpu } from '../src/gpu/node.js';
+import type { KernelTime } from '../src/gpu/profiler.js';
 import '../src/preprocess/jpeg-wasm.node.js';
-import { tuningFromArgs } from './harness.js';
+import { printTable, tuningFromArgs } from './harness.js';
 
-const t0 = performance.now();
+// performance.now() counts from the process's start (its time origin), not from this line.
 const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const weights = arg('weights', 'weights/mobileclip_s0.safetensors')!;
 const vocab = arg('vocab');
 const image = arg('image', '../shared/fixtures/preprocess/astronaut.png')!;
 const dtype = arg('dtype', 'f32') as 'f32' | 'f16';
+const breakdown = process.argv.includes('--breakdown');
 const phases: Record<string, number> = {};
-const mark = (name: string) => (phases[name] = Math.round(performance.now() - t0));
+const mark = (name: string) => (phases[name] = Math.round(performance.now()));
+mark('modules loaded');
 
 const gpu = await createGpu();
 tuningFromArgs(gpu, arg);
 mark('adapter');
 const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype });
 mark('checkpoint loaded, model built');
-// --breakdown: GPU time per kernel of the first image forward (timestamp queries). Drivers that
-// compile at first dispatch (lavapipe) count each kernel's compile in its first row, so this says
-// where a cold start goes; the profiling itself adds a little to the phase times.
-const breakdown = process.argv.includes('--breakdown');
-if (breakdown) gpu.startProfile();
-await model.encodeImages([new Uint8Array(readFileSync(image))]);
-const kernels = breakdown ? await gpu.endProfile() : [];
+
+/** Runs `f` profiled when --breakdown is given: its per-kernel GPU times, else none. */
+async function profiled(f: () => Promise<unknown>): Promise<KernelTime[]> {
+  if (breakdown) gpu.startProfile();
+  await f();
+  return breakdown ? gpu.endProfile() : [];
+}
+const imageBytes = new Uint8Array(readFileSync(image));
+const encodeImage = () => model.encodeImages([imageBytes]);
+const encodeText = () => model.encodeTexts(['a photo of an astronaut']);
+const first = [...(await profiled(encodeImage))];
 mark('first image embedding');
 if (vocab) {
-  await model.encodeTexts(['a photo of an astronaut']);
+  first.push(...(await profiled(encodeText)));
   mark('first text embedding');
 }
+
 console.log(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
 console.log(`shader cache: ${process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'disabled (every kernel compiles)' : 'as the machine has it'}; dtype ${dtype}`);
-for (const [k, v] of Object.entries(phases)) console.log(`${String(v).padStart(7)} ms  ${k}`);
+const marks = Object.entries(phases);
+printTable(marks.map(([phase, at], i) => ({ phase, 'ms since process start': at, 'ms in phase': at - (i ? marks[i - 1][1] : 0) })));
+
+let kernels: { label: string; count: number; firstMs: number; warmMs: number; compileMs: number }[] = [];
 if (breakdown) {
-  console.log('first image forward, GPU ms per kernel (compile included on first use):');
-  for (const k of kernels.slice(0, 15)) console.log(`${k.ms.toFixed(0).padStart(7)} ms  ${k.label} (${k.count}×)`);
-  console.log(`${kernels.reduce((a, k) => a + k.ms, 0).toFixed(0).padStart(7)} ms  in all, ${kernels.length} kernels`);
+  const warm = [...(await profiled(encodeImage)), ...(vocab ? await profiled(encodeText) : [])];
+  const warmMs = new Map<string, number>();
+  for (const k of warm) warmMs.set(k.label, (warmMs.get(k.label) ?? 0) + k.ms);
+  const firstMs = new Map<string, { ms: number; count: number }>();
+  for (const k of first) {
+    const e = firstMs.get(k.label) ?? { ms: 0, count: 0 };
+    firstMs.set(k.label, { ms: e.ms + k.ms, count: e.count + k.count });
+  }
+  kernels = [...firstMs].map(([label, f]) => {
+    const w = warmMs.get(label) ?? 0;
+    return { label, count: f.count, firstMs: f.ms, warmMs: w, compileMs: Math.max(0, f.ms - w) };
+  });
+  kernels.sort((a, b) => b.compileMs - a.compileMs);
+  console.log(`first forwards, GPU ms per kernel: first use (compile included), warm, and the difference (the compile):`);
+  const r0 = (x: number) => Math.round(x);
+  printTable(kernels.map((k) => ({ kernel: k.label, dispatches: k.count, 'first ms': r0(k.firstMs), 'warm ms': Math.round(k.warmMs * 10) / 10, 'compile ms': r0(k.compileMs) })));
+  const sum = (f: (k: (typeof kernels)[number]) => number) => r0(kernels.reduce((a, k) => a + f(k), 0));
+  console.log(`${kernels.length} kernels: compile ${sum((k) => k.compileMs)} ms, warm GPU time ${sum((k) => k.warmMs)} ms`);
 }
-console.log(JSON.stringify({ weights, dtype, phasesMs: phases, ...(breakdown ? { kernelsMs: kernels } : {}) }));
+const report = { adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), weights, dtype, msSinceProcessStart: phases, ...(breakdown && { kernels }) };
+const json = arg('json');
+if (json) writeFileSync(json, JSON.stringify(report, null, 1));
+else console.log(JSON.stringify(report));
 dispose();
 gpu.destroy();

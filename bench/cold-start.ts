@@ -1,8 +1,9 @@
 /**
  * Cold start, as a user meets it: modules, adapter, checkpoint load, model build, first image (and
  * text) embedding, each phase timed from process start (npm run bench:cold -- --weights=FILE
- * [--vocab=FILE] [--image=FILE] [--dtype=f16] [--breakdown] [--json=FILE] [--off=tuning,…]
- * [--on=tuning,…]). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include every kernel's
+ * [--vocab=FILE] [--image=FILE] [--dtype=f16] [--warmup] [--breakdown] [--json=FILE]
+ * [--off=tuning,…] [--on=tuning,…]). --warmup loads with `warmup: true` (both towers' batch-1
+ * forwards compiled before the model is returned). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include every kernel's
  * compile, as on a machine that never ran the library. Under tsx the "modules loaded" phase
  * includes transpiling the TypeScript sources, which an installed package does not pay.
  *
@@ -26,6 +27,7 @@ const vocab = arg('vocab');
 const image = arg('image', '../shared/fixtures/preprocess/astronaut.png')!;
 const dtype = arg('dtype', 'f32') as 'f32' | 'f16';
 const breakdown = process.argv.includes('--breakdown');
+const warmup = process.argv.includes('--warmup');
 const phases: Record<string, number> = {};
 const mark = (name: string) => (phases[name] = Math.round(performance.now()));
 mark('modules loaded');
@@ -33,8 +35,8 @@ mark('modules loaded');
 const gpu = await createGpu();
 tuningFromArgs(gpu, arg);
 mark('adapter');
-const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype });
-mark('checkpoint loaded, model built');
+const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype, warmup });
+mark(warmup ? 'checkpoint loaded, model built, kernels compiled' : 'checkpoint loaded, model built');
 
 /** Runs `f` profiled when --breakdown is given: its per-kernel GPU times, else none. */
 async function profiled(f: () => Promise<unknown>): Promise<KernelTime[]> {
@@ -78,7 +80,7 @@ if (breakdown) {
   const sum = (f: (k: (typeof kernels)[number]) => number) => r0(kernels.reduce((a, k) => a + f(k), 0));
   console.log(`${kernels.length} kernels: compile ${sum((k) => k.compileMs)} ms, warm GPU time ${sum((k) => k.warmMs)} ms`);
 }
-const report = { adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), weights, dtype, msSinceProcessStart: phases, ...(breakdown && { kernels }) };
+const report = { adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), weights, dtype, warmup, msSinceProcessStart: phases, ...(breakdown && { kernels }) };
 const json = arg('json');
 if (json) writeFileSync(json, JSON.stringify(report, null, 1));
 else console.log(JSON.stringify(report));

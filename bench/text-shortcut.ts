@@ -2,7 +2,8 @@
  * The text towers' exact shortcuts (npm run bench:text-shortcut): median ms of the full
  * 77-position forward, of the causal prefix forward (causal towers), and of that with the last
  * layer computing only the pooled row ("pooled tail"), for prompts of 5, 16 and 77 tokens, batch 1
- * and 8, random weights of the real shapes, with the largest |Δ| against the full run.
+ * and 8, random weights of the real shapes, with the largest |Δ| against the full run. The forms
+ * run call by call in turn, so host drift does not favour one.
  *   --models=mobileclip_b,MobileCLIP2-B,mobileclip_s2,MobileCLIP2-S4  --repeats=5
  */
 import { createGpu } from '../src/gpu/node.js';
@@ -18,19 +19,22 @@ const repeats = Number(arg('repeats', '5'));
 const gpu = await createGpu();
 console.log(`adapter: ${describeGpu(gpu)}`);
 
-async function timed(run: () => Tensor): Promise<{ ms: number; out: Float32Array }> {
-  const once = async () => {
+/**
+ * Median ms and first output of each form, run call by call in turn (after two warm calls each),
+ * so a drifting host slows every form alike.
+ */
+async function timedTogether(forms: (() => Tensor)[]): Promise<{ ms: number; out: Float32Array }[]> {
+  const once = async (run: () => Tensor) => {
     const t0 = performance.now();
     const y = run();
     const out = await y.readFloat();
     y.dispose();
     return { ms: performance.now() - t0, out };
   };
-  await once();
-  await once();
-  const runs = [];
-  for (let i = 0; i < repeats; i++) runs.push(await once());
-  return { ms: median(runs.map((r) => r.ms)), out: runs[0].out };
+  for (const run of forms) for (let i = 0; i < 2; i++) await once(run);
+  const runs = forms.map(() => [] as { ms: number; out: Float32Array }[]);
+  for (let i = 0; i < repeats; i++) for (const [f, run] of forms.entries()) runs[f].push(await once(run));
+  return runs.map((r) => ({ ms: median(r.map((x) => x.ms)), out: r[0].out }));
 }
 
 const rows: Record<string, string | number>[] = [];
@@ -53,9 +57,12 @@ try {
           const fullIds = text!.uploadIds(ids, [batch, ctx]);
           const headIds = gpu.upload(head.ids, [batch, p], 'i32');
           const prefix = p < ctx;
-          const full = await timed(() => text!.forwardIds(fullIds));
-          const short = prefix ? await timed(() => text!.forwardIds(headIds, undefined, { prefix })) : full;
-          const tail = await timed(() => text!.forwardIds(prefix ? headIds : fullIds, undefined, { prefix, pooledTail: true }));
+          const forms = [
+            () => text!.forwardIds(fullIds),
+            () => text!.forwardIds(prefix ? headIds : fullIds, undefined, { prefix, pooledTail: true }),
+            ...(prefix ? [() => text!.forwardIds(headIds, undefined, { prefix })] : []),
+          ];
+          const [full, tail, short = full] = await timedTogether(forms);
           fullIds.dispose();
           headIds.dispose();
           const diff = (o: Float32Array) => full.out.reduce((m, v, i) => Math.max(m, Math.abs(v - o[i])), 0).toExponential(1);

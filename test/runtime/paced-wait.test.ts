@@ -23,8 +23,10 @@ describe('readback wait', () => {
   });
 
   it('paced: the binding does not reach setImmediate while a read is pending; spin: it does; same results', async () => {
-    const x = g.gpu.upload(randn(64 * 512, 1), [64, 512]);
-    const w = g.gpu.upload(randn(1024 * 512, 2), [1024, 512]);
+    // Six chained 256×512×512 products (~0.8 GFLOP): long enough on any adapter that a spinning
+    // wait polls many times (a single small product finished within 8 polls once kernels compiled fast).
+    const x = g.gpu.upload(randn(256 * 512, 1), [256, 512]);
+    const w = g.gpu.upload(randn(512 * 512, 2).map((v) => v / 16), [512, 512]);
     let immediates = 0;
     globalThis.setImmediate = ((fn: (...a: unknown[]) => void, ...a: unknown[]) => {
       immediates++;
@@ -34,7 +36,11 @@ describe('readback wait', () => {
     for (const mode of ['spin', 'paced', 'spin', 'paced'] as const) {
       g.gpu.tuning.readbackWait = mode;
       immediates = 0;
-      const y = linear(x, w);
+      const y = g.gpu.scope(() => {
+        let h = x;
+        for (let i = 0; i < 6; i++) h = linear(h, w);
+        return h;
+      });
       const out = await y.readFloat();
       y.dispose();
       results[mode] = { immediates, out };

@@ -14,7 +14,7 @@ export interface GpuTuning {
   tiledGemm: boolean;
   /** Use the subgroup GEMM where `info.subgroupSize` is known (default true). */
   subgroupGemm: boolean;
-  /** Dense non-1×1 convs as im2col + GEMM where the subgroup GEMM runs (default true). */
+  /** Dense non-1×1 convs as im2col + GEMM where the tiled or subgroup GEMM runs (default true). */
   im2colConv: boolean;
   /** Depthwise stride-1 convs through the 4×4-tile subgroup kernel where it fits (default true). */
   depthwiseTiles: boolean;

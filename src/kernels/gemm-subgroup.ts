@@ -92,12 +92,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     ${[0, 1, 2, 3].map((c) => `if (n0 + ${c}u < p.N) { store_out(o + ${c}u, epilogue(v.${'xyzw'[c]}, m, n0 + ${c}u, o + ${c}u)); }`).join('\n    ')}
   }
 }`;
-  return { signature: gemmSignature(v, elementA, elementB, ['subgroups'], SUBGROUP_GEMM_BOUND_PARAMS), body };
+  return { signature: gemmSignature(v, elementA, elementB, ['subgroups'], { tile_rows: 'u32' }), body };
 }
 
-const SUBGROUP_GEMM_BOUND_PARAMS = { tile_rows: 'u32' } as const;
-
-/** The loop bounds the kernel takes from its uniform (see there why). */
+/** The loop bound the kernel takes from its uniform (see there why): params every dispatch adds. */
 export const SUBGROUP_GEMM_BOUNDS = { tile_rows: SUBGROUP_GEMM_ROWS } as const;
 
 /** Workgroups for an M×N×batch product. */

@@ -10,17 +10,14 @@ import { gemm, gemmRef } from '../../src/kernels/matmul.js';
 import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { randn } from './random.js';
+import { recordedKernels } from './recorded.js';
 
 const gpu = await createGpu();
 const S = gpu.info.subgroupSize ?? 0;
 const cases: { name: string; kernels: string[]; maxAbs: number; maxRef: number }[] = [];
 async function check(name: string, build: () => Tensor, ref: Float32Array): Promise<void> {
-  gpu.submit();
-  const t = build();
-  const kernels = [...gpu.pendingKernels];
-  const got = await t.readFloat();
-  t.dispose();
-  const d = diff(got, ref);
+  const { out, kernels } = await recordedKernels(gpu, build);
+  const d = diff(out, ref);
   cases.push({ name, kernels, maxAbs: d.maxAbs, maxRef: d.maxRef });
 }
 if (S) {

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
 import { expectClose } from '../helpers/compare.js';
-import { type KernelPolicy, describePolicy, kernelPolicy } from '../../src/gpu/policy.js';
+import { recordedKernels } from '../helpers/recorded.js';
+import { type KernelPolicy, checkPolicy, describePolicy, kernelPolicy } from '../../src/gpu/policy.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { gemm, gemmRef, linear } from '../../src/kernels/matmul.js';
 import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
@@ -17,15 +18,7 @@ import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/
 const g = useGpu();
 
 /** Runs `build` under `policy`, returning the result and the kernels it recorded. */
-async function recorded(policy: Partial<KernelPolicy>, build: () => Tensor): Promise<{ out: Float32Array; kernels: string[] }> {
-  const gpu = g.gpu;
-  gpu.submit();
-  const t = gpu.withPolicy(policy, build);
-  const kernels = [...gpu.pendingKernels];
-  const out = await t.readFloat();
-  t.dispose();
-  return { out, kernels };
-}
+const recorded = (policy: Partial<KernelPolicy>, build: () => Tensor) => recordedKernels(g.gpu, () => g.gpu.withPolicy(policy, build));
 
 describe('kernel policy', () => {
   it('is derived from the adapter facts and gpu.tuning, and printed in one line', () => {
@@ -52,6 +45,14 @@ describe('kernel policy', () => {
     expect(() => gpu.withPolicy({ gemmSubgroupSize: other }, () => 0)).toThrow(/policy: gemmSubgroupSize = \d+ but/);
     expect(() => gpu.withPolicy({ gemmSubgroupSize: 0 }, () => { throw new Error('inside'); })).toThrow('inside');
     expect(gpu.policy).toEqual(before);
+  });
+
+  it('refuses a forced tiled GEMM where the adapter limits its workgroup', () => {
+    const gpu = g.gpu;
+    const forced = { ...gpu.policy, gemmWorkgroupTiles: true };
+    expect(() => checkPolicy(gpu.info, forced)).not.toThrow(); // WebGPU's default limits allow it
+    const small = { ...gpu.info, maxComputeWorkgroupStorageSize: 4096 };
+    expect(() => checkPolicy(small, forced)).toThrow(/policy: the tiled GEMM needs 256 invocations and 8192 bytes of workgroup memory; .* allows \d+ and 4096/);
   });
 
   const sg = () => g.gpu.info.subgroupSize ?? 0;

@@ -145,6 +145,19 @@ export class WeightStore {
   }
 
   /**
+   * A projection stored [in, out] (applied as x · P) uploaded as its transpose [out, in], the
+   * Linear layout `linear` takes: the heads' products then run the kernels the towers' linears
+   * have already compiled, instead of a [K, N] GEMM of their own.
+   */
+  takeAsLinear(key: string, shape: readonly [number, number]): Tensor {
+    const [rows, cols] = shape;
+    const p = this.host(key, shape);
+    const t = new Float32Array(p.length);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = p[i * cols + j];
+    return this.upload(key, t, [cols, rows]);
+  }
+
+  /**
    * A [rows, ...] tensor as row blocks that each fit one storage binding of this adapter (one block
    * when the whole fits): for tables such as a 49408 × 768 token embedding.
    */

@@ -7,7 +7,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, fmtShape } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import { globalAvgPool } from '../kernels/pool.js';
-import { matmul } from '../kernels/matmul.js';
+import { linear } from '../kernels/matmul.js';
 import { forwardInSlices } from './batch-chunks.js';
 import { AttentionBlock } from '../layers/attention-block.js';
 import { MobileOneBlock } from '../layers/mobileone-block.js';
@@ -75,7 +75,7 @@ export class MCi {
     this.convExp = new MobileOneBlock(store, `${p}.conv_exp`, {
       cin: cl, cout: ce, kernel: [3, 3], stride: 1, padding: [1, 1], groups: cl, skip: false, scale: true, se: 'mobileone', act: 'gelu',
     });
-    this.headProj = store.take(`${p}.head.proj`, [ce, cfg.embedDim]);
+    this.headProj = store.takeAsLinear(`${p}.head.proj`, [ce, cfg.embedDim]);
     this.headBias = cfg.headBias ? store.take(`${p}.head.bias`, [cfg.embedDim]) : null;
   }
 
@@ -121,7 +121,7 @@ export class MCi {
       });
       step(this.convExp, 'image.conv_exp');
       s.next(globalAvgPool, 'image.pooled');
-      return s.next((pooled) => matmul(pooled, this.headProj, this.headBias ? { bias: this.headBias } : {}));
+      return s.next((pooled) => linear(pooled, this.headProj, this.headBias ? { bias: this.headBias } : {}));
     });
   }
 }

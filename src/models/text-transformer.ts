@@ -12,7 +12,7 @@ import { checkRank, fmtShape } from '../gpu/shape.js';
 import { checkTokenIds, embeddingGather } from '../kernels/embedding.js';
 import { gatherArgmax } from '../kernels/gather-argmax.js';
 import { layerNorm } from '../kernels/layer-norm.js';
-import { matmul } from '../kernels/matmul.js';
+import { linear } from '../kernels/matmul.js';
 import { forwardInSlices } from './batch-chunks.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
@@ -78,7 +78,7 @@ export class TextTransformer {
       }
     }
     this.finalNorm = [store.take(`${p}.final_layer_norm.weight`, [dim]), store.take(`${p}.final_layer_norm.bias`, [dim])];
-    this.projection = store.take(`${p}.projection_layer`, [dim, cfg.embedDim]);
+    this.projection = store.takeAsLinear(`${p}.projection_layer`, [dim, cfg.embedDim]);
   }
 
   /**
@@ -181,7 +181,7 @@ export class TextTransformer {
         s.next((x) => layerNorm(x, ...this.finalNorm), 'text.final_layer_norm');
         s.next((normed) => gatherArgmax(normed, ids), 'text.pooled');
       }
-      return s.next((pooled) => matmul(pooled, this.projection));
+      return s.next((pooled) => linear(pooled, this.projection));
     });
   }
 }

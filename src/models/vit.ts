@@ -14,7 +14,7 @@ import { conv2d } from '../kernels/conv2d.js';
 import { absorbBn } from '../layers/bn-fold.js';
 import { layerNorm } from '../kernels/layer-norm.js';
 import { forwardInSlices } from './batch-chunks.js';
-import { matmul } from '../kernels/matmul.js';
+import { linear } from '../kernels/matmul.js';
 import { patchTokens, selectToken } from '../kernels/tokens.js';
 import { transposeLast2 } from '../kernels/transpose.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
@@ -92,7 +92,7 @@ export class VisionTransformer {
     const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
     for (let i = 0; i < cfg.layers; i++) this.layers.push(new TransformerEncoder(store, `${p}.transformer.${i}`, { dim, heads: cfg.heads, ffn, causal: false, eps: this.eps }));
     this.postNorm = [store.take(`${p}.post_transformer_norm.weight`, [dim]), store.take(`${p}.post_transformer_norm.bias`, [dim])];
-    this.proj = store.take(`${p}.classifier.proj`, [dim, cfg.embedDim]);
+    this.proj = store.takeAsLinear(`${p}.classifier.proj`, [dim, cfg.embedDim]);
     this.projBias = cfg.headBias ? store.take(`${p}.classifier.bias`, [cfg.embedDim]) : null;
   }
 
@@ -137,7 +137,7 @@ export class VisionTransformer {
       this.layers.forEach((layer, i) => s.next((t) => layer.forward(t), `image.layer.${i}`));
       s.next((t) => layerNorm(t, ...this.postNorm, this.eps), 'image.post_transformer_norm');
       s.next((normed) => selectToken(normed, 0), 'image.pooled');
-      return s.next((cls) => matmul(cls, this.proj, this.projBias ? { bias: this.projBias } : {}));
+      return s.next((cls) => linear(cls, this.proj, this.projBias ? { bias: this.projBias } : {}));
     });
   }
 }

@@ -9,6 +9,7 @@ import { UniformArena } from './uniform-arena.js';
 import type { ExecutionPlan, PlanHost } from './plan.js';
 import type { CommandSink } from './command-sink.js';
 import { DeviceHealth } from './device-health.js';
+import { ConstantVectors, type IdentityValue } from './constant-vectors.js';
 import { type DispatchSpec, dispatchCommand } from './dispatch.js';
 import { PlanCapture } from './plan-capture.js';
 import { type KernelTime, Profiler } from './profiler.js';
@@ -52,6 +53,7 @@ export class Gpu implements PlanHost {
   private readonly scopes = new Scopes();
   private forcedPolicy: KernelPolicy | null = null;
   private placeholderBuffer: GPUBuffer | null = null;
+  private readonly constants: ConstantVectors;
   private flopCount = 0;
 
   constructor(
@@ -64,6 +66,7 @@ export class Gpu implements PlanHost {
     this.health = new DeviceHealth(device);
     this.recorder = new Recorder(device, new UniformArena(device, device.limits.minUniformBufferOffsetAlignment));
     this.readback = new Readback(device, this.recorder, this.health, () => this.tuning.readbackWait);
+    this.constants = new ConstantVectors(device);
   }
 
   get features(): GpuFeatures {
@@ -160,6 +163,14 @@ export class Gpu implements PlanHost {
   placeholder(dtype: DType): Tensor {
     this.placeholderBuffer ??= this.device.createBuffer({ size: 16, usage: BufferUsage.STORAGE, label: 'placeholder' });
     return new Tensor(this, [dtype === 'f16' ? 8 : 4], dtype, this.placeholderBuffer, 'placeholder', false);
+  }
+
+  /**
+   * `length` zeros or ones (constant-vectors.ts), bound where a kernel's operand is the identity: a
+   * GEMM without a bias adds zeros, so it runs the kernel of the GEMMs with one. Read-only.
+   */
+  constantVector(value: IdentityValue, length: number, dtype: DType): Tensor {
+    return new Tensor(this, [length], dtype, this.constants.buffer(value, length, dtype), `constant ${value}`, false);
   }
 
   /** Submits pending work and copies the tensor back. */
@@ -299,6 +310,7 @@ export class Gpu implements PlanHost {
     this.buffers.destroyAll();
     this.recorder.params.destroy();
     this.placeholderBuffer?.destroy();
+    this.constants.destroy();
     this.device.destroy();
   }
 }

@@ -53,6 +53,12 @@ export interface KernelPolicy {
    * blocked kernel (gemm-blocked.ts).
    */
   gemmSubgroupSize: number;
+  /**
+   * A product of at most this many multiply-adds (M·N·K·batch) whose epilogue is only a bias and an
+   * activation runs the bias-only kernel and the activation as an elementwise pass (f32): its own
+   * GEMM variant would cost a compile (lavapipe 0.3–0.4 s) for a product that takes microseconds.
+   */
+  gemmSplitActivationUpTo: number;
   /** The GEMM epilogue compiled into each kernel, or chosen at run time by uniform flags (see GpuTuning). */
   epilogue: 'specialised' | 'runtime';
   /** Dense non-1×1 convs go through im2col + GEMM while the column matrix takes at most this many bytes; 0: never. */
@@ -77,6 +83,12 @@ const IM2COL_MAX_BYTES = 64 * 2 ** 20;
 export const TILED_GEMM = { tile: 64, k: 16, side: 16 } as const;
 const TILED_GEMM_INVOCATIONS = TILED_GEMM.side ** 2;
 const TILED_GEMM_STORAGE_BYTES = 2 * TILED_GEMM.tile * TILED_GEMM.k * 4;
+/**
+ * 2^20 multiply-adds: squeeze-excite's FCs (M = batch, C × C/16: S0's conv_exp 1024 × 64) at
+ * every batch size a user's first call is likely to have; the elementwise pass over their output
+ * costs microseconds.
+ */
+const SPLIT_ACTIVATION_MACS = 2 ** 20;
 /** The depthwise tile kernel's workgroup; a subgroup must divide it. */
 export const DEPTHWISE_TILE_WORKGROUP = 64;
 /**
@@ -106,6 +118,7 @@ export function kernelPolicy(info: GpuInfo, tuning: GpuTuning): KernelPolicy {
   return {
     gemmWorkgroupTiles,
     gemmSubgroupSize,
+    gemmSplitActivationUpTo: SPLIT_ACTIVATION_MACS,
     epilogue: tuning.runtimeEpilogue ? 'runtime' : 'specialised',
     // The column matrix pays only where a fast GEMM consumes it.
     im2colMaxBytes: tuning.im2colConv && (gemmWorkgroupTiles || gemmSubgroupSize) ? IM2COL_MAX_BYTES : 0,
@@ -135,7 +148,7 @@ export function describePolicy(p: KernelPolicy): string {
   const mib = (b: number) => `${b / 2 ** 20} MiB`;
   return [
     `gemm=${p.gemmWorkgroupTiles ? 'tiled64' : p.gemmSubgroupSize ? `subgroup${p.gemmSubgroupSize}` : 'blocked'}`,
-    `epilogue=${p.epilogue}`,
+    `epilogue=${p.epilogue}${p.epilogue === 'specialised' && p.gemmSplitActivationUpTo ? `,act-pass≤${p.gemmSplitActivationUpTo / 2 ** 20}Mi-MACs` : ''}`,
     `im2col=${p.im2colMaxBytes ? `≤${mib(p.im2colMaxBytes)}` : 'off'}`,
     `depthwise=${p.depthwiseTileSubgroup ? `tiles.sg${p.depthwiseTileSubgroup}` : 'direct'}`,
     `softmax=${p.softmaxRowPerInvocationUpTo ? `rows≤${p.softmaxRowPerInvocationUpTo}` : 'workgroup'}`,

@@ -84,7 +84,7 @@ export function attentionViaGemm(qkv: Tensor, opts: AttentionOptions): Tensor {
       const { scores, v } = scoresAndValues(qkv, heads, opts.scale);
       return { probs: softmax(scores, { causal: !!opts.causal }), v };
     });
-    const o = gemm({ a: probs, b: v, bLayout: 'kn', M: n, N: hd, K: n, batch: bh, strideA: n * n, strideB: n * hd, outShape: [bh, n, hd], label: 'attention.values' });
+    const o = gemm({ a: probs, b: v, bLayout: 'kn', M: n, N: hd, K: n, batch: bh, strideA: n * n, strideB: n * hd, outShape: [bh, n, hd], label: 'attention.values', anyK: true });
     const out = gpu.empty([b, n, heads * hd], floatResult(qkv), 'attention');
     gpu.dispatch({
       label: 'attention.merge_heads', signature: mergeSignature, body: mergeWgsl(),

@@ -18,7 +18,7 @@ export interface EpilogueVariant {
   act: Activation;
   /**
    * One kernel for every epilogue: bias, scale and residual always bound (the Gpu's placeholder
-   * where absent) and chosen with the activation by the uniform's flags (epilogueFlags); the
+   * where absent) and chosen with the activation by the uniform's flags (epilogueParams); the
    * other fields are then ignored.
    */
   runtime?: boolean;
@@ -38,7 +38,9 @@ export function gemmSignature(
   enable: KernelSignature['enable'] = [],
   extra: Readonly<Record<string, ParamType>> = {},
 ): KernelSignature {
-  const flags: Record<string, ParamType> = v.runtime ? { biasAlong: 'u32', scaleAlong: 'u32', residualOn: 'u32', act: 'u32' } : {};
+  const flags: Record<string, ParamType> = v.runtime
+    ? { biasAlong: 'u32', scaleAlong: 'u32', residualOn: 'u32', act: 'u32' }
+    : { ...(v.bias && { bias_m: 'u32' }), ...(v.scale && { scale_m: 'u32' }) };
   return {
     params: { M: 'u32', N: 'u32', K: 'u32', strideA: 'u32', strideB: 'u32', strideOut: 'u32', ...flags, ...extra },
     bindings: {
@@ -55,9 +57,26 @@ export function gemmSignature(
 
 const ALONG_FLAG = { none: 0, m: 1, n: 2 } as const;
 
-/** The run-time epilogue's flags for one product's epilogue. */
-export function epilogueFlags(v: EpilogueVariant): Record<string, number> {
-  return { biasAlong: ALONG_FLAG[v.bias ?? 'none'], scaleAlong: ALONG_FLAG[v.scale ?? 'none'], residualOn: v.residual ? 1 : 0, act: ACTIVATIONS.indexOf(v.act) };
+/**
+ * The uniform fields saying what the epilogue does for one product `v`: for the specialised text
+ * the axis bias and scale run along (one kernel serves both), for the run-time one all its flags.
+ */
+export function epilogueParams(v: EpilogueVariant, runtime: boolean): Record<string, number> {
+  if (runtime) return { biasAlong: ALONG_FLAG[v.bias ?? 'none'], scaleAlong: ALONG_FLAG[v.scale ?? 'none'], residualOn: v.residual ? 1 : 0, act: ACTIVATIONS.indexOf(v.act) };
+  return { ...(v.bias && { bias_m: v.bias === 'm' ? 1 : 0 }), ...(v.scale && { scale_m: v.scale === 'm' ? 1 : 0 }) };
+}
+
+/**
+ * The specialised epilogue a product runs, and the identity operands it binds for that: every
+ * product adds a bias (zeros where it has none) and every residual comes scaled (by ones where
+ * unscaled), so the kernels differ only by activation and by residual or not. One compile each
+ * costs lavapipe 0.3–0.5 s; a zero bias and a unit scale cost a load per output, and change no bit
+ * (x + 0 and x · 1 are exact; only a −0 sum turns +0).
+ */
+export function canonicalEpilogue(v: EpilogueVariant): { variant: EpilogueVariant; zeroBias: Along | null; unitScale: Along | null } {
+  const bias = v.bias ?? v.scale ?? 'n';
+  const scale = v.scale ?? (v.residual ? bias : null);
+  return { variant: { ...v, bias, scale }, zeroBias: v.bias ? null : bias, unitScale: v.scale || !scale ? null : scale };
 }
 
 export function epilogueKey(v: EpilogueVariant): string {
@@ -71,9 +90,9 @@ export function epilogueWgsl(v: EpilogueVariant): string {
     activationWgsl(v.act),
     `fn epilogue(acc: f32, m: u32, n: u32, o: u32) -> f32 {
   var v = acc;
-  ${v.bias ? `v = v + load_bias(${v.bias});` : ''}
+  ${v.bias ? 'v = v + load_bias(select(n, m, p.bias_m == 1u));' : ''}
   v = activate(v);
-  ${v.scale ? `v = v * load_scale(${v.scale});` : ''}
+  ${v.scale ? 'v = v * load_scale(select(n, m, p.scale_m == 1u));' : ''}
   ${v.residual ? 'v = v + load_residual(o);' : ''}
   return v;
 }`,

@@ -13,8 +13,8 @@ import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
 import type { Activation } from './wgsl/math.js';
-import { activationRef } from './unary.js';
-import { type Along, type BLayout, type EpilogueVariant, epilogueKey, epilogueFlags, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
+import { activationRef, unary } from './unary.js';
+import { type Along, type BLayout, type EpilogueVariant, canonicalEpilogue, epilogueKey, epilogueParams, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
 import { blockedGemmGrid, blockedGemmKernel } from './gemm-blocked.js';
 import { tiledGemmGrid, tiledGemmKernel } from './gemm-tiled.js';
 import { SUBGROUP_GEMM_BOUNDS, subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel } from './gemm-subgroup.js';
@@ -45,6 +45,11 @@ export interface GemmSpec extends GemmEpilogue {
   strideB: number;
   outShape: readonly number[];
   label?: string;
+  /**
+   * Take the kernel that reads any K (scalar loads along K) even where K % 4 == 0, so products
+   * whose K changes call to call (attention's P·V: K is the token count) share one pipeline.
+   */
+  anyK?: boolean;
 }
 
 /** The low-level entry: sizes and strides given explicitly. Prefer `linear`, `matmul`, `conv2d`. */
@@ -63,20 +68,40 @@ export function gemm(s: GemmSpec): Tensor {
   if (s.bias) checkShape(op, 'bias', s.bias, [biasAlong === 'n' ? N : M]);
   if (s.scale) checkShape(op, 'scale', s.scale, [scaleAlong === 'n' ? N : M]);
   if (s.residual) checkShape(op, 'residual', s.residual, s.outShape);
-  const epi: EpilogueVariant = { bias: s.bias ? biasAlong : null, scale: s.scale ? scaleAlong : null, residual: !!s.residual, act: s.act ?? 'none' };
-  const vecA = K % 4 === 0 && s.strideA % 4 === 0 && (s.bLayout === 'kn' || s.strideB % 4 === 0);
-  const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
-  const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
   const policy = a.gpu.policy;
   const runtime = policy.epilogue === 'runtime';
-  // The run-time epilogue binds all three inputs, the placeholder standing in for absent ones.
-  const absent = runtime ? a.gpu.placeholder(out.dtype) : undefined;
-  const bindings: Record<string, Tensor> = { a, b, out };
-  for (const [name, t] of [['bias', s.bias], ['scale', s.scale], ['residual', s.residual]] as const) {
-    const bound = t ?? absent;
-    if (bound) bindings[name] = bound;
+  const act = s.act ?? 'none';
+  if (!runtime && act !== 'none' && !s.scale && !s.residual && floatResult(a, b) === 'f32' && M * N * K * batch <= policy.gemmSplitActivationUpTo) {
+    // A tiny product (squeeze-excite's FCs) runs the kernel without an activation and an
+    // elementwise pass after it, rather than compile a GEMM for its activation. f32 only: there
+    // the stored product is the value the fused epilogue activates, so no bit changes.
+    return a.gpu.scope(() => unary(gemm({ ...s, act: 'none' }), act));
   }
-  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...(runtime && epilogueFlags(epi)) };
+  const asked: EpilogueVariant = { bias: s.bias ? biasAlong : null, scale: s.scale ? scaleAlong : null, residual: !!s.residual, act };
+  const vecA = !s.anyK && K % 4 === 0 && s.strideA % 4 === 0 && (s.bLayout === 'kn' || s.strideB % 4 === 0);
+  const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
+  const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
+  const bindings: Record<string, Tensor> = { a, b, out };
+  let epi = asked;
+  let bias = s.bias;
+  let scale = s.scale;
+  if (runtime) {
+    // The run-time epilogue binds all three inputs, the placeholder standing in for absent ones.
+    const absent = a.gpu.placeholder(out.dtype);
+    bias ??= absent;
+    scale ??= absent;
+    bindings.residual = s.residual ?? absent;
+  } else {
+    const c = canonicalEpilogue(asked);
+    epi = c.variant;
+    const length = (along: Along) => (along === 'n' ? N : M);
+    if (c.zeroBias) bias = a.gpu.constantVector(0, length(c.zeroBias), out.dtype);
+    if (c.unitScale) scale = a.gpu.constantVector(1, length(c.unitScale), out.dtype);
+    if (s.residual) bindings.residual = s.residual;
+  }
+  if (bias) bindings.bias = bias;
+  if (scale) bindings.scale = scale;
+  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...epilogueParams(epi, runtime) };
   const code = runtime ? RUNTIME_EPILOGUE : epi;
   const flops = 2 * M * N * K * batch;
   if (policy.gemmWorkgroupTiles) {

@@ -1,0 +1,102 @@
+/**
+ * The rules that keep the number of GEMM pipelines (each a compile at first use, 0.3–0.5 s on
+ * lavapipe) small, each checked against gemmRef and for the pipelines it compiles:
+ *  - a product without a bias runs the bias kernel with zeros, an unscaled residual the scaled one
+ *    with ones, and bias / scale along M or N is a uniform choice: bits equal to the same product
+ *    with explicit zeros / ones, no new pipeline after the canonical ones;
+ *  - a tiny product's activation runs as an elementwise pass (f32): bits equal to the fused kernel;
+ *  - attention's P·V takes the any-K kernel whatever the sequence length.
+ */
+import { describe, expect, it } from 'vitest';
+import { useGpu } from '../helpers/gpu.js';
+import { randn } from '../helpers/random.js';
+import { expectClose } from '../helpers/compare.js';
+import { recordedKernels } from '../helpers/recorded.js';
+import { type GemmEpilogue, gemm, gemmRef } from '../../src/kernels/matmul.js';
+import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
+
+const g = useGpu();
+
+describe('GEMM variants', () => {
+  // Odd M and N, K not a multiple of 16 rows or 4 lanes of anything.
+  const [M, N, K] = [19, 37, 44];
+  const host = { a: randn(M * K, 1), b: randn(N * K, 2), biasN: randn(N, 3), biasM: randn(M, 4), scaleN: randn(N, 5), scaleM: randn(M, 6), res: randn(M * N, 7) };
+
+  it('no bias → zeros, unscaled residual → ones, along M or N from the uniform: exact, and no pipeline of their own', async () => {
+    const up = (x: Float32Array, shape: number[]) => g.gpu.upload(x, shape);
+    const a = up(host.a, [M, K]), b = up(host.b, [N, K]);
+    const t = {
+      biasN: up(host.biasN, [N]), biasM: up(host.biasM, [M]), scaleN: up(host.scaleN, [N]), scaleM: up(host.scaleM, [M]), res: up(host.res, [M, N]),
+      zerosN: up(new Float32Array(N), [N]), onesN: up(new Float32Array(N).fill(1), [N]), onesM: up(new Float32Array(M).fill(1), [M]),
+    };
+    const run = (e: GemmEpilogue) => gemm({ a, b, bLayout: 'nk', M, N, K, batch: 1, strideA: 0, strideB: 0, outShape: [M, N], ...e });
+    const read = async (e: GemmEpilogue) => {
+      const y = run(e);
+      const out = await y.readFloat();
+      y.dispose();
+      return out;
+    };
+    // The canonical kernels first (bias; bias + GELU; bias, scale and residual), then every form
+    // that maps onto them: none may compile a pipeline.
+    await read({ bias: t.biasN });
+    await read({ bias: t.biasN, act: 'gelu' });
+    await read({ bias: t.biasN, scale: t.scaleN, residual: t.res });
+    const compiled = g.gpu.stats().pipelines.compiled;
+    const cases: { name: string; e: GemmEpilogue; explicit: GemmEpilogue }[] = [
+      { name: 'plain', e: {}, explicit: { bias: t.zerosN } },
+      { name: 'GELU', e: { act: 'gelu' }, explicit: { bias: t.zerosN, act: 'gelu' } },
+      { name: 'bias + residual', e: { bias: t.biasN, residual: t.res }, explicit: { bias: t.biasN, scale: t.onesN, residual: t.res } },
+      { name: 'residual', e: { residual: t.res }, explicit: { bias: t.zerosN, scale: t.onesN, residual: t.res } },
+      {
+        name: 'bias and scale along M + residual (mhsa.proj)', e: { bias: t.biasM, biasAlong: 'm', scale: t.scaleM, scaleAlong: 'm', residual: t.res },
+        explicit: { bias: t.biasM, biasAlong: 'm', scale: t.scaleM, scaleAlong: 'm', residual: t.res },
+      },
+      { name: 'bias along M + residual', e: { bias: t.biasM, biasAlong: 'm', residual: t.res }, explicit: { bias: t.biasM, biasAlong: 'm', scale: t.onesM, scaleAlong: 'm', residual: t.res } },
+    ];
+    for (const c of cases) {
+      const got = await read(c.e);
+      const ref = gemmRef({
+        a: host.a, b: host.b, bLayout: 'nk', M, N, K, act: c.e.act,
+        bias: c.e.bias === t.biasN ? host.biasN : c.e.bias === t.biasM ? host.biasM : undefined, biasAlong: c.e.biasAlong,
+        scale: c.e.scale === t.scaleM ? host.scaleM : undefined, scaleAlong: c.e.scaleAlong, residual: c.e.residual ? host.res : undefined,
+      });
+      expectClose(`gemm ${c.name}`, got, ref, { rel: 1e-5 });
+      expect(Array.from(got), `${c.name}: the same bits as with explicit identity operands`).toEqual(Array.from(await read(c.explicit)));
+    }
+    const added = g.gpu.stats().pipelines.compiled - compiled;
+    console.log(`${cases.length} epilogue forms on 3 canonical kernels: ${added} pipelines compiled after them`);
+    expect(added).toBe(0);
+    for (const x of [a, b, ...Object.values(t)]) x.dispose();
+  });
+
+  it('a tiny product runs its activation as an elementwise pass, with the fused kernel\'s bits (f32)', async () => {
+    // Squeeze-excite's shape: one row per image, C → C/16 with ReLU, back with a sigmoid.
+    const [m, n, k] = [2, 24, 40];
+    const a = randn(m * k, 8), w = randn(n * k, 9), bias = randn(n, 10);
+    for (const act of ['relu', 'sigmoid', 'gelu'] as const) {
+      const build = () => gemm({ a: g.gpu.upload(a, [m, k]), b: g.gpu.upload(w, [n, k]), bLayout: 'nk', M: m, N: n, K: k, batch: 1, strideA: 0, strideB: 0, outShape: [m, n], bias: g.gpu.upload(bias, [n]), act, label: 'linear' });
+      const split = await recordedKernels(g.gpu, build);
+      expect(split.kernels, act).toEqual([expect.stringMatching(/^linear\..*\.bias_n\.none$/), `unary.${act}`]);
+      const fused = await recordedKernels(g.gpu, () => g.gpu.withPolicy({ gemmSplitActivationUpTo: 0 }, build));
+      expect(fused.kernels, act).toEqual([expect.stringMatching(new RegExp(`^linear\\..*\\.bias_n\\.${act}$`))]);
+      expectClose(`tiny linear + ${act}`, split.out, gemmRef({ a, b: w, bLayout: 'nk', M: m, N: n, K: k, bias, act }), { rel: 1e-5 });
+      expect(Array.from(split.out), act).toEqual(Array.from(fused.out));
+    }
+  });
+
+  it('attention\'s P·V takes the any-K kernel at every sequence length', async () => {
+    const values = new Set<string>();
+    for (const n of [5, 16, 77]) {
+      const dims = [1, 2, n, 8];
+      const [q, k, v] = [1, 2, 3].map((s) => randn(dims.reduce((x, y) => x * y), 20 * n + s));
+      const qkv = packQkv(q, k, v, dims);
+      const r = await recordedKernels(g.gpu, () => g.gpu.withPolicy({ attentionGemmFromTokens: 0 }, () => attention(g.gpu.upload(qkv, [1, n, 3 * 2 * 8]), { heads: 2 })));
+      const pv = r.kernels.filter((label) => label.startsWith('attention.values'));
+      expect(pv, `${n} tokens`).toHaveLength(1);
+      values.add(pv[0]);
+      expectClose(`attention, ${n} tokens`, splitHeads(r.out, dims), attentionRef(q, k, v, dims), { rel: 1e-5 });
+    }
+    console.log(`P·V at 5, 16 and 77 tokens: ${[...values].join(', ')}`);
+    expect([...values], 'one P·V kernel for 5, 16 and 77 tokens').toHaveLength(1);
+  });
+});

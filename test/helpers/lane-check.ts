@@ -1,13 +1,14 @@
 /**
  * Run in a child process (test/runtime/lanes.test.ts) on an adapter whose subgroup width the
  * environment set (lavapipe's LP_NATIVE_VECTOR_WIDTH): the kernels parametrised by the subgroup
- * size — the subgroup GEMM in every layout and the depthwise tiles — against their references at
+ * size — the subgroup GEMM in every layout, the depthwise tiles and LayerNorm — against their references at
  * that size. Prints one JSON line: the probed size and each case's comparison.
  */
 import { createGpu } from '../../src/gpu/node.js';
 import { diff } from '../../src/parity/compare.js';
 import { gemm, gemmRef } from '../../src/kernels/matmul.js';
 import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
+import { layerNorm, layerNormRef } from '../../src/kernels/layer-norm.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { randn } from './random.js';
 import { recordedKernels } from './recorded.js';
@@ -37,6 +38,12 @@ if (S) {
     const x = randn(n * c * h * h, 5), w = randn(c * k * k, 6), bias = randn(c, 7);
     const ref = conv2dRef(x, [n, c, h, h], w, [c, 1, k, k], { padding: (k - 1) / 2, groups: c, bias }).out;
     await check(`depthwise ${k}×${k}`, () => conv2d(gpu.upload(x, [n, c, h, h]), gpu.upload(w, [c, 1, k, k]), { padding: (k - 1) / 2, groups: c, bias: gpu.upload(bias, [c]) }), ref);
+  }
+  // A row shorter than one pass of some widths (d = 13) and a long one with a ragged last pass.
+  for (const d of [13, 515]) {
+    const rows = 9;
+    const x = randn(rows * d, 8), w = randn(d, 9), b = randn(d, 10);
+    await check(`layer_norm d=${d}`, () => layerNorm(gpu.upload(x, [rows, d]), gpu.upload(w, [d]), gpu.upload(b, [d])), layerNormRef(x, d, w, b));
   }
 }
 console.log(JSON.stringify({ adapter: gpu.info.description, reported: [gpu.info.subgroupMinSize, gpu.info.subgroupMaxSize], subgroupSize: S, cases }));

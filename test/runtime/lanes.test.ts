@@ -1,10 +1,10 @@
 /**
  * The subgroup kernels at every lane count a CPU rasterizer can really run: lavapipe's subgroup is
  * its SIMD width (LP_NATIVE_VECTOR_WIDTH 128 / 256 / 512 bits → 4 / 8 / 16 lanes), so each width
- * runs test/helpers/lane-check.ts in its own process — the subgroup GEMM in every layout and the
- * depthwise tiles against their references at that size. 16 lanes take the paths a 32-lane GPU
- * takes (one A load per lane, every row block within one subgroup). At 1024 bits lavapipe reports
- * 32 lanes but runs 16: the probe must refuse it, and the kernels then fall back.
+ * runs test/helpers/lane-check.ts in its own process — the subgroup GEMM in every layout, the
+ * depthwise tiles and LayerNorm against their references at that size. 16 lanes take the paths a
+ * 32-lane GPU takes (one A load per lane, every row block within one subgroup). At 1024 bits
+ * lavapipe reports 32 lanes but runs 16: the probe must refuse it, and the kernels then fall back.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,7 @@ describe('subgroup kernels at each lane count', () => {
       // Elsewhere the variable means nothing: the adapter's own size is checked the same way.
       expect(report.subgroupSize).toBe(lavapipe() ? bits / 32 : (g.gpu.info.subgroupSize ?? 0));
       if (!report.subgroupSize) return;
-      expect(report.cases.map((c) => c.name)).toEqual(['gemm nk K=40', 'gemm nk K=27', 'gemm kn K=40', 'gemm kn K=27', 'depthwise 3×3', 'depthwise 7×7']);
+      expect(report.cases.map((c) => c.name)).toEqual(['gemm nk K=40', 'gemm nk K=27', 'gemm kn K=40', 'gemm kn K=27', 'depthwise 3×3', 'depthwise 7×7', 'layer_norm d=13', 'layer_norm d=515']);
       for (const c of report.cases) {
         console.log(`sg${report.subgroupSize} ${c.name} (${c.kernels.join(', ')}): max|Δ| ${c.maxAbs.toExponential(2)}, rel ${(c.maxAbs / c.maxRef).toExponential(2)}`);
         expect(c.kernels.every((k) => k.includes(`.sg${report.subgroupSize}.`))).toBe(true);

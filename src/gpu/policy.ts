@@ -20,8 +20,8 @@ export interface GpuTuning {
   depthwiseTiles: boolean;
   /** Softmax of short rows (≤ 128) one row per invocation on software adapters (default true). */
   rowPerInvocationSoftmax: boolean;
-  /** LayerNorm rows reduced by one subgroup where `info.subgroupSize` is known (default true). */
-  subgroupLayerNorm: boolean;
+  /** Row reductions (LayerNorm, L2 norm, pooling, softmax) by one subgroup where `info.subgroupSize` is known (default true). */
+  subgroupReductions: boolean;
   /**
    * One GEMM kernel per operand layout whatever its epilogue (bias, scale, residual and activation
    * chosen by uniform flags) instead of one per epilogue: the same arithmetic bit for bit, far
@@ -41,7 +41,7 @@ export interface GpuTuning {
 }
 
 export function defaultTuning(info: GpuInfo): GpuTuning {
-  return { tiledGemm: true, subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true, subgroupLayerNorm: true, runtimeEpilogue: false, readbackWait: info.isSoftware ? 'paced' : 'spin' };
+  return { tiledGemm: true, subgroupGemm: true, im2colConv: true, depthwiseTiles: true, rowPerInvocationSoftmax: true, subgroupReductions: true, runtimeEpilogue: false, readbackWait: info.isSoftware ? 'paced' : 'spin' };
 }
 
 export interface KernelPolicy {
@@ -67,8 +67,8 @@ export interface KernelPolicy {
   im2colMaxBytes: number;
   /** Stride-1 depthwise convs in 4×4 tiles sharing weights across a subgroup of this size; 0: the direct kernel. */
   depthwiseTileSubgroup: number;
-  /** LayerNorm with one subgroup of this size per row; 0: a 64-invocation workgroup and a tree in workgroup memory. */
-  layerNormSubgroup: number;
+  /** Row reductions with one subgroup of this size per row (row-reduction.ts); 0: a 64-invocation workgroup and a tree. */
+  reductionSubgroup: number;
   /** Softmax rows of at most this many keys take one invocation per row; 0: one workgroup per row always. */
   softmaxRowPerInvocationUpTo: number;
   /** Attention as GEMMs + softmax from this many tokens on, the fused kernel below; Infinity: always fused. */
@@ -127,7 +127,7 @@ export function kernelPolicy(info: GpuInfo, tuning: GpuTuning): KernelPolicy {
     // The column matrix pays only where a fast GEMM consumes it.
     im2colMaxBytes: tuning.im2colConv && (gemmWorkgroupTiles || gemmSubgroupSize) ? IM2COL_MAX_BYTES : 0,
     depthwiseTileSubgroup: tuning.depthwiseTiles && lanes && DEPTHWISE_TILE_WORKGROUP % lanes === 0 ? lanes : 0,
-    layerNormSubgroup: tuning.subgroupLayerNorm ? lanes : 0,
+    reductionSubgroup: tuning.subgroupReductions ? lanes : 0,
     softmaxRowPerInvocationUpTo: info.isSoftware && tuning.rowPerInvocationSoftmax ? SOFTWARE_ROW_SOFTMAX_UP_TO : 0,
     attentionGemmFromTokens: !info.isSoftware ? Infinity : gemmSubgroupSize ? 0 : SOFTWARE_GEMM_ATTENTION_FROM,
   };
@@ -135,7 +135,7 @@ export function kernelPolicy(info: GpuInfo, tuning: GpuTuning): KernelPolicy {
 
 /** Refuses a forced policy this adapter cannot run (a subgroup kernel needs the probed size). */
 export function checkPolicy(info: GpuInfo, p: KernelPolicy): void {
-  for (const [what, lanes] of [['gemmSubgroupSize', p.gemmSubgroupSize], ['depthwiseTileSubgroup', p.depthwiseTileSubgroup], ['layerNormSubgroup', p.layerNormSubgroup]] as const) {
+  for (const [what, lanes] of [['gemmSubgroupSize', p.gemmSubgroupSize], ['depthwiseTileSubgroup', p.depthwiseTileSubgroup], ['reductionSubgroup', p.reductionSubgroup]] as const) {
     if (lanes && lanes !== info.subgroupSize) {
       throw new GpuError(`policy: ${what} = ${lanes} but ${info.description} has ${info.subgroupSize ? `a fixed subgroup size of ${info.subgroupSize}` : 'no fixed subgroup size'}`);
     }
@@ -156,7 +156,7 @@ export function describePolicy(p: KernelPolicy): string {
     `epilogue=${p.epilogue}${p.epilogue === 'specialised' && p.gemmSplitActivationUpTo ? `,act-pass≤${p.gemmSplitActivationUpTo / 2 ** 20}Mi-MACs` : ''}`,
     `im2col=${p.im2colMaxBytes ? `≤${mib(p.im2colMaxBytes)}` : 'off'}`,
     `depthwise=${p.depthwiseTileSubgroup ? `tiles.sg${p.depthwiseTileSubgroup}` : 'direct'}`,
-    `layernorm=${p.layerNormSubgroup ? `sg${p.layerNormSubgroup}` : 'workgroup'}`,
+    `reductions=${p.reductionSubgroup ? `sg${p.reductionSubgroup}` : 'workgroup'}`,
     `softmax=${p.softmaxRowPerInvocationUpTo ? `rows≤${p.softmaxRowPerInvocationUpTo}` : 'workgroup'}`,
     `attention=${p.attentionGemmFromTokens === Infinity ? 'fused' : p.attentionGemmFromTokens === 0 ? 'gemm' : `gemm≥${p.attentionGemmFromTokens} tokens`}`,
   ].join(' ');

@@ -1,60 +1,36 @@
 /**
  * LayerNorm over the last dim, float32, two-pass (mean, then the biased variance of x − mean, so
- * a large mean offset does not cancel): y = (x − μ)/√(σ² + eps)·w + b. One workgroup per row:
- * 64 invocations and a tree in workgroup memory, or, where the adapter's subgroup size is fixed
- * (policy layerNormSubgroup), one subgroup summing with subgroupAdd. On lavapipe the second has no
- * barriers to compile (each splits the kernel into coroutine steps): 0.06 s of compile instead of
- * 0.25–0.4 s, and it runs faster.
- * The row is shifted by its first element before summing: x − x₀ is exact for nearby values, so a
- * large common offset (0.5 on a 1e-3 spread) costs no precision in x − μ.
+ * a large mean offset does not cancel): y = (x − μ)/√(σ² + eps)·w + b. One workgroup per row
+ * (row-reduction.ts). The row is shifted by its first element before summing: x − x₀ is exact for
+ * nearby values, so a large common offset (0.5 on a 1e-3 spread) costs no precision in x − μ.
  * Cost: ~8 flops and 12 bytes per element.
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkShape, checkRank, floatResult } from '../gpu/shape.js';
-import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
+import { GRID_ROW, grid1d } from './wgsl/grid.js';
+import { type RowReduction, rowReduction } from './wgsl/row-reduction.js';
 import { type KernelSignature, input, output } from '../gpu/kernel.js';
-
-const WG = 64;
 
 const signature: KernelSignature = {
   params: { rows: 'u32', d: 'u32', eps: 'f32' },
   bindings: { x: input(), w: input(), b: input(), y: output() },
 };
 
-const subgroupSignature: KernelSignature = { ...signature, enable: ['subgroups'] };
-
-const wgsl = () => /* wgsl */ `
-${reduceWgsl(WG)}
-@compute @workgroup_size(${WG})
+const wgsl = (r: RowReduction) => /* wgsl */ `
+${r.wgsl}
+@compute @workgroup_size(${r.wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.y * ${GRID_ROW}u + wid.x;
   if (row >= p.rows) { return; }  // uniform per workgroup, so barriers stay uniform
   let base = row * p.d;
   let shift = load_x(base);
   var s = 0.0;
-  for (var i = lid; i < p.d; i += ${WG}u) { s += load_x(base + i) - shift; }
+  for (var i = lid; i < p.d; i += ${r.wg}u) { s += load_x(base + i) - shift; }
   let mean = reduce_sum(lid, s) / f32(p.d);  // mean of the shifted row
   var q = 0.0;
-  for (var i = lid; i < p.d; i += ${WG}u) { let t = (load_x(base + i) - shift) - mean; q += t * t; }
+  for (var i = lid; i < p.d; i += ${r.wg}u) { let t = (load_x(base + i) - shift) - mean; q += t * t; }
   let inv = 1.0 / sqrt(reduce_sum(lid, q) / f32(p.d) + p.eps);
-  for (var i = lid; i < p.d; i += ${WG}u) { store_y(base + i, ((load_x(base + i) - shift) - mean) * inv * load_w(i) + load_b(i)); }
-}`;
-
-// The same passes with one subgroup of `lanes` invocations per row.
-const wgslSubgroup = (lanes: number) => /* wgsl */ `
-@compute @workgroup_size(${lanes})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
-  let row = wid.y * ${GRID_ROW}u + wid.x;
-  if (row >= p.rows) { return; }  // uniform per workgroup, so the subgroup stays whole
-  let base = row * p.d;
-  let shift = load_x(base);
-  var s = 0.0;
-  for (var i = lane; i < p.d; i += ${lanes}u) { s += load_x(base + i) - shift; }
-  let mean = subgroupAdd(s) / f32(p.d);  // mean of the shifted row
-  var q = 0.0;
-  for (var i = lane; i < p.d; i += ${lanes}u) { let t = (load_x(base + i) - shift) - mean; q += t * t; }
-  let inv = 1.0 / sqrt(subgroupAdd(q) / f32(p.d) + p.eps);
-  for (var i = lane; i < p.d; i += ${lanes}u) { store_y(base + i, ((load_x(base + i) - shift) - mean) * inv * load_w(i) + load_b(i)); }
+  for (var i = lid; i < p.d; i += ${r.wg}u) { store_y(base + i, ((load_x(base + i) - shift) - mean) * inv * load_w(i) + load_b(i)); }
 }`;
 
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
@@ -64,9 +40,9 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): 
   checkShape('layerNorm', 'bias', bias, [d]);
   const rows = x.size / d;
   const y = x.gpu.empty(shape, floatResult(x), 'layerNorm');
-  const lanes = x.gpu.policy.layerNormSubgroup;
+  const r = rowReduction(x.gpu);
   x.gpu.dispatch({
-    ...(lanes ? { label: `layer_norm.sg${lanes}.subgroup`, signature: subgroupSignature, body: wgslSubgroup(lanes) } : { label: 'layer_norm', signature, body: wgsl() }),
+    label: `layer_norm${r.label}`, signature: { ...signature, enable: r.enable }, body: wgsl(r),
     params: { rows, d, eps }, bindings: { x, w: weight, b: bias, y }, workgroups: grid1d(rows, 1),
   });
   return y;

@@ -1,25 +1,24 @@
 /**
  * Global average pooling: NCHW [N, C, H, W] → [N, C], the mean over H·W (a tree reduction in f32,
- * one workgroup per (n, c)). Cost: 1 flop and 4 bytes per input element.
+ * one workgroup per (n, c): row-reduction.ts). Cost: 1 flop and 4 bytes per input element.
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, floatResult } from '../gpu/shape.js';
-import { GRID_ROW, grid1d, reduceWgsl } from './wgsl/grid.js';
+import { GRID_ROW, grid1d } from './wgsl/grid.js';
+import { type RowReduction, rowReduction } from './wgsl/row-reduction.js';
 import { type KernelSignature, input, output } from '../gpu/kernel.js';
-
-const WG = 64;
 
 const signature: KernelSignature = { params: { rows: 'u32', len: 'u32' }, bindings: { x: input(), y: output() } };
 
-const wgsl = () => /* wgsl */ `
-${reduceWgsl(WG)}
-@compute @workgroup_size(${WG})
+const wgsl = (r: RowReduction) => /* wgsl */ `
+${r.wgsl}
+@compute @workgroup_size(${r.wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.y * ${GRID_ROW}u + wid.x;
   if (row >= p.rows) { return; }
   let base = row * p.len;
   var s = 0.0;
-  for (var i = lid; i < p.len; i += ${WG}u) { s += load_x(base + i); }
+  for (var i = lid; i < p.len; i += ${r.wg}u) { s += load_x(base + i); }
   let total = reduce_sum(lid, s);
   if (lid == 0u) { store_y(row, total / f32(p.len)); }
 }`;
@@ -27,7 +26,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 export function globalAvgPool(x: Tensor): Tensor {
   const [n, c, h, w] = checkRank('globalAvgPool', 'x', x, 4);
   const y = x.gpu.empty([n, c], floatResult(x), 'globalAvgPool');
-  x.gpu.dispatch({ label: 'global_avg_pool', signature, body: wgsl(), params: { rows: n * c, len: h * w }, bindings: { x, y }, workgroups: grid1d(n * c, 1) });
+  const r = rowReduction(x.gpu);
+  x.gpu.dispatch({ label: `global_avg_pool${r.label}`, signature: { ...signature, enable: r.enable }, body: wgsl(r), params: { rows: n * c, len: h * w }, bindings: { x, y }, workgroups: grid1d(n * c, 1) });
   return y;
 }
 

@@ -36,7 +36,7 @@ describe('kernel policy', () => {
     }
     const line = describePolicy(gpu.policy);
     console.log(`policy: ${line}`);
-    expect(line).toMatch(/^gemm=\S+ epilogue=\S+ im2col=\S+( MiB)? depthwise=\S+ layernorm=\S+ softmax=\S+ attention=.+$/);
+    expect(line).toMatch(/^gemm=\S+ epilogue=\S+ im2col=\S+( MiB)? depthwise=\S+ reductions=\S+ softmax=\S+ attention=.+$/);
   });
 
   it('refuses a forced subgroup size the adapter does not have, and restores the policy after a throw', () => {
@@ -114,20 +114,21 @@ describe('kernel policy', () => {
   it('softmax: one row per invocation and one workgroup per row as forced', async () => {
     const x = randn(7 * 33, 6, 3);
     const ref = softmaxRef(x, 33);
-    for (const [upTo, label] of [[128, 'softmax.rows'], [0, 'softmax']] as const) {
+    const sgLabel = g.gpu.policy.reductionSubgroup ? `.sg${g.gpu.policy.reductionSubgroup}` : '';
+    for (const [upTo, label] of [[128, 'softmax.rows'], [0, `softmax${sgLabel}`]] as const) {
       const r = await recorded({ softmaxRowPerInvocationUpTo: upTo }, () => softmax(g.gpu.upload(x, [7, 33])));
       expect(r.kernels).toEqual([label]);
       expectClose(label, r.out, ref, { rel: 1e-6 });
     }
   });
 
-  it('layer norm: one subgroup per row and the 64-invocation workgroup as forced', async (ctx) => {
+  it('row reductions (layer norm): one subgroup per row and the 64-invocation workgroup as forced', async (ctx) => {
     if (!sg()) return ctx.skip();
     const d = 75;
     const x = randn(6 * d, 21), w = randn(d, 22), b = randn(d, 23);
     const ref = layerNormRef(x, d, w, b);
-    for (const [lanes, label] of [[sg(), `layer_norm.sg${sg()}.subgroup`], [0, 'layer_norm']] as const) {
-      const r = await recorded({ layerNormSubgroup: lanes }, () => layerNorm(g.gpu.upload(x, [6, d]), g.gpu.upload(w, [d]), g.gpu.upload(b, [d])));
+    for (const [lanes, label] of [[sg(), `layer_norm.sg${sg()}`], [0, 'layer_norm']] as const) {
+      const r = await recorded({ reductionSubgroup: lanes }, () => layerNorm(g.gpu.upload(x, [6, d]), g.gpu.upload(w, [d]), g.gpu.upload(b, [d])));
       expect(r.kernels).toEqual([label]);
       expectClose(label, r.out, ref, { rel: 1e-6 });
     }

@@ -18,36 +18,3 @@ fn linear_index(wid: vec3u, lid: u32, wg_size: u32) -> u32 {
   return (wid.y * ${GRID_ROW}u + wid.x) * wg_size + lid;
 }
 `;
-
-/**
- * Workgroup tree reduction over `WG` lanes (a power of two): `reduce_sum(lid, v)` and
- * `reduce_max(lid, v)` return the workgroup's total to every lane. Each call ends with a barrier,
- * so calls can follow one another.
- */
-export function reduceWgsl(wg: number): string {
-  return /* wgsl */ `
-var<workgroup> red: array<f32, ${wg}>;
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-fn reduce_max(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-`;
-}

@@ -24,12 +24,11 @@ export interface GpuTuning {
   subgroupReductions: boolean;
   /**
    * One GEMM kernel per operand layout whatever its epilogue (bias, scale, residual and activation
-   * chosen by uniform flags) instead of one per epilogue: the same arithmetic bit for bit, far
-   * fewer pipelines to compile. Default false: on lavapipe it saves S0's first image and text
-   * forwards from an empty shader cache 0.7 s of compile in all (3.9 → 3.2 s; 2.8 s before the
-   * specialised epilogues got cheap to compile) and costs about 7 % on every warm forward; Mesa's
-   * disk cache makes the compile a once-per-machine cost, so turn it on where every run starts
-   * cold (a fresh container, CI), before the first forward.
+   * chosen by uniform flags) instead of one per activation and residual-or-not: the same arithmetic
+   * bit for bit, fewer pipelines. Default false: since the specialised kernels were merged (identity
+   * operands, canonicalEpilogue) S0's first image and text compile 7 of them in about the time
+   * the run-time epilogue's 3 take (lavapipe, empty shader cache: 2.45 vs 2.47 s, one run each),
+   * and its flags cost warm time on every forward. For models whose products need more variants.
    */
   runtimeEpilogue: boolean;
   /**

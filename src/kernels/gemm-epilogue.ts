@@ -40,7 +40,7 @@ export function gemmSignature(
 ): KernelSignature {
   const flags: Record<string, ParamType> = v.runtime
     ? { biasAlong: 'u32', scaleAlong: 'u32', residualOn: 'u32', act: 'u32' }
-    : { ...(v.bias && { bias_m: 'u32' }), ...(v.scale && { scale_m: 'u32' }) };
+    : { ...(v.bias && { bias_m: 'u32' }), ...(v.scale && { scale_m: 'u32' }), ...(v.residual && { residual_zero: 'u32' }) };
   return {
     params: { M: 'u32', N: 'u32', K: 'u32', strideA: 'u32', strideB: 'u32', strideOut: 'u32', ...flags, ...extra },
     bindings: {
@@ -61,22 +61,25 @@ const ALONG_FLAG = { none: 0, m: 1, n: 2 } as const;
  * The uniform fields saying what the epilogue does for one product `v`: for the specialised text
  * the axis bias and scale run along (one kernel serves both), for the run-time one all its flags.
  */
-export function epilogueParams(v: EpilogueVariant, runtime: boolean): Record<string, number> {
+export function epilogueParams(v: EpilogueVariant, runtime: boolean, zeroResidual = false): Record<string, number> {
   if (runtime) return { biasAlong: ALONG_FLAG[v.bias ?? 'none'], scaleAlong: ALONG_FLAG[v.scale ?? 'none'], residualOn: v.residual ? 1 : 0, act: ACTIVATIONS.indexOf(v.act) };
-  return { ...(v.bias && { bias_m: v.bias === 'm' ? 1 : 0 }), ...(v.scale && { scale_m: v.scale === 'm' ? 1 : 0 }) };
+  return { ...(v.bias && { bias_m: v.bias === 'm' ? 1 : 0 }), ...(v.scale && { scale_m: v.scale === 'm' ? 1 : 0 }), ...(v.residual && { residual_zero: zeroResidual ? 1 : 0 }) };
 }
 
 /**
  * The specialised epilogue a product runs, and the identity operands it binds for that: every
- * product adds a bias (zeros where it has none) and every residual comes scaled (by ones where
- * unscaled), so the kernels differ only by activation and by residual or not. One compile each
- * costs lavapipe 0.3–0.5 s; a zero bias and a unit scale cost a load per output, and change no bit
- * (x + 0 and x · 1 are exact; only a −0 sum turns +0).
+ * product adds a bias (zeros where it has none), every residual comes scaled (by ones where
+ * unscaled), and a product without an activation adds a residual (zeros where it has none: a
+ * vector of N zeros read at the output's column, `residual_zero`), so the kernels differ only by
+ * activation: the linears with and without a skip connection share one. One compile each costs
+ * lavapipe 0.3–0.5 s; an identity operand costs a load per output and changes no bit (x + 0 and
+ * x · 1 are exact; only a −0 sum turns +0).
  */
-export function canonicalEpilogue(v: EpilogueVariant): { variant: EpilogueVariant; zeroBias: Along | null; unitScale: Along | null } {
+export function canonicalEpilogue(v: EpilogueVariant): { variant: EpilogueVariant; zeroBias: Along | null; unitScale: Along | null; zeroResidual: boolean } {
   const bias = v.bias ?? v.scale ?? 'n';
-  const scale = v.scale ?? (v.residual ? bias : null);
-  return { variant: { ...v, bias, scale }, zeroBias: v.bias ? null : bias, unitScale: v.scale || !scale ? null : scale };
+  const residual = v.residual || v.act === 'none';
+  const scale = v.scale ?? (residual ? bias : null);
+  return { variant: { ...v, bias, scale, residual }, zeroBias: v.bias ? null : bias, unitScale: v.scale || !scale ? null : scale, zeroResidual: residual && !v.residual };
 }
 
 export function epilogueKey(v: EpilogueVariant): string {
@@ -93,7 +96,7 @@ export function epilogueWgsl(v: EpilogueVariant): string {
   ${v.bias ? 'v = v + load_bias(select(n, m, p.bias_m == 1u));' : ''}
   v = activate(v);
   ${v.scale ? 'v = v * load_scale(select(n, m, p.scale_m == 1u));' : ''}
-  ${v.residual ? 'v = v + load_residual(o);' : ''}
+  ${v.residual ? 'v = v + load_residual(select(o, n, p.residual_zero == 1u));' : ''}
   return v;
 }`,
   ];

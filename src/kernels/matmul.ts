@@ -83,6 +83,7 @@ export function gemm(s: GemmSpec): Tensor {
   const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
   const bindings: Record<string, Tensor> = { a, b, out };
   let epi = asked;
+  let zeroResidual = false;
   let bias = s.bias;
   let scale = s.scale;
   if (runtime) {
@@ -97,11 +98,13 @@ export function gemm(s: GemmSpec): Tensor {
     const length = (along: Along) => (along === 'n' ? N : M);
     if (c.zeroBias) bias = a.gpu.constantVector(0, length(c.zeroBias), out.dtype);
     if (c.unitScale) scale = a.gpu.constantVector(1, length(c.unitScale), out.dtype);
-    if (s.residual) bindings.residual = s.residual;
+    const residual = c.zeroResidual ? a.gpu.constantVector(0, N, out.dtype) : s.residual;
+    if (residual) bindings.residual = residual;
+    zeroResidual = c.zeroResidual;
   }
   if (bias) bindings.bias = bias;
   if (scale) bindings.scale = scale;
-  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...epilogueParams(epi, runtime) };
+  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...epilogueParams(epi, runtime, zeroResidual) };
   const code = runtime ? RUNTIME_EPILOGUE : epi;
   const flops = 2 * M * N * K * batch;
   if (policy.gemmWorkgroupTiles) {

@@ -73,7 +73,8 @@ describe('run-time GEMM epilogue', () => {
         }
         cases.forEach((c, i) => expect(Array.from(outputs.true[i]), c.name).toEqual(Array.from(outputs.false[i])));
         console.log(`${cases.length} epilogues, ${subgroupGemm ? 'subgroup' : 'blocked'} ${dtype}: bit-identical; pipelines compiled: specialised ${compiled.false}, run-time ${compiled.true}`);
-        expect(compiled.true).toBeLessThan(compiled.false / 2);
+        expect(compiled.true, 'one run-time kernel per operand layout').toBe(2);
+        expect(compiled.true).toBeLessThan(compiled.false);
         for (const t of [a, bNk, bKn, biasN, biasM, scaleN, scaleM, residual]) t.dispose();
       });
     }

@@ -9,9 +9,10 @@
  *  - other dense convs on subgroup adapters: im2col, then that GEMM with K = Cin·KH·KW;
  *  - depthwise stride-1 convs on subgroup adapters: `conv2d-depthwise.ts` (4×4 output tiles,
  *    weights shared by subgroup);
- *  - everything else: a direct kernel computing four outputs along x per invocation, with KW and
- *    the strides as compile-time constants so each kernel row's loads unroll, and the kernel rows
- *    looped (KH from the uniform). Padding bounds use signed arithmetic, never unsigned wrap-around.
+ *  - everything else: a direct kernel computing four outputs along x per invocation, with KW a
+ *    compile-time constant so each kernel row's loads unroll, the kernel rows looped (KH from the
+ *    uniform), and strides 1 and 2, GELU or none, chosen by the uniform (one text each). Padding
+ *    bounds use signed arithmetic, never unsigned wrap-around.
  * Cost: 2·N·Cout·OH·OW·(Cin/groups)·KH·KW flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
@@ -34,13 +35,22 @@ export interface Conv2dOptions {
   act?: Activation;
 }
 
+/**
+ * What the direct kernel's text fixes: the kernel width, the horizontal stride (or, for strides 1
+ * and 2, `sw: 0`: either, chosen by the uniform), the bias, and the activation (or `act: 'gelu?'`:
+ * GELU or none, chosen by the uniform). Each variant is a compile (lavapipe 0.1–0.3 s), and S0's
+ * 7×7 and 3×3 convs come at strides 1 and 2, with and without GELU.
+ */
 interface Variant {
-  kh: number;
   kw: number;
-  sh: number;
   sw: number;
   bias: boolean;
-  act: Activation;
+  act: Activation | 'gelu?';
+}
+
+/** The variant that runs a conv of this width, stride and activation. */
+function directVariant(kw: number, sw: number, bias: boolean, act: Activation): Variant {
+  return { kw, sw: sw <= 2 ? 0 : sw, bias, act: act === 'none' || act === 'gelu' ? 'gelu?' : act };
 }
 
 const WG = 64;
@@ -57,16 +67,21 @@ const PARAMS = {
   total: 'u32', cin: 'u32', h: 'u32', w: 'u32',
   cout: 'u32', oh: 'u32', ow: 'u32', cin_per_group: 'u32',
   cout_per_group: 'u32', pad_h: 'i32', pad_w: 'i32', kh: 'u32', tile: 'u32',
+  sh: 'u32', sw: 'u32', gelu: 'u32',
 } as const;
 
 const wgslRowBlocked = (v: Variant) => {
-  const seg = (DW_OX - 1) * v.sw + v.kw;
+  // Strides 1 and 2 share a text: the segment is sized for 2, and each tap picks its four inputs
+  // by the uniform's stride (constant indices either way, so the segment stays in registers).
+  const sw = v.sw || 2;
+  const seg = (DW_OX - 1) * sw + v.kw;
+  const taps = (step: number) => `vec4(seg[kx], seg[kx + ${step}u], seg[kx + ${2 * step}u], seg[kx + ${3 * step}u])`;
+  const tap = v.sw ? taps(v.sw) : `select(${taps(1)}, ${taps(2)}, p.sw == 2u)`;
+  const activate = v.act === 'gelu?' ? 'if (p.gelu == 1u) { v = gelu(v); }' : 'v = activate(v);';
   return /* wgsl */ `
-${activationWgsl(v.act)}
+${activationWgsl(v.act === 'gelu?' ? 'gelu' : v.act)}
 ${LINEAR_INDEX_WGSL}
 const KW = ${v.kw}u;
-const SH = ${v.sh};
-const SW = ${v.sw};
 const SEG = ${seg}u;
 
 @compute @workgroup_size(${WG})
@@ -79,8 +94,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let oc = (i / (groups_x * p.oh)) % p.cout;
   let n = i / (groups_x * p.oh * p.cout);
   let ic0 = (oc / p.cout_per_group) * p.cin_per_group;
-  let iy0 = i32(oy) * SH - p.pad_h;
-  let ix0 = i32(ox0) * SW - p.pad_w;
+  let iy0 = i32(oy * p.sh) - p.pad_h;
+  let ix0 = i32(ox0 * p.sw) - p.pad_w;
   var acc = vec4(0.0);
   for (var icg = 0u; icg < p.cin_per_group; icg++) {
   let xbase = (n * p.cin + ic0 + icg) * p.h * p.w;
@@ -100,15 +115,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     for (var kx = 0u; kx < KW; kx++) {
       let wv = load_wt(wbase + ky * KW + kx);
-      acc += wv * vec4(seg[kx], seg[kx + ${v.sw}u], seg[kx + ${2 * v.sw}u], seg[kx + ${3 * v.sw}u]);
+      acc += wv * ${tap};
     }
   }
   }
   let obase = ((n * p.cout + oc) * p.oh + oy) * p.ow;
   for (var j = 0u; j < p.tile; j++) {
     if (ox0 + j >= p.ow) { break; }
-    ${v.bias ? 'let v = acc[j] + load_bias(oc);' : 'let v = acc[j];'}
-    store_y(obase + ox0 + j, activate(v));
+    var v = acc[j]${v.bias ? ' + load_bias(oc)' : ''};
+    ${activate}
+    store_y(obase + ox0 + j, v);
   }
 }`;
 };
@@ -167,14 +183,17 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     return depthwiseConvTiled(x, weight, { pad, out: [oh, ow], bias: opts.bias, act });
   }
 
-  const v: Variant = { kh, kw, sh: stride[0], sw: stride[1], bias: !!opts.bias, act };
+  const v = directVariant(kw, stride[1], !!opts.bias, act);
   const y = x.gpu.empty([n, cout, oh, ow], floatResult(x, weight), op);
   const total = n * cout * oh * Math.ceil(ow / DW_OX);
   x.gpu.dispatch({
-    label: `conv2d.k${kh}x${kw}.s${stride[0]}x${stride[1]}${v.bias ? '.bias' : ''}.${act}`,
+    label: `conv2d.k${kh}x${kw}.s${stride[0]}x${stride[1]}${opts.bias ? '.bias' : ''}.${act}`,
     signature: convSignature(PARAMS, v.bias),
     body: wgslRowBlocked(v),
-    params: { total, cin, h, w, cout, oh, ow, cin_per_group: cinPerGroup, cout_per_group: cout / groups, pad_h: pad[0], pad_w: pad[1], kh, tile: DW_OX },
+    params: {
+      total, cin, h, w, cout, oh, ow, cin_per_group: cinPerGroup, cout_per_group: cout / groups, pad_h: pad[0], pad_w: pad[1], kh, tile: DW_OX,
+      sh: stride[0], sw: stride[1], gelu: act === 'gelu' ? 1 : 0,
+    },
     bindings: { x, wt: weight, y, ...(opts.bias && { bias: opts.bias }) },
     workgroups: grid1d(total, WG),
     flops: 2 * n * cout * oh * ow * cinPerGroup * kh * kw,

@@ -1,12 +1,13 @@
 /**
- * The rules that keep the number of GEMM pipelines (each a compile at first use, 0.3–0.5 s on
- * lavapipe) small, each checked against gemmRef and for the pipelines it compiles:
+ * The rules that keep the number of kernel variants (each a compile at first use, 0.1–0.5 s on
+ * lavapipe) small, each checked against its reference and for the pipelines it compiles:
  *  - a product without a bias runs the bias kernel with zeros, an unscaled residual the scaled one
  *    with ones, one without an activation or a residual the residual one with zeros, and bias /
  *    scale along M or N is a uniform choice: bits equal to the same product with explicit zeros /
  *    ones, no new pipeline after the canonical ones;
  *  - a tiny product's activation runs as an elementwise pass (f32): bits equal to the fused kernel;
- *  - attention's P·V takes the any-K kernel whatever the sequence length.
+ *  - attention's P·V takes the any-K kernel whatever the sequence length;
+ *  - the direct conv takes strides 1 and 2, GELU or none, from the uniform.
  */
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
@@ -15,6 +16,7 @@ import { expectClose } from '../helpers/compare.js';
 import { recordedKernels } from '../helpers/recorded.js';
 import { type GemmEpilogue, gemm, gemmRef } from '../../src/kernels/matmul.js';
 import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
+import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
 
 const g = useGpu();
 
@@ -99,5 +101,32 @@ describe('GEMM variants', () => {
     }
     console.log(`P·V at 5, 16 and 77 tokens: ${[...values].join(', ')}`);
     expect([...values], 'one P·V kernel for 5, 16 and 77 tokens').toHaveLength(1);
+  });
+
+  it('the direct conv: strides 1 and 2, GELU or none, one pipeline per kernel width', async () => {
+    // A 7×7 depthwise conv on odd sizes, forced off the tile kernel, and a dense 3×3.
+    const [n, c, h, w] = [2, 5, 13, 11];
+    const x = randn(n * c * h * w, 30);
+    const cases = [
+      { name: 'depthwise 7×7', shape: [c, 1, 7, 7], groups: c, padding: 3 },
+      { name: 'dense 3×3', shape: [4, c, 3, 3], groups: 1, padding: 1 },
+    ];
+    for (const k of cases) {
+      const wt = randn(k.shape.reduce((p, q) => p * q), 31), bias = randn(k.shape[0], 32);
+      const before = g.gpu.stats().pipelines.compiled;
+      const labels: string[] = [];
+      for (const stride of [1, 2]) {
+        for (const act of ['none', 'gelu'] as const) {
+          const build = () => g.gpu.withPolicy({ depthwiseTileSubgroup: 0, im2colMaxBytes: 0 }, () =>
+            conv2d(g.gpu.upload(x, [n, c, h, w]), g.gpu.upload(wt, k.shape), { stride, padding: k.padding, groups: k.groups, bias: g.gpu.upload(bias, [k.shape[0]]), act }));
+          const r = await recordedKernels(g.gpu, build);
+          labels.push(...r.kernels);
+          const ref = conv2dRef(x, [n, c, h, w], wt, k.shape, { stride, padding: k.padding, groups: k.groups, bias, act }).out;
+          expectClose(`${k.name} s${stride} ${act}`, r.out, ref, { rel: 1e-5 });
+        }
+      }
+      expect(labels.every((l) => l.startsWith('conv2d.k')), labels.join()).toBe(true);
+      expect(g.gpu.stats().pipelines.compiled - before, `${k.name}: one pipeline for ${labels.join(', ')}`).toBe(1);
+    }
   });
 });

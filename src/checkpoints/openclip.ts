@@ -35,7 +35,7 @@
  * to ours for parity. Tensors are views (no copy) except the transposed head.
  */
 import type { HostTensor, StateDict } from '../io/host-tensor.js';
-import { STORED_BYTES } from '../io/host-tensor.js';
+import { transpose2d } from '../io/host-tensor.js';
 import type { TowerSpec } from '../api/model-specs.js';
 import { type FastVitConfig, type NetworkSlot, networkLayout } from '../models/mci-config.js';
 
@@ -113,15 +113,6 @@ function textKey(key: string): string | null {
   if (TEXT_TOP[key]) return TEXT_TOP[key];
   const m = /^text\.transformer\.resblocks\.(\d+)\.(.+)$/.exec(key);
   return m && TEXT_LAYER[m[2]] ? `text_encoder.transformer.${m[1]}.${TEXT_LAYER[m[2]]}` : null;
-}
-
-/** A 2-D [rows, cols] tensor transposed on the host (any element size). */
-function transpose2d(t: HostTensor): HostTensor {
-  const [r, c] = t.shape;
-  const e = STORED_BYTES[t.dtype];
-  const out = new Uint8Array(t.data.byteLength);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out.set(t.data.subarray((i * c + j) * e, (i * c + j + 1) * e), (j * r + i) * e);
-  return { dtype: t.dtype, shape: [c, r], data: out };
 }
 
 const VIT_BLOCK: Record<string, string> = {

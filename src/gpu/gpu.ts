@@ -52,7 +52,6 @@ export class Gpu implements PlanHost {
   private capturing: PlanCapture | null = null;
   private readonly scopes = new Scopes();
   private forcedPolicy: KernelPolicy | null = null;
-  private placeholderBuffer: GPUBuffer | null = null;
   private readonly constants: ConstantVectors;
   private flopCount = 0;
 
@@ -156,18 +155,9 @@ export class Gpu implements PlanHost {
   }
 
   /**
-   * A 16-byte tensor bound where a kernel's optional input is absent (a uniform flag says so; it is
-   * never read). Typed like the inputs it stands for, so an f16 kernel's text is the same with or
-   * without them; outside the pool (never freed, not in the memory stats).
-   */
-  placeholder(dtype: DType): Tensor {
-    this.placeholderBuffer ??= this.device.createBuffer({ size: 16, usage: BufferUsage.STORAGE, label: 'placeholder' });
-    return new Tensor(this, [dtype === 'f16' ? 8 : 4], dtype, this.placeholderBuffer, 'placeholder', false);
-  }
-
-  /**
-   * `length` zeros or ones (constant-vectors.ts), bound where a kernel's operand is the identity: a
-   * GEMM without a bias adds zeros, so it runs the kernel of the GEMMs with one. Read-only.
+   * `length` zeros or ones (constant-vectors.ts), bound where a kernel's operand is the identity (a
+   * GEMM without a bias adds zeros, so it runs the kernel of the GEMMs with one) or absent and
+   * never read (the run-time epilogue's unused inputs). Read-only; outside the pool.
    */
   constantVector(value: IdentityValue, length: number, dtype: DType): Tensor {
     return new Tensor(this, [length], dtype, this.constants.buffer(value, length, dtype), `constant ${value}`, false);
@@ -309,7 +299,6 @@ export class Gpu implements PlanHost {
     this.recorder.discard();
     this.buffers.destroyAll();
     this.recorder.params.destroy();
-    this.placeholderBuffer?.destroy();
     this.constants.destroy();
     this.device.destroy();
   }

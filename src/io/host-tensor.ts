@@ -94,3 +94,18 @@ export function firstNonFinite(t: HostTensor): number {
       return -1;
   }
 }
+
+/** A 2-D [rows, cols] tensor transposed on the host (any element size), bits unchanged. */
+export function transpose2d(t: HostTensor): HostTensor {
+  const [r, c] = t.shape;
+  const e = STORED_BYTES[t.dtype];
+  const src = t.data.byteOffset % e ? t.data.slice() : t.data; // typed views need aligned offsets
+  const out = new Uint8Array(src.byteLength);
+  // One element per index, whatever its size (the element values are only moved, never read).
+  const View = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array, 8: BigUint64Array }[e as 1 | 2 | 4 | 8];
+  const view = (d: Uint8Array) => new View(d.buffer as ArrayBuffer, d.byteOffset, r * c) as unknown as Uint32Array;
+  const from = view(src);
+  const to = view(out);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) to[j * r + i] = from[i * c + j];
+  return { dtype: t.dtype, shape: [c, r], data: out };
+}

@@ -82,29 +82,16 @@ export function gemm(s: GemmSpec): Tensor {
   const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
   const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
   const bindings: Record<string, Tensor> = { a, b, out };
-  let epi = asked;
-  let zeroResidual = false;
-  let bias = s.bias;
-  let scale = s.scale;
-  if (runtime) {
-    // The run-time epilogue binds all three inputs, the placeholder standing in for absent ones.
-    const absent = a.gpu.placeholder(out.dtype);
-    bias ??= absent;
-    scale ??= absent;
-    bindings.residual = s.residual ?? absent;
-  } else {
-    const c = canonicalEpilogue(asked);
-    epi = c.variant;
-    const length = (along: Along) => (along === 'n' ? N : M);
-    if (c.zeroBias) bias = a.gpu.constantVector(0, length(c.zeroBias), out.dtype);
-    if (c.unitScale) scale = a.gpu.constantVector(1, length(c.unitScale), out.dtype);
-    const residual = c.zeroResidual ? a.gpu.constantVector(0, N, out.dtype) : s.residual;
-    if (residual) bindings.residual = residual;
-    zeroResidual = c.zeroResidual;
-  }
-  if (bias) bindings.bias = bias;
-  if (scale) bindings.scale = scale;
-  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...epilogueParams(epi, runtime, zeroResidual) };
+  // The run-time epilogue binds all three inputs, a zero vector standing in for absent ones (never
+  // read: its flags say so); the specialised one binds the identity operands canonicalEpilogue asks for.
+  const c = runtime ? null : canonicalEpilogue(asked);
+  const epi = c?.variant ?? asked;
+  const constant = (value: 0 | 1, along: Along | null) => (along ? a.gpu.constantVector(value, along === 'n' ? N : M, out.dtype) : undefined);
+  const bias = s.bias ?? (c ? constant(0, c.zeroBias) : constant(0, 'n'));
+  const scale = s.scale ?? (c ? constant(1, c.unitScale) : constant(0, 'n'));
+  const residual = s.residual ?? (!c || c.zeroResidual ? constant(0, 'n') : undefined);
+  for (const [name, t] of [['bias', bias], ['scale', scale], ['residual', residual]] as const) if (t) bindings[name] = t;
+  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...epilogueParams(epi, runtime, !!c?.zeroResidual) };
   const code = runtime ? RUNTIME_EPILOGUE : epi;
   const flops = 2 * M * N * K * batch;
   if (policy.gemmWorkgroupTiles) {

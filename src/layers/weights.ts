@@ -10,7 +10,7 @@ import { BYTES_PER_ELEMENT, type StorageDType } from '../gpu/dtype.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
-import { firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32 } from '../io/host-tensor.js';
+import { firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32, transpose2d } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
 import type { BatchNormParams } from './bn-fold.js';
 
@@ -150,11 +150,9 @@ export class WeightStore {
    * have already compiled, instead of a [K, N] GEMM of their own.
    */
   takeAsLinear(key: string, shape: readonly [number, number]): Tensor {
-    const [rows, cols] = shape;
     const p = this.host(key, shape);
-    const t = new Float32Array(p.length);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = p[i * cols + j];
-    return this.upload(key, t, [cols, rows]);
+    const t = transpose2d({ dtype: 'F32', shape: [...shape], data: new Uint8Array(p.buffer, p.byteOffset, p.byteLength) });
+    return this.upload(key, new Float32Array(t.data.buffer), t.shape);
   }
 
   /**

@@ -1,18 +1,22 @@
 /**
  * Cold start, as a user meets it: modules, adapter, checkpoint load, model build, first image (and
  * text) embedding, each phase timed from process start (npm run bench:cold -- --weights=FILE
- * [--vocab=FILE] [--image=FILE] [--dtype=f16] [--warmup] [--breakdown] [--json=FILE]
- * [--off=tuning,…] [--on=tuning,…]). --warmup loads with `warmup: true` (both towers' batch-1
- * forwards compiled before the model is returned). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include every kernel's
+ * [--vocab=FILE] [--image=FILE] [--dtype=f16] [--warmup] [--precompile=image|text|both|none]
+ * [--breakdown] [--json=FILE] [--off=tuning,…] [--on=tuning,…]). --warmup loads with
+ * `warmup: true` (both towers' batch-1 forwards compiled before the model is returned);
+ * --precompile picks the towers compiled ahead while the checkpoint loads (default: the
+ * library's, 'image'). On lavapipe, run with MESA_SHADER_CACHE_DISABLE=true to include every kernel's
  * compile, as on a machine that never ran the library. Under tsx the "modules loaded" phase
  * includes transpiling the TypeScript sources, which an installed package does not pay.
  *
  * --breakdown times every dispatch of the first forwards (timestamp queries) and of a warm one
  * after: drivers that compile at first dispatch (lavapipe) put each kernel's compile in its first
- * use, so first − warm is the compile, per kernel. The profiling adds a little to the phases.
+ * use, so first − warm is the compile, per kernel (with --precompile=none: a kernel compiled ahead
+ * shows no compile there). The profiling adds a little to the phases.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createModelAndTransforms } from '../src/api/node.js';
+import type { PrecompileTowers } from '../src/api/precompile.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { describePolicy } from '../src/gpu/policy.js';
 import { createGpu } from '../src/gpu/node.js';
@@ -28,6 +32,8 @@ const image = arg('image', '../shared/fixtures/preprocess/astronaut.png')!;
 const dtype = arg('dtype', 'f32') as 'f32' | 'f16';
 const breakdown = process.argv.includes('--breakdown');
 const warmup = process.argv.includes('--warmup');
+const precompile = arg('precompile') as PrecompileTowers | undefined;
+if (precompile && !['image', 'text', 'both', 'none'].includes(precompile)) throw new Error(`--precompile takes image, text, both or none, got ${precompile}`);
 const phases: Record<string, number> = {};
 const mark = (name: string) => (phases[name] = Math.round(performance.now()));
 mark('modules loaded');
@@ -35,7 +41,7 @@ mark('modules loaded');
 const gpu = await createGpu();
 tuningFromArgs(gpu, arg);
 mark('adapter');
-const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype, warmup });
+const { model, dispose } = await createModelAndTransforms(arg('model', 'mobileclip_s0')!, { weights, vocab, gpu, dtype, warmup, precompile });
 mark(warmup ? 'checkpoint loaded, model built, kernels compiled' : 'checkpoint loaded, model built');
 
 /** Runs `f` profiled when --breakdown is given: its per-kernel GPU times, else none. */
@@ -86,7 +92,7 @@ if (breakdown) {
     if (own.length) console.log(`  first used by the ${tower} forward: ${own.length} kernels, compile ${r0(own.reduce((a, k) => a + k.compileMs, 0))} ms`);
   }
 }
-const report = { adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), weights, dtype, warmup, msSinceProcessStart: phases, ...(breakdown && { kernels }) };
+const report = { adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), weights, dtype, warmup, precompile: precompile ?? 'image', msSinceProcessStart: phases, ...(breakdown && { kernels }) };
 const json = arg('json');
 if (json) writeFileSync(json, JSON.stringify(report, null, 1));
 else console.log(JSON.stringify(report));

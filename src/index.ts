@@ -36,4 +36,5 @@ export type { LoadPhase, LoadProgress, OnLoadProgress } from './io/load-progress
 export type { ByteCache, CacheEntryInfo } from './io/byte-cache.js';
 export { DEFAULT_SOURCES, parseHubRef, weightsUrl, defaultWeightsUrl, type Sources, type HubRef } from './api/sources.js';
 export type { LoadOptions } from './api/create.js';
+export type { PrecompileTowers } from './api/precompile.js';
 export type { FileSource } from './api/model-files.js';

@@ -10,6 +10,7 @@ import { modelSpecFromConfig } from './model-specs.js';
 import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type FetchOptions, type FileSource, type Platform, resolveModel, vocabBytes, weightsBytes } from './model-files.js';
 import type { StorageDType } from '../gpu/dtype.js';
+import { type PrecompileTowers, precompileModel } from './precompile.js';
 
 export interface LoadOptions extends FetchOptions {
   /**
@@ -32,6 +33,12 @@ export interface LoadOptions extends FetchOptions {
   allowExpandedTensors?: boolean;
   /** Compile the kernels before returning (reported as `compile` progress); see MobileCLIP.warmup. */
   warmup?: boolean;
+  /**
+   * Which towers' kernels start compiling while the checkpoint is read and uploaded (precompile.ts),
+   * in this order: 'image' (default), 'text', 'both' or 'none'. The GPU runs its work in order, so
+   * compile ahead the tower the first call uses: a text-first user passes 'text'.
+   */
+  precompile?: PrecompileTowers;
 }
 
 export interface PlatformHooks<I> extends Platform {
@@ -46,22 +53,54 @@ export async function createModel<I>(name: string | object, o: LoadOptions, p: P
   const config = typeof name === 'string' && p.readConfig ? await p.readConfig(name) : null;
   const model = config === null ? await resolveModel(name, o) : null;
   const spec = model ? model.spec : (sd: StateDict) => modelSpecFromConfig(config, sd, String(name));
-  const [w, vocab] = await Promise.all([
+  const files = Promise.all([
     weightsBytes(o.weights, model?.defaultWeights ?? null, model?.spec.name ?? String(name), o, p),
     vocabBytes(o.vocab ?? o.weights === undefined, o, p),
   ]);
-  o.signal?.throwIfAborted();
-  const gpu = o.gpu ?? (await p.createGpu());
-  const made = withTransforms(gpu, !o.gpu, () =>
-    createFromBytes<I>({ gpu, spec, weights: w.bytes, vocab, source: w.source, dtype: o.dtype, readImage: p.readImage, allowNonFinite: o.allowNonFinite, allowExpandedTensors: o.allowExpandedTensors, onProgress: o.onProgress }),
-  );
+  files.catch(() => {}); // awaited below; this only keeps a rejection meanwhile from being "unhandled"
+  // The GPU is made while the files are read, so a named model's kernels compile meanwhile; a
+  // config's spec needs the checkpoint, so createFromBytes compiles them ahead after parsing.
+  const towers = o.precompile ?? 'image';
+  let gpu: Gpu;
   try {
-    o.signal?.throwIfAborted();
-    if (o.warmup) await made.model.warmup(o.onProgress);
-    o.signal?.throwIfAborted();
+    gpu = o.gpu ?? (await p.createGpu());
   } catch (e) {
-    made.dispose();
+    await files; // a missing or unreadable file is the more useful error
     throw e;
+  }
+  // Kernels compiled during the load, ahead or by the warm-up, as `compile` progress.
+  const what = model?.spec.name ?? String(name);
+  let compiled = 0;
+  const stopReports = gpu.pipelines.onCompile(() => o.onProgress?.({ phase: 'compile', what, loaded: ++compiled }));
+  let made: ModelAndTransforms<I>;
+  try {
+    let w: Awaited<typeof files>[0];
+    let vocab: Awaited<typeof files>[1];
+    try {
+      if (model) precompileModel(gpu, model.spec, towers, o.dtype);
+      [w, vocab] = await files;
+      o.signal?.throwIfAborted();
+    } catch (e) {
+      if (!o.gpu) gpu.destroy();
+      throw e;
+    }
+    made = withTransforms(gpu, !o.gpu, () =>
+      createFromBytes<I>({ gpu, spec, weights: w.bytes, vocab, source: w.source, dtype: o.dtype, readImage: p.readImage, allowNonFinite: o.allowNonFinite, allowExpandedTensors: o.allowExpandedTensors, onProgress: o.onProgress, precompile: model ? 'none' : towers }),
+    );
+    try {
+      o.signal?.throwIfAborted();
+      if (o.warmup) {
+        await made.model.warmup();
+        await gpu.precompiled(); // every kernel compiled ahead is reported before the total
+        o.onProgress?.({ phase: 'compile', what, loaded: compiled, total: compiled });
+      }
+      o.signal?.throwIfAborted();
+    } catch (e) {
+      made.dispose();
+      throw e;
+    }
+  } finally {
+    stopReports();
   }
   o.onProgress?.({ phase: 'ready', what: made.model.spec.name, loaded: 1, total: 1 });
   return made;

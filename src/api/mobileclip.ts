@@ -16,6 +16,8 @@ import { applePipeline, type Pipeline, preprocessImage } from '../preprocess/tra
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
+import { type ForwardCall, imageForward, textForward } from './forwards.js';
+import { type PrecompileTowers, precompileModel } from './precompile.js';
 import type { ModelSpec } from './model-specs.js';
 import { type Templates, templatesFor } from './templates.js';
 import type { StorageDType } from '../gpu/dtype.js';
@@ -181,31 +183,31 @@ export class MobileCLIP<I = ImageInput> {
   }
 
   /**
-   * One forward of `run` on host data: replayed from its recorded plan (recorded on first use,
-   * with `upload` making the input), or run eagerly when plans are off.
+   * One forward on host data: replayed from its recorded plan (recorded on first use, with
+   * `upload` making the input), or run eagerly when plans are off.
    */
-  private async forward(key: string, data: Float32Array | Int32Array, upload: () => Tensor, run: (x: Tensor) => Tensor): Promise<Float32Array> {
+  private async forward(f: ForwardCall): Promise<Float32Array> {
     this.assertLive('forward');
     if (!this.usePlans) {
-      const x = upload();
+      const x = f.upload();
       try {
-        return await this.fetch(() => run(x));
+        return await this.fetch(() => f.run(x));
       } finally {
         x.dispose();
       }
     }
-    let r = this.recorded.get(key);
+    let r = this.recorded.get(f.key);
     if (!r) {
-      const input = upload();
+      const input = f.upload();
       try {
-        const { plan, result } = this.gpu.capture(() => run(input));
+        const { plan, result } = this.gpu.capture(() => f.run(input));
         r = { plan, input, output: result };
       } catch (e) {
         input.dispose();
         throw e;
       }
-      this.recorded.set(key, r);
-    } else this.gpu.writeTensor(r.input, data);
+      this.recorded.set(f.key, r);
+    } else this.gpu.writeTensor(r.input, f.data);
     r.plan.run();
     return r.output.readFloat();
   }
@@ -248,10 +250,7 @@ export class MobileCLIP<I = ImageInput> {
         const chunk = images.slice(i, i + bs);
         const batch = new Float32Array(chunk.length * 3 * s * s);
         for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * s * s);
-        const shape = [chunk.length, 3, s, s];
-        const e = await this.forward(`image:${chunk.length}:${normalize}`, batch, () => this.gpu.upload(batch, shape, 'f32', 'images'), (x) =>
-          this.clip.encodeImage(x, { normalize }),
-        );
+        const e = await this.forward(imageForward(this.gpu, this.clip, batch, chunk.length, s, normalize));
         checkFiniteRows(e, dim, i, 'image');
         out.set(e, i * dim);
         opts.onProgress?.(Math.min(i + bs, images.length), images.length);
@@ -301,16 +300,7 @@ export class MobileCLIP<I = ImageInput> {
         const n = Math.min(bs, count - i);
         const rows = ids.subarray(i * ctx, (i + n) * ctx);
         this.clip.checkTokens(rows, [n, ctx]);
-        // A causal tower needs only the positions up to each row's end of text (an exact shortcut).
-        const head = this.exactShortcuts ? this.clip.text!.causalHead(rows, n) : null;
-        let e: Float32Array;
-        if (head) {
-          const { ids: h, length: p } = head;
-          e = await this.forward(`text:${n}:${p}:${normalize}`, h, () => this.gpu.upload(h, [n, p], 'i32', 'token_ids'), (t) => this.clip.encodeTextIds(t, { normalize, prefix: true, pooledTail: true }));
-        } else {
-          const pooledTail = this.exactShortcuts;
-          e = await this.forward(`text:${n}:${normalize}:${pooledTail}`, rows, () => this.clip.uploadTokens(rows, [n, ctx]), (t) => this.clip.encodeTextIds(t, { normalize, pooledTail }));
-        }
+        const e = await this.forward(textForward(this.gpu, this.clip, rows, n, normalize, this.exactShortcuts));
         checkFiniteRows(e, dim, i, 'text');
         out.set(e, i * dim);
         opts.onProgress?.(i + n, count);
@@ -374,25 +364,23 @@ export class MobileCLIP<I = ImageInput> {
 
   /**
    * Compiles the kernels of a one-image and (with a tokenizer) a one-text forward now, reporting
-   * each compiled kernel as `compile` progress, so the first real call does not pay for them. The
-   * forwards it records are the ones a batch of one replays later.
+   * each kernel compiled meanwhile (also those compiled ahead while loading that finish now) as
+   * `compile` progress, so the first real call does not pay for them. The forwards it records are
+   * the ones a batch of one replays later.
    */
   async warmup(onProgress?: OnLoadProgress): Promise<void> {
     const what = this.spec.name;
-    const cache = this.gpu.pipelines;
-    const before = cache.stats.compiled;
-    const previous = cache.onCompile;
-    cache.onCompile = (n) => onProgress?.({ phase: 'compile', what, loaded: n - before });
+    let compiled = 0;
     onProgress?.({ phase: 'compile', what, loaded: 0 });
+    const stop = this.gpu.pipelines.onCompile(() => onProgress?.({ phase: 'compile', what, loaded: ++compiled }));
     try {
       const s = this.imageSize;
       await this.encodeImages([{ data: new Uint8Array(s * s * 3).fill(128), width: s, height: s, channels: 3 } as unknown as I]);
       if (this.tokenizer) await this.encodeTexts(['a photo']);
     } finally {
-      cache.onCompile = previous;
+      stop();
     }
-    const n = cache.stats.compiled - before;
-    onProgress?.({ phase: 'compile', what, loaded: n, total: n });
+    onProgress?.({ phase: 'compile', what, loaded: compiled, total: compiled });
   }
 
   /**
@@ -430,6 +418,11 @@ export interface CreateOptions<I = ImageInput> extends ModelOptions<I> {
   vocab?: Uint8Array;
   /** Parse and upload progress. */
   onProgress?: OnLoadProgress;
+  /**
+   * Towers whose kernels to compile ahead once the spec is known (precompile.ts; default 'none':
+   * createModel has compiled them before the checkpoint arrived where the spec was known).
+   */
+  precompile?: PrecompileTowers;
 }
 
 export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP<I> {
@@ -437,8 +430,9 @@ export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP
   const what = typeof o.spec === 'function' ? source : o.spec.name;
   o.onProgress?.({ phase: 'parse', what, loaded: 0, total: 1 });
   const ck = readCheckpoint(o.weights, source, { allowExpandedTensors: o.allowExpandedTensors });
-  const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
   const spec = typeof o.spec === 'function' ? o.spec(ck.stateDict) : o.spec;
+  precompileModel(o.gpu, spec, o.precompile ?? 'none', o.dtype);
+  const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
   o.onProgress?.({ phase: 'parse', what, loaded: 1, total: 1 });
   o.onProgress?.({ phase: 'upload', what, loaded: 0, total: 1 });
   const model = new MobileCLIP<I>(o.gpu, spec, ck.stateDict, tok, { ...o, source });

@@ -17,6 +17,7 @@ import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { applePipeline, preprocessImage } from '../preprocess/transform.js';
 import type { Templates } from '../api/templates.js';
+import type { PrecompileTowers } from '../api/precompile.js';
 import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';
 import { EXPANDED_OPTION } from './checkpoint-commands.js';
 import { Progress } from './progress.js';
@@ -73,7 +74,8 @@ function modelInputs(a: Args): string[] {
   return [weights, vocab, ...(model.endsWith('.json') ? [model] : [])].filter((f): f is string => f !== undefined);
 }
 
-async function open(a: Args, needVocab: boolean, progress: Progress): Promise<ModelAndTransforms> {
+/** `precompile`: the towers the command runs, in the order it runs them (compiled while loading). */
+async function open(a: Args, needVocab: boolean, progress: Progress, precompile: PrecompileTowers): Promise<ModelAndTransforms> {
   const paths = modelPaths(a);
   const { model, weights } = paths;
   // A missing default file means the published one (true); a given one is used as given.
@@ -82,7 +84,7 @@ async function open(a: Args, needVocab: boolean, progress: Progress): Promise<Mo
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
   const offline = a.flags.has('offline') || offlineFromEnv();
   const load = () =>
-    createModelAndTransforms(model, { weights, vocab, dtype, offline, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
+    createModelAndTransforms(model, { weights, vocab, dtype, offline, precompile, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
   try {
     const m = await progress.phase(`loading ${weights ?? `${model} (published checkpoint)`}`, load);
     progress.watchCompiles(m.model.gpu.pipelines);
@@ -122,7 +124,8 @@ export async function embed(a: Args): Promise<void> {
   const out = option(a, 'out');
   if (out) checkOutputPath(out, [...modelInputs(a), ...images, tokensFile]);
   const progress = Progress.for(a);
-  const m = await open(a, texts.length > 0, progress);
+  const withText = texts.length > 0 || tokensFile !== undefined;
+  const m = await open(a, texts.length > 0, progress, images.length === 0 ? 'text' : withText ? 'both' : 'image');
   try {
     const normalize = !a.flags.has('raw');
     const result: { images: { file: string; embedding: number[] }[]; texts: { text: string; embedding: number[] }[]; tokens: { row: number; embedding: number[] }[] } = { images: [], texts: [], tokens: [] };
@@ -193,7 +196,7 @@ export async function classify(a: Args): Promise<void> {
   // Decode first: a bad image fails before the model loads.
   const decoded: RgbImage[] = [];
   for (const f of images) decoded.push(await readImageFile(f));
-  const m = await open(a, true, progress);
+  const m = await open(a, true, progress, 'both'); // classify embeds the images, then the labels
   try {
     const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}${FIRST_FORWARD}`;
     const preds = await progress.phase(what, () => m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress.bar('images') }));

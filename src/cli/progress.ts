@@ -17,6 +17,11 @@ function stderrIsTTY(): boolean {
 export class Progress {
   /** The phase being shown: a bar drawn inside it redraws the phase's line. */
   private active: string | null = null;
+  /** False once a download's line was started below the phase's own line. */
+  private onPhaseLine = false;
+  /** Kernels compiled so far (the load compiles some ahead; each tower's first forward the rest). */
+  private kernels = 0;
+  private readonly start = performance.now();
 
   private constructor(readonly enabled: boolean) {}
 
@@ -30,6 +35,7 @@ export class Progress {
     if (!this.enabled) return work();
     process.stderr.write(`${label}… `);
     this.active = label;
+    this.onPhaseLine = true;
     const t0 = performance.now();
     try {
       const r = await work();
@@ -56,17 +62,18 @@ export class Progress {
     };
   }
 
-  /**
-   * Shows the kernels compiled so far on the running phase's line (the first forward of each
-   * tower compiles its GPU kernels, most of a cold run's wait).
-   */
-  watchCompiles(cache: { onCompile: ((compiled: number, label: string) => void) | null }): void {
+  /** Shows the kernels compiled so far on the running phase's line (most of a cold run's wait). */
+  private kernelCompiled(): void {
+    this.kernels++;
     // A redrawn count needs a terminal; into a file it would be a run-on line.
-    if (!this.enabled || !stderrIsTTY()) return;
-    const start = performance.now();
-    cache.onCompile = (n) => {
-      if (this.active) process.stderr.write(`\r${this.active}… ${n} kernel${n > 1 ? 's' : ''} compiled (${((performance.now() - start) / 1000).toFixed(1)} s); `);
-    };
+    if (!this.enabled || !stderrIsTTY() || !this.active || !this.onPhaseLine) return;
+    const n = this.kernels;
+    process.stderr.write(`\r${this.active}… ${n} kernel${n > 1 ? 's' : ''} compiled (${((performance.now() - this.start) / 1000).toFixed(1)} s); `);
+  }
+
+  /** Counts the kernels compiled after the load (each tower's first forward compiles what was not compiled ahead). */
+  watchCompiles(cache: { onCompile(f: (label: string) => void): () => void }): void {
+    if (this.enabled) cache.onCompile(() => this.kernelCompiled());
   }
 
   /**
@@ -76,6 +83,8 @@ export class Progress {
   load(): ((p: LoadProgress) => void) | undefined {
     if (!this.enabled) return undefined;
     return (p) => {
+      if (p.phase === 'compile' && p.total === undefined) this.kernelCompiled();
+      if (p.phase === 'cache' || p.phase === 'download') this.onPhaseLine = false;
       if (p.phase === 'cache') process.stderr.write(`\n  ${p.what}: ${p.url} (cached, ${mb(p.loaded)})`);
       if (p.phase !== 'download') return;
       const width = 30;

@@ -12,6 +12,7 @@ import { DeviceHealth } from './device-health.js';
 import { ConstantVectors, type IdentityValue } from './constant-vectors.js';
 import { type DispatchSpec, dispatchCommand } from './dispatch.js';
 import { PlanCapture } from './plan-capture.js';
+import { CompileAhead } from './compile-ahead.js';
 import { type KernelTime, Profiler } from './profiler.js';
 import { Readback } from './readback.js';
 import { Recorder } from './recorder.js';
@@ -50,6 +51,9 @@ export class Gpu implements PlanHost {
   private readonly readback: Readback;
   /** The active plan capture, if any; commands go to it instead of the recorder. */
   private capturing: PlanCapture | null = null;
+  /** The active `precompile`, if any; its dispatches compile their pipelines and nothing else. */
+  private compiling: CompileAhead | null = null;
+  private compilesAhead: Promise<void> = Promise.resolve();
   private readonly scopes = new Scopes();
   private forcedPolicy: KernelPolicy | null = null;
   private readonly constants: ConstantVectors;
@@ -94,7 +98,7 @@ export class Gpu implements PlanHost {
   }
 
   private get sink(): CommandSink {
-    return this.capturing ?? this.recorder;
+    return this.capturing ?? this.compiling ?? this.recorder;
   }
 
   // ---- tensors -------------------------------------------------------------------------------
@@ -167,6 +171,7 @@ export class Gpu implements PlanHost {
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
     this.health.assertUsable();
     if (this.capturing) throw new GpuError(`read(${t.label}) while recording an execution plan: plans record GPU work only`);
+    if (this.compiling) throw new GpuError(`read(${t.label}) inside precompile(): it runs no work to read`);
     t.assertAlive();
     const bytes = await this.readback.read(t.buffer, t.byteSize, t.label);
     if (t.dtype === 'f32') return new Float32Array(bytes);
@@ -231,6 +236,7 @@ export class Gpu implements PlanHost {
   capture<T>(fn: () => T): { plan: ExecutionPlan; result: T } {
     this.health.assertUsable();
     if (this.capturing) throw new GpuError('capture() inside capture()');
+    if (this.compiling) throw new GpuError('capture() inside precompile()');
     this.submit();
     const cap = new PlanCapture(this.device);
     this.capturing = cap;
@@ -246,9 +252,42 @@ export class Gpu implements PlanHost {
     return { plan: cap.finish(this, this.buffers), result };
   }
 
+  /**
+   * Runs `fn` (which records work and must not await) so that the pipelines it dispatches compile
+   * on the device's time: one workgroup of each one's first dispatch is submitted when `fn` returns,
+   * and nothing else of `fn`'s work runs (see compile-ahead.ts). The pipelines it creates are
+   * reported to `pipelines.onCompile` as their dispatches finish, not at creation. Returns how
+   * many pipelines it dispatched. For compiling a model's kernels while its checkpoint is read.
+   */
+  precompile(fn: () => void): number {
+    this.health.assertUsable();
+    if (this.capturing || this.compiling) throw new GpuError(`precompile() inside ${this.capturing ? 'capture()' : 'precompile()'}`);
+    this.submit();
+    const sink = new CompileAhead(this.device, (dst, bytes, label) => this.recorder.write(dst, bytes, label));
+    this.compiling = sink;
+    try {
+      const made = this.pipelines.deferringReports(fn);
+      const ran = sink.submit((p) => {
+        const label = made.get(p);
+        if (label !== undefined) this.pipelines.compiled(label);
+      });
+      this.compilesAhead = Promise.all([this.compilesAhead, ran]).then(() => {});
+      return sink.pipelines;
+    } finally {
+      this.compiling = null;
+      sink.destroy();
+    }
+  }
+
+  /** Resolves once every `precompile` so far has run and its compiles were reported. */
+  precompiled(): Promise<void> {
+    return this.compilesAhead;
+  }
+
   replay(plan: ExecutionPlan): void {
     this.health.assertUsable();
     if (this.capturing) throw new GpuError('replaying a plan while recording another');
+    if (this.compiling) throw new GpuError('replaying a plan inside precompile()');
     for (const c of plan.commands) this.recorder.record(c);
   }
 

@@ -13,8 +13,9 @@ export class PipelineCache {
   readonly stats: PipelineStats = { compiled: 0, hits: 0 };
   /** Print the WGSL of every newly compiled kernel (MOBILECLIP_DUMP_WGSL=1). */
   dump = false;
-  /** Called after each new compile with the count so far (compile progress for a model's warm-up). */
-  onCompile: ((compiled: number, label: string) => void) | null = null;
+  private readonly listeners = new Set<(label: string) => void>();
+  /** While set (inside gpu.precompile), new pipelines are reported by `compiled` instead of at creation. */
+  private deferred: Map<GPUComputePipeline, string> | null = null;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -35,8 +36,36 @@ export class PipelineCache {
     const p = this.device.createComputePipeline(this.descriptor(label, code, entryPoint));
     this.stats.compiled++;
     this.pipelines.set(key, p);
-    this.onCompile?.(this.stats.compiled, label);
+    if (this.deferred) this.deferred.set(p, label);
+    else this.compiled(label);
     return p;
+  }
+
+  /**
+   * Calls `f` with each kernel's label once it is compiled (compile progress): at its creation,
+   * or for a pipeline created inside gpu.precompile, when its first dispatch has run on the
+   * device. Returns the function that stops the calls.
+   */
+  onCompile(f: (label: string) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  /** Reports a kernel compiled to the `onCompile` listeners. */
+  compiled(label: string): void {
+    for (const f of this.listeners) f(label);
+  }
+
+  /** Runs `fn` with reports of the pipelines it creates deferred; returns them with their labels. */
+  deferringReports(fn: () => void): Map<GPUComputePipeline, string> {
+    const made = new Map<GPUComputePipeline, string>();
+    this.deferred = made;
+    try {
+      fn();
+    } finally {
+      this.deferred = null;
+    }
+    return made;
   }
 
   get size(): number {

@@ -1,6 +1,8 @@
 /**
- * What loading a model reports, in order: each file's download (or its cache hit), parsing the
- * checkpoint, uploading the weights to the GPU, and compiling the kernels (when asked to warm up).
+ * What loading a model reports: each file's download (or its cache hit), parsing the checkpoint,
+ * uploading the weights to the GPU, in that order, then `ready`. `compile` events (one per kernel
+ * compiled) interleave with them: kernels compiled ahead (LoadOptions.precompile) finish while the
+ * checkpoint is read; with `warmup` the load ends with one carrying the total.
  */
 export type LoadPhase = 'download' | 'cache' | 'parse' | 'upload' | 'compile' | 'ready';
 

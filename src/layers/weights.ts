@@ -6,9 +6,10 @@
  * ignored. Training-form checkpoints are re-parameterised once, up front; a fused checkpoint is
  * used as it is.
  */
+import { ConstantVectors } from '../gpu/constant-vectors.js';
 import { BYTES_PER_ELEMENT, type StorageDType } from '../gpu/dtype.js';
 import type { Gpu } from '../gpu/gpu.js';
-import type { Tensor } from '../gpu/tensor.js';
+import { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
 import { firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32, transpose2d } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
@@ -57,7 +58,10 @@ export class WeightStore {
   /** Every GPU tensor made from the checkpoint, for dispose(). */
   readonly uploaded: Tensor[] = [];
 
-  private synthetic: (() => number) | null = null;
+  /** Makes up every tensor's host data instead of reading the checkpoint (synthetic and zero stores). */
+  private madeUp: ((key: string, shape: readonly number[]) => Float32Array) | null = null;
+  /** A zero store's one zero buffer, which every weight views instead of being uploaded. */
+  private zeroBuffer: ConstantVectors | null = null;
 
   constructor(
     readonly gpu: Gpu,
@@ -79,20 +83,30 @@ export class WeightStore {
   static synthetic(gpu: Gpu, seed = 1, dtype: StorageDType = 'f32'): WeightStore {
     const s = new WeightStore(gpu, new Map(), 'synthetic weights', dtype);
     let state = seed >>> 0;
-    s.synthetic = () => {
+    const r = () => {
       state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
       return state / 2 ** 32;
+    };
+    s.madeUp = (key, shape) => {
+      const n = numel(shape);
+      const fanIn = shape.length > 1 ? numel(shape.slice(1)) : 1;
+      const scale = key.endsWith('running_var') ? 0 : key.endsWith('weight') && shape.length > 1 ? 1 / Math.sqrt(fanIn) : 0.1;
+      const base = key.endsWith('running_var') || (key.endsWith('.weight') && shape.length === 1) ? 1 : 0;
+      return Float32Array.from({ length: n }, () => base + scale * (2 * r() - 1));
     };
     return s;
   }
 
-  private made(key: string, shape: readonly number[]): Float32Array {
-    const r = this.synthetic!;
-    const n = numel(shape);
-    const fanIn = shape.length > 1 ? numel(shape.slice(1)) : 1;
-    const scale = key.endsWith('running_var') ? 0 : key.endsWith('weight') && shape.length > 1 ? 1 / Math.sqrt(fanIn) : 0.1;
-    const base = key.endsWith('running_var') || (key.endsWith('.weight') && shape.length === 1) ? 1 : 0;
-    return Float32Array.from({ length: n }, () => base + scale * (2 * r() - 1));
+  /**
+   * A store whose every weight is zero and views one shared zero buffer (nothing uploaded; GPU
+   * memory: the largest weight, not the model): towers built on it record the same kernels as the
+   * real model's, for compiling them before the checkpoint is read (models/precompile.ts).
+   */
+  static zeros(gpu: Gpu, dtype: StorageDType = 'f32'): WeightStore {
+    const s = new WeightStore(gpu, new Map(), 'zero weights', dtype);
+    s.madeUp = (_key, shape) => new Float32Array(numel(shape));
+    s.zeroBuffer = new ConstantVectors(gpu.device);
+    return s;
   }
 
   private check(sd: StateDict, key: string, shape: readonly number[]): boolean {
@@ -116,7 +130,7 @@ export class WeightStore {
 
   /** Host float32 data of a key present in both forms (zeros when missing, reported at finish()). */
   host(key: string, shape: readonly number[]): Float32Array {
-    if (this.synthetic) return this.made(key, shape);
+    if (this.madeUp) return this.madeUp(key, shape);
     if (this.original.has(key)) this.markUsed(key);
     if (!this.check(this.fused, key, shape)) return new Float32Array(numel(shape));
     return toFloat32(this.fused.get(key)!, key);
@@ -134,6 +148,7 @@ export class WeightStore {
    * new length during a forward).
    */
   upload(label: string, data: Float32Array, shape: readonly number[]): Tensor {
+    if (this.zeroBuffer) return new Tensor(this.gpu, shape, this.dtype, this.zeroBuffer.buffer(0, numel(shape), this.dtype), label, false);
     const t = this.gpu.keep(this.gpu.upload(data, shape, this.dtype, label));
     this.uploaded.push(t);
     return t;
@@ -181,7 +196,7 @@ export class WeightStore {
     const wKey = `${prefix}.${fusedName}.weight`;
     const bKey = `${prefix}.${fusedName}.bias`;
     const bShape = [weightShape[0]];
-    if (this.synthetic) return { weight: this.made(wKey, weightShape), bias: this.made(bKey, bShape) };
+    if (this.madeUp) return { weight: this.madeUp(wKey, weightShape), bias: this.madeUp(bKey, bShape) };
     if (this.original.has(wKey) || this.original.has(bKey)) {
       return { weight: this.host(wKey, weightShape), bias: this.host(bKey, bShape) };
     }
@@ -226,6 +241,7 @@ export class WeightStore {
   dispose(): void {
     for (const t of this.uploaded) t.dispose();
     this.uploaded.length = 0;
+    this.zeroBuffer?.destroy();
   }
 }
 

@@ -52,8 +52,11 @@ describe.runIf(haveFixtures())('weights by URL and hub name, with progress, abor
       expect(downloads.at(-1)).toMatchObject({ loaded: weights.byteLength, total: weights.byteLength, url: `${server.url}/${REPO}/resolve/main/open_clip_model.safetensors` });
       expect(downloads.length).toBeGreaterThan(1); // reported while streaming, not only at the end
       expect(events.some((e) => e.phase === 'download' && e.what === 'config')).toBe(true);
+      // Kernels compile ahead while the checkpoint downloads and parses: their events interleave.
       const phases = [...new Set(events.map((e) => e.phase))];
-      expect(phases).toEqual(['download', 'parse', 'upload', 'compile', 'ready']);
+      expect(phases.filter((ph) => ph !== 'compile')).toEqual(['download', 'parse', 'upload', 'ready']);
+      expect(phases).toContain('compile');
+      expect(events.at(-1)!.phase).toBe('ready');
       const compiled = events.filter((e) => e.phase === 'compile').at(-1)!;
       expect(compiled.loaded).toBeGreaterThan(0);
       expect(compiled.total).toBe(compiled.loaded);

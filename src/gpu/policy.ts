@@ -60,6 +60,12 @@ export interface KernelPolicy {
    * GEMM variant would cost a compile (lavapipe 0.3–0.4 s) for a product that takes microseconds.
    */
   gemmSplitActivationUpTo: number;
+  /**
+   * A product the vector kernel cannot take (K % 4 ≠ 0: the RGB stem's im2col GEMM, K = 27) whose
+   * epilogue is a bias and an activation also runs its activation as an elementwise pass (f32), so
+   * the any-K kernel compiles only in its canonical form, which attention's P·V shares.
+   */
+  gemmSplitActivationAnyK: boolean;
   /** The GEMM epilogue compiled into each kernel, or chosen at run time by uniform flags (see GpuTuning). */
   epilogue: 'specialised' | 'runtime';
   /** Dense non-1×1 convs go through im2col + GEMM while the column matrix takes at most this many bytes; 0: never. */
@@ -122,6 +128,7 @@ export function kernelPolicy(info: GpuInfo, tuning: GpuTuning): KernelPolicy {
     gemmWorkgroupTiles,
     gemmSubgroupSize,
     gemmSplitActivationUpTo: SPLIT_ACTIVATION_MACS,
+    gemmSplitActivationAnyK: true,
     epilogue: tuning.runtimeEpilogue ? 'runtime' : 'specialised',
     // The column matrix pays only where a fast GEMM consumes it.
     im2colMaxBytes: tuning.im2colConv && (gemmWorkgroupTiles || gemmSubgroupSize) ? IM2COL_MAX_BYTES : 0,
@@ -152,7 +159,7 @@ export function describePolicy(p: KernelPolicy): string {
   const mib = (b: number) => `${b / 2 ** 20} MiB`;
   return [
     `gemm=${p.gemmWorkgroupTiles ? 'tiled64' : p.gemmSubgroupSize ? `subgroup${p.gemmSubgroupSize}` : 'blocked'}`,
-    `epilogue=${p.epilogue}${p.epilogue === 'specialised' && p.gemmSplitActivationUpTo ? `,act-pass≤${p.gemmSplitActivationUpTo / 2 ** 20}Mi-MACs` : ''}`,
+    `epilogue=${p.epilogue}${p.epilogue === 'specialised' && p.gemmSplitActivationUpTo ? `,act-pass≤${p.gemmSplitActivationUpTo / 2 ** 20}Mi-MACs` : ''}${p.epilogue === 'specialised' && p.gemmSplitActivationAnyK ? ',act-pass-any-K' : ''}`,
     `im2col=${p.im2colMaxBytes ? `≤${mib(p.im2colMaxBytes)}` : 'off'}`,
     `depthwise=${p.depthwiseTileSubgroup ? `tiles.sg${p.depthwiseTileSubgroup}` : 'direct'}`,
     `reductions=${p.reductionSubgroup ? `sg${p.reductionSubgroup}` : 'workgroup'}`,

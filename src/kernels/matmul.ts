@@ -71,15 +71,18 @@ export function gemm(s: GemmSpec): Tensor {
   const policy = a.gpu.policy;
   const runtime = policy.epilogue === 'runtime';
   const act = s.act ?? 'none';
-  if (!runtime && act !== 'none' && !s.scale && !s.residual && floatResult(a, b) === 'f32' && M * N * K * batch <= policy.gemmSplitActivationUpTo) {
-    // A tiny product (squeeze-excite's FCs) runs the kernel without an activation and an
-    // elementwise pass after it, rather than compile a GEMM for its activation. f32 only: there
-    // the stored product is the value the fused epilogue activates, so no bit changes.
+  const vecA = !s.anyK && K % 4 === 0 && s.strideA % 4 === 0 && (s.bLayout === 'kn' || s.strideB % 4 === 0);
+  const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
+  const vecK = vecA && (s.bLayout === 'kn' || vecB);
+  const split = M * N * K * batch <= policy.gemmSplitActivationUpTo || (!vecK && policy.gemmSplitActivationAnyK);
+  if (!runtime && act !== 'none' && !s.scale && !s.residual && floatResult(a, b) === 'f32' && split) {
+    // A tiny product (squeeze-excite's FCs) or an any-K one (the RGB stem) runs the kernel without
+    // an activation and an elementwise pass after it, rather than compile a GEMM for its
+    // activation. f32 only: there the stored product is the value the fused epilogue activates,
+    // so no bit changes.
     return a.gpu.scope(() => unary(gemm({ ...s, act: 'none' }), act));
   }
   const asked: EpilogueVariant = { bias: s.bias ? biasAlong : null, scale: s.scale ? scaleAlong : null, residual: !!s.residual, act };
-  const vecA = !s.anyK && K % 4 === 0 && s.strideA % 4 === 0 && (s.bLayout === 'kn' || s.strideB % 4 === 0);
-  const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
   const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
   const bindings: Record<string, Tensor> = { a, b, out };
   // The run-time epilogue binds all three inputs, a zero vector standing in for absent ones (never
@@ -107,7 +110,6 @@ export function gemm(s: GemmSpec): Tensor {
   }
   const subgroupSize = policy.gemmSubgroupSize;
   if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
-    const vecK = vecA && (s.bLayout === 'kn' || vecB);
     a.gpu.dispatch({
       label: `${op}.sg${subgroupSize}.${s.bLayout}${vecK ? '' : '.sk'}${epilogueKey(epi)}`,
       ...subgroupGemmKernel({ ...code, bLayout: s.bLayout, subgroupSize, vecK }),

@@ -9,7 +9,9 @@ import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { type KernelSignature, input, output } from '../gpu/kernel.js';
 import { gelu64, relu64, sigmoid64 } from './reference-math.js';
 
-const WG = 256;
+const WG = 64;
+/** Elements per invocation: an invocation's fixed cost (index, bounds) is lavapipe's bottleneck here. */
+const PER = 4;
 
 const signature: KernelSignature = { params: { n: 'u32' }, bindings: { x: input(), y: output() } };
 
@@ -18,16 +20,16 @@ ${activationWgsl(act)}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, lid, ${WG}u);
-  if (i >= p.n) { return; }
-  store_y(i, activate(load_x(i)));
+  let i = linear_index(wid, lid, ${WG}u) * ${PER}u;
+  let end = min(i + ${PER}u, p.n);
+  for (var k = i; k < end; k++) { store_y(k, activate(load_x(k))); }
 }`;
 
 /** y = act(x), elementwise, into a new tensor of x's shape. */
 export function unary(x: Tensor, act: Activation): Tensor {
   checkShape(act, 'x', x, x.shape.map(() => null));
   const y = x.gpu.empty(x.shape, floatResult(x), act);
-  x.gpu.dispatch({ label: `unary.${act}`, signature, body: wgsl(act), params: { n: x.size }, bindings: { x, y }, workgroups: grid1d(x.size, WG) });
+  x.gpu.dispatch({ label: `unary.${act}`, signature, body: wgsl(act), params: { n: x.size }, bindings: { x, y }, workgroups: grid1d(Math.ceil(x.size / PER), WG) });
   return y;
 }
 

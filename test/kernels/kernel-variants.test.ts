@@ -5,7 +5,8 @@
  *    with ones, one without an activation or a residual the residual one with zeros, and bias /
  *    scale along M or N is a uniform choice: bits equal to the same product with explicit zeros /
  *    ones, no new pipeline after the canonical ones;
- *  - a tiny product's activation runs as an elementwise pass (f32): bits equal to the fused kernel;
+ *  - a tiny product's activation, and an any-K product's (the RGB stem's im2col GEMM, K = 27), runs
+ *    as an elementwise pass (f32): bits equal to the fused kernel; the stem shares P·V's kernel;
  *  - attention's P·V takes the any-K kernel whatever the sequence length;
  *  - the direct conv takes strides 1 and 2, GELU or none, from the uniform.
  */
@@ -85,6 +86,28 @@ describe('GEMM variants', () => {
       expectClose(`tiny linear + ${act}`, split.out, gemmRef({ a, b: w, bLayout: 'nk', M: m, N: n, K: k, bias, act }), { rel: 1e-5 });
       expect(Array.from(split.out), act).toEqual(Array.from(fused.out));
     }
+  });
+
+  it('an any-K product (the RGB stem: K = 27) runs its activation as an elementwise pass and shares P·V\'s kernel', async () => {
+    // Cin 3, 3×3, stride 2 on odd sizes: 9 × 8 output pixels (a multiple of 4: im2col's GEMM).
+    const [n, h, w, cout] = [2, 17, 16, 6];
+    const x = randn(n * 3 * h * w, 40), wt = randn(cout * 27, 41), bias = randn(cout, 42);
+    const build = () => conv2d(g.gpu.upload(x, [n, 3, h, w]), g.gpu.upload(wt, [cout, 3, 3, 3]), { stride: 2, padding: 1, bias: g.gpu.upload(bias, [cout]), act: 'gelu' });
+    // Above the tiny-product bound, so the any-K rule alone splits it.
+    const split = await recordedKernels(g.gpu, () => g.gpu.withPolicy({ gemmSplitActivationUpTo: 0 }, build));
+    expect(split.kernels).toEqual(['im2col.k3x3', expect.stringMatching(/^conv3x3\.im2col\..*\.sk\.bias_m\.scale_m\.res\.none$/), 'unary.gelu']);
+    const fused = await recordedKernels(g.gpu, () => g.gpu.withPolicy({ gemmSplitActivationAnyK: false, gemmSplitActivationUpTo: 0 }, build));
+    expect(fused.kernels).toEqual(['im2col.k3x3', expect.stringMatching(/^conv3x3\.im2col\..*\.sk\.bias_m\.gelu$/)]);
+    expectClose('RGB stem conv + GELU', split.out, conv2dRef(x, [n, 3, h, w], wt, [cout, 3, 3, 3], { stride: 2, padding: 1, bias, act: 'gelu' }).out, { rel: 1e-5 });
+    expect(Array.from(split.out), 'the fused kernel\'s bits').toEqual(Array.from(fused.out));
+    // Attention after it compiles no P·V kernel of its own.
+    const compiled: string[] = [];
+    const stop = g.gpu.pipelines.onCompile((label) => compiled.push(label));
+    const dims = [1, 2, 16, 8];
+    const [q, k, v] = [1, 2, 3].map((s) => randn(dims.reduce((p, r) => p * r), 50 + s));
+    await recordedKernels(g.gpu, () => g.gpu.withPolicy({ attentionGemmFromTokens: 0 }, () => attention(g.gpu.upload(packQkv(q, k, v, dims), [1, 16, 3 * 2 * 8]), { heads: 2 })));
+    stop();
+    expect(compiled.filter((label) => label.startsWith('attention.values')), `compiled by attention: ${compiled.join(', ')}`).toEqual([]);
   });
 
   it('attention\'s P·V takes the any-K kernel at every sequence length', async () => {

@@ -6,6 +6,8 @@ export default defineConfig({
     // One GPU (often a CPU rasterizer on 2 cores): files run one at a time so they do not fight for it.
     fileParallelism: false,
     pool: 'forks',
+    // Memory checks collect garbage first (globalThis.gc), so they measure what is kept, not GC timing.
+    execArgv: ['--expose-gc'],
     testTimeout: 120_000,
     // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
     reporters: ['default', 'json'],

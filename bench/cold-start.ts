@@ -16,7 +16,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createModelAndTransforms } from '../src/api/node.js';
-import type { PrecompileTowers } from '../src/api/precompile.js';
+import { PRECOMPILE_TOWERS, type PrecompileTowers } from '../src/api/precompile.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { describePolicy } from '../src/gpu/policy.js';
 import { createGpu } from '../src/gpu/node.js';
@@ -33,7 +33,7 @@ const dtype = arg('dtype', 'f32') as 'f32' | 'f16';
 const breakdown = process.argv.includes('--breakdown');
 const warmup = process.argv.includes('--warmup');
 const precompile = arg('precompile') as PrecompileTowers | undefined;
-if (precompile && !['image', 'text', 'both', 'none'].includes(precompile)) throw new Error(`--precompile takes image, text, both or none, got ${precompile}`);
+if (precompile && !PRECOMPILE_TOWERS.includes(precompile)) throw new Error(`--precompile takes ${PRECOMPILE_TOWERS.join(', ')}, got ${precompile}`);
 const phases: Record<string, number> = {};
 const mark = (name: string) => (phases[name] = Math.round(performance.now()));
 mark('modules loaded');

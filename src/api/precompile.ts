@@ -16,7 +16,8 @@ import { imageForward, textForward } from './forwards.js';
 import type { ModelSpec } from './model-specs.js';
 
 /** Which towers' kernels to compile ahead, in this order. */
-export type PrecompileTowers = 'image' | 'text' | 'both' | 'none';
+export const PRECOMPILE_TOWERS = ['image', 'text', 'both', 'none'] as const;
+export type PrecompileTowers = (typeof PRECOMPILE_TOWERS)[number];
 
 /** Compiles the kernels of the spec's first batch-1 forwards ahead; returns the pipelines dispatched. */
 export function precompileModel(gpu: Gpu, spec: ModelSpec, towers: PrecompileTowers, dtype: StorageDType = 'f32'): number {

@@ -269,7 +269,7 @@ export class Gpu implements PlanHost {
       const made = this.pipelines.deferringReports(fn);
       const ran = sink.submit((p) => {
         const label = made.get(p);
-        if (label !== undefined) this.pipelines.compiled(label);
+        if (label !== undefined) this.pipelines.reportCompiled(label);
       });
       this.compilesAhead = Promise.all([this.compilesAhead, ran]).then(() => {});
       return sink.pipelines;

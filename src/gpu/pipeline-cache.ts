@@ -14,7 +14,7 @@ export class PipelineCache {
   /** Print the WGSL of every newly compiled kernel (MOBILECLIP_DUMP_WGSL=1). */
   dump = false;
   private readonly listeners = new Set<(label: string) => void>();
-  /** While set (inside gpu.precompile), new pipelines are reported by `compiled` instead of at creation. */
+  /** While set (inside gpu.precompile), new pipelines are reported by `reportCompiled` instead of at creation. */
   private deferred: Map<GPUComputePipeline, string> | null = null;
 
   constructor(private readonly device: GPUDevice) {}
@@ -37,7 +37,7 @@ export class PipelineCache {
     this.stats.compiled++;
     this.pipelines.set(key, p);
     if (this.deferred) this.deferred.set(p, label);
-    else this.compiled(label);
+    else this.reportCompiled(label);
     return p;
   }
 
@@ -52,7 +52,7 @@ export class PipelineCache {
   }
 
   /** Reports a kernel compiled to the `onCompile` listeners. */
-  compiled(label: string): void {
+  reportCompiled(label: string): void {
     for (const f of this.listeners) f(label);
   }
 

@@ -63,7 +63,8 @@ export interface KernelPolicy {
   /**
    * A product the vector kernel cannot take (K % 4 ≠ 0: the RGB stem's im2col GEMM, K = 27) whose
    * epilogue is a bias and an activation also runs its activation as an elementwise pass (f32), so
-   * the any-K kernel compiles only in its canonical form, which attention's P·V shares.
+   * the any-K kernel compiles only in its canonical form, which attention's P·V shares. Off for the
+   * workgroup-tiled GEMM, which has no any-K variant to spare.
    */
   gemmSplitActivationAnyK: boolean;
   /** The GEMM epilogue compiled into each kernel, or chosen at run time by uniform flags (see GpuTuning). */
@@ -128,7 +129,8 @@ export function kernelPolicy(info: GpuInfo, tuning: GpuTuning): KernelPolicy {
     gemmWorkgroupTiles,
     gemmSubgroupSize,
     gemmSplitActivationUpTo: SPLIT_ACTIVATION_MACS,
-    gemmSplitActivationAnyK: true,
+    // Only the subgroup and blocked kernels have an any-K variant to spare; the tiled one reads any K.
+    gemmSplitActivationAnyK: !gemmWorkgroupTiles,
     epilogue: tuning.runtimeEpilogue ? 'runtime' : 'specialised',
     // The column matrix pays only where a fast GEMM consumes it.
     im2colMaxBytes: tuning.im2colConv && (gemmWorkgroupTiles || gemmSubgroupSize) ? IM2COL_MAX_BYTES : 0,

@@ -100,7 +100,7 @@ export class WeightStore {
   /**
    * A store whose every weight is zero and views one shared zero buffer (nothing uploaded; GPU
    * memory: the largest weight, not the model): towers built on it record the same kernels as the
-   * real model's, for compiling them before the checkpoint is read (models/precompile.ts).
+   * real model's, for compiling them before the checkpoint is read (api/precompile.ts).
    */
   static zeros(gpu: Gpu, dtype: StorageDType = 'f32'): WeightStore {
     const s = new WeightStore(gpu, new Map(), 'zero weights', dtype);

@@ -9,7 +9,7 @@ import { UniformArena } from './uniform-arena.js';
 import type { ExecutionPlan, PlanHost } from './plan.js';
 import type { CommandSink } from './command-sink.js';
 import { DeviceHealth } from './device-health.js';
-import { ConstantVectors, type IdentityValue } from './constant-vectors.js';
+import { ConstantVectors, type ConstantValue } from './constant-vectors.js';
 import { type DispatchSpec, dispatchCommand } from './dispatch.js';
 import { PlanCapture } from './plan-capture.js';
 import { CompileAhead } from './compile-ahead.js';
@@ -159,11 +159,11 @@ export class Gpu implements PlanHost {
   }
 
   /**
-   * `length` zeros or ones (constant-vectors.ts), bound where a kernel's operand is the identity (a
-   * GEMM without a bias adds zeros, so it runs the kernel of the GEMMs with one) or absent and
-   * never read (the run-time epilogue's unused inputs). Read-only; outside the pool.
+   * `length` copies of a constant (constant-vectors.ts), bound where a kernel's operand is the
+   * identity (a GEMM without a bias adds −0, so it runs the kernel of the GEMMs with one) or
+   * absent and never read (the run-time epilogue's unused inputs). Read-only; outside the pool.
    */
-  constantVector(value: IdentityValue, length: number, dtype: DType): Tensor {
+  constantVector(value: ConstantValue, length: number, dtype: DType): Tensor {
     return new Tensor(this, [length], dtype, this.constants.buffer(value, length, dtype), `constant ${value}`, false);
   }
 

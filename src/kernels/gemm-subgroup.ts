@@ -29,7 +29,15 @@ export function subgroupGemmFits(bLayout: BLayout, N: number, strideB: number): 
   return bLayout === 'nk' || (N % 4 === 0 && strideB % 4 === 0);
 }
 
+/**
+ * Whether the kernel ends in the vector epilogue (gemm-epilogue.ts): "kn" has N % 4 == 0, so each
+ * lane's four columns are one vec4 of the output. "nk" keeps the scalar one, which takes any N
+ * (attention's scores: N is the token count) and either axis (mhsa.proj's bias runs along M).
+ */
+export const subgroupVectorEpilogue = (bLayout: BLayout, runtime: boolean): boolean => bLayout === 'kn' && !runtime;
+
 export function subgroupGemmKernel(v: SubgroupGemmVariant): { signature: KernelSignature; body: string } {
+  if (v.vector !== subgroupVectorEpilogue(v.bLayout, !!v.runtime)) throw new Error(`subgroupGemmKernel: vector epilogue ${v.vector} for "${v.bLayout}"`);
   const S = v.subgroupSize;
   const TM = SUBGROUP_GEMM_ROWS;
   const aLoads = Math.ceil(TM / S);
@@ -56,6 +64,9 @@ export function subgroupGemmKernel(v: SubgroupGemmVariant): { signature: KernelS
       ? `{ let ar = ${ar}; acc${r} += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3; }`
       : `{ let ar = ${ar}; acc${r} += vec4(dot(ar, b0), dot(ar, b1), dot(ar, b2), dot(ar, b3)); }`;
   });
+  const store = v.vector
+    ? ['if (n0 < p.N) { store_out(o / 4u, epilogue4(v, m, n0, o)); }']
+    : [0, 1, 2, 3].map((c) => `if (n0 + ${c}u < p.N) { store_out(o + ${c}u, epilogue(v.${'xyzw'[c]}, m, n0 + ${c}u, o + ${c}u)); }`);
   const body = /* wgsl */ `
 ${epilogueWgsl(v)}
 ${v.vecK ? '' : alongK('along_k', 'a')}
@@ -89,7 +100,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     ${Array.from({ length: TM - 1 }, (_, r) => `v = select(v, acc${r + 1}, r == ${r + 1}u);`).join('\n    ')}
     let m = m0 + r;
     let o = batch * p.strideOut + m * p.N + n0;
-    ${[0, 1, 2, 3].map((c) => `if (n0 + ${c}u < p.N) { store_out(o + ${c}u, epilogue(v.${'xyzw'[c]}, m, n0 + ${c}u, o + ${c}u)); }`).join('\n    ')}
+    ${store.join('\n    ')}
   }
 }`;
   return { signature: gemmSignature(v, elementA, elementB, ['subgroups'], { tile_rows: 'u32' }), body };

@@ -10,14 +10,15 @@
  * == 0), `gemm-blocked.ts` otherwise. Cost: 2·M·N·K flops.
  */
 import type { Tensor } from '../gpu/tensor.js';
+import type { ConstantValue } from '../gpu/constant-vectors.js';
 import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
-import type { Activation } from './wgsl/math.js';
+import { type Activation, activationChoice } from './wgsl/math.js';
 import { activationRef, unary } from './unary.js';
-import { type Along, type BLayout, type EpilogueVariant, canonicalEpilogue, epilogueKey, epilogueParams, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
+import { type Along, type BLayout, type Epilogue, type EpilogueVariant, canonicalEpilogue, epilogueKey, epilogueParams, RUNTIME_EPILOGUE } from './gemm-epilogue.js';
 import { blockedGemmGrid, blockedGemmKernel } from './gemm-blocked.js';
 import { tiledGemmGrid, tiledGemmKernel } from './gemm-tiled.js';
-import { SUBGROUP_GEMM_BOUNDS, subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel } from './gemm-subgroup.js';
+import { SUBGROUP_GEMM_BOUNDS, subgroupGemmFits, subgroupGemmGrid, subgroupGemmKernel, subgroupVectorEpilogue } from './gemm-subgroup.js';
 
 export type { Along, BLayout } from './gemm-epilogue.js';
 
@@ -75,33 +76,35 @@ export function gemm(s: GemmSpec): Tensor {
   const vecB = s.bLayout === 'nk' ? vecA : N % 4 === 0 && s.strideB % 4 === 0;
   const vecK = vecA && (s.bLayout === 'kn' || vecB);
   const split = M * N * K * batch <= policy.gemmSplitActivationUpTo || (!vecK && policy.gemmSplitActivationAnyK);
-  if (!runtime && act !== 'none' && !s.scale && !s.residual && floatResult(a, b) === 'f32' && split) {
-    // A tiny product (squeeze-excite's FCs) or an any-K one (the RGB stem) runs the kernel without
-    // an activation and an elementwise pass after it, rather than compile a GEMM for its
-    // activation. f32 only: there the stored product is the value the fused epilogue activates,
-    // so no bit changes.
+  if (!runtime && activationChoice(act) !== 'gelu?' && !s.scale && !s.residual && floatResult(a, b) === 'f32' && split) {
+    // A tiny product (squeeze-excite's FCs) or an any-K one with an activation of its own (ReLU,
+    // sigmoid; GELU shares the plain text) runs the kernel without it and an elementwise pass
+    // after, rather than compile a GEMM for its activation. f32 only: there the stored product is
+    // the value the fused epilogue activates, so no bit changes.
     return a.gpu.scope(() => unary(gemm({ ...s, act: 'none' }), act));
   }
-  const asked: EpilogueVariant = { bias: s.bias ? biasAlong : null, scale: s.scale ? scaleAlong : null, residual: !!s.residual, act };
+  const asked: Epilogue = { bias: s.bias ? biasAlong : null, scale: s.scale ? scaleAlong : null, residual: !!s.residual, act };
   const out = a.gpu.empty(s.outShape, floatResult(a, b), op);
   const bindings: Record<string, Tensor> = { a, b, out };
   // The run-time epilogue binds all three inputs, a zero vector standing in for absent ones (never
   // read: its flags say so); the specialised one binds the identity operands canonicalEpilogue asks for.
-  const c = runtime ? null : canonicalEpilogue(asked);
+  const c = runtime ? null : canonicalEpilogue(asked, s.bLayout === 'kn' ? 'm' : 'n');
   const epi = c?.variant ?? asked;
-  const constant = (value: 0 | 1, along: Along | null) => (along ? a.gpu.constantVector(value, along === 'n' ? N : M, out.dtype) : undefined);
-  const bias = s.bias ?? (c ? constant(0, c.zeroBias) : constant(0, 'n'));
-  const scale = s.scale ?? (c ? constant(1, c.unitScale) : constant(0, 'n'));
-  const residual = s.residual ?? (!c || c.zeroResidual ? constant(0, 'n') : undefined);
+  const constant = (value: ConstantValue, along: Along | null) => (along ? a.gpu.constantVector(value, along === 'n' ? N : M, out.dtype) : undefined);
+  const bias = s.bias ?? (c ? constant('minus-zero', c.zeroBias) : constant('zero', 'n'));
+  const scale = s.scale ?? (c ? constant('one', c.unitScale) : constant('zero', 'n'));
+  const residual = s.residual ?? (c ? (c.zeroResidual ? constant('minus-zero', 'n') : undefined) : constant('zero', 'n'));
   for (const [name, t] of [['bias', bias], ['scale', scale], ['residual', residual]] as const) if (t) bindings[name] = t;
-  const params = { M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...epilogueParams(epi, runtime, !!c?.zeroResidual) };
-  const code = runtime ? RUNTIME_EPILOGUE : epi;
+  const code = c?.variant ?? RUNTIME_EPILOGUE;
+  const params = (v: EpilogueVariant) => ({ M, N, K, strideA: s.strideA, strideB: s.strideB, strideOut: M * N, ...epilogueParams(v, asked, !!c?.zeroResidual) });
+  // Labels name the product's own activation; the kernel's text may serve others ('gelu?').
+  const epiLabel = epilogueKey({ ...epi, act });
   const flops = 2 * M * N * K * batch;
   if (policy.gemmWorkgroupTiles) {
     a.gpu.dispatch({
-      label: `${op}.tiled64.${s.bLayout}${epilogueKey(epi)}`,
+      label: `${op}.tiled64.${s.bLayout}${epiLabel}`,
       ...tiledGemmKernel({ ...code, bLayout: s.bLayout }),
-      params,
+      params: params(code),
       bindings,
       workgroups: tiledGemmGrid(M, N, batch),
       flops,
@@ -110,10 +113,11 @@ export function gemm(s: GemmSpec): Tensor {
   }
   const subgroupSize = policy.gemmSubgroupSize;
   if (subgroupSize && subgroupGemmFits(s.bLayout, N, s.strideB)) {
+    const v = { ...code, vector: subgroupVectorEpilogue(s.bLayout, runtime) };
     a.gpu.dispatch({
-      label: `${op}.sg${subgroupSize}.${s.bLayout}${vecK ? '' : '.sk'}${epilogueKey(epi)}`,
-      ...subgroupGemmKernel({ ...code, bLayout: s.bLayout, subgroupSize, vecK }),
-      params: { ...params, ...SUBGROUP_GEMM_BOUNDS },
+      label: `${op}.sg${subgroupSize}.${s.bLayout}${vecK ? '' : '.sk'}${epiLabel}`,
+      ...subgroupGemmKernel({ ...v, bLayout: s.bLayout, subgroupSize, vecK }),
+      params: { ...params(v), ...SUBGROUP_GEMM_BOUNDS },
       bindings,
       workgroups: subgroupGemmGrid(M, N, batch, subgroupSize),
       flops,
@@ -121,9 +125,9 @@ export function gemm(s: GemmSpec): Tensor {
     return out;
   }
   a.gpu.dispatch({
-    label: `${op}.${s.bLayout}${vecA ? '.va' : ''}${vecB ? '.vb' : ''}${epilogueKey(epi)}`,
+    label: `${op}.${s.bLayout}${vecA ? '.va' : ''}${vecB ? '.vb' : ''}${epiLabel}`,
     ...blockedGemmKernel({ ...code, bLayout: s.bLayout, vecA, vecB }),
-    params,
+    params: params(code),
     bindings,
     workgroups: blockedGemmGrid(M, N, batch),
     flops,

@@ -148,7 +148,7 @@ export class WeightStore {
    * new length during a forward).
    */
   upload(label: string, data: Float32Array, shape: readonly number[]): Tensor {
-    if (this.zeroBuffer) return new Tensor(this.gpu, shape, this.dtype, this.zeroBuffer.buffer(0, numel(shape), this.dtype), label, false);
+    if (this.zeroBuffer) return new Tensor(this.gpu, shape, this.dtype, this.zeroBuffer.buffer('zero', numel(shape), this.dtype), label, false);
     const t = this.gpu.keep(this.gpu.upload(data, shape, this.dtype, label));
     this.uploaded.push(t);
     return t;

@@ -84,7 +84,9 @@ describe('kernel policy', () => {
           a: g.gpu.upload(a, [batch, M, K]), b: g.gpu.upload(b, [batch, N * K]), bLayout, M, N, K, batch, strideA: M * K, strideB: N * K, outShape: [batch, M, N],
           bias: up(epi.bias, [N]), biasAlong: 'n', act: epi.act, scale: up(epi.scale, [M]), scaleAlong: 'm', residual: up(epi.residual, [batch, M, N]),
         }));
-        expect(r.kernels).toEqual([`gemm.tiled64.${bLayout}${epi.bias ? '.bias_n.scale_m.res.gelu' : '.bias_n.scale_n.res.none'}`]); // plain: zero bias and residual, unit scale (canonicalEpilogue)
+        // plain: −0 bias and residual, unit scale along the layout's axis (canonicalEpilogue)
+        const plain = bLayout === 'kn' ? '.bias_m.scale_m.res.none' : '.bias_n.scale_n.res.none';
+        expect(r.kernels).toEqual([`gemm.tiled64.${bLayout}${epi.bias ? '.bias_n.scale_m.res.gelu' : plain}`]);
         expectClose(`tiled gemm ${bLayout} ${epi.bias ? 'epilogue' : 'plain'}`, r.out, ref, { rel: 1e-5 });
       }
     }

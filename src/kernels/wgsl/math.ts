@@ -54,7 +54,6 @@ export type Activation = 'none' | 'gelu' | 'relu' | 'sigmoid';
 
 export const ACTIVATIONS: readonly Activation[] = ['none', 'gelu', 'relu', 'sigmoid'];
 
-/** `fn activate(x: f32) -> f32` for the chosen activation, plus the helpers it needs. */
 /** Each activation applied to the WGSL expression `x`. */
 export const ACTIVATION_WGSL: Record<Activation, (x: string) => string> = {
   none: (x) => x,
@@ -63,6 +62,24 @@ export const ACTIVATION_WGSL: Record<Activation, (x: string) => string> = {
   sigmoid: (x) => `sigmoid(${x})`,
 };
 
-export function activationWgsl(act: Activation): string {
-  return `${ERF_WGSL}\nfn activate(x: f32) -> f32 { return ${ACTIVATION_WGSL[act]('x')}; }\n`;
+/**
+ * The activation a kernel's text fixes, or 'gelu?': GELU or none, chosen by the uniform's `gelu`
+ * flag. MobileCLIP's convs and GEMMs come with and without GELU, and each text is a compile
+ * (lavapipe 0.2–0.5 s) that a uniform branch per output saves.
+ */
+export type ActivationChoice = Activation | 'gelu?';
+
+/** The text that runs `act`: none and GELU share one. */
+export const activationChoice = (act: Activation): ActivationChoice => (act === 'none' || act === 'gelu' ? 'gelu?' : act);
+
+/** The uniform field a text of `choice` declares (`gelu: u32` for 'gelu?'). */
+export const activationParamTypes = (choice: ActivationChoice): Record<string, 'u32'> => (choice === 'gelu?' ? { gelu: 'u32' } : {});
+
+/** Its value for a product activated by `act`. */
+export const activationParams = (choice: ActivationChoice, act: Activation): Record<string, number> => (choice === 'gelu?' ? { gelu: act === 'gelu' ? 1 : 0 } : {});
+
+/** `fn activate(x: f32) -> f32` for the chosen activation, plus the helpers it needs. */
+export function activationWgsl(act: ActivationChoice): string {
+  const body = act === 'gelu?' ? 'if (p.gelu == 1u) { return gelu(x); } return x;' : `return ${ACTIVATION_WGSL[act]('x')};`;
+  return `${ERF_WGSL}\nfn activate(x: f32) -> f32 { ${body} }\n`;
 }

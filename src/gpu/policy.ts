@@ -16,19 +16,20 @@ export interface GpuTuning {
   subgroupGemm: boolean;
   /** Dense non-1×1 convs as im2col + GEMM where the tiled or subgroup GEMM runs (default true). */
   im2colConv: boolean;
-  /** Depthwise stride-1 convs through the 4×4-tile subgroup kernel where it fits (default true). */
+  /** Depthwise convs at strides 1 and 2 through the subgroup tile kernel where it fits (default true). */
   depthwiseTiles: boolean;
   /** Softmax of short rows (≤ 128) one row per invocation on software adapters (default true). */
   rowPerInvocationSoftmax: boolean;
   /** Row reductions (LayerNorm, L2 norm, pooling, softmax) by one subgroup where `info.subgroupSize` is known (default true). */
   subgroupReductions: boolean;
   /**
-   * One GEMM kernel per operand layout whatever its epilogue (bias, scale, residual and activation
-   * chosen by uniform flags) instead of one per activation and residual-or-not: the same arithmetic
-   * bit for bit, fewer pipelines. Default false: since the specialised kernels were merged (identity
-   * operands, canonicalEpilogue) S0's first image and text compile 7 of them in about the time
-   * the run-time epilogue's 3 take (lavapipe, empty shader cache: 2.45 vs 2.47 s, one run each),
-   * and its flags cost warm time on every forward. For models whose products need more variants.
+   * One GEMM kernel per operand layout whatever its epilogue (bias, scale, residual and every
+   * activation chosen by uniform flags) instead of the canonical ones (canonicalEpilogue: one per
+   * layout for GELU or none, one per other activation): the same arithmetic bit for bit. Default
+   * false: it was no faster to compile than the specialised kernels already (S0's first image and
+   * text: 3 run-time kernels in 2.47 s against 7 specialised ones in 2.45 s, lavapipe, empty shader
+   * cache, one run each), its scalar epilogue is the slow one, and its flags cost warm time on
+   * every forward. For models whose products need more variants.
    */
   runtimeEpilogue: boolean;
   /**
@@ -56,22 +57,23 @@ export interface KernelPolicy {
   gemmSubgroupSize: number;
   /**
    * A product of at most this many multiply-adds (M·N·K·batch) whose epilogue is only a bias and an
-   * activation runs the bias-only kernel and the activation as an elementwise pass (f32): its own
-   * GEMM variant would cost a compile (lavapipe 0.3–0.4 s) for a product that takes microseconds.
+   * activation other than GELU (which shares the plain kernel) runs the plain kernel and the
+   * activation as an elementwise pass (f32): its own GEMM variant would cost a compile (lavapipe
+   * 0.3–0.4 s) for a product that takes microseconds.
    */
   gemmSplitActivationUpTo: number;
   /**
-   * A product the vector kernel cannot take (K % 4 ≠ 0: the RGB stem's im2col GEMM, K = 27) whose
-   * epilogue is a bias and an activation also runs its activation as an elementwise pass (f32), so
-   * the any-K kernel compiles only in its canonical form, which attention's P·V shares. Off for the
-   * workgroup-tiled GEMM, which has no any-K variant to spare.
+   * A product the vector kernel cannot take (K % 4 ≠ 0, like an im2col'd conv over RGB: K = 27)
+   * whose epilogue is a bias and an activation other than GELU also runs its activation as an
+   * elementwise pass (f32), so the any-K kernel compiles only in its canonical form, which
+   * attention's P·V shares. Off for the workgroup-tiled GEMM, which has no any-K variant to spare.
    */
   gemmSplitActivationAnyK: boolean;
   /** The GEMM epilogue compiled into each kernel, or chosen at run time by uniform flags (see GpuTuning). */
   epilogue: 'specialised' | 'runtime';
   /** Dense non-1×1 convs go through im2col + GEMM while the column matrix takes at most this many bytes; 0: never. */
   im2colMaxBytes: number;
-  /** Stride-1 depthwise convs in 4×4 tiles sharing weights across a subgroup of this size; 0: the direct kernel. */
+  /** Depthwise convs (strides 1 and 2) in tiles sharing weights across a subgroup of this size; 0: the direct kernel. */
   depthwiseTileSubgroup: number;
   /** Row reductions with one subgroup of this size per row (row-reduction.ts); 0: a 64-invocation workgroup and a tree. */
   reductionSubgroup: number;

@@ -7,8 +7,8 @@
  *  - 1×1, stride 1, no padding, groups 1: a GEMM per image, out[n] = W[Cout, Cin] · x[n][Cin, H·W]
  *    (the weight is shared across the batch; bias and scale run along the output channel);
  *  - other dense convs on subgroup adapters: im2col, then that GEMM with K = Cin·KH·KW;
- *  - depthwise stride-1 convs on subgroup adapters: `conv2d-depthwise.ts` (4×4 output tiles,
- *    weights shared by subgroup);
+ *  - depthwise convs at strides 1 and 2 on subgroup adapters: `conv2d-depthwise.ts` (tiles of
+ *    4 output rows, weights shared by subgroup);
  *  - everything else: a direct kernel computing four outputs along x per invocation, with KW a
  *    compile-time constant so each kernel row's loads unroll, the kernel rows looped (KH from the
  *    uniform), and strides 1 and 2, GELU or none, chosen by the uniform (one text each). Padding
@@ -18,12 +18,12 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRank, checkShape, fmtShape, floatResult } from '../gpu/shape.js';
 import { ShapeError } from '../gpu/errors.js';
-import { type Activation, activationWgsl } from './wgsl/math.js';
+import { type Activation, type ActivationChoice, activationChoice, activationParams, activationParamTypes, activationWgsl } from './wgsl/math.js';
 import { LINEAR_INDEX_WGSL, grid1d } from './wgsl/grid.js';
 import { convSignature } from './wgsl/conv-signature.js';
 import { gemm } from './matmul.js';
 import { im2col } from './im2col.js';
-import { depthwiseConvTiled, depthwiseTileFits } from './conv2d-depthwise.js';
+import { depthwiseConvTiled, depthwiseTileColumns } from './conv2d-depthwise.js';
 import { activationRef } from './unary.js';
 
 export interface Conv2dOptions {
@@ -38,19 +38,20 @@ export interface Conv2dOptions {
 /**
  * What the direct kernel's text fixes: the kernel width, the horizontal stride (or, for strides 1
  * and 2, `sw: 0`: either, chosen by the uniform), the bias, and the activation (or `act: 'gelu?'`:
- * GELU or none, chosen by the uniform). Each variant is a compile (lavapipe 0.1–0.3 s), and S0's
- * 7×7 and 3×3 convs come at strides 1 and 2, with and without GELU.
+ * GELU or none, chosen by the uniform). Each variant is a compile (lavapipe 0.1–0.3 s), and the
+ * convs it takes (depthwise ones on planes without whole subgroups of tiles, dense ones off the
+ * im2col path) come at strides 1 and 2, with and without GELU.
  */
 interface Variant {
   kw: number;
   sw: number;
   bias: boolean;
-  act: Activation | 'gelu?';
+  act: ActivationChoice;
 }
 
 /** The variant that runs a conv of this width, stride and activation. */
 function directVariant(kw: number, sw: number, bias: boolean, act: Activation): Variant {
-  return { kw, sw: sw <= 2 ? 0 : sw, bias, act: act === 'none' || act === 'gelu' ? 'gelu?' : act };
+  return { kw, sw: sw <= 2 ? 0 : sw, bias, act: activationChoice(act) };
 }
 
 const WG = 64;
@@ -67,7 +68,7 @@ const PARAMS = {
   total: 'u32', cin: 'u32', h: 'u32', w: 'u32',
   cout: 'u32', oh: 'u32', ow: 'u32', cin_per_group: 'u32',
   cout_per_group: 'u32', pad_h: 'i32', pad_w: 'i32', kh: 'u32', tile: 'u32',
-  sh: 'u32', sw: 'u32', gelu: 'u32',
+  sh: 'u32', sw: 'u32',
 } as const;
 
 const wgslRowBlocked = (v: Variant) => {
@@ -77,9 +78,8 @@ const wgslRowBlocked = (v: Variant) => {
   const seg = (DW_OX - 1) * sw + v.kw;
   const taps = (step: number) => `vec4(seg[kx], seg[kx + ${step}u], seg[kx + ${2 * step}u], seg[kx + ${3 * step}u])`;
   const tap = v.sw ? taps(v.sw) : `select(${taps(1)}, ${taps(2)}, p.sw == 2u)`;
-  const activate = v.act === 'gelu?' ? 'if (p.gelu == 1u) { v = gelu(v); }' : 'v = activate(v);';
   return /* wgsl */ `
-${activationWgsl(v.act === 'gelu?' ? 'gelu' : v.act)}
+${activationWgsl(v.act)}
 ${LINEAR_INDEX_WGSL}
 const KW = ${v.kw}u;
 const SEG = ${seg}u;
@@ -123,7 +123,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var j = 0u; j < p.tile; j++) {
     if (ox0 + j >= p.ow) { break; }
     var v = acc[j]${v.bias ? ' + load_bias(oc)' : ''};
-    ${activate}
+    v = activate(v);
     store_y(obase + ox0 + j, v);
   }
 }`;
@@ -179,8 +179,8 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     }));
   }
 
-  if (groups === cin && depthwiseTileFits(x.gpu, stride, [oh, ow])) {
-    return depthwiseConvTiled(x, weight, { pad, out: [oh, ow], bias: opts.bias, act });
+  if (groups === cin && depthwiseTileColumns(x.gpu, stride, [oh, ow])) {
+    return depthwiseConvTiled(x, weight, { stride, pad, out: [oh, ow], bias: opts.bias, act });
   }
 
   const v = directVariant(kw, stride[1], !!opts.bias, act);
@@ -188,11 +188,11 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
   const total = n * cout * oh * Math.ceil(ow / DW_OX);
   x.gpu.dispatch({
     label: `conv2d.k${kh}x${kw}.s${stride[0]}x${stride[1]}${opts.bias ? '.bias' : ''}.${act}`,
-    signature: convSignature(PARAMS, v.bias),
+    signature: convSignature({ ...PARAMS, ...activationParamTypes(v.act) }, v.bias),
     body: wgslRowBlocked(v),
     params: {
       total, cin, h, w, cout, oh, ow, cin_per_group: cinPerGroup, cout_per_group: cout / groups, pad_h: pad[0], pad_w: pad[1], kh, tile: DW_OX,
-      sh: stride[0], sw: stride[1], gelu: act === 'gelu' ? 1 : 0,
+      sh: stride[0], sw: stride[1], ...activationParams(v.act, act),
     },
     bindings: { x, wt: weight, y, ...(opts.bias && { bias: opts.bias }) },
     workgroups: grid1d(total, WG),

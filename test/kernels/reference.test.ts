@@ -9,6 +9,8 @@ import { randn, randUniform } from '../helpers/random.js';
 import { diff, expectClose, fmtDiff } from '../helpers/compare.js';
 import { type BLayout, gemm, gemmRef, linear, matmul } from '../../src/kernels/matmul.js';
 import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
+import { depthwiseTileColumns } from '../../src/kernels/conv2d-depthwise.js';
+import type { Gpu } from '../../src/gpu/gpu.js';
 import { unary, unaryRef } from '../../src/kernels/unary.js';
 import { channelAffine, channelAffineRef } from '../../src/kernels/channel-affine.js';
 import { layerNorm, layerNormRef } from '../../src/kernels/layer-norm.js';
@@ -145,6 +147,14 @@ describe('conv2d vs reference', () => {
     { name: 'expanding ×2 3×3 8 tiles per plane', x: [2, 4, 16, 8], w: [8, 1, 3, 3], stride: 1, padding: 1, groups: 4 },
     { name: 'depthwise 1×11 over 4 pixels', x: [2, 3, 1, 4], w: [3, 1, 1, 11], stride: 1, padding: [0, 5] as [number, number], groups: 3 },
     { name: 'stem 3×3 s2 over RGB', x: [2, 3, 32, 24], w: [20, 3, 3, 3], stride: 2, padding: 1, groups: 1 },
+    // Tiles 2 and 1 columns wide (S0's 8×8 planes; 3 rows of tiles) and at stride 2 (the stem's
+    // and patch embeddings' depthwise convs), odd input sizes included.
+    { name: 'depthwise 7×7 on 8×8 (2-column tiles)', x: [2, 3, 8, 8], w: [3, 1, 7, 7], stride: 1, padding: 3, groups: 3 },
+    { name: 'depthwise 3×3 on 12×8 (1-column tiles)', x: [1, 5, 12, 8], w: [5, 1, 3, 3], stride: 1, padding: 1, groups: 5 },
+    { name: 'depthwise 3×3 s2 (2-column tiles)', x: [2, 3, 16, 16], w: [3, 1, 3, 3], stride: 2, padding: 1, groups: 3 },
+    { name: 'depthwise 7×7 s2 odd input', x: [1, 4, 15, 31], w: [4, 1, 7, 7], stride: 2, padding: 3, groups: 4 },
+    { name: 'expanding ×2 3×3 s2', x: [2, 4, 16, 16], w: [8, 1, 3, 3], stride: 2, padding: 1, groups: 4 },
+    { name: 'depthwise 3×3 s2 on 24×16 (1-column tiles)', x: [1, 2, 24, 16], w: [2, 1, 3, 3], stride: 2, padding: 1, groups: 2 },
   ];
   // Dense convs run through im2col + GEMM where the adapter allows it, and the direct kernel.
   for (const path of ['fast paths', 'direct kernel'] as const) {
@@ -173,10 +183,24 @@ describe('conv2d vs reference', () => {
     const w = g.gpu.upload(data(3 * 9), [3, 1, 3, 3]);
     conv2d(g.gpu.upload(data(3 * 16 * 8), [1, 3, 16, 8]), w, { padding: 1, groups: 3 }); // 8 tiles per plane
     const tiled = g.gpu.pendingKernels.at(-1) ?? '';
-    conv2d(g.gpu.upload(data(3 * 12 * 8), [1, 3, 12, 8]), w, { padding: 1, groups: 3 }); // 6 tiles per plane
+    conv2d(g.gpu.upload(data(3 * 12 * 7), [1, 3, 12, 7]), w, { padding: 1, groups: 3 }); // 6, 12 or 21 tiles per plane
     const direct = g.gpu.pendingKernels.at(-1) ?? '';
+    conv2d(g.gpu.upload(data(3 * 16 * 16), [1, 3, 16, 16]), w, { padding: 1, groups: 3, stride: 2 }); // 8 two-column tiles per 8×8 plane
+    const strided = g.gpu.pendingKernels.at(-1) ?? '';
     expect(tiled.startsWith(`conv2d.dw4x4.k3x3.sg${S}.`)).toBe(S !== undefined && 8 % S === 0);
+    expect(strided.startsWith(`conv2d.dw4x4.k3x3.sg${S}.`), strided).toBe(S !== undefined && 8 % S === 0);
     expect(direct).toMatch(/^conv2d\.k3x3\.s1x1\./);
+  });
+
+  it('depthwise tiles: the widest of 4, 2, 1 columns that gives whole subgroups per plane, at most 2 at stride 2', () => {
+    const at = (S: number) => ({ policy: { depthwiseTileSubgroup: S } }) as Gpu;
+    const cases: [number, [number, number], [number, number], number][] = [
+      // subgroup, stride, output plane, columns
+      [8, [1, 1], [64, 64], 4], [8, [1, 1], [8, 8], 2], [8, [1, 1], [12, 8], 1], [8, [1, 1], [12, 7], 0],
+      [8, [2, 2], [64, 64], 2], [8, [2, 2], [8, 8], 2], [8, [2, 2], [12, 8], 1], [8, [3, 3], [64, 64], 0],
+      [32, [1, 1], [64, 64], 4], [32, [1, 1], [8, 8], 0], [0, [1, 1], [64, 64], 0],
+    ];
+    for (const [S, stride, out, cols] of cases) expect(depthwiseTileColumns(at(S), stride, out), `S=${S} stride ${stride} ${out}`).toBe(cols);
   });
 
   it('rejects a weight that does not match the groups', () => {

@@ -139,8 +139,9 @@ describe('conv2d vs reference', () => {
     { name: 'grouped 3×3', x: [1, 8, 7, 7], w: [12, 4, 3, 3], stride: 1, padding: 1, groups: 2 },
     { name: 'text 1×11', x: [3, 16, 1, 77], w: [16, 1, 1, 11], stride: 1, padding: [0, 5] as [number, number], groups: 16 },
     { name: 'non-square stride', x: [1, 4, 10, 12], w: [6, 4, 3, 2], stride: [2, 3] as [number, number], padding: [1, 0] as [number, number], groups: 1 },
-    // 4×4-tile depthwise kernel: ragged tiles; 8 tiles per plane (subgroup-shared weights, and a
-    // total that leaves idle lanes in the last workgroup); ×2 expanding; a row shorter than the kernel
+    // Depthwise tile kernel (4-column tiles here): ragged tiles; 8 tiles per plane (subgroup-shared
+    // weights, and a total that leaves idle lanes in the last workgroup); ×2 expanding; a row
+    // shorter than the kernel
     { name: 'depthwise 7×7 ragged tiles', x: [2, 5, 9, 11], w: [5, 1, 7, 7], stride: 1, padding: 3, groups: 5 },
     { name: 'depthwise 7×7 8 tiles per plane', x: [2, 3, 16, 8], w: [3, 1, 7, 7], stride: 1, padding: 3, groups: 3 },
     { name: 'depthwise 3×3 8 tiles per plane', x: [1, 5, 8, 16], w: [5, 1, 3, 3], stride: 1, padding: 1, groups: 5 },

@@ -16,6 +16,7 @@ import { CompileAhead } from './compile-ahead.js';
 import { type KernelTime, Profiler } from './profiler.js';
 import { Readback } from './readback.js';
 import { Recorder } from './recorder.js';
+import { SpanTimer } from './span-timer.js';
 import { hostBytes } from './upload.js';
 import { Scopes } from './scopes.js';
 import type { GpuFeatures, GpuInfo } from './info.js';
@@ -317,6 +318,19 @@ export class Gpu implements PlanHost {
     if (!p) throw new GpuError('endProfile() without startProfile()');
     this.recorder.profiler = null;
     return p.finish(this.recorder, (start) => this.readback.wait(start, 'reading the profile'));
+  }
+
+  /**
+   * A timer for the GPU's own time of the work recorded between its `begin()` and `end()`
+   * (span-timer.ts; needs `timestamp-query`). Reusable: begin, end, read, and again.
+   */
+  spanTimer(): SpanTimer {
+    if (!this.features.timestampQuery) throw new GpuError(`timing a span needs the timestamp-query feature, which ${this.info.description} lacks`);
+    const assertRecording = () => {
+      this.health.assertUsable();
+      if (this.capturing || this.compiling) throw new GpuError('a span timer marks eager or replayed work, not work inside capture() or precompile()');
+    };
+    return new SpanTimer(this.device, this.recorder, assertRecording, (start) => this.readback.wait(start, 'reading a span timer'));
   }
 
   // ---- lifetime ------------------------------------------------------------------------------

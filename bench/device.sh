@@ -68,9 +68,10 @@ timeout 270 "$NODE" .device/app/cli.js bench "${args[@]}" --json > "$OUT/bench.j
 # The JSON's rows as a table (one run, both forms).
 "$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`adapter: ${j.adapter}`);console.log(`GEMM peak: ${j.gemmPeak.gflops.toFixed(1)} GFLOP/s`);console.table(j.rows.map((r)=>({model:r.model,tower:r.tower,batch:r.batch,dtype:r.dtype,"cold ms":Math.round(r.coldMs),"median ms":+r.medianMs.toFixed(3),"items/s":Math.round(r.itemsPerSecond),"GFLOP/s":+r.gflops.toFixed(1),"peak MiB":Math.round(r.peakBytes/2**20)})));' "$OUT/bench.json" > "$OUT/bench.txt" 2>>"$log" || say "bench.json has no rows"
 
-# 3. Latency as a caller feels it: S0 image and text, first / first warm / median / p10 / p90.
+# 3. Latency as a caller feels it: S0 image and text, first / first warm / median / p10 / p90, each
+# beside fixed work of the same length (--floor) and, with timestamp queries, its GPU span.
 lat=image:1,text:1; [ $lavapipe = 1 ] || lat=image:1,image:8,image:64,text:1,text:8,text:64
-timeout 100 "$NODE" .device/app/latency.js --cases=$lat --calls=$calls --json="$OUT/latency.json" > "$OUT/latency.txt" 2>>"$log" || { status=1; say "latency failed"; }
+timeout 100 "$NODE" .device/app/latency.js --cases=$lat --calls=$calls --floor --json="$OUT/latency.json" > "$OUT/latency.txt" 2>>"$log" || { status=1; say "latency failed"; }
 
 # 4. The GEMM choice: hardware adapters take the workgroup-tiled GEMM; the same S0 cases with it off
 # (the subgroup GEMM at the adapter's probed lane count, else the blocked one) say whether it should.

@@ -4,7 +4,12 @@
  * the first call (records the plan and compiles), the first warm call, then the median, p10 and
  * p90 of `--calls` warm calls, and the CPU time the process spent per call (the readback wait's
  * cost: busy polling shows here). Random weights of the real shapes.
- *   --model=mobileclip_s0 --cases=image:1,image:8,text:1,text:8 --calls=30 --json=FILE [--off=|--on=<gpu.tuning flags>]
+ * Where the adapter has timestamp queries, each warm call's GPU span (span-timer.ts) is taken too:
+ * its median and p90/median, and the p90 of wall − span, the time the call spends outside the GPU
+ * (submitting, waiting, reading back). `--floor` follows every model call with a call of fixed
+ * work as long as it (fixed-work.ts), in the same loop, so both see the same host moments: its
+ * row is the spread this host and adapter give any call of that length.
+ *   --model=mobileclip_s0 --cases=image:1,image:8,text:1,text:8 --calls=30 --floor --json=FILE [--off=|--on=<gpu.tuning flags>]
  */
 import { writeFileSync } from 'node:fs';
 import { createGpu } from '../src/gpu/node.js';
@@ -13,12 +18,15 @@ import { describePolicy } from '../src/gpu/policy.js';
 import { modelSpec } from '../src/api/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import type { Tensor } from '../src/gpu/tensor.js';
+import type { ExecutionPlan } from '../src/gpu/plan.js';
+import { type FixedWork, fixedWork } from './fixed-work.js';
 import { printTable, tuningFromArgs } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const calls = Number(arg('calls', '30'));
 const cases = arg('cases', 'image:1,image:8,text:1,text:8').split(',');
 const spec = modelSpec(arg('model', 'mobileclip_s0'));
+const withFloor = process.argv.includes('--floor');
 
 const gpu = await createGpu();
 tuningFromArgs(gpu, arg);
@@ -29,6 +37,30 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.floor(at)] + (s[Math.ceil(at)] - s[Math.floor(at)]) * (at - Math.floor(at));
 };
 const r1 = (x: number) => Math.round(x * 10) / 10;
+interface Sample {
+  wall: number;
+  /** GPU milliseconds between the span marks; NaN without timestamp queries. */
+  span: number;
+}
+/** Wall median, p10, p90 and p90/median; the span's median and p90/median; p90 of wall − span. */
+function spread(samples: Sample[]): Record<string, string | number> {
+  const wall = samples.map((x) => x.wall);
+  const med = quantile(wall, 0.5);
+  const cells: Record<string, string | number> = {
+    'median ms': r1(med),
+    'p10 ms': r1(quantile(wall, 0.1)),
+    'p90 ms': r1(quantile(wall, 0.9)),
+    'p90/median': (quantile(wall, 0.9) / med).toFixed(3),
+  };
+  if (samples.every((x) => Number.isFinite(x.span))) {
+    const span = samples.map((x) => x.span);
+    const spanMed = quantile(span, 0.5);
+    cells['GPU median ms'] = r1(spanMed);
+    cells['GPU p90/median'] = (quantile(span, 0.9) / spanMed).toFixed(3);
+    cells['outside GPU p90 ms'] = r1(quantile(samples.map((x) => x.wall - x.span), 0.9));
+  }
+  return cells;
+}
 
 const { store, clip } = loadModel(gpu, spec, 'synthetic');
 const rows: Record<string, string | number>[] = [];
@@ -56,33 +88,55 @@ try {
     plan.run();
     await result.readFloat();
     const first = performance.now() - t0;
-    const call = async () => {
+    const timer = gpu.features.timestampQuery ? gpu.spanTimer() : null;
+    /** One call as a user makes it; the span is read after the wall time is taken. */
+    const timedCall = async (p: ExecutionPlan, out: Tensor, write: () => void): Promise<Sample> => {
       const t = performance.now();
-      gpu.writeTensor(input, data);
-      plan.run();
-      await result.readFloat();
-      return performance.now() - t;
+      write();
+      timer?.begin();
+      p.run();
+      timer?.end();
+      await out.readFloat();
+      const wall = performance.now() - t;
+      return { wall, span: timer ? await timer.read() : NaN };
     };
-    const firstWarm = await call();
-    const times: number[] = [];
-    const cpu0 = process.cpuUsage();
-    t0 = performance.now();
-    for (let i = 0; i < calls; i++) times.push(await call());
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const med = quantile(times, 0.5);
+    const call = () => timedCall(plan, result, () => gpu.writeTensor(input, data));
+    const firstWarm = (await call()).wall;
+    let floor: FixedWork | null = null;
+    if (withFloor) {
+      const warm: number[] = [];
+      for (let i = 0; i < 5; i++) warm.push((await call()).wall);
+      floor = await fixedWork(gpu, plan.dispatches, quantile(warm, 0.5));
+    }
+    if (floor) await timedCall(floor.plan, floor.result, () => {}); // compiles at the final size
+    const samples: Sample[] = [];
+    const floorSamples: Sample[] = [];
+    let cpuMs = 0;
+    let wallMs = 0;
+    for (let i = 0; i < calls; i++) {
+      const cpu0 = process.cpuUsage();
+      t0 = performance.now();
+      samples.push(await call());
+      wallMs += performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      cpuMs += (cpu.user + cpu.system) / 1000;
+      if (floor) floorSamples.push(await timedCall(floor.plan, floor.result, () => {}));
+    }
+    const med = quantile(samples.map((x) => x.wall), 0.5);
     rows.push({
       case: `${spec.name} ${tower} b${batch}`,
       'first ms': r1(first),
       'first warm ms': r1(firstWarm),
-      'median ms': r1(med),
-      'p10 ms': r1(quantile(times, 0.1)),
-      'p90 ms': r1(quantile(times, 0.9)),
-      'p90/median': (quantile(times, 0.9) / med).toFixed(3),
+      ...spread(samples),
       'first warm/median': (firstWarm / med).toFixed(3),
-      'CPU ms per call': r1((cpu.user + cpu.system) / 1000 / calls),
-      'CPU/wall': ((cpu.user + cpu.system) / 1000 / wall).toFixed(2),
+      'CPU ms per call': r1(cpuMs / calls),
+      'CPU/wall': (cpuMs / wallMs).toFixed(2),
     });
+    if (floor) {
+      rows.push({ case: `  fixed work, ${plan.dispatches} × ${floor.workgroups} workgroups`, 'first ms': '', 'first warm ms': '', ...spread(floorSamples), 'first warm/median': '', 'CPU ms per call': '', 'CPU/wall': '' });
+      floor.dispose();
+    }
+    timer?.destroy();
     console.error(`  ${c}: first ${first.toFixed(0)} ms, warm ${firstWarm.toFixed(1)} ms, median ${med.toFixed(1)} ms`);
     plan.dispose();
     result.dispose();

@@ -8,6 +8,7 @@ import type { Gpu } from '../src/gpu/gpu.js';
 import type { ExecutionPlan } from '../src/gpu/plan.js';
 import type { Tensor } from '../src/gpu/tensor.js';
 import { output } from '../src/gpu/kernel.js';
+import { median } from './harness.js';
 
 const ITERS = 256;
 const WORKGROUP = 64;
@@ -49,7 +50,7 @@ async function medianCallMs(work: FixedWork, calls: number): Promise<number> {
     await work.result.readFloat();
     times.push(performance.now() - t);
   }
-  return times.sort((a, b) => a - b)[Math.floor(calls / 2)];
+  return median(times);
 }
 
 /**

@@ -108,7 +108,7 @@ try {
       for (let i = 0; i < 5; i++) warm.push((await call()).wall);
       floor = await fixedWork(gpu, plan.dispatches, quantile(warm, 0.5));
     }
-    if (floor) await timedCall(floor.plan, floor.result, () => {}); // compiles at the final size
+    if (floor) await timedCall(floor.plan, floor.result, () => {}); // the final size's first replay, untimed
     const samples: Sample[] = [];
     const floorSamples: Sample[] = [];
     let cpuMs = 0;

@@ -4,7 +4,7 @@
  * ends. For finding where time goes, not for headline timings (the passes cost time).
  */
 import { GpuError } from './errors.js';
-import { BufferUsage, MapMode } from './usage.js';
+import { TimestampReadback, type Wait } from './timestamp-readback.js';
 
 /** WebGPU allows 4096 queries per set: two per dispatch. */
 const CAPACITY = 2048;
@@ -43,33 +43,26 @@ export class Profiler {
    * Resolves the timestamps into the recorder's encoder, submits, waits with `wait` and returns
    * the time per kernel label, longest first. The recorder must no longer use this profiler.
    */
-  async finish(recorder: ProfiledEncoder, wait: (start: () => Promise<void>) => Promise<void>): Promise<KernelTime[]> {
+  async finish(recorder: ProfiledEncoder, wait: Wait): Promise<KernelTime[]> {
     recorder.endPass();
     const n = this.labels.length;
-    const bytes = Math.max(8, 16 * n);
-    const resolve = this.device.createBuffer({ size: bytes, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-    const staging = this.device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    const timestamps = new TimestampReadback(this.device, n, 'profile');
     try {
-      if (n > 0) {
-        const enc = recorder.commandEncoder();
-        enc.resolveQuerySet(this.querySet, 0, 2 * n, resolve, 0);
-        enc.copyBufferToBuffer(resolve, 0, staging, 0, bytes);
-      }
+      if (n > 0) timestamps.record(recorder.commandEncoder(), this.querySet, n);
       recorder.submit();
-      await wait(() => staging.mapAsync(MapMode.READ));
-      const t = new BigUint64Array(staging.getMappedRange().slice(0));
-      staging.unmap();
+      const ms = await timestamps.read(wait, n);
       const byLabel = new Map<string, { ms: number; count: number }>();
       for (let i = 0; i < n; i++) {
         const e = byLabel.get(this.labels[i]) ?? { ms: 0, count: 0 };
-        e.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+        e.ms += ms[i];
         e.count++;
         byLabel.set(this.labels[i], e);
       }
       return [...byLabel].map(([label, v]) => ({ label, ...v })).sort((a, b) => b.ms - a.ms);
     } finally {
-      [staging, resolve].forEach((b) => b.destroy());
+      timestamps.destroy();
       this.querySet.destroy();
     }
   }
+
 }

@@ -7,12 +7,11 @@
  */
 import { GpuError } from './errors.js';
 import type { ProfiledEncoder } from './profiler.js';
-import { BufferUsage, MapMode } from './usage.js';
+import { TimestampReadback, type Wait } from './timestamp-readback.js';
 
 export class SpanTimer {
   private readonly querySet: GPUQuerySet;
-  private readonly resolved: GPUBuffer;
-  private readonly staging: GPUBuffer;
+  private readonly timestamps: TimestampReadback;
   private state: 'idle' | 'begun' | 'ended' = 'idle';
 
   constructor(
@@ -20,11 +19,10 @@ export class SpanTimer {
     private readonly encoder: ProfiledEncoder,
     /** Throws where the stretch would not go to `encoder` (a plan capture or precompile is open). */
     private readonly assertRecording: () => void,
-    private readonly wait: (start: () => Promise<void>) => Promise<void>,
+    private readonly wait: Wait,
   ) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: 2, label: 'span' });
-    this.resolved = device.createBuffer({ size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC, label: 'span resolve' });
-    this.staging = device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'span read' });
+    this.timestamps = new TimestampReadback(device, 1, 'span');
   }
 
   /** Marks the start: the timestamp is written before any command recorded after this. */
@@ -41,9 +39,7 @@ export class SpanTimer {
     if (this.state !== 'begun') throw new GpuError('SpanTimer.end() without begin()');
     this.assertRecording();
     this.mark({ querySet: this.querySet, endOfPassWriteIndex: 1 });
-    const enc = this.encoder.commandEncoder();
-    enc.resolveQuerySet(this.querySet, 0, 2, this.resolved, 0);
-    enc.copyBufferToBuffer(this.resolved, 0, this.staging, 0, 16);
+    this.timestamps.record(this.encoder.commandEncoder(), this.querySet, 1);
     this.state = 'ended';
   }
 
@@ -52,14 +48,12 @@ export class SpanTimer {
     if (this.state !== 'ended') throw new GpuError('SpanTimer.read() before end()');
     this.state = 'idle';
     this.encoder.submit();
-    await this.wait(() => this.staging.mapAsync(MapMode.READ));
-    const [start, stop] = new BigUint64Array(this.staging.getMappedRange().slice(0));
-    this.staging.unmap();
-    return Number(stop - start) / 1e6;
+    const [ms] = await this.timestamps.read(this.wait, 1);
+    return ms;
   }
 
   destroy(): void {
-    [this.staging, this.resolved].forEach((b) => b.destroy());
+    this.timestamps.destroy();
     this.querySet.destroy();
   }
 

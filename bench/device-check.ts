@@ -19,8 +19,8 @@ if (mode !== 'reference' && mode !== 'compare') throw new Error('usage: check.js
 const gpu = await createGpu();
 const spec = modelSpec('mobileclip_s0');
 const { store, clip } = loadModel(gpu, spec, 'synthetic', { seed: 7 });
-const s = spec.imageSize;
-const x = gpu.upload(Float32Array.from({ length: 3 * s * s }, (_, i) => ((i * 7919) % 256) / 255), [1, 3, s, s]);
+const [h, w] = spec.imageSize;
+const x = gpu.upload(Float32Array.from({ length: 3 * h * w }, (_, i) => ((i * 7919) % 256) / 255), [1, 3, h, w]);
 const ids = new Int32Array(77);
 ids.set([49406, 320, 1125, 539, 320, 2368, 49407]);
 const img = clip!.encodeImage(x, { normalize: true });

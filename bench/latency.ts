@@ -72,9 +72,9 @@ try {
     let data: Float32Array | Int32Array;
     let forward: (x: Tensor) => Tensor;
     if (tower === 'image') {
-      const s = spec.imageSize;
-      data = new Float32Array(batch * 3 * s * s).map((_, i) => ((i * 7919) % 255) / 255);
-      input = gpu.upload(data, [batch, 3, s, s]);
+      const [h, w] = spec.imageSize;
+      data = new Float32Array(batch * 3 * h * w).map((_, i) => ((i * 7919) % 255) / 255);
+      input = gpu.upload(data, [batch, 3, h, w]);
       forward = (x) => clip!.encodeImage(x, { normalize: true });
     } else {
       const ctx = spec.text.contextLength;

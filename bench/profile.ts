@@ -22,8 +22,8 @@ try {
   let run: () => import('../src/gpu/tensor.js').Tensor;
   if (image) {
     const m = image;
-    const s = spec.imageSize;
-    const x = gpu.upload(new Float32Array(batch * 3 * s * s).fill(0.5), [batch, 3, s, s]);
+    const [h, w] = spec.imageSize;
+    const x = gpu.upload(new Float32Array(batch * 3 * h * w).fill(0.5), [batch, 3, h, w]);
     run = () => m.forward(x);
   } else {
     const m = text!;

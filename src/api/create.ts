@@ -6,7 +6,8 @@
 import type { Gpu } from '../gpu/gpu.js';
 import type { ImageReader } from '../preprocess/image-input.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { modelSpecFromConfig } from './model-specs.js';
+import { type ModelSpec, modelSpecFromConfig, withImageSize } from './model-specs.js';
+import { toImageSize } from '../preprocess/image-size.js';
 import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type FetchOptions, type FileSource, type Platform, resolveModel, vocabBytes, weightsBytes } from './model-files.js';
 import type { StorageDType } from '../gpu/dtype.js';
@@ -39,6 +40,12 @@ export interface LoadOptions extends FetchOptions {
    * compile ahead the tower the first call uses: a text-first user passes 'text'.
    */
   precompile?: PrecompileTowers;
+  /**
+   * Run the image tower at this input size ([height, width], or one number for a square) instead
+   * of the model's own: open_clip's `force_image_size`. A timm ViT's positional table is resampled
+   * once at load as timm does it; preprocessing makes inputs of this size.
+   */
+  imageSize?: number | readonly [number, number];
 }
 
 export interface PlatformHooks<I> extends Platform {
@@ -50,9 +57,12 @@ export interface PlatformHooks<I> extends Platform {
 
 export async function createModel<I>(name: string | object, o: LoadOptions, p: PlatformHooks<I>): Promise<ModelAndTransforms<I>> {
   // A config file's ViT stem width comes from the checkpoint, so its spec is made after parsing.
+  const size = o.imageSize === undefined ? undefined : toImageSize(o.imageSize, 'imageSize');
+  const sized = (s: ModelSpec) => (size ? withImageSize(s, size) : s);
   const config = typeof name === 'string' && p.readConfig ? await p.readConfig(name) : null;
-  const model = config === null ? await resolveModel(name, o) : null;
-  const spec = model ? model.spec : (sd: StateDict) => modelSpecFromConfig(config, sd, String(name));
+  const resolved = config === null ? await resolveModel(name, o) : null;
+  const model = resolved && { ...resolved, spec: sized(resolved.spec) };
+  const spec = model ? model.spec : (sd: StateDict) => sized(modelSpecFromConfig(config, sd, String(name)));
   const files = Promise.all([
     weightsBytes(o.weights, model?.defaultWeights ?? null, model?.spec.name ?? String(name), o, p),
     vocabBytes(o.vocab ?? o.weights === undefined, o, p),

@@ -6,6 +6,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { CLIP } from '../models/clip.js';
+import type { ImageSize } from '../preprocess/image-size.js';
 
 export interface ForwardCall {
   /** Names the recorded plan: one per tower, batch size and what else changes the work. */
@@ -16,12 +17,12 @@ export interface ForwardCall {
   run: (input: Tensor) => Tensor;
 }
 
-/** `count` preprocessed images ([count, 3, size, size] in `batch`) → their embeddings. */
-export function imageForward(gpu: Gpu, clip: CLIP, batch: Float32Array, count: number, size: number, normalize: boolean): ForwardCall {
+/** `count` preprocessed images ([count, 3, H, W] in `batch`) → their embeddings. */
+export function imageForward(gpu: Gpu, clip: CLIP, batch: Float32Array, count: number, size: ImageSize, normalize: boolean): ForwardCall {
   return {
     key: `image:${count}:${normalize}`,
     data: batch,
-    upload: () => gpu.upload(batch, [count, 3, size, size], 'f32', 'images'),
+    upload: () => gpu.upload(batch, [count, 3, size[0], size[1]], 'f32', 'images'),
     run: (x) => clip.encodeImage(x, { normalize }),
   };
 }

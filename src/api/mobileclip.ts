@@ -12,7 +12,8 @@ import { WeightStore } from '../layers/weights.js';
 import type { CLIP } from '../models/clip.js';
 import { loadModel } from '../models/load.js';
 import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
-import { applePipeline, type Pipeline, preprocessImage } from '../preprocess/transform.js';
+import { APPLE_PREPROCESSING, type Pipeline, pipelineAt, preprocessImage } from '../preprocess/transform.js';
+import type { ImageSize } from '../preprocess/image-size.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
@@ -141,13 +142,14 @@ export class MobileCLIP<I = ImageInput> {
     }
   }
 
-  get imageSize(): number {
+  /** The input size the model runs at, [height, width]. */
+  get imageSize(): ImageSize {
     return this.spec.imageSize;
   }
 
-  /** The model's own preprocessing (Apple's transform, or its open_clip_config's). */
+  /** The model's own preprocessing at its input size (Apple's transform, or its open_clip_config's). */
   get pipeline(): Pipeline {
-    return this.spec.preprocess ?? applePipeline(this.imageSize);
+    return pipelineAt(this.spec.preprocessing ?? APPLE_PREPROCESSING, this.imageSize);
   }
 
   get embedDim(): number {
@@ -243,14 +245,14 @@ export class MobileCLIP<I = ImageInput> {
       if (!Array.isArray(images)) throw new TypeError(`encodeImages: expected an array of images, got ${describeValue(images)}`);
       const normalize = opts.normalize ?? true;
       const bs = opts.batchSize ?? 8;
-      const s = this.imageSize;
+      const [h, w] = this.imageSize;
       const dim = this.embedDim;
       const out = new Float32Array(images.length * dim);
       for (let i = 0; i < images.length; i += bs) {
         const chunk = images.slice(i, i + bs);
-        const batch = new Float32Array(chunk.length * 3 * s * s);
-        for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * s * s);
-        const e = await this.forward(imageForward(this.gpu, this.clip, batch, chunk.length, s, normalize));
+        const batch = new Float32Array(chunk.length * 3 * h * w);
+        for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * h * w);
+        const e = await this.forward(imageForward(this.gpu, this.clip, batch, chunk.length, this.imageSize, normalize));
         checkFiniteRows(e, dim, i, 'image');
         out.set(e, i * dim);
         opts.onProgress?.(Math.min(i + bs, images.length), images.length);
@@ -374,8 +376,8 @@ export class MobileCLIP<I = ImageInput> {
     onProgress?.({ phase: 'compile', what, loaded: 0 });
     const stop = this.gpu.pipelines.onCompile(() => onProgress?.({ phase: 'compile', what, loaded: ++compiled }));
     try {
-      const s = this.imageSize;
-      await this.encodeImages([{ data: new Uint8Array(s * s * 3).fill(128), width: s, height: s, channels: 3 } as unknown as I]);
+      const [h, w] = this.imageSize;
+      await this.encodeImages([{ data: new Uint8Array(h * w * 3).fill(128), width: w, height: h, channels: 3 } as unknown as I]);
       if (this.tokenizer) await this.encodeTexts(['a photo']);
     } finally {
       stop();

@@ -4,8 +4,9 @@
 import type { StateDict } from '../io/host-tensor.js';
 import { MCI_CONFIGS, type MciConfig, mciConfigFromJson } from '../models/mci-config.js';
 import { TEXT_CONFIGS, type TextConfig, textConfigFromJson } from '../models/text-config.js';
-import { VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config.js';
-import type { Pipeline } from '../preprocess/transform.js';
+import { patchGrid, VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config.js';
+import type { Preprocessing } from '../preprocess/transform.js';
+import { formatImageSize, type ImageSize, toImageSize } from '../preprocess/image-size.js';
 import { isOpenClipConfig, modelSpecFromOpenClip, OPENCLIP_MODEL_NAMES, openClipModels, openClipModelSpec } from './openclip-specs.js';
 
 export type ImageSpec = { kind: 'mci'; cfg: MciConfig } | { kind: 'vit'; cfg: VitConfig };
@@ -22,10 +23,10 @@ export interface ModelSpec extends TowerSpec {
   name: string;
   image: ImageSpec;
   text: TextConfig;
-  /** Preprocessing size: resize the shorter side, then centre-crop. */
-  imageSize: number;
-  /** How images become the model input (default: Apple's transform at imageSize). */
-  preprocess?: Pipeline;
+  /** The input size the model runs at, [height, width] (the image tower's own, kept equal by withImageSize). */
+  imageSize: ImageSize;
+  /** How images become the model input, at imageSize (default: Apple's transform). */
+  preprocessing?: Preprocessing;
   /**
    * The key names of this model's checkpoints: Apple's (default; our module tree) or open_clip's,
    * mapped by src/checkpoints/openclip.ts. It also fixes the reference's logit-scale rule: Apple's
@@ -34,13 +35,13 @@ export interface ModelSpec extends TowerSpec {
   format?: 'apple' | 'openclip';
 }
 
-const mci = (name: keyof typeof MCI_CONFIGS): ImageSpec => ({ kind: 'mci', cfg: { fastvit: MCI_CONFIGS[name], embedDim: 512, imageSize: 256 } });
+const mci = (name: keyof typeof MCI_CONFIGS): ImageSpec => ({ kind: 'mci', cfg: { fastvit: MCI_CONFIGS[name], embedDim: 512, imageSize: [256, 256] } });
 
 export const MODEL_SPECS: Record<string, ModelSpec> = {
-  mobileclip_s0: { name: 'mobileclip_s0', image: mci('mci0'), text: TEXT_CONFIGS.s0, imageSize: 256 },
-  mobileclip_s1: { name: 'mobileclip_s1', image: mci('mci1'), text: TEXT_CONFIGS.s1, imageSize: 256 },
-  mobileclip_s2: { name: 'mobileclip_s2', image: mci('mci2'), text: TEXT_CONFIGS.s2, imageSize: 256 },
-  mobileclip_b: { name: 'mobileclip_b', image: { kind: 'vit', cfg: VIT_B16 }, text: TEXT_CONFIGS.b, imageSize: 224 },
+  mobileclip_s0: { name: 'mobileclip_s0', image: mci('mci0'), text: TEXT_CONFIGS.s0, imageSize: [256, 256] },
+  mobileclip_s1: { name: 'mobileclip_s1', image: mci('mci1'), text: TEXT_CONFIGS.s1, imageSize: [256, 256] },
+  mobileclip_s2: { name: 'mobileclip_s2', image: mci('mci2'), text: TEXT_CONFIGS.s2, imageSize: [256, 256] },
+  mobileclip_b: { name: 'mobileclip_b', image: { kind: 'vit', cfg: VIT_B16 }, text: TEXT_CONFIGS.b, imageSize: [224, 224] },
 };
 // B-LT is the B architecture with other weights.
 MODEL_SPECS.mobileclip_blt = { ...MODEL_SPECS.mobileclip_b, name: 'mobileclip_blt' };
@@ -91,4 +92,27 @@ export function towersFromConfig(json: any, sd?: StateDict, name = 'custom'): To
   const isVit = json?.image_cfg && (json.image_cfg.vit || json.image_cfg.model_name === 'vit_b16');
   const image: ImageSpec | null = !json?.image_cfg ? null : isVit ? { kind: 'vit', cfg: vitConfigFromJson(json, sd) } : { kind: 'mci', cfg: mciConfigFromJson(json) };
   return { name, image, text: json?.text_cfg ? textConfigFromJson(json) : null };
+}
+
+/**
+ * The model at another input size, as open_clip's `create_model(…, force_image_size=size)` builds
+ * it: the image tower runs at `size` ([height, width], or one number for a square) and the
+ * preprocessing makes inputs of that size. A timm ViT's positional table is then resampled at
+ * load (as timm's set_input_size does); Apple's ViT interpolates its table at every forward, and
+ * MCi towers take any size as they are. A size that gives a ViT no patch is refused.
+ */
+export function withImageSize(spec: ModelSpec, size: number | readonly number[]): ModelSpec {
+  const s = toImageSize(size, 'imageSize');
+  return { ...spec, image: imageAtSize(spec.image, s, spec.name), imageSize: s };
+}
+
+/** An image tower at input size `s` (see withImageSize). */
+export function imageAtSize(image: ImageSpec, s: ImageSize, name: string): ImageSpec {
+  if (image.kind === 'mci') return { kind: 'mci', cfg: { ...image.cfg, imageSize: s } };
+  const [gh, gw] = patchGrid(image.cfg, s);
+  if (gh < 1 || gw < 1) {
+    const stride = image.cfg.patchEmbed?.kind === 'patch' ? image.cfg.patchEmbed.patch : 16;
+    throw new RangeError(`${name}: imageSize ${formatImageSize(s)} gives a ${gh}×${gw} patch grid; this ViT needs at least ${stride} pixels a side`);
+  }
+  return { kind: 'vit', cfg: { ...image.cfg, imageSize: s } };
 }

@@ -8,7 +8,8 @@ import { TIMM_FASTVIT, type TimmFastVitArgs, mciConfigFromTimm } from '../models
 import { TIMM_VIT, type TimmVitArgs, vitConfigFromTimm } from '../models/timm-vit.js';
 import type { TextConfig } from '../models/text-config.js';
 import type { ImageSpec, ModelSpec } from './model-specs.js';
-import type { Pipeline } from '../preprocess/transform.js';
+import { type Pipeline, pipelineAt, type Preprocessing } from '../preprocess/transform.js';
+import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
 
 interface OpenClipTextCfg {
   context_length?: number;
@@ -27,8 +28,20 @@ interface OpenClipTextCfg {
 export const isOpenClipConfig = (json: unknown): boolean =>
   typeof json === 'object' && json !== null && 'model_cfg' in json && typeof (json as { model_cfg: unknown }).model_cfg === 'object';
 
+/** An open_clip model (both towers) from its open_clip_config.json. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function modelSpecFromOpenClip(json: any, name = 'open_clip model'): ModelSpec {
+  const spec = towersFromOpenClip(json, name);
+  if (!spec.text) throw new Error(`${name}: model_cfg.text_cfg is missing`);
+  return { ...spec, text: spec.text };
+}
+
+/**
+ * The towers an open_clip config describes; the text tower is null where `text_cfg` is absent
+ * (a bare timm image tower's fixture, whose head is the projection).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function towersFromOpenClip(json: any, name = 'open_clip model'): Omit<ModelSpec, 'text'> & { text: TextConfig | null } {
   const fail = (msg: string): never => {
     throw new Error(`${name}: ${msg}`);
   };
@@ -36,8 +49,12 @@ export function modelSpecFromOpenClip(json: any, name = 'open_clip model'): Mode
   const embedDim = m.embed_dim;
   if (!Number.isInteger(embedDim) || embedDim <= 0) fail(`model_cfg.embed_dim must be a positive integer, got ${JSON.stringify(embedDim)}`);
   const v = m.vision_cfg ?? fail('model_cfg.vision_cfg is missing');
-  const imageSize = Array.isArray(v.image_size) ? v.image_size[0] : v.image_size;
-  if (!Number.isInteger(imageSize) || imageSize <= 0) fail(`vision_cfg.image_size must be a positive integer, got ${JSON.stringify(v.image_size)}`);
+  let imageSize: ImageSize = [0, 0];
+  try {
+    imageSize = toImageSize(v.image_size, 'model_cfg.vision_cfg.image_size');
+  } catch (e) {
+    fail((e as Error).message);
+  }
   if (v.timm_proj !== null && v.timm_proj !== undefined && v.timm_proj !== 'none') fail(`vision_cfg.timm_proj "${v.timm_proj}" is not supported (the timm head is the projection)`);
   const cls = v.timm_model_class as string | undefined;
   const timmName = v.timm_model_name as string | undefined;
@@ -53,10 +70,10 @@ export function modelSpecFromOpenClip(json: any, name = 'open_clip model'): Mode
   } else {
     return fail(`image tower ${JSON.stringify(cls ?? timmName)} is not supported (registered: ${[...Object.keys(TIMM_FASTVIT), ...Object.keys(TIMM_VIT)].join(', ')}; or timm_model_class FastVit / VisionTransformer)`);
   }
-  const text = textConfigFromOpenClip(m.text_cfg ?? fail('model_cfg.text_cfg is missing'), embedDim, name);
-  // open_clip takes the size from vision_cfg.image_size; hub files' preprocess_cfg may omit it.
-  const preprocess = pipelineFromOpenClip(json.preprocess_cfg ?? {}, name, imageSize);
-  return { name, image, text, imageSize, format: 'openclip', preprocess };
+  const text = m.text_cfg ? textConfigFromOpenClip(m.text_cfg, embedDim, name) : null;
+  // open_clip takes the size from vision_cfg.image_size (which its force_image_size sets); hub files' preprocess_cfg may omit it.
+  const preprocessing = preprocessingFromOpenClip(json.preprocess_cfg ?? {}, name);
+  return { name, image, text, imageSize, format: 'openclip', preprocessing };
 }
 
 /** open_clip's TextTransformer (pre-norm, GELU, argmax-EOT pooling, projection without bias). */
@@ -164,11 +181,11 @@ export function openClipModels(): { name: string; timm: string; pretrained: Reco
 }
 
 /**
- * open_clip's `preprocess_cfg` → our pipeline: resize_mode shortest (+ centre crop), bilinear or
- * bicubic, mean/std; resizing in the file's own mode first (open_clip's order) unless `rgbFirst`.
+ * open_clip's `preprocess_cfg` → our preprocessing: resize_mode shortest (+ centre crop) or squash,
+ * bilinear or bicubic, mean/std; resizing in the file's own mode first (open_clip's order) unless `rgbFirst`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function pipelineFromOpenClip(cfg: any, where: string, size?: number, rgbFirst = false): Pipeline {
+export function preprocessingFromOpenClip(cfg: any, where: string, rgbFirst = false): Preprocessing {
   const fail = (msg: string): never => {
     throw new Error(`${where}: preprocess_cfg.${msg}`);
   };
@@ -177,10 +194,21 @@ export function pipelineFromOpenClip(cfg: any, where: string, size?: number, rgb
   const interpolation = cfg?.interpolation ?? 'bicubic';
   if (interpolation !== 'bilinear' && interpolation !== 'bicubic') fail(`interpolation "${interpolation}" is not supported (bilinear, bicubic)`);
   const mode = cfg?.resize_mode ?? 'shortest';
-  if (mode !== 'shortest') fail(`resize_mode "${mode}" is not supported (shortest)`);
+  if (mode !== 'shortest' && mode !== 'squash') fail(`resize_mode "${mode}" is not supported (shortest, squash)`);
   const std = triple(cfg?.std ?? [0.26862954, 0.26130258, 0.27577711], 'std');
   if (std.some((v) => v === 0)) fail('std has a zero');
+  return { transform: 'open_clip', resizeMode: mode, interpolation, mean: triple(cfg?.mean ?? [0.48145466, 0.4578275, 0.40821073], 'mean'), std, order: rgbFirst ? 'rgb-first' : 'native' };
+}
+
+/** open_clip's eval transform of `preprocess_cfg` at `size` (default: the cfg's own `size`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function pipelineFromOpenClip(cfg: any, where: string, size?: number | ImageSize, rgbFirst = false): Pipeline {
   const s = size ?? cfg?.size;
-  if (!Number.isInteger(s) || s <= 0) fail(`size must be a positive integer, got ${JSON.stringify(s)}`);
-  return { size: s, interpolation, mean: triple(cfg?.mean ?? [0.48145466, 0.4578275, 0.40821073], 'mean'), std, order: rgbFirst ? 'rgb-first' : 'native' };
+  let at: ImageSize;
+  try {
+    at = toImageSize(s, 'size');
+  } catch (e) {
+    throw new Error(`${where}: preprocess_cfg.${(e as Error).message}`);
+  }
+  return pipelineAt(preprocessingFromOpenClip(cfg, where, rgbFirst), at);
 }

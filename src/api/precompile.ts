@@ -31,8 +31,8 @@ export function precompileModel(gpu: Gpu, spec: ModelSpec, towers: PrecompileTow
     return gpu.precompile(() =>
       gpu.scope(() => {
         if (withImage) {
-          const s = spec.imageSize;
-          const f = imageForward(gpu, clip, new Float32Array(3 * s * s), 1, s, true);
+          const [h, w] = spec.imageSize;
+          const f = imageForward(gpu, clip, new Float32Array(3 * h * w), 1, spec.imageSize, true);
           f.run(f.upload());
         }
         if (withText) {

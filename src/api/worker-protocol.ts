@@ -7,6 +7,7 @@
 import type { LoadProgress } from '../io/load-progress.js';
 import type { ClassifyOptions, Embeddings, MobileCLIP, Prediction } from './mobileclip.js';
 import type { StorageDType } from '../gpu/dtype.js';
+import type { ImageSize } from '../preprocess/image-size.js';
 import { describePolicy } from '../gpu/policy.js';
 
 /** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
@@ -17,7 +18,7 @@ export interface WorkerModelInfo {
   adapter: { vendor: string; architecture: string; device: string; description: string; isSoftware: boolean; f16: boolean; subgroups: boolean; subgroupSize?: number;
     /** The kernel choices in force (describePolicy). */
     policy: string };
-  model: { name: string; imageSize: number; embedDim: number; dtype: StorageDType; hasTokenizer: boolean };
+  model: { name: string; imageSize: ImageSize; embedDim: number; dtype: StorageDType; hasTokenizer: boolean };
 }
 
 /** The adapter and model `m` runs on, as createModelInWorker reports them. */

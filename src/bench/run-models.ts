@@ -142,9 +142,9 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
       };
       try {
         if (image) {
-          const s = spec.imageSize;
+          const [h, w] = spec.imageSize;
           for (const b of o.imageBatches) {
-            const input = gpu.upload(new Float32Array(b * 3 * s * s).fill(0.5), [b, 3, s, s]);
+            const input = gpu.upload(new Float32Array(b * 3 * h * w).fill(0.5), [b, 3, h, w]);
             await bench('image', b, () => image.forward(input));
             input.dispose();
           }

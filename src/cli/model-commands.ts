@@ -15,7 +15,9 @@ import { float32Tensor, type StateDict } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import type { RgbImage } from '../preprocess/decode.js';
-import { applePipeline, preprocessImage } from '../preprocess/transform.js';
+import { applePipeline, APPLE_PREPROCESSING, pipelineAt, preprocessImage } from '../preprocess/transform.js';
+import { formatImageSize, type ImageSize, parseImageSize } from '../preprocess/image-size.js';
+import { withImageSize } from '../api/model-specs.js';
 import type { Templates } from '../api/templates.js';
 import type { PrecompileTowers } from '../api/precompile.js';
 import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';
@@ -31,7 +33,20 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
   'allow-non-finite': { type: 'boolean', help: 'load a checkpoint with NaN/Inf values (a non-finite output is still an error)' },
   'allow-expanded-tensors': EXPANDED_OPTION,
+  verbose: { type: 'boolean', help: 'when the checkpoint does not fit the model, list every missing, unexpected and mis-shaped key (default: the first few)' },
+  'image-size': { type: 'string', value: 'N|HxW', help: "run the image tower at this input size (height x width), as open_clip's force_image_size: a timm ViT's positional table is resampled as timm does it, preprocessing follows" },
 };
+
+/** --image-size, checked (a usage error names the accepted forms). */
+function imageSizeOption(a: Args): ImageSize | undefined {
+  const text = option(a, 'image-size');
+  if (text === undefined) return undefined;
+  try {
+    return parseImageSize(text);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 // Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
 const FIRST_FORWARD = ' (the first forward compiles the GPU kernels)';
@@ -83,8 +98,9 @@ async function open(a: Args, needVocab: boolean, progress: Progress, precompile:
   const dtype = option(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
   const offline = a.flags.has('offline') || offlineFromEnv();
+  const imageSize = imageSizeOption(a);
   const load = () =>
-    createModelAndTransforms(model, { weights, vocab, dtype, offline, precompile, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
+    createModelAndTransforms(model, { weights, vocab, dtype, offline, precompile, imageSize, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
   try {
     const m = await progress.phase(`loading ${weights ?? `${model} (published checkpoint)`}`, load);
     progress.watchCompiles(m.model.gpu.pipelines);
@@ -213,11 +229,12 @@ export async function classify(a: Args): Promise<void> {
 
 export const preprocessSpec: CommandSpec = {
   name: 'preprocess',
-  synopsis: 'IMAGE --out FILE.safetensors|FILE.png [--size N | --model NAME | --config FILE] [--from-rgb]',
-  summary: "A model's preprocessing, PIL-exact: Apple's (bilinear resize of the shorter side to N, centre crop; default N 256) or, with --model/--config, the model's own (open_clip's: bilinear or bicubic, mean/std). Writes the crop's pixels and, in .safetensors, the model input 'image' [1,3,N,N] float32.",
+  synopsis: 'IMAGE --out FILE.safetensors|FILE.png [--model NAME | --config FILE] [--image-size N|HxW] [--from-rgb]',
+  summary: "A model's preprocessing, PIL-exact: Apple's (bilinear resize of the shorter side to N, centre crop; default N 256) or, with --model/--config, the model's own (open_clip's: bilinear or bicubic, mean/std). Writes the crop's pixels and, in .safetensors, the model input 'image' [1,3,H,W] float32.",
   positionals: { min: 1, max: 1 },
   options: {
-    size: { type: 'string', value: 'N', help: "output size of Apple's transform (default 256)" },
+    'image-size': { type: 'string', value: 'N|HxW', help: "the input size (height x width): of Apple's transform (default 256), or the model's at another size as open_clip's force_image_size makes it" },
+    size: { type: 'string', value: 'N', help: "the same as --image-size N" },
     model: { type: 'string', value: 'NAME', help: "the preprocessing of this model (mobileclip list models)" },
     config: { type: 'string', value: 'FILE', help: "the preprocessing of an open_clip_config.json or reference config.json" },
     'from-rgb': { type: 'boolean', help: "open_clip models: convert to RGB before resizing (Apple's documented usage) instead of after the crop" },
@@ -231,33 +248,40 @@ export async function preprocess(a: Args): Promise<void> {
   if (!out) throw new UsageError(`--out is required: usage: mobileclip preprocess ${preprocessSpec.synopsis}`);
   const named = option(a, 'config') ?? option(a, 'model');
   if (option(a, 'config') && option(a, 'model')) throw new UsageError('give --model or --config, not both');
-  if (named && a.flags.has('size')) throw new UsageError('--size is the size of the default transform; a model (--model/--config) brings its own');
+  if (a.flags.has('size') && a.flags.has('image-size')) throw new UsageError('give --size or --image-size, not both');
+  const sizeText = option(a, 'image-size') ?? option(a, 'size');
+  let size: ImageSize | undefined;
+  try {
+    size = sizeText === undefined ? undefined : parseImageSize(sizeText, a.flags.has('size') ? '--size' : '--image-size');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   checkOutputPath(out, [file, ...(option(a, 'config') ? [option(a, 'config')!] : [])]);
-  let pipe = applePipeline(Number(option(a, 'size') ?? 256));
+  let pipe = applePipeline(size ?? 256);
   if (named) {
-    const spec = await resolveSpec(named);
-    pipe = spec.preprocess ?? applePipeline(spec.imageSize);
+    let spec = await resolveSpec(named);
+    if (size) spec = withImageSize(spec, size);
+    pipe = pipelineAt(spec.preprocessing ?? APPLE_PREPROCESSING, spec.imageSize);
     if (a.flags.has('from-rgb')) pipe = { ...pipe, order: 'rgb-first' };
   } else if (a.flags.has('from-rgb')) throw new UsageError('--from-rgb applies to a model\'s open_clip preprocessing (--model/--config)');
-  const size = pipe.size;
-  if (!Number.isInteger(size) || size < 1) throw new UsageError(`--size must be a positive integer, got ${option(a, 'size')}`);
+  const [h, w] = pipe.size;
   const img = await readImageFile(file);
   const r = preprocessImage(img, pipe);
   if (out.endsWith('.png')) {
-    const hwc = new Uint8Array(size * size * 3);
-    for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) hwc[i * 3 + c] = r.pixels[c * size * size + i];
-    await writeFileAtomic(out, encodePng({ width: size, height: size, data: hwc, channels: 3, depth: 8 }));
+    const hwc = new Uint8Array(h * w * 3);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) hwc[i * 3 + c] = r.pixels[c * h * w + i];
+    await writeFileAtomic(out, encodePng({ width: w, height: h, data: hwc, channels: 3, depth: 8 }));
   } else {
     await writeFileAtomic(
       out,
       writeSafetensors(
         new Map([
-          ['pixels', { dtype: 'U8', shape: [3, size, size], data: r.pixels }],
-          ['image', float32Tensor(r.tensor, [1, 3, size, size])],
+          ['pixels', { dtype: 'U8', shape: [3, h, w], data: r.pixels }],
+          ['image', float32Tensor(r.tensor, [1, 3, h, w])],
         ]),
         { format: 'pt', source: file, mode: img.mode, resized: `${r.resizedWidth}x${r.resizedHeight}`, crop: `${r.cropLeft},${r.cropTop}`, pipeline: JSON.stringify(pipe) },
       ),
     );
   }
-  console.log(`${file} (${img.mode} ${img.width}×${img.height}) → resized ${r.resizedWidth}×${r.resizedHeight}, crop at (${r.cropLeft}, ${r.cropTop}), ${size}×${size} → ${out}`);
+  console.log(`${file} (${img.mode} ${img.width}×${img.height}) → resized ${r.resizedWidth}×${r.resizedHeight}, crop at (${r.cropLeft}, ${r.cropTop}), ${h}×${w} → ${out}`);
 }

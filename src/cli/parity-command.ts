@@ -3,10 +3,11 @@ import { createGpu } from '../gpu/node.js';
 import { formatParity, runParity } from '../parity/parity.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
 import { Progress } from './progress.js';
+import { type ImageSize, parseImageSize } from '../preprocess/image-size.js';
 
 export const paritySpec: CommandSpec = {
   name: 'parity',
-  synopsis: 'FIXTURE_DIR [--checkpoint FILE] [--dtype f32|f16] [--tolerance T] [--skip NAME...] [--json]',
+  synopsis: 'FIXTURE_DIR [--checkpoint FILE] [--dtype f32|f16] [--image-size N|HxW] [--tolerance T] [--skip NAME...] [--json]',
   summary: 'Runs a PyTorch fixture (config.json in the reference\'s or open_clip\'s format, model.safetensors, inputs/outputs.safetensors) and compares every output and intermediate it stores. Exits 1 when any is out of tolerance or not produced, or nothing was compared.',
   positionals: { min: 1, max: 1 },
   options: {
@@ -14,6 +15,8 @@ export const paritySpec: CommandSpec = {
     dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage dtype (default f32)' },
     tolerance: { type: 'string', value: 'T', help: 'max |Δ| allowed, relative to each tensor\'s max |ref|' },
     json: { type: 'boolean', help: 'the report as JSON' },
+    verbose: { type: 'boolean', help: 'when the checkpoint does not fit the fixture\'s model, list every key that differs' },
+    'image-size': { type: 'string', value: 'N|HxW', help: "run the image tower at this size (default: the fixture's fixture.force_image_size, else its config's)" },
     skip: { type: 'string', collects: true, value: 'NAME', help: 'stored outputs not to compare (NAME… or NAME* for a prefix); any other one not produced fails' },
   },
 };
@@ -25,10 +28,16 @@ export async function parity(args: Args): Promise<number> {
   const tol = option(args, 'tolerance');
   const tolerance = tol === undefined ? undefined : Number(tol);
   if (tolerance !== undefined && !(tolerance > 0)) throw new UsageError(`--tolerance must be a positive number, got ${tol}`);
+  let imageSize: ImageSize | undefined;
+  try {
+    imageSize = option(args, 'image-size') === undefined ? undefined : parseImageSize(option(args, 'image-size')!);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const gpu = await createGpu();
   try {
     const report = await Progress.for(args).phase(`running ${dir}`, () =>
-      runParity(gpu, dir, { checkpoint: option(args, 'checkpoint'), tolerance, dtype, skip: args.multi.get('skip') ?? [] }),
+      runParity(gpu, dir, { checkpoint: option(args, 'checkpoint'), tolerance, dtype, imageSize, skip: args.multi.get('skip') ?? [] }),
     );
     console.log(args.flags.has('json') ? JSON.stringify(report, null, 2) : formatParity(report));
     return report.ok ? 0 : 1;

@@ -3,6 +3,7 @@
  * the reference's `image_cfg.fastvit` uses.
  */
 import type { AttentionNorm } from '../layers/attention-block.js';
+import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
 
 export type TokenMixer = 'repmixer' | 'attention';
 
@@ -25,8 +26,8 @@ export interface MciConfig {
   fastvit: FastVitConfig;
   /** Projection (embedding) width. */
   embedDim: number;
-  /** The reference preprocessing size (the model itself takes other sizes too). */
-  imageSize: number;
+  /** The input size the model runs at ([height, width]; the network itself takes any size). */
+  imageSize: ImageSize;
   /** The stem's 1×1 scale branches (MobileCLIP2-S3/S4 have none); default true. */
   stemScaleBranch?: boolean;
   /** The attention blocks' norm: BatchNorm (v1, MCi0-2) or LayerNorm over channels (MCi3/4); default batchnorm. */
@@ -90,7 +91,7 @@ interface RawFastVit {
 /** From the reference's config.json: `{embed_dim, image_cfg: {model_name, image_size, fastvit?}}`. */
 export function mciConfigFromJson(json: { embed_dim: number; image_cfg: { model_name: string; image_size: number | number[]; fastvit?: RawFastVit } }): MciConfig {
   const ic = json.image_cfg;
-  const size = Array.isArray(ic.image_size) ? ic.image_size[0] : ic.image_size;
+  const size = toImageSize(ic.image_size, 'image_cfg.image_size');
   let fastvit: FastVitConfig;
   if (ic.fastvit) {
     const f = ic.fastvit;

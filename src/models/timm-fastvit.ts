@@ -6,6 +6,7 @@
  * timm's flag i puts a down-sampler at the start of stage i, ours (Apple's) after stage i.
  */
 import type { FastVitConfig, MciConfig } from './mci-config.js';
+import type { ImageSize } from '../preprocess/image-size.js';
 
 export interface TimmFastVitArgs {
   layers: number[];
@@ -57,7 +58,7 @@ export const TIMM_FASTVIT: Record<string, TimmFastVitArgs> = {
 };
 
 /** The arguments → our configuration; anything this port does not implement is an error naming it. */
-export function mciConfigFromTimm(a: TimmFastVitArgs, embedDim: number, imageSize: number, where: string): MciConfig {
+export function mciConfigFromTimm(a: TimmFastVitArgs, embedDim: number, imageSize: ImageSize, where: string): MciConfig {
   const fail = (msg: string): never => {
     throw new Error(`${where}: ${msg}`);
   };

@@ -5,7 +5,8 @@
  * conv without bias, class-token positional row, pre-norm). What this port does not implement is
  * an error naming the argument.
  */
-import type { VitConfig } from './vit-config.js';
+import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
+import { patchGrid, type VitConfig } from './vit-config.js';
 
 export interface TimmVitArgs {
   img_size: number | number[];
@@ -44,7 +45,11 @@ export const TIMM_VIT: Record<string, TimmVitArgs> = {
   },
 };
 
-export function vitConfigFromTimm(a: TimmVitArgs, embedDim: number, imageSize: number, where: string): VitConfig {
+/**
+ * `imageSize` is the size the model runs at (open_clip's vision_cfg.image_size, which its
+ * force_image_size sets); the positional table is the one timm made for `img_size`.
+ */
+export function vitConfigFromTimm(a: TimmVitArgs, embedDim: number, imageSize: ImageSize, where: string): VitConfig {
   const fail = (msg: string): never => {
     throw new Error(`${where}: ${msg}`);
   };
@@ -62,7 +67,6 @@ export function vitConfigFromTimm(a: TimmVitArgs, embedDim: number, imageSize: n
   const dim = a.embed_dim;
   if (dim % a.num_heads !== 0) fail(`embed_dim ${dim} does not split into ${a.num_heads} heads`);
   let patchEmbed: VitConfig['patchEmbed'];
-  let stride: number;
   let stemWidth = dim / 4;
   const e = a.embed_layer;
   if (e?.type === 'HybridEmbed') {
@@ -71,20 +75,26 @@ export function vitConfigFromTimm(a: TimmVitArgs, embedDim: number, imageSize: n
     if (!ok) fail(`embed_layer ${JSON.stringify(e)} is not the MobileCLIP conv stem (ConvStem 4/2/2, BatchNorm, GELU, proj false)`);
     patchEmbed = { kind: 'convstem', stemPadding: b!.padding[0] };
     stemWidth = b!.channels[0];
-    stride = 16;
   } else if (e?.type === 'PatchEmbed') {
     patchEmbed = { kind: 'patch', patch: a.patch_size };
-    stride = a.patch_size;
   } else return fail(`embed_layer ${JSON.stringify(e)} is not supported (HybridEmbed with the MobileCLIP ConvStem, or PatchEmbed)`);
-  const img = Array.isArray(a.img_size) ? a.img_size[0] : a.img_size;
-  const grid = Math.floor(img / stride);
+  let tableSize: ImageSize = [0, 0];
+  try {
+    tableSize = toImageSize(a.img_size, 'img_size');
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const tableGrid = patchGrid({ patchEmbed }, tableSize);
+  if (tableGrid[0] < 1 || tableGrid[1] < 1) fail(`img_size ${JSON.stringify(a.img_size)} gives no patches`);
   return {
     dim,
     layers: a.depth,
     heads: a.num_heads,
     stemWidth,
     ffnMultiplier: a.mlp_ratio,
-    positions: grid * grid,
+    positions: tableGrid[0] * tableGrid[1],
+    tableGrid,
+    positionRule: 'resample-grid',
     embedDim,
     imageSize,
     patchEmbed,

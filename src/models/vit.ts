@@ -2,8 +2,10 @@
  * VisionTransformer, MobileCLIP-B's image encoder (spec §2.12), and timm's ViTs of MobileCLIP2:
  *   stem: conv4×4/s4 (padding 1 Apple, 0 timm) → BN → GELU, conv2×2/s2 → BN → GELU, conv2×2/s2 (+bias)
  *         or, for ViT-L/14, one conv p×p/s p without bias (`patch_emb.proj`)
- *   tokens = [cls, patches + pos]  (pos interpolated along the flat sequence when its size differs;
- *            a table with a class-token row adds that row to the class token, folded at load)
+ *   tokens = [cls, patches + pos]  (Apple's: pos interpolated along the flat sequence when its size
+ *            differs; timm's: the table resampled once at load to the grid of the input size, as
+ *            open_clip's force_image_size does; a table with a class-token row adds that row to the
+ *            class token, folded at load)
  *   [norm_pre], N pre-norm TransformerEncoders, post norm, cls · classifier.proj (+ classifier.bias)
  * The stem BatchNorms are folded into their convs at load. Keys under `image_encoder.model.`.
  */
@@ -18,10 +20,12 @@ import { linear } from '../kernels/matmul.js';
 import { patchTokens, selectToken } from '../kernels/tokens.js';
 import { transposeLast2 } from '../kernels/transpose.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
+import { resampleAbsPosEmbed } from '../layers/resample-pos-embed.js';
+import { formatImageSize } from '../preprocess/image-size.js';
 import { TransformerEncoder } from '../layers/transformer-encoder.js';
 import type { WeightStore } from '../layers/weights.js';
 import { type Capture, Stages } from './capture.js';
-import type { VitConfig } from './vit-config.js';
+import { patchGrid, type VitConfig } from './vit-config.js';
 
 interface StemConv {
   weight: Tensor;
@@ -43,6 +47,10 @@ export class VisionTransformer {
   private readonly eps: number;
   /** Total stride of the patch embedding (16 for the conv stem). */
   readonly patchStride: number;
+  /** timm's rule: the patch grid the (resampled) table is for; null where the table follows the input (Apple's). */
+  readonly runGrid: readonly [number, number] | null;
+  /** The positional table after resampling [1 + N′ or N′, C] (class-token row included where it has one), or null. */
+  readonly resampledTable: Float32Array | null = null;
 
   constructor(
     store: WeightStore,
@@ -78,16 +86,30 @@ export class VisionTransformer {
     }
     const posKey = `${p}.pos_embed.pos_embed.pos_embed`;
     const n = cfg.positions;
-    if (cfg.posIncludesCls) {
+    const clsRows = cfg.posIncludesCls ? 1 : 0;
+    let table = store.host(posKey, [1, 1, clsRows + n, dim]);
+    let rows = n;
+    this.runGrid = null;
+    if (cfg.positionRule === 'resample-grid') {
+      const from = cfg.tableGrid ?? [Math.sqrt(n), Math.sqrt(n)];
+      const to = patchGrid(cfg, cfg.imageSize);
+      if (to[0] < 1 || to[1] < 1) throw new ShapeError(`VisionTransformer: an input of ${formatImageSize(cfg.imageSize)} gives no ${this.patchStride}×${this.patchStride} patch`);
+      this.runGrid = to;
+      // timm's set_input_size resamples only when the number of patches changes.
+      if (to[0] * to[1] !== n) {
+        table = resampleAbsPosEmbed(table, dim, from, to, clsRows);
+        rows = to[0] * to[1];
+        this.resampledTable = table;
+      }
+    }
+    if (clsRows) {
       // Row 0 belongs to the class token: cls + pos[0] is the reference's own float32 add, done once here.
-      const table = store.host(posKey, [1, 1, n + 1, dim]);
       const cls = store.host(`${p}.cls_token`, [1, 1, dim]);
       this.cls = store.upload(`${p}.cls_token (+ its positional row)`, Float32Array.from(cls, (v, i) => v + table[i]), [1, 1, dim]);
-      this.positions = new PositionalTable(store, posKey, table.subarray(dim), n, dim);
     } else {
       this.cls = store.take(`${p}.cls_token`, [1, 1, dim]);
-      this.positions = new PositionalTable(store, posKey, store.host(posKey, [1, 1, n, dim]), n, dim);
     }
+    this.positions = new PositionalTable(store, posKey, table.subarray(clsRows * dim), rows, dim);
     this.preNorm = cfg.preNorm ? [store.take(`${p}.norm_pre.weight`, [dim]), store.take(`${p}.norm_pre.bias`, [dim])] : null;
     const ffn = Math.ceil((dim * cfg.ffnMultiplier) / 16) * 16;
     for (let i = 0; i < cfg.layers; i++) this.layers.push(new TransformerEncoder(store, `${p}.transformer.${i}`, { dim, heads: cfg.heads, ffn, causal: false, eps: this.eps }));
@@ -105,7 +127,25 @@ export class VisionTransformer {
     if (c !== 3) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} must have 3 channels (RGB), NCHW`);
     const ps = this.patchStride;
     if (h < ps || w < ps) throw new ShapeError(`VisionTransformer: images ${fmtShape(images.shape)} are smaller than one ${ps}×${ps} patch`);
+    this.checkInputSize(h, w);
     return forwardInSlices(images, 4 * this.largestActivation(h, w), (x) => this.forwardBatch(x, capture));
+  }
+
+  /**
+   * timm's ViTs take the size their table was made for: PatchEmbed asserts the image size, the
+   * conv-stem embedding only needs as many patches as the table has rows. Anything else would add
+   * a table of the wrong grid, so it is refused, naming the option that resamples it.
+   */
+  private checkInputSize(h: number, w: number): void {
+    if (!this.runGrid) return;
+    const [gh, gw] = patchGrid(this.cfg, [h, w]);
+    const [eh, ew] = this.cfg.imageSize;
+    const ok = this.cfg.patchEmbed?.kind === 'patch' ? h === eh && w === ew : gh * gw === this.runGrid[0] * this.runGrid[1];
+    if (!ok) {
+      throw new ShapeError(
+        `VisionTransformer: images of ${h}×${w} give a ${gh}×${gw} patch grid, but this timm ViT's positional table is for ${formatImageSize(this.cfg.imageSize)} inputs (${this.runGrid[0]}×${this.runGrid[1]} patches); load the model with imageSize: [${h}, ${w}] (--image-size ${h}x${w}) to resample the table as open_clip's force_image_size does`,
+      );
+    }
   }
 
   /** Elements of the largest activation one image of H×W makes (image, stem convs and their im2col, blocks). */
@@ -130,6 +170,8 @@ export class VisionTransformer {
         const [b, c, gh, gw] = x.shape;
         // The patch tokens before the class token and positions: only worth computing for a capture.
         if (capture) s.offer('image.patch_tokens', transposeLast2(x.reshape([b, c, gh * gw])));
+        const resampled = this.resampledTable;
+        if (capture && resampled) s.offer('image.pos_embed_resampled', x.gpu.upload(resampled, [1, resampled.length / c, c], 'f32', 'image.pos_embed_resampled'));
         return patchTokens(x, this.positions.forLength(gh * gw), this.cls);
       }, 'image.embedding');
       const preNorm = this.preNorm;

@@ -5,9 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type TowerSpec, towersFromConfig } from '../api/model-specs.js';
+import { imageAtSize, type TowerSpec, towersFromConfig } from '../api/model-specs.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { isOpenClipConfig, modelSpecFromOpenClip } from '../api/openclip-specs.js';
+import { isOpenClipConfig, towersFromOpenClip } from '../api/openclip-specs.js';
+import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
 import { openClipOutputName } from '../checkpoints/openclip.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -26,6 +27,8 @@ export interface ParityOptions {
   dtype?: StorageDType;
   /** Stored outputs not to compare (exact names, or a prefix ending in `*`); any other one this build does not produce fails. */
   skip?: string[];
+  /** Run the image tower at this size (default: the fixture's `fixture.force_image_size`, else its config's). */
+  imageSize?: number | readonly [number, number];
 }
 
 /** The f16 path's stated bound on embeddings: cosine with the f32 reference, per row. */
@@ -50,15 +53,23 @@ export class ParityConfigError extends Error {
 
 const ROW_COSINE = /^(image|text)_(features|embeddings)$/;
 
-/** The towers a fixture's config.json describes (open_clip's or the reference's format), and how to name their outputs. */
+/**
+ * The towers a fixture's config.json describes (open_clip's or the reference's format), at the
+ * size it ran at (`size`, else `fixture.force_image_size`, as mobileclip_fixture.py records
+ * open_clip's force_image_size), and how to name their outputs.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function fixtureSpec(config: any, dir: string, sd: StateDict): { spec: TowerSpec; outputName: (ours: string) => string } {
+function fixtureSpec(config: any, dir: string, sd: StateDict, size?: ImageSize): { spec: TowerSpec; outputName: (ours: string) => string } {
+  const where = join(dir, 'config.json');
+  const forced = config?.fixture?.force_image_size;
+  const runSize = size ?? (forced === undefined || forced === null ? undefined : toImageSize(forced, `${where}: fixture.force_image_size`));
+  const sized = <S extends TowerSpec>(s: S): S => (runSize && s.image ? { ...s, image: imageAtSize(s.image, runSize, where) } : s);
   if (isOpenClipConfig(config)) {
-    const spec = modelSpecFromOpenClip(config, join(dir, 'config.json'));
+    const spec = sized(towersFromOpenClip(config, where));
     return { spec, outputName: (n) => openClipOutputName(n, spec) };
   }
-  if (!config?.image_cfg && !config?.text_cfg) throw new ParityConfigError(`${join(dir, 'config.json')}: describes no model: neither open_clip's model_cfg nor the reference's image_cfg / text_cfg`);
-  return { spec: towersFromConfig(config, sd, dir), outputName: (n) => n };
+  if (!config?.image_cfg && !config?.text_cfg) throw new ParityConfigError(`${where}: describes no model: neither open_clip's model_cfg nor the reference's image_cfg / text_cfg`);
+  return { spec: sized(towersFromConfig(config, sd, dir)), outputName: (n) => n };
 }
 
 const skipped = (name: string, skip: readonly string[]) => skip.some((s) => (s.endsWith('*') ? name.startsWith(s.slice(0, -1)) : name === s));
@@ -72,7 +83,7 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
   const ckpt = await readCheckpointFile(ckptPath);
   const inputs = await readSafetensors(join(dir, 'inputs.safetensors'));
   const outputs = await readSafetensors(join(dir, 'outputs.safetensors'));
-  const { spec, outputName } = fixtureSpec(config, dir, ckpt.stateDict);
+  const { spec, outputName } = fixtureSpec(config, dir, ckpt.stateDict, opts.imageSize === undefined ? undefined : toImageSize(opts.imageSize, 'imageSize'));
   const wanted = new Set(outputs.names.filter((n) => !skipped(n, skip)));
   const produced = new Map<string, Tensor>();
   const capture = (ours: string, t: Tensor) => {

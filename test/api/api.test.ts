@@ -20,7 +20,7 @@ describe.runIf(haveFixtures())('library API', () => {
       gpu: g.gpu,
     });
     try {
-      expect(model.imageSize).toBe(256);
+      expect(model.imageSize).toEqual([256, 256]);
       const ref = await readSafetensors(fixturePath('s0-full', 'outputs.safetensors'));
       const inputs = await readSafetensors(fixturePath('s0-full', 'inputs.safetensors'));
       const x = await preprocess(fixturePath('preprocess', 'astronaut.png'));

@@ -64,9 +64,13 @@ describe.runIf(haveFixtures())('OpenCLIP models through the CLI', () => {
       expect(r.code, r.err).toBe(0);
       expect(maxAbs((await readSafetensors(out)).float32('image'), st.float32(tensor)), `${file} ${args.join(' ')}`).toBeLessThanOrEqual(1e-6);
     }
-    const bad = await runCli('preprocess', fixturePath('openclip', 'oc-preprocess', 'chelsea.png'), '--model', 'MobileCLIP-S2', '--size', '64', '--out', join(dir, 'x.safetensors'));
-    expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/--size is the size of the default transform/);
+    // --size with a model is that model's transform at that size (open_clip's force_image_size); the
+    // reference is open_clip's image_transform at 48 (test/fixtures/image-size, made by open_clip).
+    const sized = await runCli('preprocess', fixturePath('openclip', 'oc-preprocess', 'chelsea.png'), '--model', 'MobileCLIP-S2', '--size', '48', '--out', join(dir, 'x.safetensors'));
+    expect(sized.code, sized.err).toBe(0);
+    const px = (await readSafetensors(join(dir, 'x.safetensors'))).uint8('pixels');
+    const ref = (await readSafetensors(new URL('../fixtures/image-size/preprocess.safetensors', import.meta.url).pathname)).uint8('open_clip.bilinear.shortest.48x48.chelsea.png');
+    expect(Array.from({ length: ref.length }, (_, i) => px[(i % 3) * 48 * 48 + Math.floor(i / 3)])).toEqual(Array.from(ref));
     const tag = await runCli('preprocess', fixturePath('openclip', 'oc-preprocess', 'chelsea.png'), '--model', 'MobileCLIP-B:laion', '--out', join(dir, 'y.safetensors'));
     expect(tag.code).toBe(1);
     expect(tag.err).toMatch(/MobileCLIP-B has no pretrained tag "laion" \(known: datacompdr, datacompdr_lt\)/);

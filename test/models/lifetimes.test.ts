@@ -120,8 +120,8 @@ describe.runIf(haveFixtures())('forwards free their intermediates', () => {
     const clip = new CLIP(s, new MCi(s, mciCfg), new TextTransformer(s, textConfigFromJson(cfg)));
     s.finish();
     expect(sd.size).toBeGreaterThan(0);
-    const size = mciCfg.imageSize;
-    const x = g.gpu.upload(randUniform(2 * 3 * size * size, 3, 0, 1), [2, 3, size, size]);
+    const [h, w] = mciCfg.imageSize;
+    const x = g.gpu.upload(randUniform(2 * 3 * h * w, 3, 0, 1), [2, 3, h, w]);
     const ids = new Int32Array(3 * 77);
     for (let i = 0; i < 3; i++) ids.set([1, 4 + i, 2], i * 77);
     await expectNoLeak('CLIP encodeImage (normalised)', () => clip.encodeImage(x, { normalize: true }));
@@ -147,7 +147,7 @@ describe('forwards free their intermediates as they go', () => {
   it('S0 (synthetic weights): image b1 and text b2 peak within 3 × their largest activation', async () => {
     const spec = modelSpec('mobileclip_s0');
     const m = loadModel(g.gpu, spec, 'synthetic');
-    const s = spec.imageSize;
+    const [s] = spec.imageSize;
     const peak = async (forward: () => Tensor): Promise<number> => {
       forward().dispose(); // warm-up: lazily made weights
       g.gpu.buffers.resetPeak();

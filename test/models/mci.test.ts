@@ -82,7 +82,7 @@ describe.runIf(haveFixtures())('MCi loading and shapes', () => {
   it('a checkpoint for another model is refused with the shapes that differ', () => {
     const store = new WeightStore(g.gpu, sd, 'mci-tiny.safetensors');
     try {
-      new MCi(store, { fastvit: MCI_CONFIGS.mci0, embedDim: 512, imageSize: 256 });
+      new MCi(store, { fastvit: MCI_CONFIGS.mci0, embedDim: 512, imageSize: [256, 256] });
       expect(() => store.finish()).toThrow(/patch_embed\.0\.rbr_conv\.0\.conv\.weight: checkpoint \[12, 3, 3, 3\], model expects \[64, 3, 3, 3\]/);
     } finally {
       store.dispose();

@@ -67,12 +67,15 @@ describe('decoding and resizing caps', () => {
     await expect(decodeImage(Uint8Array.of(0x49, 0x49, 0x2a, 0, 8, 0, 0, 0), 'x.tif')).rejects.toThrow(/a TIFF image/);
   });
 
-  it('preprocess --size 40000 is a clear error (exit 1), not "Invalid typed array length"', async () => {
+  it('preprocess --size 16384 is a clear error (exit 1), not "Invalid typed array length"; 40000 is out of range (exit 2)', async () => {
     const f = join(dir, 'small.png');
     writeFileSync(f, encodePng({ width: 4, height: 3, data: new Uint8Array(36), channels: 3, depth: 8 }));
-    const r = await runCli('preprocess', f, '--size', '40000', '--out', join(dir, 'o.png'));
+    const r = await runCli('preprocess', f, '--size', '16384', '--out', join(dir, 'o.png'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/gives 53333×40000 = 2133320000 pixels, over the cap/);
+    expect(r.err).toMatch(/gives 21845×16384 = 357908480 pixels, over the cap/);
+    const big = await runCli('preprocess', f, '--size', '40000', '--out', join(dir, 'o.png'));
+    expect(big.code).toBe(2);
+    expect(big.err).toMatch(/--size must be a positive integer or a \[height, width\] pair of them, each at most 16384; got 40000/);
     const img = await readNodeImage(f, f);
     expect([img.width, img.height, img.data.length]).toEqual([4, 3, 36]);
   });

@@ -60,7 +60,7 @@ describe(`decoded pixels equal Pillow ${manifest.pillow}'s convert('RGB')`, () =
       // open_clip's order: resize and crop in the file's own mode (NEAREST for 1/P, premultiplied
       // LA/RGBA, 32-bit I, per-band L/RGB/CMYK), then convert('RGB') — bilinear and bicubic.
       for (const interpolation of ['bilinear', 'bicubic'] as const) {
-        const n = preprocessImage(img, { size: 5, interpolation, mean: [0, 0, 0], std: [1, 1, 1], order: 'native' });
+        const n = preprocessImage(img, { size: [5, 5], resize: 'shortest', interpolation, mean: [0, 0, 0], std: [1, 1, 1], order: 'native' });
         const got = new Uint8Array(75);
         for (let c = 0; c < 3; c++) for (let i = 0; i < 25; i++) got[i * 3 + c] = n.pixels[c * 25 + i];
         expect(diff(got, read(`${stem}.native5.${interpolation}.rgb`)), `${interpolation}, native order`).toEqual({ count: 0, max: 0 });

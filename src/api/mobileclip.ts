@@ -132,14 +132,9 @@ export class MobileCLIP<I = ImageInput> {
   ) {
     this.dtype = options.dtype ?? 'f32';
     this.readImage = options.readImage ?? (readImageInput as ImageReader<I>);
-    try {
-      const loaded = loadModel(gpu, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite });
-      this.store = loaded.store;
-      this.clip = loaded.clip!;
-    } catch (e) {
-      if (e instanceof Error && e.name === 'WeightLoadError') e.message = `${e.message}\n(is this a ${spec.name} checkpoint?)`;
-      throw e;
-    }
+    const loaded = loadModel(gpu, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite });
+    this.store = loaded.store;
+    this.clip = loaded.clip!;
   }
 
   /** The input size the model runs at, [height, width]. */

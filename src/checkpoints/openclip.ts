@@ -35,12 +35,19 @@
  * to ours for parity. Tensors are views (no copy) except the transposed head.
  */
 import type { HostTensor, StateDict } from '../io/host-tensor.js';
-import { transpose2d } from '../io/host-tensor.js';
+import { setFileKeyNames, transpose2d } from '../io/host-tensor.js';
 import type { TowerSpec } from '../api/model-specs.js';
 import { type FastVitConfig, type NetworkSlot, networkLayout } from '../models/mci-config.js';
 
 export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
+  constructor(
+    message: string,
+    /** Keys of the file the model has no place for (in the file's spelling), where that is the problem. */
+    readonly unknownKeys: string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 const TRUNK = 'visual.trunk.';
@@ -148,36 +155,42 @@ export function fromOpenClip(sd: StateDict, spec: TowerSpec, source: string): St
   const image = spec.image;
   const out: StateDict = new Map();
   const unknown: string[] = [];
+  const names = new Map<string, string>();
+  const put = (ours: string, t: HostTensor, key: string) => {
+    out.set(ours, t);
+    names.set(ours, key);
+  };
   for (const [key, t] of sd) {
     if (key.startsWith(TRUNK)) {
       const rel = key.slice(TRUNK.length);
       const head = image?.kind === 'mci' ? 'head.fc.weight' : 'head.weight';
       if (rel === head) {
         // timm's classifier is a Linear [E, C]; our projection is the [C, E] matrix of x·P.
-        out.set(`${IMAGE}${image?.kind === 'mci' ? 'head.proj' : 'classifier.proj'}`, t.shape.length === 2 ? transpose2d(t) : t);
+        put(`${IMAGE}${image?.kind === 'mci' ? 'head.proj' : 'classifier.proj'}`, t.shape.length === 2 ? transpose2d(t) : t, key);
         continue;
       }
       if (rel === 'pos_embed' && image?.kind === 'vit') {
-        out.set(`${IMAGE}pos_embed.pos_embed.pos_embed`, t.shape.length === 3 ? { ...t, shape: [1, ...t.shape] } : t);
+        put(`${IMAGE}pos_embed.pos_embed.pos_embed`, t.shape.length === 3 ? { ...t, shape: [1, ...t.shape] } : t, key);
         continue;
       }
       const ours = !image ? null : image.kind === 'mci' ? imageKey(rel, image.cfg.fastvit) : vitKey(rel);
-      if (ours) out.set(ours, t);
+      if (ours) put(ours, t, key);
       else unknown.push(key);
     } else if (key === 'text.positional_embedding') {
-      out.set('text_encoder.positional_embedding.pos_embed.pos_embed', t.shape.length === 2 ? { ...t, shape: [1, 1, ...t.shape] } : t);
+      put('text_encoder.positional_embedding.pos_embed.pos_embed', t.shape.length === 2 ? { ...t, shape: [1, 1, ...t.shape] } : t, key);
     } else {
       const ours = textKey(key);
-      if (ours) out.set(ours, t);
+      if (ours) put(ours, t, key);
       else unknown.push(key);
     }
   }
   if (unknown.length) {
     throw new CheckpointFormatError(
       `${source}: ${unknown.length} key${unknown.length > 1 ? 's' : ''} the ${spec.name} OpenCLIP model does not have:\n  ${unknown.slice(0, 12).join('\n  ')}${unknown.length > 12 ? `\n  … and ${unknown.length - 12} more` : ''}`,
+      unknown,
     );
   }
-  return out;
+  return setFileKeyNames(out, names);
 }
 
 /** The reference's output name (open_clip / timm module paths) of one of our emitted names. */

@@ -12,6 +12,7 @@ import { classify, classifySpec, embed, embedSpec, preprocess, preprocessSpec } 
 import { bench, benchSpec } from './bench-command.js';
 import { list, listSpec } from './list-command.js';
 import { OutputPathError } from '../io/write-output.js';
+import { WeightLoadError } from '../layers/weights.js';
 
 interface Command {
   spec: CommandSpec;
@@ -71,8 +72,9 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`mobileclip: unknown ${cmd.startsWith('-') ? 'option' : 'command'} "${cmd}"${guess ? `; did you mean ${guess}?` : ''}\n\n${usage()}`);
     return 2;
   }
+  let args: Args | undefined;
   try {
-    const args = parseCommandArgs(command.spec, rest);
+    args = parseCommandArgs(command.spec, rest);
     if (args.flags.has('help')) {
       console.log(commandHelp(command.spec));
       return 0;
@@ -85,7 +87,23 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     console.error(`mobileclip ${cmd}: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}`);
+    if (err instanceof WeightLoadError) {
+      if (args?.flags.has('verbose')) console.error(err.details);
+      if (err.suggestion?.startsWith('--model ') && command.spec.options.model) console.error(`try: mobileclip ${cmd} ${withModel(rest, err.suggestion.slice('--model '.length))}`);
+    }
     if (process.env.MOBILECLIP_DEBUG) console.error(err.stack);
     return 1;
   }
+}
+
+/** The command line with `--model NAME` in place of the --model or --config it had, quoted for a POSIX shell. */
+function withModel(argv: readonly string[], name: string): string {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--model' || a === '--config') i++;
+    else if (!a.startsWith('--model=') && !a.startsWith('--config=')) out.push(a);
+  }
+  out.push('--model', name);
+  return out.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

@@ -20,6 +20,20 @@ export interface HostTensor {
 
 export type StateDict = Map<string, HostTensor>;
 
+/**
+ * A state dict adapted from another key naming (src/checkpoints/) → each of its keys' name in the
+ * file, so an error can name a key as the user's file spells it.
+ */
+const FILE_NAMES = new WeakMap<StateDict, ReadonlyMap<string, string>>();
+
+export function setFileKeyNames(sd: StateDict, names: ReadonlyMap<string, string>): StateDict {
+  FILE_NAMES.set(sd, names);
+  return sd;
+}
+
+/** `key`'s name in the file `sd` was adapted from (the key itself where it was not renamed). */
+export const fileKeyName = (sd: StateDict, key: string): string => FILE_NAMES.get(sd)?.get(key) ?? key;
+
 function view<T>(data: Uint8Array, bytesPer: number, make: (buf: ArrayBufferLike, off: number, len: number) => T): T {
   const len = data.byteLength / bytesPer;
   if (data.byteOffset % bytesPer === 0) return make(data.buffer, data.byteOffset, len);

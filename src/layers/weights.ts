@@ -11,19 +11,96 @@ import { BYTES_PER_ELEMENT, type StorageDType } from '../gpu/dtype.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { Tensor } from '../gpu/tensor.js';
 import { fmtShape, numel } from '../gpu/shape.js';
-import { firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32, transpose2d } from '../io/host-tensor.js';
+import { fileKeyName, firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32, transpose2d } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
 import type { BatchNormParams } from './bn-fold.js';
 
+/** What a checkpoint that does not fit a model gets wrong, key by key, and what it looks like instead. */
+export interface WeightMismatch {
+  /** Names the checkpoint (a path, URL or 'checkpoint'). */
+  source: string;
+  /** Keys the model needs that the checkpoint lacks. */
+  missing: string[];
+  /** Keys the checkpoint has that the model does not use. */
+  unexpected: string[];
+  /** `key: checkpoint [shape], model expects [shape]`, per key present in both with other shapes. */
+  mismatched: string[];
+  /** The shape of each missing key (what the model expects) and each unexpected one (what the file holds). */
+  shapes: ReadonlyMap<string, readonly number[]>;
+  /** The model it was loaded as, where known. */
+  model?: string;
+  /** What the file looks like (`mobileclip info`'s answer), where known. */
+  looksLike?: string;
+  /** The option that would load it ('--model MobileCLIP2-S4', or '--config FILE' for a model of its own shape), where one would. */
+  suggestion?: string;
+}
+
+/** Lines of each kind the one-screen message lists (the rest are counted; `details` has them all). */
+const SHOWN_PER_KIND = 3;
+
+/**
+ * A checkpoint that does not fit the model: every missing, unexpected and mis-shaped key (as fields,
+ * and all of them in `details`), what the file looks like, and the option that would load it. The
+ * message fits one screen (at most 12 lines, whatever the checkpoint).
+ */
 export class WeightLoadError extends Error {
   override name = 'WeightLoadError';
-  constructor(
-    message: string,
-    readonly missing: string[],
-    readonly unexpected: string[],
-    readonly mismatched: string[],
-  ) {
-    super(message);
+  readonly source: string;
+  readonly missing: string[];
+  readonly unexpected: string[];
+  readonly mismatched: string[];
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
+  readonly model: string | null;
+  readonly looksLike: string | null;
+  readonly suggestion: string | null;
+
+  constructor(m: WeightMismatch) {
+    super('');
+    this.source = m.source;
+    this.missing = m.missing;
+    this.unexpected = m.unexpected;
+    this.mismatched = m.mismatched;
+    this.shapes = m.shapes;
+    this.model = m.model ?? null;
+    this.looksLike = m.looksLike ?? null;
+    this.suggestion = m.suggestion ?? null;
+    this.message = this.summary();
+  }
+
+  /** The same problem with what loading knew around it: the model asked for, what the file looks like, what would load it. */
+  withContext(c: { model?: string; looksLike?: string; suggestion?: string }): WeightLoadError {
+    return new WeightLoadError({ ...this, ...c, model: c.model ?? this.model ?? undefined, looksLike: c.looksLike ?? this.looksLike ?? undefined, suggestion: c.suggestion ?? this.suggestion ?? undefined });
+  }
+
+  private line(kind: string, text: string): string {
+    const shape = this.shapes.get(text);
+    return `  ${kind.padEnd(10)}  ${text}${shape ? `  ${fmtShape(shape)}` : ''}`;
+  }
+
+  private summary(): string {
+    const n = (k: number, what: string) => (k ? [`${k} ${what}`] : []);
+    const counts = [...n(this.missing.length, 'missing'), ...n(this.unexpected.length, 'unexpected'), ...n(this.mismatched.length, 'mis-shaped')].join(', ');
+    const lines = [`${this.source} does not fit ${this.model ?? 'the model'}: ${counts} key${this.missing.length + this.unexpected.length + this.mismatched.length === 1 ? '' : 's'}.`];
+    if (this.looksLike) {
+      const same = this.suggestion === null && this.model !== null;
+      lines.push(`It looks like ${this.looksLike}${this.suggestion ? `: load it with ${this.suggestion}.` : same ? '; keys differ all the same: the file may be damaged or from another version.' : '.'}`);
+    }
+    const kinds: [string, string[]][] = [['missing', this.missing], ['unexpected', this.unexpected], ['mis-shaped', this.mismatched]];
+    let rest = 0;
+    for (const [kind, keys] of kinds) {
+      for (const k of keys.slice(0, SHOWN_PER_KIND)) lines.push(this.line(kind, k));
+      rest += Math.max(0, keys.length - SHOWN_PER_KIND);
+    }
+    if (rest) lines.push(`  … and ${rest} more (error.details, or --verbose, lists every key)`);
+    return lines.join('\n');
+  }
+
+  /** Every key, grouped by kind, with shapes: the full report. */
+  get details(): string {
+    const lines = [`${this.source} does not fit ${this.model ?? 'the model'}:`];
+    const kinds: [string, string[]][] = [['missing keys', this.missing], ['unexpected keys', this.unexpected], ['shape mismatches', this.mismatched]];
+    for (const [kind, keys] of kinds) if (keys.length) lines.push(`  ${kind} (${keys.length}):`, ...keys.map((k) => `    ${k}${this.shapes.get(k) ? `  ${fmtShape(this.shapes.get(k)!)}` : ''}`));
+    return lines.join('\n');
   }
 }
 
@@ -55,6 +132,10 @@ export class WeightStore {
   private readonly used = new Set<string>();
   private readonly missing: string[] = [];
   private readonly mismatched: string[] = [];
+  /** The shape the model expects of each missing key. */
+  private readonly expected = new Map<string, readonly number[]>();
+  /** Keys present with another shape (reported as mis-shaped, not also as unexpected). */
+  private readonly misshapen = new Set<string>();
   /** Every GPU tensor made from the checkpoint, for dispose(). */
   readonly uploaded: Tensor[] = [];
 
@@ -113,10 +194,12 @@ export class WeightStore {
     const t = sd.get(key);
     if (!t) {
       this.missing.push(key);
+      this.expected.set(key, shape);
       return false;
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      this.mismatched.push(`${key}: checkpoint ${fmtShape(t.shape)}, model expects ${fmtShape(shape)}`);
+      this.mismatched.push(`${fileKeyName(this.original, key)}: checkpoint ${fmtShape(t.shape)}, model expects ${fmtShape(shape)}`);
+      this.misshapen.add(key);
       return false;
     }
     return true;
@@ -207,7 +290,10 @@ export class WeightStore {
       else ok = false;
     }
     if (!ok || !this.fused.has(wKey)) {
-      if (ok) this.missing.push(wKey);
+      if (ok) {
+        this.missing.push(wKey);
+        this.expected.set(wKey, weightShape);
+      }
       return { weight: new Float32Array(numel(weightShape)), bias: new Float32Array(weightShape[0]) };
     }
     return { weight: toFloat32(this.fused.get(wKey)!, wKey), bias: toFloat32(this.fused.get(bKey)!, bKey) };
@@ -229,13 +315,16 @@ export class WeightStore {
    */
   finish(scope?: readonly string[]): void {
     const inScope = (k: string) => !scope || scope.some((p) => k.startsWith(p));
-    const unexpected = [...this.original.keys()].filter((k) => inScope(k) && !this.used.has(k) && !k.endsWith('.num_batches_tracked'));
-    if (this.missing.length + unexpected.length + this.mismatched.length === 0) return;
-    const lines = [`${this.source} does not match the model:`];
-    if (this.missing.length) lines.push(`  missing keys (${this.missing.length}):`, ...this.missing.map((k) => `    ${k}`));
-    if (unexpected.length) lines.push(`  unexpected keys (${unexpected.length}):`, ...unexpected.map((k) => `    ${k}`));
-    if (this.mismatched.length) lines.push(`  shape mismatches (${this.mismatched.length}):`, ...this.mismatched.map((k) => `    ${k}`));
-    throw new WeightLoadError(lines.join('\n'), [...this.missing], unexpected, [...this.mismatched]);
+    const unused = [...this.original.keys()].filter((k) => inScope(k) && !this.used.has(k) && !this.misshapen.has(k) && !k.endsWith('.num_batches_tracked'));
+    if (this.missing.length + unused.length + this.mismatched.length === 0) return;
+    // Unexpected and mis-shaped keys are in the file: named as the file names them.
+    const shapes = new Map<string, readonly number[]>(this.expected);
+    const unexpected = unused.map((k) => {
+      const name = fileKeyName(this.original, k);
+      shapes.set(name, this.original.get(k)!.shape);
+      return name;
+    });
+    throw new WeightLoadError({ source: this.source, missing: [...this.missing], unexpected, mismatched: [...this.mismatched], shapes });
   }
 
   dispose(): void {

@@ -26,6 +26,8 @@ export interface TextTowerShape {
 
 export interface Identification {
   model: string;
+  /** The built-in model names whose architecture the file has (several share one: mobileclip_b / blt, MobileCLIP-S2 / MobileCLIP2-S2); [] for a custom shape. */
+  names: string[];
   /** Whose key names the file uses. */
   keys: 'apple' | 'openclip' | 'unknown';
   image: ImageTowerShape | null;
@@ -90,7 +92,9 @@ export function identify(sd: StateDict): Identification {
   const parameters = countParameters(sd, 'image_encoder.', 'text_encoder.');
   const reparameterisable = image?.kind === 'mci' || text?.variant === 'mct';
   const model = modelName(image, text);
-  return { model, keys: model === 'not a MobileCLIP state dict' ? 'unknown' : 'apple', image, text, fused: reparameterisable ? !hasTrainingBranches(sd) : null, parameters };
+  const known = /^(mobileclip_\w+)/.exec(model)?.[1];
+  const names = !known ? [] : known === 'mobileclip_b' ? ['mobileclip_b', 'mobileclip_blt'] : [known];
+  return { model, names, keys: model === 'not a MobileCLIP state dict' ? 'unknown' : 'apple', image, text, fused: reparameterisable ? !hasTrainingBranches(sd) : null, parameters };
 }
 
 /** The same for an OpenCLIP file (timm image tower under visual.trunk., open_clip text tower), matched against open_clip's registered names. */
@@ -134,7 +138,7 @@ function identifyOpenClip(sd: StateDict): Identification {
   });
   const timm = matches.length ? (openClipModelSpec(matches[0])!.image!.kind === 'mci' ? 'FastViT' : 'ViT') : '';
   const model = matches.length ? `${matches.join(' or ')} (OpenCLIP, ${timm}${image ? '' : ', text tower only'}${text ? '' : ', image tower only'})` : `custom OpenCLIP (${image ? `${image.kind} layers [${image.layers}] widths [${image.widths}]` : 'no image tower'}; ${text ? `text ${text.transformerLayers} layers width ${text.width}` : 'no text tower'})`;
-  return { model, keys: 'openclip', image, text, fused, parameters };
+  return { model, names: matches, keys: 'openclip', image, text, fused, parameters };
 }
 
 function modelName(image: ImageTowerShape | null, text: TextTowerShape | null): string {
@@ -156,4 +160,16 @@ function modelName(image: ImageTowerShape | null, text: TextTowerShape | null): 
     parts.push(`${text.variant} text, ${text.transformerLayers} transformer layers, width ${text.width}${ffn}, vocab ${text.vocab}`);
   }
   return parts.length ? `custom (${parts.join('; ')})` : 'not a MobileCLIP state dict';
+}
+
+/**
+ * The loading option that would fit a checkpoint identified as `id` (asked for as `asked`):
+ * `--model NAME` for a built-in architecture (the asked name where it is one of them), `--config
+ * FILE` for a MobileCLIP of its own shape; null where the file is no MobileCLIP or fits `asked`.
+ */
+export function suggestOption(id: Identification, asked: string): string | null {
+  if (id.keys === 'unknown') return null;
+  if (id.names.some((n) => n.toLowerCase() === asked.toLowerCase())) return null;
+  if (id.names.length) return `--model ${id.names[0]}`;
+  return `--config FILE (its ${id.keys === 'openclip' ? 'open_clip_config.json' : 'config.json'})`;
 }

@@ -6,10 +6,11 @@
  * `weights: 'synthetic'` gives seeded random weights of the real shapes (benchmarks).
  */
 import type { TowerSpec } from '../api/model-specs.js';
-import { adaptCheckpoint } from '../checkpoints/formats.js';
+import { adaptCheckpoint, CheckpointFormatError } from '../checkpoints/formats.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { WeightStore } from '../layers/weights.js';
+import { WeightLoadError, WeightStore } from '../layers/weights.js';
+import { identify, suggestOption } from './identify.js';
 import { buildTowers, type Towers } from './towers.js';
 import type { StorageDType } from '../gpu/dtype.js';
 
@@ -39,7 +40,20 @@ export function loadModel(gpu: Gpu, spec: TowerSpec, weights: StateDict | 'synth
     }
   }
   const source = o.source ?? 'checkpoint';
-  const store = new WeightStore(gpu, adaptCheckpoint(weights, spec, source), source, dtype, o.allowNonFinite);
+  const context = () => {
+    const id = identify(weights);
+    return { model: spec.name, looksLike: id.model, suggestion: suggestOption(id, spec.name) ?? undefined };
+  };
+  let adapted: StateDict;
+  try {
+    adapted = adaptCheckpoint(weights, spec, source);
+  } catch (e) {
+    // Keys the model's layout has no place for (another model's stages, say): the same one-screen report.
+    if (!(e instanceof CheckpointFormatError) || e.unknownKeys.length === 0) throw e;
+    const shapes = new Map(e.unknownKeys.map((k) => [k, weights.get(k)?.shape ?? []] as const));
+    throw new WeightLoadError({ source, missing: [], unexpected: e.unknownKeys, mismatched: [], shapes, ...context() });
+  }
+  const store = new WeightStore(gpu, adapted, source, dtype, o.allowNonFinite);
   try {
     const towers = buildTowers(store, spec);
     // A one-tower spec may load from a full CLIP checkpoint: only its tower's keys must all be used.
@@ -47,6 +61,8 @@ export function loadModel(gpu: Gpu, spec: TowerSpec, weights: StateDict | 'synth
     return { store, ...towers };
   } catch (e) {
     store.dispose();
-    throw e;
+    if (!(e instanceof WeightLoadError)) throw e;
+    // Say what the file is instead, and what would load it (what `mobileclip info` says of it).
+    throw e.withContext(context());
   }
 }

@@ -78,7 +78,7 @@ describe.runIf(haveFixtures())('mobileclip classify / embed / preprocess', () =>
       [['classify', join(dir, 'missing.png'), ...common], /missing\.png: no such file/],
       [['classify', notes, ...common], /notes\.jpg: a text file; only PNG and JPEG/],
       [['embed', '--model', 'mobileclip_s9', '--weights', fixturePath('s0-full', 'model.safetensors'), '--image', fixturePath('preprocess', 'astronaut.png')], /unknown model "mobileclip_s9"/],
-      [['embed', '--model', 'mobileclip_s1', '--weights', fixturePath('s0-full', 'model.safetensors'), '--image', fixturePath('preprocess', 'astronaut.png')], /does not match the model[\s\S]*is this a mobileclip_s1 checkpoint/],
+      [['embed', '--model', 'mobileclip_s1', '--weights', fixturePath('s0-full', 'model.safetensors'), '--image', fixturePath('preprocess', 'astronaut.png')], /does not fit mobileclip_s1[\s\S]*It looks like mobileclip_s0: load it with --model mobileclip_s0/],
       [['embed', '--weights', join(dir, 'nope.safetensors'), '--image', fixturePath('preprocess', 'astronaut.png')], /nope\.safetensors.*(no such file|ENOENT)/],
     ];
     for (const [argv, re] of cases) {

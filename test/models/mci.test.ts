@@ -76,7 +76,8 @@ describe.runIf(haveFixtures())('MCi loading and shapes', () => {
     ]);
     expect(err!.unexpected).toEqual(['image_encoder.model.extra.weight']);
     expect(err!.mismatched).toEqual(['image_encoder.model.head.proj: checkpoint [192, 32], model expects [192, 64]']);
-    expect(err!.message).toMatch(/broken\.safetensors does not match the model/);
+    expect(err!.message).toMatch(/broken\.safetensors does not fit the model: 3 missing, 1 unexpected, 1 mis-shaped keys\./);
+    expect(err!.details).toMatch(/missing keys \(3\):\n {4}image_encoder\.model\.patch_embed\.2\.rbr_skip\.running_var {2}\[12\]/);
   });
 
   it('a checkpoint for another model is refused with the shapes that differ', () => {

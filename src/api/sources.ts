@@ -43,19 +43,73 @@ export function isRemoteUrl(s: string): boolean {
   return /^https?:\/\//i.test(s);
 }
 
-/** `hf-hub:org/repo[@revision][/path/to/file]` → its parts; an error naming the form for anything else. */
-export function parseHubRef(s: string): HubRef {
-  const m = /^hf-hub:([\w.-]+\/[\w.-]+)(?:@([\w.-]+))?(?:\/(.+))?$/.exec(s);
-  if (!m || m[3]?.split('/').some((p) => p === '..' || p === '.' || p === '')) {
-    throw new Error(`"${s}" is not a hub reference: expected hf-hub:<org>/<repo>[@revision][/<file>]`);
-  }
-  return { repo: m[1], revision: m[2] ?? 'main', file: m[3] };
+export class HubRefError extends Error {
+  override name = 'HubRefError';
 }
 
-/** The URL of `file` in a hub repo: <hub>/<org>/<repo>/resolve/<revision>/<file>. */
+/**
+ * An org or repo name as the hub allows it: letters, digits, '-', '_' and '.', not starting or
+ * ending with '-' or '.', no '--' or '..', at most 96 characters (huggingface_hub's repo-id rule).
+ */
+const HUB_NAME = /^(?![-.])(?!.*(--|\.\.))[\w.-]{1,96}(?<![-.])$/;
+/** A branch, tag or commit: one segment of these characters; or the hub's `refs/pr/<n>` and `refs/convert/<name>`. */
+const REVISION_SEGMENT = /^(?!\.{1,2}$)[\w.+-]{1,128}$/;
+/** A path segment of a file in the repo: no '.', '..' or empty segment, no control characters or backslashes. */
+const FILE_SEGMENT = /^(?!\.{1,2}$)[^\\\u0000-\u001f\u007f]{1,255}$/;
+
+/**
+ * `hf-hub:org/repo[@revision][/path/to/file]` → its parts, checked as the hub checks them. The
+ * revision is one name (a branch, tag or commit) or `refs/pr/<n>` / `refs/convert/<name>`, whose
+ * slashes belong to it; what follows is the file. Errors quote the reference as given.
+ */
+export function parseHubRef(s: string): HubRef {
+  const fail = (why: string): never => {
+    throw new HubRefError(`${JSON.stringify(s)} is not a hub reference: ${why} (expected hf-hub:<org>/<repo>[@revision][/<file>])`);
+  };
+  if (typeof s !== 'string' || !s.startsWith(HUB_PREFIX)) return fail('it does not start with hf-hub:');
+  const rest = s.slice(HUB_PREFIX.length);
+  const at = rest.indexOf('@');
+  const head = at < 0 ? rest : rest.slice(0, at);
+  const parts = head.split('/');
+  const [org, name] = parts;
+  if (parts.length < 2 || !org || !name) fail('it names no <org>/<repo>');
+  if (!HUB_NAME.test(org)) fail(`the org ${JSON.stringify(org)} is not a hub name (letters, digits, -, _ and ., not starting or ending with - or ., no -- or ..)`);
+  if (!HUB_NAME.test(name)) fail(`the repo ${JSON.stringify(name)} is not a hub name (letters, digits, -, _ and ., not starting or ending with - or ., no -- or ..)`);
+  let revision = 'main';
+  let fileParts = parts.slice(2);
+  if (at >= 0) {
+    if (parts.length > 2) fail('a file comes after the revision: hf-hub:<org>/<repo>@<revision>/<file>');
+    const tail = rest.slice(at + 1).split('/');
+    const n = tail[0] === 'refs' && (tail[1] === 'pr' || tail[1] === 'convert') ? 3 : 1;
+    if (tail.length < n) fail(`the revision ${JSON.stringify(tail.join('/'))} is incomplete (refs/pr/<n> or refs/convert/<name>)`);
+    const rev = tail.slice(0, n);
+    if (!rev.every((p) => REVISION_SEGMENT.test(p)) || (n === 3 && tail[1] === 'pr' && !/^\d+$/.test(rev[2]))) fail(`the revision ${JSON.stringify(rev.join('/'))} is not a branch, tag, commit or refs/pr/<n>`);
+    revision = rev.join('/');
+    fileParts = tail.slice(n);
+  }
+  if (fileParts.length && !fileParts.every((p) => FILE_SEGMENT.test(p))) fail(`the file ${JSON.stringify(fileParts.join('/'))} has an empty, '.' or '..' segment or a control character`);
+  return { repo: `${org}/${name}`, revision, file: fileParts.length ? fileParts.join('/') : undefined };
+}
+
+/**
+ * The URL of `file` in a hub repo, <hub>/<org>/<repo>/resolve/<revision>/<file>, built by the URL
+ * API (the revision encoded as one segment, as huggingface_hub does) and checked to stay under the
+ * hub's base; an error otherwise.
+ */
 export function hubFileUrl(ref: HubRef, file: string, sources: Sources = {}): string {
-  const base = (sources.hubUrl ?? DEFAULT_SOURCES.hubUrl).replace(/\/+$/, '');
-  return `${base}/${ref.repo}/resolve/${ref.revision}/${file.split('/').map(encodeURIComponent).join('/')}`;
+  const baseText = sources.hubUrl ?? DEFAULT_SOURCES.hubUrl;
+  let base: URL;
+  try {
+    base = new URL(baseText.endsWith('/') ? baseText : `${baseText}/`);
+  } catch {
+    throw new HubRefError(`the hub URL ${JSON.stringify(baseText)} is not a URL`);
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new HubRefError(`the hub URL ${JSON.stringify(baseText)} is not http(s)`);
+  const checked = parseHubRef(`${HUB_PREFIX}${ref.repo}@${ref.revision}${file ? `/${file}` : ''}`);
+  const segments = [...checked.repo.split('/'), 'resolve', checked.revision, ...(checked.file ?? '').split('/')].map(encodeURIComponent);
+  const url = new URL(segments.join('/'), base);
+  if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw new HubRefError(`hf-hub:${ref.repo}@${ref.revision}/${file} would leave the hub's base ${base.href}`);
+  return url.href;
 }
 
 /** A weights reference (an http(s) URL or hf-hub:…) → the URL to fetch. */

@@ -166,7 +166,7 @@ describe.runIf(haveFixtures())('weights by URL and hub name, with progress, abor
   it('an HTTP error names the URL and the status; a bad hub reference names the form', async () => {
     const cache = newCache();
     await expect(createModelAndTransforms('hf-hub:test-org/missing', { cache, sources: sources(), vocab: false })).rejects.toThrow(/config: .*\/test-org\/missing\/resolve\/main\/open_clip_config\.json answered HTTP 404/);
-    await expect(createModelAndTransforms('hf-hub:nope', { cache, sources: sources() })).rejects.toThrow(/"hf-hub:nope" is not a hub reference: expected hf-hub:<org>\/<repo>\[@revision\]\[\/<file>\]/);
+    await expect(createModelAndTransforms('hf-hub:nope', { cache, sources: sources() })).rejects.toThrow(/"hf-hub:nope" is not a hub reference: it names no <org>\/<repo> \(expected hf-hub:<org>\/<repo>\[@revision\]\[\/<file>\]\)/);
     await expect(createModelAndTransforms('hf-hub:a/b/../../etc/passwd', { cache, sources: sources() })).rejects.toThrow(/is not a hub reference/);
   });
 });

@@ -6,7 +6,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import type { ImageReader } from '../preprocess/image-input.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { type ModelSpec, modelSpecFromConfig, withImageSize } from './model-specs.js';
+import { checkpointByteLimit, type ModelSpec, modelSpecFromConfig, withImageSize } from './model-specs.js';
 import { toImageSize } from '../preprocess/image-size.js';
 import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type FetchOptions, type FileSource, type Platform, resolveModel, vocabBytes, weightsBytes } from './model-files.js';
@@ -63,10 +63,20 @@ export async function createModel<I>(name: string | object, o: LoadOptions, p: P
   const resolved = config === null ? await resolveModel(name, o) : null;
   const model = resolved && { ...resolved, spec: sized(resolved.spec) };
   const spec = model ? model.spec : (sd: StateDict) => sized(modelSpecFromConfig(config, sd, String(name)));
-  const files = Promise.all([
-    weightsBytes(o.weights, model?.defaultWeights ?? null, model?.spec.name ?? String(name), o, p),
-    vocabBytes(o.vocab ?? o.weights === undefined, o, p),
-  ]);
+  // The checkpoint can be no larger than the model described (a config's ViT stem width, read from the weights later, does not matter here).
+  let limit: number | undefined;
+  try {
+    limit = checkpointByteLimit(model ? model.spec : modelSpecFromConfig(config, undefined, String(name)));
+  } catch {
+    limit = undefined; // a config that does not parse fails below, with its own error
+  }
+  const reads = [weightsBytes(o.weights, model?.defaultWeights ?? null, model?.spec.name ?? String(name), o, p, limit), vocabBytes(o.vocab ?? o.weights === undefined, o, p)] as const;
+  // When one fails, the other is waited for before the load rejects: no download or cache write
+  // goes on behind a rejected promise (one cut short by an exiting process leaves a temporary file).
+  const files = Promise.all(reads).catch(async (e) => {
+    await Promise.allSettled(reads);
+    throw e;
+  });
   files.catch(() => {}); // awaited below; this only keeps a rejection meanwhile from being "unhandled"
   // The GPU is made while the files are read, so a named model's kernels compile meanwhile; a
   // config's spec needs the checkpoint, so createFromBytes compiles them ahead after parsing.

@@ -12,6 +12,7 @@ import { WeightStore } from '../layers/weights.js';
 import type { CLIP } from '../models/clip.js';
 import { loadModel } from '../models/load.js';
 import { describeValue, type ImageInput, type ImageReader, readImageInput } from '../preprocess/image-input.js';
+import { checkLabels, checkList, checkTemplates, MAX_BATCH, optionalBoolean, optionalFunction, optionalInteger, optionsObject } from './options.js';
 import { APPLE_PREPROCESSING, type Pipeline, pipelineAt, preprocessImage } from '../preprocess/transform.js';
 import type { ImageSize } from '../preprocess/image-size.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
@@ -41,9 +42,23 @@ export interface Embeddings {
 
 export interface ClassifyOptions {
   templates?: Templates;
+  /** The most likely labels to return per image (default all; at least 1). */
   topK?: number;
   batchSize?: number;
+  /** Called after each batch of images with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /** Called after each batch of label prompts with (done, total): 10,000 labels take a while too. */
+  onLabelProgress?: (done: number, total: number) => void;
+}
+
+/** EncodeOptions, checked (OptionError naming the option otherwise). */
+function encodeOptions(where: string, o: unknown): EncodeOptions {
+  const v = optionsObject(where, o);
+  return {
+    normalize: optionalBoolean(where, 'normalize', v.normalize),
+    batchSize: optionalInteger(where, 'batchSize', v.batchSize, 1, MAX_BATCH),
+    onProgress: optionalFunction(where, 'onProgress', v.onProgress),
+  };
 }
 
 export interface Prediction {
@@ -235,9 +250,10 @@ export class MobileCLIP<I = ImageInput> {
   }
 
   /** Images (any input kind `I`) → embeddings. */
-  async encodeImages(images: readonly I[], opts: EncodeOptions = {}): Promise<Embeddings> {
+  async encodeImages(images: readonly I[], options: EncodeOptions = {}): Promise<Embeddings> {
     return this.call('encodeImages', async () => {
       if (!Array.isArray(images)) throw new TypeError(`encodeImages: expected an array of images, got ${describeValue(images)}`);
+      const opts = encodeOptions('encodeImages', options);
       const normalize = opts.normalize ?? true;
       const bs = opts.batchSize ?? 8;
       const [h, w] = this.imageSize;
@@ -262,8 +278,9 @@ export class MobileCLIP<I = ImageInput> {
   }
 
   /** Texts → embeddings (tokenized to the context length). */
-  async encodeTexts(texts: readonly string[], opts: EncodeOptions = {}): Promise<Embeddings> {
+  async encodeTexts(texts: readonly string[], options: EncodeOptions = {}): Promise<Embeddings> {
     return this.call('encodeTexts', async () => {
+      const opts = encodeOptions('encodeTexts', options);
       if (!Array.isArray(texts)) throw new TypeError(`encodeTexts: expected an array of strings, got ${describeValue(texts)}`);
       const bad = texts.findIndex((t) => typeof t !== 'string');
       if (bad >= 0) throw new TypeError(`encodeTexts: text ${bad} is ${describeValue(texts[bad])}, not a string`);
@@ -285,8 +302,9 @@ export class MobileCLIP<I = ImageInput> {
   }
 
   /** Already tokenized rows [count × contextLength] → embeddings. */
-  async encodeTokens(ids: Int32Array, count: number, opts: EncodeOptions = {}): Promise<Embeddings> {
+  async encodeTokens(ids: Int32Array, count: number, options: EncodeOptions = {}): Promise<Embeddings> {
     return this.call('encodeTokens', async () => {
+      const opts = encodeOptions('encodeTokens', options);
       const normalize = opts.normalize ?? true;
       const bs = opts.batchSize ?? 32;
       const ctx = this.spec.text.contextLength;
@@ -310,13 +328,13 @@ export class MobileCLIP<I = ImageInput> {
    * Zero-shot text "classifiers": one normalised embedding per label, the mean of its prompt
    * templates' embeddings (renormalised), as in CLIP's zero-shot evaluation.
    */
-  async labelEmbeddings(labels: readonly string[], templates: Templates = 'none'): Promise<Embeddings> {
+  async labelEmbeddings(labels: readonly string[], templates: Templates = 'none', onProgress?: (done: number, total: number) => void): Promise<Embeddings> {
     return this.call('labelEmbeddings', async () => {
-      if (labels.length === 0) throw new Error('zero-shot: no labels');
-      const tpl = templatesFor(templates);
-      if (!tpl) return this.encodeTexts(labels);
+      checkLabels('labelEmbeddings', labels);
+      const tpl = templatesFor(checkTemplates('labelEmbeddings', templates));
+      if (!tpl) return this.encodeTexts(labels, { onProgress });
       const prompts = labels.flatMap((l) => tpl.map((t) => t.replaceAll('{}', l)));
-      const e = await this.encodeTexts(prompts);
+      const e = await this.encodeTexts(prompts, { onProgress });
       const dim = e.dim;
       const out = new Float32Array(labels.length * dim);
       for (let i = 0; i < labels.length; i++) {
@@ -335,9 +353,20 @@ export class MobileCLIP<I = ImageInput> {
   }
 
   /** Per image, the labels sorted by softmax(logit_scale · image · label) probability. */
-  async classify(images: readonly I[], labels: readonly string[], opts: ClassifyOptions = {}): Promise<Prediction[][]> {
+  async classify(images: readonly I[], labels: readonly string[], options: ClassifyOptions = {}): Promise<Prediction[][]> {
     return this.call('classify', async () => {
-      const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none');
+      // Every argument checked before any work: a bad topK must not cost a 10,000-label forward first.
+      const o = optionsObject('classify', options);
+      checkList('classify', 'images', images);
+      checkLabels('classify', labels);
+      const opts: ClassifyOptions = {
+        templates: checkTemplates('classify', o.templates),
+        topK: optionalInteger('classify', 'topK', o.topK, 1, Number.MAX_SAFE_INTEGER),
+        batchSize: optionalInteger('classify', 'batchSize', o.batchSize, 1, MAX_BATCH),
+        onProgress: optionalFunction('classify', 'onProgress', o.onProgress),
+        onLabelProgress: optionalFunction('classify', 'onLabelProgress', o.onLabelProgress),
+      };
+      const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none', opts.onLabelProgress);
       const imgs = await this.encodeImages(images, { batchSize: opts.batchSize, onProgress: opts.onProgress });
       this.assertLive('classify');
       const a = this.gpu.upload(imgs.data, [imgs.count, imgs.dim]);

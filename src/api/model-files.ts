@@ -6,7 +6,7 @@
  * file reader.
  */
 import type { ByteCache } from '../io/byte-cache.js';
-import { download } from '../io/download.js';
+import { download, type DownloadTimeouts } from '../io/download.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
 import { defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
@@ -15,6 +15,8 @@ import { defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, 
 export type FileSource = string | URL | Uint8Array | ArrayBuffer | Blob;
 
 export interface FetchOptions {
+  /** The largest checkpoint accepted from the network (set per model by weightsBytes). */
+  maxBytes?: number;
   /** Download, cache-hit, parse, upload and compile progress. */
   onProgress?: OnLoadProgress;
   /** Cancels the downloads (and the load): the promise rejects with the signal's reason. */
@@ -25,11 +27,13 @@ export interface FetchOptions {
   offline?: boolean;
   /** Hub, Apple and vocabulary base URLs (tests point these at a local server). */
   sources?: Sources;
+  /** How long a download waits for the server's answer and for the next bytes of its body (default 30 s and 60 s; Node: MOBILECLIP_CONNECT_TIMEOUT, MOBILECLIP_IDLE_TIMEOUT in seconds). */
+  timeouts?: DownloadTimeouts;
 }
 
 export interface Platform {
   /** Reads a local path (Node); undefined where strings are URLs (browsers: relative to the page). */
-  readLocal?: (path: string) => Promise<Uint8Array>;
+  readLocal?: (path: string, what: string) => Promise<Uint8Array>;
   /** The base a relative URL resolves against (browsers: the page or worker location). */
   baseUrl?: string;
 }
@@ -47,7 +51,7 @@ export async function fileBytes(src: FileSource, what: string, o: FetchOptions, 
     const url = isHubRef(ref) ? weightsUrl(ref, o.sources) : ref;
     return { bytes: await download(url, { what, ...o }), source: url };
   }
-  if (p.readLocal) return { bytes: await p.readLocal(ref), source: ref };
+  if (p.readLocal) return { bytes: await p.readLocal(ref, what), source: ref };
   const url = new URL(ref, p.baseUrl).href;
   return { bytes: await download(url, { what, ...o }), source: url };
 }
@@ -75,10 +79,12 @@ export async function resolveModel(name: string | object, o: FetchOptions): Prom
 }
 
 /** The checkpoint's bytes: as given, or the model's published file (`published`, null when it has none). */
-export async function weightsBytes(given: FileSource | undefined, published: string | null, model: string, o: FetchOptions, p: Platform) {
-  if (given !== undefined) return fileBytes(given, 'weights', o, p);
+export async function weightsBytes(given: FileSource | undefined, published: string | null, model: string, o: FetchOptions, p: Platform, limit?: number) {
+  // A download is bounded by the model's size (model-specs.ts checkpointByteLimit): an endless body stops there.
+  const bounded = limit === undefined || o.maxBytes !== undefined ? o : { ...o, maxBytes: limit };
+  if (given !== undefined) return fileBytes(given, 'weights', bounded, p);
   if (!published) throw new Error(`${model}: no published weights are known for this model; pass \`weights\` (a file, URL or hf-hub: reference)`);
-  return fileBytes(published, 'weights', o, p);
+  return fileBytes(published, 'weights', bounded, p);
 }
 
 /** The vocabulary's bytes: as given; `true` for the published one; none for `false` or undefined. */

@@ -4,6 +4,7 @@
 import type { StateDict } from '../io/host-tensor.js';
 import { MCI_CONFIGS, type MciConfig, mciConfigFromJson } from '../models/mci-config.js';
 import { TEXT_CONFIGS, type TextConfig, textConfigFromJson } from '../models/text-config.js';
+import { parameterBound } from '../models/parameter-count.js';
 import { patchGrid, VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config.js';
 import type { Preprocessing } from '../preprocess/transform.js';
 import { formatImageSize, type ImageSize, toImageSize } from '../preprocess/image-size.js';
@@ -115,4 +116,12 @@ export function imageAtSize(image: ImageSpec, s: ImageSize, name: string): Image
     throw new RangeError(`${name}: imageSize ${formatImageSize(s)} gives a ${gh}×${gw} patch grid; this ViT needs at least ${stride} pixels a side`);
   }
   return { kind: 'vit', cfg: { ...image.cfg, imageSize: s } };
+}
+
+/**
+ * The largest checkpoint a model can have: its weights (parameterBound, an upper bound) as float32,
+ * a tenth more, and 64 MiB for the container (safetensors header, pickle, zip records).
+ */
+export function checkpointByteLimit(spec: { image: ImageSpec | null; text: TextConfig | null }): number {
+  return Math.ceil(parameterBound(spec) * 4 * 1.1) + (64 << 20);
 }

@@ -1,15 +1,17 @@
 /** Node entry of the API: model names or config files; checkpoints and vocabularies as paths, URLs, hub references or bytes. */
-import { readFile } from 'node:fs/promises';
 import { createGpu } from '../gpu/node.js';
 import { FolderCache } from '../io/byte-cache.node.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { readBytes } from '../io/read-file.js';
+import { readBytes, readJsonFile } from '../io/read-file.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { type NodeImageInput, readNodeImage } from '../preprocess/image-input.node.js';
 import { createModel, type LoadOptions } from './create.js';
 import type { ModelAndTransforms as GenericModelAndTransforms } from './mobileclip.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
 import type { Sources } from './sources.js';
+import type { DownloadTimeouts } from '../io/download.js';
+
+const withoutUndefined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export type { NodeImageInput };
 
@@ -34,15 +36,27 @@ export function sourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Sources {
   return { hubUrl: env.MOBILECLIP_HUB_URL || undefined, appleUrl: env.MOBILECLIP_APPLE_URL || undefined, vocabUrl: env.MOBILECLIP_VOCAB_URL || undefined };
 }
 
+/** Download timeouts from MOBILECLIP_CONNECT_TIMEOUT and MOBILECLIP_IDLE_TIMEOUT (seconds); an error naming the variable for anything but a positive number. */
+export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): DownloadTimeouts {
+  const read = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const s = Number(v);
+    if (!(s > 0 && s <= 86_400)) throw new RangeError(`${name}=${v}: expected seconds, a number above 0 and at most 86400`);
+    return s * 1000;
+  };
+  return { connectMs: read('MOBILECLIP_CONNECT_TIMEOUT'), idleMs: read('MOBILECLIP_IDLE_TIMEOUT') };
+}
+
 export function offlineFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.MOBILECLIP_OFFLINE === '1' || env.MOBILECLIP_OFFLINE === 'true';
 }
 
 async function readConfigFile(name: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(name, 'utf8'));
+    return await readJsonFile(name, 'config');
   } catch (e) {
-    throw new Error(`${name}: cannot read the model config (${(e as Error).message})`);
+    throw new Error(`cannot read the model config: ${(e as Error).message}`);
   }
 }
 
@@ -62,11 +76,12 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
     cache: o.cache === undefined ? new FolderCache() : o.cache,
     offline: o.offline ?? offlineFromEnv(),
     sources: { ...sourcesFromEnv(), ...o.sources },
+    timeouts: { ...withoutUndefined(timeoutsFromEnv()), ...o.timeouts },
   };
   return createModel<NodeImageInput>(name, opts, {
     createGpu,
     readImage: readNodeImage,
-    readLocal: readBytes,
+    readLocal: (path, what) => readBytes(path, what === 'vocab' ? 'vocabulary' : what === 'config' ? 'config' : 'checkpoint'),
     readConfig: async (n) => (n.endsWith('.json') ? readConfigFile(n) : null),
   });
 }

@@ -7,6 +7,7 @@
 import { TIMM_FASTVIT, type TimmFastVitArgs, mciConfigFromTimm } from '../models/timm-fastvit.js';
 import { TIMM_VIT, type TimmVitArgs, vitConfigFromTimm } from '../models/timm-vit.js';
 import type { TextConfig } from '../models/text-config.js';
+import { integerIn, LIMITS } from '../models/spec-limits.js';
 import type { ImageSpec, ModelSpec } from './model-specs.js';
 import { type Pipeline, pipelineAt, type Preprocessing } from '../preprocess/transform.js';
 import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
@@ -87,7 +88,7 @@ function textConfigFromOpenClip(t: OpenClipTextCfg, embedDim: number, name: stri
   // open_clip's defaults (CLIPTextCfg) where a key is absent.
   const width = t.width ?? 512;
   const heads = t.heads ?? 8;
-  const layers = t.layers ?? 12;
+  const layers = integerIn(name, 'text_cfg.layers', t.layers ?? 12, 0, LIMITS.layers);
   if (!Number.isInteger(width) || !Number.isInteger(heads) || width % heads !== 0) fail(`width ${width} does not split into ${heads} heads`);
   return {
     variant: 'base',

@@ -144,7 +144,8 @@ export class WorkerModel {
 
   async classify(images: readonly BrowserImageInput[], labels: readonly string[], opts: ClassifyOptions = {}): Promise<Prediction[][]> {
     const { list, transfer } = await this.images(images);
-    const { onProgress, ...options } = opts;
+    // Functions do not cross to the worker: progress comes back as messages (label progress is not relayed).
+    const { onProgress, onLabelProgress: _labels, ...options } = opts;
     return this.call({ op: 'classify', images: list, labels: [...labels], options }, transfer, { onProgress });
   }
 

@@ -15,7 +15,7 @@ export const EXPANDED_OPTION: OptionSpec = { type: 'boolean', help: "gather a .p
 async function load(path: string, args: Args) {
   let bytes: Uint8Array;
   try {
-    bytes = await readBytes(path);
+    bytes = await readBytes(path, 'checkpoint');
   } catch (e) {
     throw new Error(`cannot read ${(e as Error).message}`);
   }

@@ -4,7 +4,7 @@
  * are missing, the model's published files are downloaded once into the cache (not --offline).
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readJsonFile, readTextFile } from '../io/read-file.js';
 import { basename, dirname, join } from 'node:path';
 import { openClipHubRepo } from '../api/openclip-specs.js';
 import { isHubRef } from '../api/sources.js';
@@ -152,17 +152,13 @@ export async function embed(a: Args): Promise<void> {
       sd.set('image_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
     if (texts.length) {
-      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}${FIRST_FORWARD}`, () => m.model.encodeTexts(texts, { normalize }));
+      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}${FIRST_FORWARD}`, () => m.model.encodeTexts(texts, { normalize, onProgress: progress.bar('texts') }));
       texts.forEach((text, i) => result.texts.push({ text, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
     if (tokensFile) {
-      let rows: number[][];
-      try {
-        rows = JSON.parse(await readFile(tokensFile, 'utf8'));
-      } catch (err) {
-        throw new Error(`${tokensFile}: cannot read token ids (${(err as Error).message})`);
-      }
+      // Rows of integer ids: two levels of nesting (a few more pass, so the rows' own check names what is wrong).
+      const rows = (await readJsonFile(tokensFile, 'tokens', 4)) as number[][];
       const e = await m.model.encodeTokenRows(rows, { normalize }, tokensFile);
       rows.forEach((_, i) => result.tokens.push({ row: i, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('token_embeddings', float32Tensor(e.data, [e.count, e.dim]));
@@ -200,14 +196,15 @@ export async function classify(a: Args): Promise<void> {
   const labelsArg = option(a, 'labels');
   if (!labelsArg) throw new UsageError(`--labels is required: usage: mobileclip classify ${classifySpec.synopsis}`);
   // One label per line in @file; otherwise separated by '|' when present (labels with commas), else by ','.
-  const labels = (labelsArg.startsWith('@') ? (await readFile(labelsArg.slice(1), 'utf8')).split('\n') : labelsArg.split(labelsArg.includes('|') ? '|' : ','))
+  const labels = (labelsArg.startsWith('@') ? (await readTextFile(labelsArg.slice(1), 'labels')).split('\n') : labelsArg.split(labelsArg.includes('|') ? '|' : ','))
     .map((l) => l.trim())
     .filter(Boolean);
   if (labels.length === 0) throw new UsageError('--labels: no labels given');
   const templates = (option(a, 'templates') ?? 'none') as Templates;
   if (!['none', 'photo', 'ensemble'].includes(templates as string)) throw new UsageError(`--templates must be none, photo or ensemble, got ${templates}`);
-  const top = Number(option(a, 'top') ?? labels.length);
-  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer`);
+  const topText = option(a, 'top');
+  if (topText !== undefined && !/^[1-9]\d{0,8}$/.test(topText)) throw new UsageError(`--top takes a whole number from 1 (how many labels to show per image), got ${JSON.stringify(topText)}`);
+  const top = topText === undefined ? labels.length : Number(topText);
   const progress = Progress.for(a);
   // Decode first: a bad image fails before the model loads.
   const decoded: RgbImage[] = [];
@@ -215,7 +212,7 @@ export async function classify(a: Args): Promise<void> {
   const m = await open(a, true, progress, 'both'); // classify embeds the images, then the labels
   try {
     const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}${FIRST_FORWARD}`;
-    const preds = await progress.phase(what, () => m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress.bar('images') }));
+    const preds = await progress.phase(what, () => m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress.bar('images'), onLabelProgress: progress.bar('label prompts') }));
     if (a.flags.has('json')) console.log(JSON.stringify(images.map((file, i) => ({ file, predictions: preds[i] }))));
     else
       images.forEach((file, i) => {

@@ -6,11 +6,13 @@
  * the description last, so an entry exists only once its body is complete.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { homedir, platform } from 'node:os';
 import { join } from 'node:path';
 import { type ByteCache, type CacheEntryInfo, checkedEntry } from './byte-cache.js';
-import { writeFileAtomic } from './write-output.js';
+import { STALE_TEMPORARY_MS, writeFileAtomic } from './write-output.js';
+import { readRegularFile } from './regular-file.js';
+import { parseJsonBounded } from './json.js';
 
 export function defaultCacheDir(): string {
   const env = process.env.MOBILECLIP_CACHE;
@@ -22,7 +24,31 @@ export function defaultCacheDir(): string {
 }
 
 export class FolderCache implements ByteCache {
+  private swept = false;
+
   constructor(readonly where: string = defaultCacheDir()) {}
+
+  /** Once per cache object, before its first write: temporary files older than a day are leftovers of killed runs. */
+  private async sweep(): Promise<void> {
+    if (this.swept) return;
+    this.swept = true;
+    let names: string[];
+    try {
+      names = await readdir(this.where);
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    for (const name of names.filter((n) => n.startsWith('.') && n.endsWith('.tmp'))) {
+      const p = join(this.where, name);
+      try {
+        const s = await lstat(p);
+        if (s.isFile() && now - s.mtimeMs > STALE_TEMPORARY_MS) await rm(p, { force: true });
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
 
   private paths(url: string): { bin: string; json: string } {
     const key = createHash('sha256').update(url).digest('hex').slice(0, 40);
@@ -33,18 +59,19 @@ export class FolderCache implements ByteCache {
     const p = this.paths(url);
     let info: CacheEntryInfo;
     try {
-      info = JSON.parse(await readFile(p.json, 'utf8')) as CacheEntryInfo;
+      // Only regular files are read: a FIFO or device planted as an entry is a miss, never a hang.
+      info = parseJsonBounded(new TextDecoder().decode(await readRegularFile(p.json, 'config', 64 * 1024)), p.json, 4) as CacheEntryInfo;
     } catch {
       return null; // no entry (or a description that is not ours: treated as none, replaced on the next put)
     }
     if (info.url !== url || !Number.isSafeInteger(info.size)) return null;
     try {
-      if ((await stat(p.bin)).size !== info.size) {
+      const bytes = await readRegularFile(p.bin, 'checkpoint', info.size);
+      if (bytes.byteLength !== info.size) {
         await this.delete(url);
         return null;
       }
-      const buf = await readFile(p.bin);
-      return checkedEntry(this, info, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+      return checkedEntry(this, info, bytes);
     } catch {
       await this.delete(url);
       return null;
@@ -55,6 +82,7 @@ export class FolderCache implements ByteCache {
     const p = this.paths(info.url);
     try {
       await mkdir(this.where, { recursive: true });
+      await this.sweep();
       await rm(p.json, { force: true });
       await writeFileAtomic(p.bin, bytes);
       await writeFileAtomic(p.json, JSON.stringify(info, null, 1) + '\n');

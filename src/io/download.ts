@@ -1,12 +1,15 @@
 /**
- * Fetches a file as bytes with progress, cancellation and a cache: the body is streamed into one
- * buffer sized from Content-Length (growing in chunks when the server sends none, up to a bound),
- * a body shorter or longer than announced is an error, a sha256 the server names (a hub ETag) is
- * checked, and only then is the file cached. Cancelling through `signal` rejects with the signal's
+ * Fetches a file as bytes with progress, cancellation, timeouts and a cache: the body is streamed
+ * into one buffer sized from Content-Length (growing in chunks when the server sends none, up to
+ * the bound of its kind), a body shorter or longer than announced is an error, a sha256 the server
+ * names (a hub ETag) is checked, the bytes must be what their kind claims (check-download.ts), and
+ * only then is the file cached. A cached entry is checked the same way when read; a bad one is
+ * dropped and fetched again, once. Cancelling through `signal` rejects with the signal's
  * AbortError and caches nothing.
  */
 import { type ByteCache, sha256FromHeaders, sha256Hex } from './byte-cache.js';
 import type { OnLoadProgress } from './load-progress.js';
+import { checkDownloaded, DOWNLOAD_LIMITS, type DownloadKind } from './check-download.js';
 
 export class DownloadError extends Error {
   override name = 'DownloadError';
@@ -26,43 +29,103 @@ export interface DownloadOptions {
   cache?: ByteCache | null;
   /** Refuse to download: a file not in the cache is an OfflineError. */
   offline?: boolean;
-  /** The largest body accepted (default 4 GiB − 1, the largest Uint8Array everywhere). */
+  /** What the file must be (default from `what`: weights → checkpoint, vocab → vocabulary, config → config). */
+  kind?: DownloadKind;
+  /** The largest body accepted (default: the bound of its kind, check-download.ts). */
   maxBytes?: number;
+  /** How long to wait for the server's answer, and for the next bytes of the body (default 30 s and 60 s). */
+  timeouts?: DownloadTimeouts;
 }
 
-const MAX_BYTES = 2 ** 32 - 1;
+export interface DownloadTimeouts {
+  /** From the request to the response headers (connecting included). */
+  connectMs?: number;
+  /** Between two pieces of the body. */
+  idleMs?: number;
+}
+
+export const DEFAULT_TIMEOUTS: Required<DownloadTimeouts> = { connectMs: 30_000, idleMs: 60_000 };
+
+/** Where a size bound comes from, for the error that names it. */
+const ACCEPTED = ' (a checkpoint: the model\'s size; a config or vocabulary: a few MB; the maxBytes option changes it)';
+
+const kindOf = (o: DownloadOptions): DownloadKind => o.kind ?? ({ weights: 'checkpoint', vocab: 'vocabulary', config: 'config' } as Record<string, DownloadKind>)[o.what] ?? 'other';
+
+/** Why fetch failed, in words: Node's undici hides the cause (ECONNREFUSED, ENOTFOUND, a certificate) under "fetch failed". */
+function causeOf(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const c = err.cause;
+  return c ? `${err.message}: ${c.code ?? ''}${c.code && c.message ? ' ' : ''}${c.message && !c.message.includes(c.code ?? '\u0000') ? c.message : ''}`.trim() : err.message;
+}
 /** Progress is reported at most once per this many bytes (and at the end). */
 const PROGRESS_STEP = 1 << 20;
 
 export async function download(url: string, o: DownloadOptions): Promise<Uint8Array> {
   o.signal?.throwIfAborted();
+  const kind = kindOf(o);
   const hit = o.cache ? await o.cache.get(url) : null;
+  let dropped = '';
   if (hit) {
-    o.onProgress?.({ phase: 'cache', what: o.what, loaded: hit.byteLength, total: hit.byteLength, url });
-    return hit;
+    try {
+      checkDownloaded(kind, hit, url);
+      o.onProgress?.({ phase: 'cache', what: o.what, loaded: hit.byteLength, total: hit.byteLength, url });
+      return hit;
+    } catch (e) {
+      // A bad entry (written by an older version, or damaged on disk) is dropped and fetched again, once.
+      await o.cache!.delete(url);
+      dropped = ` (its cached copy in ${o.cache!.where} was ${(e as Error).message} and was dropped)`;
+    }
   }
   if (o.offline) {
-    throw new OfflineError(`${o.what}: ${url} is needed but downloads are off (offline)${o.cache ? ` and it is not in the cache (${o.cache.where})` : ''}; download it once online, or pass a local file`);
+    throw new OfflineError(`${o.what}: ${url} is needed but downloads are off (offline)${o.cache ? ` and it is not in the cache (${o.cache.where})${dropped}` : ''}; download it once online, or pass a local file`);
   }
-  let r: Response;
+  const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+  const ac = new AbortController();
+  const stop = () => ac.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', stop, { once: true });
+  let timedOut = '';
+  const arm = (ms: number, why: string) => setTimeout(() => {
+    timedOut = why;
+    ac.abort(new Error(why));
+  }, ms);
+  let timer = arm(t.connectMs, `no answer within ${t.connectMs / 1000} s (the connect timeout)`);
   try {
-    r = await fetch(url, { signal: o.signal });
-  } catch (e) {
-    if (o.signal?.aborted) throw o.signal.reason;
-    throw new DownloadError(`${o.what}: ${url} could not be fetched (${(e as Error).message})`);
+    let r: Response;
+    try {
+      r = await fetch(url, { signal: ac.signal });
+    } catch (e) {
+      if (o.signal?.aborted) throw o.signal.reason;
+      throw new DownloadError(`${o.what}: ${url} could not be fetched (${timedOut || causeOf(e)})${dropped}`);
+    }
+    clearTimeout(timer);
+    if (!r.ok) throw new DownloadError(`${o.what}: ${url} answered HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}${dropped}`);
+    const bytes = await readBody(r, url, { ...o, maxBytes: o.maxBytes ?? DOWNLOAD_LIMITS[kind] }, (loaded) => {
+      clearTimeout(timer);
+      timer = arm(t.idleMs, `the body stalled: no data for ${t.idleMs / 1000} s after ${loaded} bytes (the idle timeout)`);
+    }, () => timedOut);
+    const sha256 = sha256FromHeaders(r.headers);
+    if (sha256) {
+      const got = await sha256Hex(bytes);
+      if (got !== sha256) throw new DownloadError(`${o.what}: ${url} arrived with sha256 ${got}, but the server named ${sha256}; nothing was cached${dropped}`);
+    }
+    try {
+      checkDownloaded(kind, bytes, url);
+    } catch (e) {
+      throw new DownloadError(`${o.what}: ${url} answered ${r.status} with ${bytes.byteLength} bytes that are ${(e as Error).message}; nothing was cached${dropped}`);
+    }
+    await cacheIt(o, url, r, bytes, sha256);
+    return bytes;
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', stop);
   }
-  if (!r.ok) throw new DownloadError(`${o.what}: ${url} answered HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`);
-  const bytes = await readBody(r, url, o);
-  const sha256 = sha256FromHeaders(r.headers);
-  if (sha256) {
-    const got = await sha256Hex(bytes);
-    if (got !== sha256) throw new DownloadError(`${o.what}: ${url} arrived with sha256 ${got}, but the server named ${sha256}; nothing was cached`);
-  }
+}
+
+async function cacheIt(o: DownloadOptions, url: string, r: Response, bytes: Uint8Array, sha256: string | undefined): Promise<void> {
   if (o.cache) {
     const etag = r.headers.get('etag') ?? undefined;
     await o.cache.put({ url, size: bytes.byteLength, etag, sha256: sha256 ?? (await sha256Hex(bytes)) }, bytes);
   }
-  return bytes;
 }
 
 function announcedLength(r: Response): number | undefined {
@@ -73,10 +136,10 @@ function announcedLength(r: Response): number | undefined {
   return Number(v);
 }
 
-async function readBody(r: Response, url: string, o: DownloadOptions): Promise<Uint8Array> {
-  const max = o.maxBytes ?? MAX_BYTES;
+async function readBody(r: Response, url: string, o: DownloadOptions & { maxBytes: number }, onChunk: (loaded: number) => void, timedOut: () => string): Promise<Uint8Array> {
+  const max = o.maxBytes;
   const total = announcedLength(r);
-  if (total !== undefined && total > max) throw new DownloadError(`${o.what}: ${url} is ${total} bytes, more than the ${max} accepted`);
+  if (total !== undefined && total > max) throw new DownloadError(`${o.what}: ${url} is ${total} bytes, more than the ${max} accepted${ACCEPTED}`);
   const report = (loaded: number) => o.onProgress?.({ phase: 'download', what: o.what, loaded, total, url });
   let buf = new Uint8Array(total ?? 1 << 20);
   let loaded = 0;
@@ -84,6 +147,7 @@ async function readBody(r: Response, url: string, o: DownloadOptions): Promise<U
   report(0);
   if (!r.body) throw new DownloadError(`${o.what}: ${url} answered with no body`);
   const reader = r.body.getReader();
+  onChunk(0);
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -91,19 +155,20 @@ async function readBody(r: Response, url: string, o: DownloadOptions): Promise<U
         chunk = await reader.read();
       } catch (e) {
         if (o.signal?.aborted) throw o.signal.reason;
-        throw new DownloadError(`${o.what}: ${url} broke off after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${(e as Error).message}); nothing was cached`);
+        throw new DownloadError(`${o.what}: ${url} broke off after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${timedOut() || causeOf(e)}); nothing was cached`);
       }
       if (chunk.done) break;
       const c = chunk.value;
       if (loaded + c.byteLength > buf.byteLength) {
         if (total !== undefined) throw new DownloadError(`${o.what}: ${url} sent more than the ${total} bytes its Content-Length announced; nothing was cached`);
-        if (loaded + c.byteLength > max) throw new DownloadError(`${o.what}: ${url} is more than the ${max} bytes accepted`);
+        if (loaded + c.byteLength > max) throw new DownloadError(`${o.what}: ${url} is more than the ${max} bytes accepted${ACCEPTED}; nothing was cached`);
         const grown = new Uint8Array(Math.min(max, Math.max(2 * buf.byteLength, loaded + c.byteLength)));
         grown.set(buf.subarray(0, loaded));
         buf = grown;
       }
       buf.set(c, loaded);
       loaded += c.byteLength;
+      onChunk(loaded);
       if (loaded - reported >= PROGRESS_STEP) {
         reported = loaded;
         report(loaded);
@@ -111,6 +176,7 @@ async function readBody(r: Response, url: string, o: DownloadOptions): Promise<U
     }
   } finally {
     reader.releaseLock();
+    if (loaded < (total ?? Infinity)) await r.body.cancel().catch(() => {});
   }
   if (total !== undefined && loaded !== total) throw new DownloadError(`${o.what}: ${url} ended after ${loaded} of the ${total} bytes announced (truncated); nothing was cached`);
   if (reported !== loaded) report(loaded);

@@ -5,8 +5,8 @@
  * truncated one. An existing output that is not an input is replaced, as `cp` does.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rmSync, statSync } from 'node:fs';
+import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export class OutputPathError extends Error {
@@ -35,9 +35,47 @@ export function checkOutputPath(out: string, inputs: readonly (string | undefine
   }
 }
 
+/** Temporary files being written now: the CLI removes them on Ctrl-C or SIGTERM (removePendingTemporaries). */
+const pending = new Set<string>();
+
+/** Removes every temporary file this process is writing (synchronously: from a signal handler, before exiting). */
+export function removePendingTemporaries(): void {
+  for (const t of pending) rmSync(t, { force: true });
+  pending.clear();
+}
+
+/** A day: a temporary file this old is a leftover of a killed run (SIGKILL, power loss), not one being written. */
+export const STALE_TEMPORARY_MS = 24 * 3600 * 1000;
+
+const temporaryOf = (path: string) => new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.[0-9a-f]{8}\\.tmp$`);
+
+/** Removes `path`'s temporary files older than a day in its folder (leftovers of killed runs). */
+export async function removeStaleTemporaries(path: string, now = Date.now()): Promise<void> {
+  const dir = dirname(path);
+  const re = temporaryOf(path);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!re.test(name)) continue;
+    const p = join(dir, name);
+    try {
+      const s = await lstat(p);
+      if (s.isFile() && now - s.mtimeMs > STALE_TEMPORARY_MS) await rm(p, { force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}
+
 /** Writes `data` to `path` through a temporary file in the same folder and a rename. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await removeStaleTemporaries(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  pending.add(tmp);
   try {
     const f = await open(tmp, 'wx');
     try {
@@ -50,5 +88,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (e) {
     await rm(tmp, { force: true });
     throw new Error(`${path}: could not be written (${(e as Error).message}); any previous file is unchanged`);
+  } finally {
+    pending.delete(tmp);
   }
 }

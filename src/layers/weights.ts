@@ -29,6 +29,8 @@ export interface WeightMismatch {
   shapes: ReadonlyMap<string, readonly number[]>;
   /** The model it was loaded as, where known. */
   model?: string;
+  /** Loading stopped at the first missing key past what the checkpoint could hold (the rest is not listed). */
+  stoppedEarly?: boolean;
   /** What the file looks like (`mobileclip info`'s answer), where known. */
   looksLike?: string;
   /** The option that would load it ('--model MobileCLIP2-S4', or '--config FILE' for a model of its own shape), where one would. */
@@ -53,6 +55,7 @@ export class WeightLoadError extends Error {
   readonly model: string | null;
   readonly looksLike: string | null;
   readonly suggestion: string | null;
+  readonly stoppedEarly: boolean;
 
   constructor(m: WeightMismatch) {
     super('');
@@ -64,6 +67,7 @@ export class WeightLoadError extends Error {
     this.model = m.model ?? null;
     this.looksLike = m.looksLike ?? null;
     this.suggestion = m.suggestion ?? null;
+    this.stoppedEarly = m.stoppedEarly ?? false;
     this.message = this.summary();
   }
 
@@ -92,6 +96,7 @@ export class WeightLoadError extends Error {
       rest += Math.max(0, keys.length - SHOWN_PER_KIND);
     }
     if (rest) lines.push(`  … and ${rest} more (error.details, or --verbose, lists every key)`);
+    if (this.stoppedEarly) lines.push('  (stopped there: the model needs more weights than twice what the checkpoint holds)');
     return lines.join('\n');
   }
 
@@ -136,6 +141,9 @@ export class WeightStore {
   private readonly expected = new Map<string, readonly number[]>();
   /** Keys present with another shape (reported as mis-shaped, not also as unexpected). */
   private readonly misshapen = new Set<string>();
+  /** Elements the missing keys' zero stand-ins take, and the most they may take (see check()). */
+  private missingElements = 0;
+  private readonly missingBudget: number;
   /** Every GPU tensor made from the checkpoint, for dispose(). */
   readonly uploaded: Tensor[] = [];
 
@@ -154,6 +162,9 @@ export class WeightStore {
     allowNonFinite = false,
   ) {
     if (!allowNonFinite) checkFinite(original, source);
+    let held = 0;
+    for (const t of original.values()) held += numel(t.shape);
+    this.missingBudget = Math.max(2 * held, 1 << 24);
     this.fused = hasTrainingBranches(original) ? reparameterizeStateDict(original, { strict: false }).stateDict : original;
   }
 
@@ -195,14 +206,18 @@ export class WeightStore {
     if (!t) {
       this.missing.push(key);
       this.expected.set(key, shape);
-      return false;
-    }
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    } else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       this.mismatched.push(`${fileKeyName(this.original, key)}: checkpoint ${fmtShape(t.shape)}, model expects ${fmtShape(shape)}`);
       this.misshapen.add(key);
-      return false;
+    } else return true;
+    // Each key that does not fit gets a zero stand-in until finish() reports them all. A config
+    // describing a far larger model than the file (n_transformer_layers: 1e6, dim: 8192) would
+    // allocate gigabytes of them first: stop once they outgrow the file.
+    this.missingElements += numel(shape);
+    if (this.missingElements > this.missingBudget) {
+      throw new WeightLoadError({ source: this.source, missing: [...this.missing], unexpected: [], mismatched: [...this.mismatched], shapes: new Map(this.expected), stoppedEarly: true });
     }
-    return true;
+    return false;
   }
 
   private markUsed(key: string): void {

@@ -1,4 +1,6 @@
 /** TextTransformer configuration, as the reference's `text_cfg`. */
+import { integerIn, LIMITS } from './spec-limits.js';
+
 export interface TextConfig {
   variant: 'base' | 'mct';
   contextLength: number;
@@ -42,7 +44,7 @@ export const ffnWidth = (dim: number, multiplier: number): number => Math.ceil((
 
 export function textConfigFromJson(json: { embed_dim: number; text_cfg: RawText }): TextConfig {
   const t = json.text_cfg;
-  if (!Number.isInteger(t.n_transformer_layers) || t.n_transformer_layers < 0) throw new Error(`text_cfg.n_transformer_layers: expected a non-negative integer, got ${JSON.stringify(t.n_transformer_layers)}`);
+  integerIn('text_cfg', 'n_transformer_layers', t.n_transformer_layers, 0, LIMITS.layers);
   if (t.model_name !== 'base' && t.model_name !== 'mct') throw new Error(`text_cfg.model_name: unknown text variant "${t.model_name}" (base or mct)`);
   return {
     variant: t.model_name,

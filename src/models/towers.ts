@@ -8,6 +8,7 @@ import { CLIP, type ImageEncoder } from './clip.js';
 import { MCi } from './mci.js';
 import { TextTransformer } from './text-transformer.js';
 import { VisionTransformer } from './vit.js';
+import { checkImageSpec, checkTextConfig } from './spec-limits.js';
 
 export interface Towers {
   image: ImageEncoder | null;
@@ -17,6 +18,9 @@ export interface Towers {
 
 /** Builds the towers the spec has (and CLIP when it has both) from `store`'s weights. */
 export function buildTowers(store: WeightStore, spec: TowerSpec): Towers {
+  // Ranges first: nothing is allocated for a config that describes an absurd model.
+  if (spec.image) checkImageSpec(spec.image, spec.name);
+  if (spec.text) checkTextConfig(spec.text, spec.name);
   const image = !spec.image ? null : spec.image.kind === 'mci' ? new MCi(store, spec.image.cfg) : new VisionTransformer(store, spec.image.cfg);
   const text = spec.text ? new TextTransformer(store, spec.text) : null;
   const clip = image && text ? new CLIP(store, image, text, { clampLogitScale: (spec.format ?? 'apple') === 'apple' }) : null;

@@ -3,7 +3,6 @@
  * weights (or another checkpoint form), runs its inputs and compares every tensor of
  * outputs.safetensors this implementation produces, final outputs and intermediates alike.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imageAtSize, type TowerSpec, towersFromConfig } from '../api/model-specs.js';
 import type { StateDict } from '../io/host-tensor.js';
@@ -12,7 +11,7 @@ import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
 import { openClipOutputName } from '../checkpoints/openclip.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { readCheckpointFile, readSafetensors } from '../io/read-file.js';
+import { readCheckpointFile, readJsonFile, readSafetensors } from '../io/read-file.js';
 import { l2Normalize } from '../kernels/l2-normalize.js';
 import { loadModel } from '../models/load.js';
 import { detectFormat } from '../checkpoints/formats.js';
@@ -78,7 +77,7 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
   const dtype = opts.dtype ?? 'f32';
   const tol = opts.tolerance ?? (dtype === 'f16' ? 3e-2 : 1e-4);
   const skip = opts.skip ?? [];
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  const config = await readJsonFile(join(dir, 'config.json'), 'config');
   const ckptPath = opts.checkpoint ?? join(dir, 'model.safetensors');
   const ckpt = await readCheckpointFile(ckptPath);
   const inputs = await readSafetensors(join(dir, 'inputs.safetensors'));

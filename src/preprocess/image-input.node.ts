@@ -18,9 +18,9 @@ export const NODE_IMAGE_KINDS = `a file path, a file: or http(s): URL, ${COMMON_
 async function readUrl(url: URL, name: string): Promise<RgbImage> {
   if (url.protocol === 'file:') {
     const path = fileURLToPath(url);
-    return decodeImage(await readBytes(path), path);
+    return decodeImage(await readBytes(path, 'image'), path);
   }
-  if (url.protocol === 'http:' || url.protocol === 'https:') return decodeImage(await download(url.href, { what: name }), url.href);
+  if (url.protocol === 'http:' || url.protocol === 'https:') return decodeImage(await download(url.href, { what: name, kind: 'image' }), url.href);
   throw new TypeError(`${name}: unsupported URL scheme ${url.protocol} (${url.href}); expected file:, http: or https:`);
 }
 
@@ -28,7 +28,7 @@ export const readNodeImage: ImageReader<NodeImageInput> = async (input, name) =>
   if (input instanceof URL) return readUrl(input, name);
   if (typeof input === 'string') {
     if (input === '') throw new TypeError(`${name}: an empty string is not a file path`);
-    return /^(https?|file):\/\//i.test(input) ? readUrl(new URL(input), name) : decodeImage(await readBytes(input), input);
+    return /^(https?|file):\/\//i.test(input) ? readUrl(new URL(input), name) : decodeImage(await readBytes(input, 'image'), input);
   }
   const r = readCommonImage(input, name);
   if (!r) throw unsupportedImage(input, name, NODE_IMAGE_KINDS);

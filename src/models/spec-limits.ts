@@ -1,0 +1,79 @@
+/**
+ * The ranges a model description must stay in, checked before anything is built or allocated, so
+ * a hostile or mistyped config (`n_transformer_layers: 1e6`, `dim: 1e6`) is an error naming the
+ * field, its value and the range, not gigabytes of zeros or "Invalid typed array length". The
+ * ranges are generous: MobileCLIP's largest tower is 1024 wide and 24 layers deep.
+ */
+import type { ImageSpec } from '../api/model-specs.js';
+import type { TextConfig } from './text-config.js';
+
+export class ConfigRangeError extends RangeError {
+  override name = 'ConfigRangeError';
+}
+
+export const LIMITS = {
+  width: 8192,
+  layers: 256,
+  heads: 256,
+  vocab: 1 << 20,
+  context: 4096,
+  ratio: 16,
+  stages: 8,
+  blocksPerStage: 128,
+  kernel: 31,
+  stride: 64,
+  positions: 1 << 20,
+} as const;
+
+/** `value` must be an integer in lo..hi; `field` names it as the config spells it. */
+export function integerIn(where: string, field: string, value: unknown, lo: number, hi: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) throw new ConfigRangeError(`${where}: ${field} is ${JSON.stringify(value)}; it must be an integer from ${lo} to ${hi}`);
+  return value;
+}
+
+/** `value` must be a finite number in (0, hi]. */
+export function positiveUpTo(where: string, field: string, value: unknown, hi: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > hi) throw new ConfigRangeError(`${where}: ${field} is ${JSON.stringify(value)}; it must be a number above 0 and at most ${hi}`);
+  return value;
+}
+
+export function checkTextConfig(t: TextConfig, where: string): void {
+  integerIn(where, 'text width (dim / width)', t.dim, 1, LIMITS.width);
+  integerIn(where, 'text layers (n_transformer_layers / layers)', t.transformerLayers, 0, LIMITS.layers);
+  integerIn(where, 'vocabulary size (vocab_size)', t.vocabSize, 1, LIMITS.vocab);
+  integerIn(where, 'context length (context_length)', t.contextLength, 1, LIMITS.context);
+  integerIn(where, 'embedding width (embed_dim)', t.embedDim, 1, LIMITS.width);
+  t.headsPerLayer.forEach((h, i) => {
+    integerIn(where, `text heads of layer ${i} (n_heads_per_layer / heads)`, h, 1, LIMITS.heads);
+    if (t.dim % h !== 0) throw new ConfigRangeError(`${where}: text width ${t.dim} does not split into ${h} heads (layer ${i})`);
+  });
+  t.ffnMultiplierPerLayer.forEach((m, i) => positiveUpTo(where, `text FFN multiplier of layer ${i} (ffn_multiplier_per_layer / mlp_ratio)`, m, LIMITS.ratio));
+}
+
+export function checkImageSpec(image: ImageSpec, where: string): void {
+  const c = image.cfg;
+  integerIn(where, 'embedding width (embed_dim)', c.embedDim, 1, LIMITS.width);
+  for (const [i, s] of c.imageSize.entries()) integerIn(where, `image size [${i}]`, s, 1, 16384);
+  if (image.kind === 'vit') {
+    const v = image.cfg;
+    integerIn(where, 'ViT width (embed_dim)', v.dim, 1, LIMITS.width);
+    integerIn(where, 'ViT layers (depth / n_transformer_layers)', v.layers, 1, LIMITS.layers);
+    integerIn(where, 'ViT heads (num_heads / n_attn_heads)', v.heads, 1, LIMITS.heads);
+    if (v.dim % v.heads !== 0) throw new ConfigRangeError(`${where}: ViT width ${v.dim} does not split into ${v.heads} heads`);
+    integerIn(where, 'ViT stem width', v.stemWidth, 1, LIMITS.width);
+    positiveUpTo(where, 'ViT MLP ratio (mlp_ratio / ffn_multiplier)', v.ffnMultiplier, LIMITS.ratio);
+    integerIn(where, 'positional table rows', v.positions, 1, LIMITS.positions);
+    if (v.patchEmbed?.kind === 'patch') integerIn(where, 'patch size (patch_size)', v.patchEmbed.patch, 1, 1024);
+    return;
+  }
+  const f = image.cfg.fastvit;
+  integerIn(where, 'FastViT stages (layers)', f.layers.length, 1, LIMITS.stages);
+  f.layers.forEach((n, i) => integerIn(where, `FastViT blocks of stage ${i} (layers[${i}])`, n, 0, LIMITS.blocksPerStage));
+  f.embedDims.forEach((d, i) => integerIn(where, `FastViT width of stage ${i} (embed_dims[${i}])`, d, 1, LIMITS.width));
+  f.mlpRatios.forEach((r, i) => positiveUpTo(where, `FastViT MLP ratio of stage ${i} (mlp_ratios[${i}])`, r, LIMITS.ratio));
+  integerIn(where, 'RepMixer kernel (repmixer_kernel_size)', f.repmixerKernelSize, 1, LIMITS.kernel);
+  integerIn(where, 'down-sampling patch (down_patch_size)', f.downPatchSize, 1, LIMITS.kernel);
+  integerIn(where, 'down-sampling stride (down_stride)', f.downStride, 1, LIMITS.stride);
+  positiveUpTo(where, 'classifier ratio (cls_ratio)', f.clsRatio, LIMITS.ratio);
+  f.posEmbs.forEach((p, i) => p?.kernel.forEach((k, j) => integerIn(where, `RepCPE kernel of stage ${i} (pos_embs[${i}].spatial_shape[${j}])`, k, 1, LIMITS.kernel)));
+}

@@ -265,6 +265,22 @@ describe.runIf(haveFixtures())('a hostile server', () => {
     expect(clear).toBe(true);
   });
 
+  it("a hub config served as HTML (hf-hub:): a clear error, then a correct run from the honest config", async () => {
+    const cfg = readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'config.json'));
+    const ocWeights = readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'model.safetensors'));
+    const at = (f: string) => `/models/hub/test/oc/resolve/main/${f}`;
+    routes.set(at('open_clip_model.safetensors'), send(ocWeights, { etag: `"${sha(ocWeights)}"` }));
+    routes.set(at('open_clip_config.json'), send(html, { 'content-type': 'text/html' }));
+    const cache = join(dir, 'hub-config');
+    const args = { model: 'hf-hub:test/oc', cache, connectMs: 2000, idleMs: 2000, image: image(), hubUrl: `${base}/models/hub`, vocab: false };
+    const bad = await runClient(args);
+    expect(bad.result?.error?.message).toMatch(/config: http:\/\/127\.0\.0\.1:\d+\/models\/hub\/test\/oc\/resolve\/main\/open_clip_config\.json answered 200 with \d+ bytes that are not a JSON config: .*it begins "<!DOCTYPE html>/);
+    routes.set(at('open_clip_config.json'), send(cfg, { 'content-type': 'application/json' }));
+    const good = await runClient(args);
+    expect(good.result?.ok, JSON.stringify(good.result)).toBe(true);
+    table.push(`| hub config served as HTML | yes | 0 | 0 | 0 | 0 | 0 | ${((bad.result?.maxRssKb ?? 0) / 1024).toFixed(0)} | ${(bad.ms / 1000).toFixed(1)} | ${bad.result?.error?.message.slice(0, 140)} |`);
+  });
+
   afterAll(() => {
     if (table.length) console.log(['| case | clear error | crash | hang | wrong answer | cache poisoned | requests outside | peak RSS MB | s | error |', '|---|---|---|---|---|---|---|---|---|---|', ...table].join('\n'));
   });

@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { describePolicy } from '../src/gpu/policy.js';
-import { modelSpec } from '../src/api/model-specs.js';
+import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import type { Tensor } from '../src/gpu/tensor.js';
 import type { ExecutionPlan } from '../src/gpu/plan.js';

@@ -6,7 +6,7 @@
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
 import { describePolicy } from '../src/gpu/policy.js';
-import { modelSpec } from '../src/api/model-specs.js';
+import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import { printTable, tuningFromArgs } from './harness.js';
 

@@ -8,7 +8,7 @@
  */
 import { createGpu } from '../src/gpu/node.js';
 import { describeGpu } from '../src/gpu/device.js';
-import { modelSpec } from '../src/api/model-specs.js';
+import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import type { Tensor } from '../src/gpu/tensor.js';
 import { median } from '../src/bench/run-models.js';

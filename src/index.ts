@@ -26,8 +26,8 @@ export { decodeImage, ImageDecodeError, type RgbImage } from './preprocess/decod
 export { readImageInput, pixelsToRgb, type ImageInput, type PixelImage, type ImageReader } from './preprocess/image-input.js';
 export { preprocessRgb, resizedSize, type Preprocessed } from './preprocess/transform.js';
 export { MobileCLIP, NonFiniteOutputError, ModelDisposedError, createFromBytes, type ModelOptions, type Embeddings, type Prediction, type EncodeOptions, type ClassifyOptions } from './api/mobileclip.js';
-export { MODEL_SPECS, modelSpec, modelSpecFromConfig, listModels, UnknownModelError, type ModelSpec } from './api/model-specs.js';
-export { modelSpecFromOpenClip, openClipConfig, OPENCLIP_MODEL_NAMES } from './api/openclip-specs.js';
+export { MODEL_SPECS, modelSpec, modelSpecFromConfig, listModels, UnknownModelError, type ModelSpec } from './models/model-specs.js';
+export { modelSpecFromOpenClip, openClipConfig, OPENCLIP_MODEL_NAMES } from './models/openclip-specs.js';
 export { adaptCheckpoint, detectFormat, CheckpointFormatError, type KeyFormat } from './checkpoints/formats.js';
 export { tokenRows, TokenRowsError } from './api/token-rows.js';
 export { ENSEMBLE_TEMPLATES, SINGLE_TEMPLATE, type Templates } from './api/templates.js';

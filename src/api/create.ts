@@ -6,7 +6,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import type { ImageReader } from '../preprocess/image-input.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { checkpointByteLimit, type ModelSpec, modelSpecFromConfig, withImageSize } from './model-specs.js';
+import { checkpointByteLimit, type ModelSpec, modelSpecFromConfig, withImageSize } from '../models/model-specs.js';
 import { toImageSize } from '../preprocess/image-size.js';
 import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type FetchOptions, type FileSource, type Platform, resolveModel, vocabBytes, weightsBytes } from './model-files.js';

@@ -20,7 +20,7 @@ import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
 import { type ForwardCall, imageForward, textForward } from './forwards.js';
 import { type PrecompileTowers, precompileModel } from './precompile.js';
-import type { ModelSpec } from './model-specs.js';
+import type { ModelSpec } from '../models/model-specs.js';
 import { type Templates, templatesFor } from './templates.js';
 import type { StorageDType } from '../gpu/dtype.js';
 

@@ -8,7 +8,7 @@
 import type { ByteCache } from '../io/byte-cache.js';
 import { download, type DownloadTimeouts } from '../io/download.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
-import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
+import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
 import { defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
 
 /** A file as the user may give it. */

@@ -7,7 +7,7 @@ import type { RgbImage } from '../preprocess/decode.js';
 import { type NodeImageInput, readNodeImage } from '../preprocess/image-input.node.js';
 import { createModel, type LoadOptions } from './create.js';
 import type { ModelAndTransforms as GenericModelAndTransforms } from './mobileclip.js';
-import { type ModelSpec, modelSpec, modelSpecFromConfig } from './model-specs.js';
+import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
 import type { Sources } from './sources.js';
 import type { DownloadTimeouts } from '../io/download.js';
 

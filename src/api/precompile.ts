@@ -13,7 +13,7 @@ import { WeightStore } from '../layers/weights.js';
 import { CLIP } from '../models/clip.js';
 import { buildTowers } from '../models/towers.js';
 import { imageForward, textForward } from './forwards.js';
-import type { ModelSpec } from './model-specs.js';
+import type { ModelSpec } from '../models/model-specs.js';
 
 /** Which towers' kernels to compile ahead, in this order. */
 export const PRECOMPILE_TOWERS = ['image', 'text', 'both', 'none'] as const;

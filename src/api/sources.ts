@@ -4,8 +4,8 @@
  * URLs for the v1 `.pt` files, and the CLIP vocabulary's URL. Every base is configurable, so tests
  * run against a local server laid out like the hub (`/<org>/<repo>/resolve/<revision>/<file>`).
  */
-import { MODEL_SPECS } from './model-specs.js';
-import { openClipHubRepo } from './openclip-specs.js';
+import { MODEL_SPECS } from '../models/model-specs.js';
+import { openClipHubRepo } from '../models/openclip-specs.js';
 
 export interface Sources {
   /** The hub's base URL (default https://huggingface.co; Node: MOBILECLIP_HUB_URL). */

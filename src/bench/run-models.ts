@@ -6,7 +6,7 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { modelSpec } from '../api/model-specs.js';
+import { modelSpec } from '../models/model-specs.js';
 import { loadModel } from '../models/load.js';
 
 import { linear } from '../kernels/matmul.js';

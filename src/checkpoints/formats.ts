@@ -3,7 +3,7 @@
  * module tree (Apple's names). Every loader goes through `adaptCheckpoint`.
  */
 import { fileKeyName, setFileKeyNames, type StateDict } from '../io/host-tensor.js';
-import type { TowerSpec } from '../api/model-specs.js';
+import type { TowerSpec } from '../models/spec-types.js';
 import { CheckpointFormatError, fromOpenClip } from './openclip.js';
 
 export { CheckpointFormatError };

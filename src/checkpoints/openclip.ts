@@ -36,7 +36,7 @@
  */
 import type { HostTensor, StateDict } from '../io/host-tensor.js';
 import { setFileKeyNames, transpose2d } from '../io/host-tensor.js';
-import type { TowerSpec } from '../api/model-specs.js';
+import type { TowerSpec } from '../models/spec-types.js';
 import { type FastVitConfig, type NetworkSlot, networkLayout } from '../models/mci-config.js';
 
 export class CheckpointFormatError extends Error {

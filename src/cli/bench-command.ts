@@ -3,7 +3,7 @@ import { createGpu } from '../gpu/node.js';
 import { describeGpu } from '../gpu/device.js';
 import { describePolicy } from '../gpu/policy.js';
 import { benchTable, peakFootnote, runModelBench } from '../bench/run-models.js';
-import { modelSpec } from '../api/model-specs.js';
+import { modelSpec } from '../models/model-specs.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
 import type { StorageDType } from '../gpu/dtype.js';
 

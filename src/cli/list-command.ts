@@ -1,5 +1,5 @@
 /** `mobileclip list models [--json]`: every model name the library knows, with its format and weights. */
-import { listModels } from '../api/model-specs.js';
+import { listModels } from '../models/model-specs.js';
 import { type Args, type CommandSpec, UsageError } from './args.js';
 
 export const listSpec: CommandSpec = {

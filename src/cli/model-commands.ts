@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readJsonFile, readTextFile } from '../io/read-file.js';
 import { basename, dirname, join } from 'node:path';
-import { openClipHubRepo } from '../api/openclip-specs.js';
+import { openClipHubRepo } from '../models/openclip-specs.js';
 import { isHubRef } from '../api/sources.js';
 import { offlineFromEnv, resolveSpec } from '../api/node.js';
 import { encode as encodePng } from 'fast-png';
@@ -17,7 +17,7 @@ import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { applePipeline, APPLE_PREPROCESSING, pipelineAt, preprocessImage } from '../preprocess/transform.js';
 import { formatImageSize, type ImageSize, parseImageSize } from '../preprocess/image-size.js';
-import { withImageSize } from '../api/model-specs.js';
+import { withImageSize } from '../models/model-specs.js';
 import type { Templates } from '../api/templates.js';
 import type { PrecompileTowers } from '../api/precompile.js';
 import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';

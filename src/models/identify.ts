@@ -5,7 +5,7 @@
 import type { StateDict } from '../io/host-tensor.js';
 import { numel } from '../gpu/shape.js';
 import { hasTrainingBranches } from '../layers/reparam.js';
-import { OPENCLIP_MODEL_NAMES, openClipModelSpec } from '../api/openclip-specs.js';
+import { OPENCLIP_MODEL_NAMES, openClipModelSpec } from './openclip-specs.js';
 
 export interface ImageTowerShape {
   kind: 'mci' | 'vit';

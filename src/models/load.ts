@@ -5,7 +5,7 @@
  * in one error). The model API, parity, `mobileclip bench` and bench/profile.ts all load here;
  * `weights: 'synthetic'` gives seeded random weights of the real shapes (benchmarks).
  */
-import type { TowerSpec } from '../api/model-specs.js';
+import type { TowerSpec } from './spec-types.js';
 import { adaptCheckpoint, CheckpointFormatError } from '../checkpoints/formats.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { StateDict } from '../io/host-tensor.js';

@@ -4,7 +4,7 @@
  * stops there). Checked against the nine real models' counts (test/models/parameter-count.test.ts):
  * 1.0–1.3 × theirs.
  */
-import type { ImageSpec } from '../api/model-specs.js';
+import type { ImageSpec } from './spec-types.js';
 import { ffnWidth, type TextConfig } from './text-config.js';
 
 function textParameters(t: TextConfig): number {

@@ -1,41 +1,13 @@
 /**
  * The ranges a model description must stay in, checked before anything is built or allocated, so
  * a hostile or mistyped config (`n_transformer_layers: 1e6`, `dim: 1e6`) is an error naming the
- * field, its value and the range, not gigabytes of zeros or "Invalid typed array length". The
- * ranges are generous: MobileCLIP's largest tower is 1024 wide and 24 layers deep.
+ * field, its value and the range, not gigabytes of zeros or "Invalid typed array length".
  */
-import type { ImageSpec } from '../api/model-specs.js';
+import type { ImageSpec } from './spec-types.js';
 import type { TextConfig } from './text-config.js';
+import { ConfigRangeError, integerIn, LIMITS, positiveUpTo } from './config-range.js';
 
-export class ConfigRangeError extends RangeError {
-  override name = 'ConfigRangeError';
-}
-
-export const LIMITS = {
-  width: 8192,
-  layers: 256,
-  heads: 256,
-  vocab: 1 << 20,
-  context: 4096,
-  ratio: 16,
-  stages: 8,
-  blocksPerStage: 128,
-  kernel: 31,
-  stride: 64,
-  positions: 1 << 20,
-} as const;
-
-/** `value` must be an integer in lo..hi; `field` names it as the config spells it. */
-export function integerIn(where: string, field: string, value: unknown, lo: number, hi: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) throw new ConfigRangeError(`${where}: ${field} is ${JSON.stringify(value)}; it must be an integer from ${lo} to ${hi}`);
-  return value;
-}
-
-/** `value` must be a finite number in (0, hi]. */
-export function positiveUpTo(where: string, field: string, value: unknown, hi: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > hi) throw new ConfigRangeError(`${where}: ${field} is ${JSON.stringify(value)}; it must be a number above 0 and at most ${hi}`);
-  return value;
-}
+export { ConfigRangeError, integerIn, LIMITS, positiveUpTo } from './config-range.js';
 
 export function checkTextConfig(t: TextConfig, where: string): void {
   integerIn(where, 'text width (dim / width)', t.dim, 1, LIMITS.width);

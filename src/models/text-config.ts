@@ -1,5 +1,5 @@
 /** TextTransformer configuration, as the reference's `text_cfg`. */
-import { integerIn, LIMITS } from './spec-limits.js';
+import { integerIn, LIMITS } from './config-range.js';
 
 export interface TextConfig {
   variant: 'base' | 'mct';

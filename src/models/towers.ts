@@ -2,7 +2,7 @@
  * The one place a ModelSpec becomes modules: the image tower its kind names, the text tower, and
  * CLIP with its format's logit-scale rule. The model API and parity both build through here.
  */
-import type { TowerSpec } from '../api/model-specs.js';
+import type { TowerSpec } from './spec-types.js';
 import type { WeightStore } from '../layers/weights.js';
 import { CLIP, type ImageEncoder } from './clip.js';
 import { MCi } from './mci.js';

@@ -4,9 +4,9 @@
  * outputs.safetensors this implementation produces, final outputs and intermediates alike.
  */
 import { join } from 'node:path';
-import { imageAtSize, type TowerSpec, towersFromConfig } from '../api/model-specs.js';
+import { imageAtSize, type TowerSpec, towersFromConfig } from '../models/model-specs.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { isOpenClipConfig, towersFromOpenClip } from '../api/openclip-specs.js';
+import { isOpenClipConfig, towersFromOpenClip } from '../models/openclip-specs.js';
 import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
 import { openClipOutputName } from '../checkpoints/openclip.js';
 import type { Gpu } from '../gpu/gpu.js';

@@ -7,7 +7,7 @@ import { useGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { createModelAndTransforms } from '../../src/api/node.js';
 import { readSafetensors } from '../../src/io/read-file.js';
-import { modelSpec } from '../../src/api/model-specs.js';
+import { modelSpec } from '../../src/models/model-specs.js';
 
 const g = useGpu();
 const VOCAB = FIXTURES ? resolve(FIXTURES, '../vocab/bpe_simple_vocab_16e6.txt.gz') : '';

@@ -18,7 +18,7 @@ import { readSafetensors } from '../../src/io/read-file.js';
 import type { SafetensorsFile } from '../../src/io/safetensors.js';
 import { createModelAndTransforms } from '../../src/api/node.js';
 import { createFromBytes } from '../../src/api/mobileclip.js';
-import { modelSpecFromConfig } from '../../src/api/model-specs.js';
+import { modelSpecFromConfig } from '../../src/models/model-specs.js';
 import { readNodeImage } from '../../src/preprocess/image-input.node.js';
 import { readBrowserImage } from '../../src/preprocess/image-input.browser.js';
 import { readImageInput } from '../../src/preprocess/image-input.js';

@@ -17,7 +17,7 @@ import { FIXTURES, haveFixtures } from '../helpers/fixtures.js';
 import { useGpu } from '../helpers/gpu.js';
 import { rng } from '../helpers/random.js';
 import { createFromBytes } from '../../src/api/mobileclip.js';
-import { modelSpecFromConfig } from '../../src/api/model-specs.js';
+import { modelSpecFromConfig } from '../../src/models/model-specs.js';
 import '../../src/preprocess/image-input.node.js';
 import { runCli } from '../helpers/cli.js';
 import { FUZZ_CLASSES, type FuzzClass, loadContext } from './targets.js';

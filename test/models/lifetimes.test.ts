@@ -21,7 +21,7 @@ import { textConfigFromJson } from '../../src/models/text-config.js';
 import { CLIP } from '../../src/models/clip.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import type { Capture } from '../../src/models/capture.js';
-import { modelSpec } from '../../src/api/model-specs.js';
+import { modelSpec } from '../../src/models/model-specs.js';
 import { loadModel } from '../../src/models/load.js';
 
 const g = useGpu();

@@ -13,7 +13,7 @@ import { useGpu } from '../helpers/gpu.js';
 import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 import { formatParity, runParity } from '../../src/parity/parity.js';
 import { readSafetensors } from '../../src/io/read-file.js';
-import { modelSpecFromOpenClip } from '../../src/api/openclip-specs.js';
+import { modelSpecFromOpenClip } from '../../src/models/openclip-specs.js';
 import { adaptCheckpoint, detectFormat } from '../../src/checkpoints/formats.js';
 
 const g = useGpu();

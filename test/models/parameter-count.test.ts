@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parameterBound } from '../../src/models/parameter-count.js';
-import { modelSpec } from '../../src/api/model-specs.js';
+import { modelSpec } from '../../src/models/model-specs.js';
 import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 
 describe.runIf(haveFixtures())('parameterBound', () => {

@@ -12,7 +12,7 @@ import { useGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 import { readCheckpointFile, readSafetensors } from '../../src/io/read-file.js';
-import { modelSpecFromConfig } from '../../src/api/model-specs.js';
+import { modelSpecFromConfig } from '../../src/models/model-specs.js';
 import { MobileCLIP } from '../../src/api/mobileclip.js';
 import { loadModel } from '../../src/models/load.js';
 import { textConfigFromJson } from '../../src/models/text-config.js';

@@ -11,7 +11,7 @@ import { FIXTURES, fixturePath, haveFixtures, loadFixture } from '../helpers/fix
 import '../../src/preprocess/image-input.node.js';
 import { decodeImage } from '../../src/preprocess/decode.js';
 import { type Pipeline, preprocessImage } from '../../src/preprocess/transform.js';
-import { pipelineFromOpenClip } from '../../src/api/openclip-specs.js';
+import { pipelineFromOpenClip } from '../../src/models/openclip-specs.js';
 
 interface Entry {
   key: string;

@@ -4,11 +4,11 @@
  * by `vision_cfg.timm_model_name` (a registered name) or given by `timm_model_class` +
  * `timm_model_args`; the text tower is open_clip's TextTransformer.
  */
-import { TIMM_FASTVIT, type TimmFastVitArgs, mciConfigFromTimm } from '../models/timm-fastvit.js';
-import { TIMM_VIT, type TimmVitArgs, vitConfigFromTimm } from '../models/timm-vit.js';
-import type { TextConfig } from '../models/text-config.js';
-import { integerIn, LIMITS } from '../models/spec-limits.js';
-import type { ImageSpec, ModelSpec } from './model-specs.js';
+import { TIMM_FASTVIT, type TimmFastVitArgs, mciConfigFromTimm } from './timm-fastvit.js';
+import { TIMM_VIT, type TimmVitArgs, vitConfigFromTimm } from './timm-vit.js';
+import type { TextConfig } from './text-config.js';
+import { integerIn, LIMITS } from './config-range.js';
+import type { ImageSpec, ModelSpec } from './spec-types.js';
 import { type Pipeline, pipelineAt, type Preprocessing } from '../preprocess/transform.js';
 import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
 

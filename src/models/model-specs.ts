@@ -2,39 +2,15 @@
  * The released MobileCLIP v1 models (spec §1) and configs in the reference's config.json format.
  */
 import type { StateDict } from '../io/host-tensor.js';
-import { MCI_CONFIGS, type MciConfig, mciConfigFromJson } from '../models/mci-config.js';
-import { TEXT_CONFIGS, type TextConfig, textConfigFromJson } from '../models/text-config.js';
-import { parameterBound } from '../models/parameter-count.js';
-import { patchGrid, VIT_B16, type VitConfig, vitConfigFromJson } from '../models/vit-config.js';
-import type { Preprocessing } from '../preprocess/transform.js';
+import { MCI_CONFIGS, mciConfigFromJson } from './mci-config.js';
+import { TEXT_CONFIGS, type TextConfig, textConfigFromJson } from './text-config.js';
+import { parameterBound } from './parameter-count.js';
+import { patchGrid, VIT_B16, vitConfigFromJson } from './vit-config.js';
+import type { ImageSpec, ModelSpec, TowerSpec } from './spec-types.js';
+
+export type { ImageSpec, ModelSpec, TowerSpec } from './spec-types.js';
 import { formatImageSize, type ImageSize, toImageSize } from '../preprocess/image-size.js';
 import { isOpenClipConfig, modelSpecFromOpenClip, OPENCLIP_MODEL_NAMES, openClipModels, openClipModelSpec } from './openclip-specs.js';
-
-export type ImageSpec = { kind: 'mci'; cfg: MciConfig } | { kind: 'vit'; cfg: VitConfig };
-
-/** What building and loading need of a model: each tower (or null for a one-tower fixture) and the key format. */
-export interface TowerSpec {
-  name: string;
-  image: ImageSpec | null;
-  text: TextConfig | null;
-  format?: 'apple' | 'openclip';
-}
-
-export interface ModelSpec extends TowerSpec {
-  name: string;
-  image: ImageSpec;
-  text: TextConfig;
-  /** The input size the model runs at, [height, width] (the image tower's own, kept equal by withImageSize). */
-  imageSize: ImageSize;
-  /** How images become the model input, at imageSize (default: Apple's transform). */
-  preprocessing?: Preprocessing;
-  /**
-   * The key names of this model's checkpoints: Apple's (default; our module tree) or open_clip's,
-   * mapped by src/checkpoints/openclip.ts. It also fixes the reference's logit-scale rule: Apple's
-   * CLIP clamps exp(logit_scale) at 100, open_clip does not at inference.
-   */
-  format?: 'apple' | 'openclip';
-}
 
 const mci = (name: keyof typeof MCI_CONFIGS): ImageSpec => ({ kind: 'mci', cfg: { fastvit: MCI_CONFIGS[name], embedDim: 512, imageSize: [256, 256] } });
 

@@ -5,12 +5,12 @@
  * body, and `<key>.json`, what it is (URL, size, ETag, sha256). Both are written atomically and
  * the description last, so an entry exists only once its body is complete.
  */
-import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { homedir, platform } from 'node:os';
-import { join } from 'node:path';
-import { type ByteCache, type CacheEntryInfo, checkedEntry } from './byte-cache.js';
-import { STALE_TEMPORARY_MS, writeFileAtomic } from './write-output.js';
+import { basename, join } from 'node:path';
+import { type ByteCache, type CacheEntryInfo, type CacheSink, checkedEntry } from './byte-cache.js';
+import { STALE_TEMPORARY_MS, trackTemporary, untrackTemporary, writeFileAtomic } from './write-output.js';
 import { readRegularFile } from './regular-file.js';
 import { parseJsonBounded } from './json.js';
 
@@ -90,6 +90,69 @@ export class FolderCache implements ByteCache {
       // A cache that cannot be written costs the next run a download, never this run its result.
       process.emitWarning(`mobileclip: could not cache ${info.url} in ${this.where} (${(e as Error).message})`);
     }
+  }
+
+  /** A temporary file in the cache folder, hashed as it is written; `commit` renames it into place. */
+  async sink(url: string): Promise<CacheSink> {
+    const p = this.paths(url);
+    await mkdir(this.where, { recursive: true });
+    await this.sweep();
+    const tmp = join(this.where, `.${basename(p.bin)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    trackTemporary(tmp);
+    let fh: FileHandle | null = null;
+    try {
+      fh = await open(tmp, 'wx+');
+    } catch (e) {
+      untrackTemporary(tmp);
+      throw e;
+    }
+    const file = fh;
+    const hash = createHash('sha256');
+    let size = 0;
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await file.close();
+      }
+    };
+    return {
+      write: async (c) => {
+        hash.update(c);
+        await file.write(c, 0, c.byteLength, size);
+        size += c.byteLength;
+      },
+      bytes: async () => {
+        const out = new Uint8Array(size);
+        let at = 0;
+        while (at < size) {
+          const { bytesRead } = await file.read(out, at, size - at, at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+        }
+        return at === size ? out : out.subarray(0, at);
+      },
+      sha256: () => hash.copy().digest('hex'),
+      commit: async (info) => {
+        try {
+          await file.sync();
+          await close();
+          await rm(p.json, { force: true });
+          await rename(tmp, p.bin);
+          await writeFileAtomic(p.json, JSON.stringify(info, null, 1) + '\n');
+        } catch (e) {
+          await rm(tmp, { force: true });
+          process.emitWarning(`mobileclip: could not cache ${info.url} in ${this.where} (${(e as Error).message})`);
+        } finally {
+          untrackTemporary(tmp);
+        }
+      },
+      abort: async () => {
+        await close().catch(() => {});
+        await rm(tmp, { force: true });
+        untrackTemporary(tmp);
+      },
+    };
   }
 
   async delete(url: string): Promise<void> {

@@ -19,6 +19,53 @@ export interface ByteCache {
   get(url: string): Promise<Uint8Array | null>;
   put(info: CacheEntryInfo, bytes: Uint8Array): Promise<void>;
   delete(url: string): Promise<void>;
+  /**
+   * Where a download of `url` is written as it arrives, to become its entry (Node: a temporary
+   * file in the cache folder, hashed as it is written, so a large or endless body is never held in
+   * memory); absent where bodies are gathered in memory and `put` once complete.
+   */
+  sink?(url: string): Promise<CacheSink>;
+}
+
+/** Where a body goes as it arrives (download.ts): memory, or a cache's temporary file. */
+export interface BodySink {
+  /** Appends a chunk; its bytes are copied or written before the promise settles. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Everything written, once the body is complete. */
+  bytes(): Promise<Uint8Array>;
+  /** sha256 (hex) of everything written, where the sink hashes as it goes. */
+  sha256?(): string;
+  /** Drops what was written (an error, or a body refused after all). */
+  abort(): Promise<void>;
+}
+
+/** A cache's sink: `commit` makes what was written the entry of its URL. */
+export interface CacheSink extends BodySink {
+  commit(info: CacheEntryInfo): Promise<void>;
+}
+
+/** A sink in memory: one buffer, presized from Content-Length when sent, grown otherwise (up to `max`). */
+export function memorySink(total: number | undefined, max: number): BodySink {
+  let buf = new Uint8Array(total ?? Math.min(1 << 20, max));
+  let loaded = 0;
+  return {
+    async write(c) {
+      if (loaded + c.byteLength > buf.byteLength) {
+        const grown = new Uint8Array(Math.min(max, Math.max(2 * buf.byteLength, loaded + c.byteLength)));
+        grown.set(buf.subarray(0, loaded));
+        buf = grown;
+      }
+      buf.set(c, loaded);
+      loaded += c.byteLength;
+    },
+    async bytes() {
+      return loaded === buf.byteLength ? buf : buf.slice(0, loaded);
+    },
+    async abort() {
+      buf = new Uint8Array(0);
+      loaded = 0;
+    },
+  };
 }
 
 /** Hex sha256 of `bytes` through Web Crypto (Node ≥ 20 and every browser with a secure context). */

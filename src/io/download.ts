@@ -7,7 +7,7 @@
  * dropped and fetched again, once. Cancelling through `signal` rejects with the signal's
  * AbortError and caches nothing.
  */
-import { type ByteCache, sha256FromHeaders, sha256Hex } from './byte-cache.js';
+import { type BodySink, type ByteCache, type CacheSink, memorySink, sha256FromHeaders, sha256Hex } from './byte-cache.js';
 import type { OnLoadProgress } from './load-progress.js';
 import { checkDownloaded, DOWNLOAD_LIMITS, type DownloadKind } from './check-download.js';
 
@@ -99,32 +99,39 @@ export async function download(url: string, o: DownloadOptions): Promise<Uint8Ar
     }
     clearTimeout(timer);
     if (!r.ok) throw new DownloadError(`${o.what}: ${url} answered HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}${dropped}`);
-    const bytes = await readBody(r, url, { ...o, maxBytes: o.maxBytes ?? DOWNLOAD_LIMITS[kind] }, (loaded) => {
-      clearTimeout(timer);
-      timer = arm(t.idleMs, `the body stalled: no data for ${t.idleMs / 1000} s after ${loaded} bytes (the idle timeout)`);
-    }, () => timedOut);
-    const sha256 = sha256FromHeaders(r.headers);
-    if (sha256) {
-      const got = await sha256Hex(bytes);
-      if (got !== sha256) throw new DownloadError(`${o.what}: ${url} arrived with sha256 ${got}, but the server named ${sha256}; nothing was cached${dropped}`);
-    }
+    const maxBytes = o.maxBytes ?? DOWNLOAD_LIMITS[kind];
+    // Into the cache's temporary file where it has one (never the whole body in memory while it arrives), else memory.
+    // A cache that cannot be written costs this download its memory bound, never its result.
+    const cacheSink: CacheSink | null = o.cache?.sink ? await o.cache.sink(url).catch(() => null) : null;
+    const sink: BodySink = cacheSink ?? memorySink(announcedLength(r), maxBytes);
     try {
-      checkDownloaded(kind, bytes, url);
+      await readBody(r, url, { ...o, maxBytes }, sink, (loaded) => {
+        clearTimeout(timer);
+        timer = arm(t.idleMs, `the body stalled: no data for ${t.idleMs / 1000} s after ${loaded} bytes (the idle timeout)`);
+      }, () => timedOut);
+      clearTimeout(timer);
+      const bytes = await sink.bytes();
+      const named = sha256FromHeaders(r.headers);
+      const sha256 = sink.sha256?.() ?? (named || o.cache ? await sha256Hex(bytes) : undefined);
+      if (named && sha256 !== named) throw new DownloadError(`${o.what}: ${url} arrived with sha256 ${sha256}, but the server named ${named}; nothing was cached${dropped}`);
+      try {
+        checkDownloaded(kind, bytes, url);
+      } catch (e) {
+        throw new DownloadError(`${o.what}: ${url} answered ${r.status} with ${bytes.byteLength} bytes that are ${(e as Error).message}; nothing was cached${dropped}`);
+      }
+      if (o.cache) {
+        const info = { url, size: bytes.byteLength, etag: r.headers.get('etag') ?? undefined, sha256 };
+        if (cacheSink) await cacheSink.commit(info);
+        else await o.cache.put(info, bytes);
+      }
+      return bytes;
     } catch (e) {
-      throw new DownloadError(`${o.what}: ${url} answered ${r.status} with ${bytes.byteLength} bytes that are ${(e as Error).message}; nothing was cached${dropped}`);
+      await sink.abort();
+      throw e;
     }
-    await cacheIt(o, url, r, bytes, sha256);
-    return bytes;
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', stop);
-  }
-}
-
-async function cacheIt(o: DownloadOptions, url: string, r: Response, bytes: Uint8Array, sha256: string | undefined): Promise<void> {
-  if (o.cache) {
-    const etag = r.headers.get('etag') ?? undefined;
-    await o.cache.put({ url, size: bytes.byteLength, etag, sha256: sha256 ?? (await sha256Hex(bytes)) }, bytes);
   }
 }
 
@@ -136,12 +143,12 @@ function announcedLength(r: Response): number | undefined {
   return Number(v);
 }
 
-async function readBody(r: Response, url: string, o: DownloadOptions & { maxBytes: number }, onChunk: (loaded: number) => void, timedOut: () => string): Promise<Uint8Array> {
+/** Streams the body into `sink`, bounded by `maxBytes` and the Content-Length, reporting progress. */
+async function readBody(r: Response, url: string, o: DownloadOptions & { maxBytes: number }, sink: BodySink, onChunk: (loaded: number) => void, timedOut: () => string): Promise<void> {
   const max = o.maxBytes;
   const total = announcedLength(r);
   if (total !== undefined && total > max) throw new DownloadError(`${o.what}: ${url} is ${total} bytes, more than the ${max} accepted${ACCEPTED}`);
   const report = (loaded: number) => o.onProgress?.({ phase: 'download', what: o.what, loaded, total, url });
-  let buf = new Uint8Array(total ?? 1 << 20);
   let loaded = 0;
   let reported = 0;
   report(0);
@@ -159,14 +166,9 @@ async function readBody(r: Response, url: string, o: DownloadOptions & { maxByte
       }
       if (chunk.done) break;
       const c = chunk.value;
-      if (loaded + c.byteLength > buf.byteLength) {
-        if (total !== undefined) throw new DownloadError(`${o.what}: ${url} sent more than the ${total} bytes its Content-Length announced; nothing was cached`);
-        if (loaded + c.byteLength > max) throw new DownloadError(`${o.what}: ${url} is more than the ${max} bytes accepted${ACCEPTED}; nothing was cached`);
-        const grown = new Uint8Array(Math.min(max, Math.max(2 * buf.byteLength, loaded + c.byteLength)));
-        grown.set(buf.subarray(0, loaded));
-        buf = grown;
-      }
-      buf.set(c, loaded);
+      if (total !== undefined && loaded + c.byteLength > total) throw new DownloadError(`${o.what}: ${url} sent more than the ${total} bytes its Content-Length announced; nothing was cached`);
+      if (loaded + c.byteLength > max) throw new DownloadError(`${o.what}: ${url} is more than the ${max} bytes accepted${ACCEPTED}; nothing was cached`);
+      await sink.write(c);
       loaded += c.byteLength;
       onChunk(loaded);
       if (loaded - reported >= PROGRESS_STEP) {
@@ -180,5 +182,4 @@ async function readBody(r: Response, url: string, o: DownloadOptions & { maxByte
   }
   if (total !== undefined && loaded !== total) throw new DownloadError(`${o.what}: ${url} ended after ${loaded} of the ${total} bytes announced (truncated); nothing was cached`);
   if (reported !== loaded) report(loaded);
-  return loaded === buf.byteLength ? buf : buf.slice(0, loaded);
 }

@@ -38,6 +38,15 @@ export function checkOutputPath(out: string, inputs: readonly (string | undefine
 /** Temporary files being written now: the CLI removes them on Ctrl-C or SIGTERM (removePendingTemporaries). */
 const pending = new Set<string>();
 
+/** Registers a temporary file being written elsewhere (a download streamed into the cache), until `untrackTemporary`. */
+export function trackTemporary(path: string): void {
+  pending.add(path);
+}
+
+export function untrackTemporary(path: string): void {
+  pending.delete(path);
+}
+
 /** Removes every temporary file this process is writing (synchronously: from a signal handler, before exiting). */
 export function removePendingTemporaries(): void {
   for (const t of pending) rmSync(t, { force: true });

@@ -9,7 +9,7 @@ import type { ByteCache } from '../io/byte-cache.js';
 import { download, type DownloadTimeouts } from '../io/download.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
-import { defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
+import { DEFAULT_SOURCES, defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
 
 /** A file as the user may give it. */
 export type FileSource = string | URL | Uint8Array | ArrayBuffer | Blob;
@@ -17,6 +17,11 @@ export type FileSource = string | URL | Uint8Array | ArrayBuffer | Blob;
 export interface FetchOptions {
   /** The largest checkpoint accepted from the network (set per model by weightsBytes). */
   maxBytes?: number;
+  /**
+   * A Hugging Face access token, for gated or private repos: sent as `Authorization: Bearer` to
+   * the hub's own URLs only (Node: HF_TOKEN). Never part of a cache key or an error message.
+   */
+  token?: string;
   /** Download, cache-hit, parse, upload and compile progress. */
   onProgress?: OnLoadProgress;
   /** Cancels the downloads (and the load): the promise rejects with the signal's reason. */
@@ -38,6 +43,19 @@ export interface Platform {
   baseUrl?: string;
 }
 
+/** The request headers and the 401 hint for `url`: the token goes to the hub's origin only. */
+export function hubAuth(url: string, o: FetchOptions): { headers?: Record<string, string>; authHint?: string } {
+  let onHub = false;
+  try {
+    onHub = new URL(url).origin === new URL(o.sources?.hubUrl ?? DEFAULT_SOURCES.hubUrl).origin;
+  } catch {
+    return {};
+  }
+  if (!onHub) return {};
+  if (!o.token) return { authHint: 'a gated or private repo needs an access token: set HF_TOKEN (or pass `token`)' };
+  return { headers: { authorization: `Bearer ${o.token}` }, authHint: 'the access token (HF_TOKEN / `token`) was refused for this repo' };
+}
+
 /** `src` as bytes, and a name for it in messages. */
 export async function fileBytes(src: FileSource, what: string, o: FetchOptions, p: Platform): Promise<{ bytes: Uint8Array; source: string }> {
   if (src instanceof Uint8Array) return { bytes: src, source: what };
@@ -49,11 +67,11 @@ export async function fileBytes(src: FileSource, what: string, o: FetchOptions, 
   const ref = String(src);
   if (isHubRef(ref) || isRemoteUrl(ref) || src instanceof URL) {
     const url = isHubRef(ref) ? weightsUrl(ref, o.sources) : ref;
-    return { bytes: await download(url, { what, ...o }), source: url };
+    return { bytes: await download(url, { what, ...o, ...hubAuth(url, o) }), source: url };
   }
   if (p.readLocal) return { bytes: await p.readLocal(ref, what), source: ref };
   const url = new URL(ref, p.baseUrl).href;
-  return { bytes: await download(url, { what, ...o }), source: url };
+  return { bytes: await download(url, { what, ...o, ...hubAuth(url, o) }), source: url };
 }
 
 /**
@@ -68,7 +86,7 @@ export async function resolveModel(name: string | object, o: FetchOptions): Prom
   }
   const ref = parseHubRef(name);
   const url = hubFileUrl(ref, ref.file ?? OPENCLIP_CONFIG_FILE, o.sources);
-  const bytes = await download(url, { what: 'config', ...o });
+  const bytes = await download(url, { what: 'config', ...o, ...hubAuth(url, o) });
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));

@@ -7,7 +7,9 @@ import type { RgbImage } from '../preprocess/decode.js';
 import { type NodeImageInput, readNodeImage } from '../preprocess/image-input.node.js';
 import { createModel, type LoadOptions } from './create.js';
 import type { ModelAndTransforms as GenericModelAndTransforms } from './mobileclip.js';
-import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
+import { checkpointByteLimit, type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
+import { fileBytes, resolveModel, weightsBytes } from './model-files.js';
+import { defaultVocabUrl } from './sources.js';
 import type { Sources } from './sources.js';
 import type { DownloadTimeouts } from '../io/download.js';
 
@@ -31,9 +33,9 @@ export async function readImageFile(path: string): Promise<RgbImage> {
   return readNodeImage(path, path);
 }
 
-/** The download sources the environment names (MOBILECLIP_HUB_URL, MOBILECLIP_APPLE_URL, MOBILECLIP_VOCAB_URL). */
+/** The download sources the environment names (MOBILECLIP_HUB_URL, else huggingface_hub's HF_ENDPOINT (a mirror); MOBILECLIP_APPLE_URL, MOBILECLIP_VOCAB_URL). */
 export function sourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Sources {
-  return { hubUrl: env.MOBILECLIP_HUB_URL || undefined, appleUrl: env.MOBILECLIP_APPLE_URL || undefined, vocabUrl: env.MOBILECLIP_VOCAB_URL || undefined };
+  return { hubUrl: env.MOBILECLIP_HUB_URL || env.HF_ENDPOINT || undefined, appleUrl: env.MOBILECLIP_APPLE_URL || undefined, vocabUrl: env.MOBILECLIP_VOCAB_URL || undefined };
 }
 
 /** Download timeouts from MOBILECLIP_CONNECT_TIMEOUT and MOBILECLIP_IDLE_TIMEOUT (seconds); an error naming the variable for anything but a positive number. */
@@ -71,17 +73,42 @@ export async function resolveSpec(name: string, weights?: StateDict): Promise<Mo
  * `hf-hub:<org>/<repo>` reference (its open_clip_config.json), or a config.json path.
  */
 export async function createModelAndTransforms(name: string, o: NodeCreateOptions = {}): Promise<ModelAndTransforms> {
-  const opts: LoadOptions = {
+  return createModel<NodeImageInput>(name, withNodeDefaults(o), { ...NODE_FILES, createGpu, readImage: readNodeImage });
+}
+
+/** The options as Node fills them in: the folder cache, and the environment's offline flag, sources, timeouts and hub token. */
+export function withNodeDefaults<O extends LoadOptions>(o: O): O {
+  return {
     ...o,
     cache: o.cache === undefined ? new FolderCache() : o.cache,
     offline: o.offline ?? offlineFromEnv(),
     sources: { ...sourcesFromEnv(), ...o.sources },
     timeouts: { ...withoutUndefined(timeoutsFromEnv()), ...o.timeouts },
+    token: o.token ?? (process.env.HF_TOKEN || undefined),
   };
-  return createModel<NodeImageInput>(name, opts, {
-    createGpu,
-    readImage: readNodeImage,
-    readLocal: (path, what) => readBytes(path, what === 'vocab' ? 'vocabulary' : what === 'config' ? 'config' : 'checkpoint'),
-    readConfig: async (n) => (n.endsWith('.json') ? readConfigFile(n) : null),
-  });
+}
+
+/** How Node reads a model's local files: paths, each of its kind's bound (read-file.ts). */
+export const NODE_FILES = {
+  readLocal: (path: string, what: string) => readBytes(path, what === 'vocab' ? 'vocabulary' : what === 'config' ? 'config' : 'checkpoint'),
+  readConfig: async (n: string) => (n.endsWith('.json') ? readConfigFile(n) : null),
+};
+
+/**
+ * Fetches a model's checkpoint and vocabulary into the cache without running it (`mobileclip
+ * download`): the files `createModelAndTransforms(name, o)` would download. Returns their URLs and sizes.
+ */
+export async function downloadModel(name: string, o: NodeCreateOptions = {}): Promise<{ what: string; source: string; bytes: number }[]> {
+  const opts = withNodeDefaults(o);
+  const config = await NODE_FILES.readConfig(name);
+  const model = config === null ? await resolveModel(name, opts) : null;
+  const spec = model ? model.spec : modelSpecFromConfig(config, undefined, name);
+  const w = await weightsBytes(opts.weights, model?.defaultWeights ?? null, spec.name, opts, NODE_FILES, checkpointByteLimit(spec));
+  const out = [{ what: 'weights', source: w.source, bytes: w.bytes.byteLength }];
+  const vocab = opts.vocab ?? opts.weights === undefined;
+  if (vocab !== false) {
+    const v = await fileBytes(vocab === true ? defaultVocabUrl(opts.sources) : vocab, 'vocab', opts, NODE_FILES);
+    out.push({ what: 'vocab', source: v.source, bytes: v.bytes.byteLength });
+  }
+  return out;
 }

@@ -11,6 +11,7 @@ import { tokenize, tokenizeSpec } from './tokenize-command.js';
 import { classify, classifySpec, embed, embedSpec, preprocess, preprocessSpec } from './model-commands.js';
 import { bench, benchSpec } from './bench-command.js';
 import { list, listSpec } from './list-command.js';
+import { cache, cacheSpec, download, downloadSpec } from './cache-command.js';
 import { OutputPathError } from '../io/write-output.js';
 import { WeightLoadError } from '../layers/weights.js';
 
@@ -30,6 +31,8 @@ const COMMANDS: Command[] = [
   { spec: paritySpec, run: parity },
   { spec: benchSpec, run: bench },
   { spec: listSpec, run: list },
+  { spec: downloadSpec, run: download },
+  { spec: cacheSpec, run: cache },
 ];
 
 /** The package's version (package.json sits two folders up from both src/cli/ and dist/node/). */

@@ -35,6 +35,10 @@ export interface DownloadOptions {
   maxBytes?: number;
   /** How long to wait for the server's answer, and for the next bytes of the body (default 30 s and 60 s). */
   timeouts?: DownloadTimeouts;
+  /** Request headers (a hub token's Authorization, for the hub's URLs only: model-files.ts decides). */
+  headers?: Record<string, string>;
+  /** What a 401/403 should tell the user (how to give credentials). */
+  authHint?: string;
 }
 
 export interface DownloadTimeouts {
@@ -92,13 +96,16 @@ export async function download(url: string, o: DownloadOptions): Promise<Uint8Ar
   try {
     let r: Response;
     try {
-      r = await fetch(url, { signal: ac.signal });
+      r = await fetch(url, { signal: ac.signal, headers: o.headers });
     } catch (e) {
       if (o.signal?.aborted) throw o.signal.reason;
       throw new DownloadError(`${o.what}: ${url} could not be fetched (${timedOut || causeOf(e)})${dropped}`);
     }
     clearTimeout(timer);
-    if (!r.ok) throw new DownloadError(`${o.what}: ${url} answered HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}${dropped}`);
+    if (!r.ok) {
+      const auth = (r.status === 401 || r.status === 403) && o.authHint ? `: ${o.authHint}` : '';
+      throw new DownloadError(`${o.what}: ${url} answered HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}${auth}${dropped}`);
+    }
     const maxBytes = o.maxBytes ?? DOWNLOAD_LIMITS[kind];
     // Into the cache's temporary file where it has one (never the whole body in memory while it arrives), else memory.
     // A cache that cannot be written costs this download its memory bound, never its result.

@@ -1,0 +1,116 @@
+/**
+ * The hub's conventions as huggingface_hub users know them, through the real CLI against local
+ * servers: HF_TOKEN sent as a bearer token to the hub only (a 401 without one says what to do),
+ * HF_ENDPOINT as the hub (a mirror), `mobileclip download` filling the cache, `cache list`,
+ * `cache verify` dropping a damaged entry, `cache clear`; and a cached load that trusts the hash
+ * recorded when the file was written instead of re-hashing it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliWith } from '../helpers/cli.js';
+import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
+import { FolderCache } from '../../src/io/byte-cache.node.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mobileclip-hub-'));
+const TOKEN = 'hf_test_secret_0123456789';
+
+interface Seen {
+  path: string;
+  auth: string | undefined;
+}
+
+async function serve(handle: (req: IncomingMessage) => { status: number; body?: Uint8Array; headers?: Record<string, string> }): Promise<{ server: Server; url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ path: req.url!, auth: req.headers.authorization });
+    const r = handle(req);
+    res.writeHead(r.status, { 'content-length': String(r.body?.byteLength ?? 0), ...r.headers });
+    res.end(r.body);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
+}
+
+describe.runIf(haveFixtures())('hub conventions', () => {
+  let hub: Awaited<ReturnType<typeof serve>>;
+  let other: Awaited<ReturnType<typeof serve>>;
+  let config: Uint8Array;
+  let weights: Uint8Array;
+  let vocab: Uint8Array;
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+  beforeAll(async () => {
+    config = readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'config.json'));
+    weights = readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'model.safetensors'));
+    vocab = readFileSync(join(fixturePath(), '..', 'vocab', 'bpe_simple_vocab_16e6.txt.gz'));
+    // A hub whose repos under /private/ need the token; the mirror serves the same under /mirror/.
+    hub = await serve((req) => {
+      const path = new URL(req.url!, 'http://x').pathname.replace(/^\/mirror/, '');
+      if (path.startsWith('/private/') && req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401 };
+      if (path.endsWith('/resolve/main/open_clip_config.json')) return { status: 200, body: config };
+      if (path.endsWith('/resolve/main/open_clip_model.safetensors')) return { status: 200, body: weights, headers: { etag: `"${sha(weights)}"` } };
+      return { status: 404 };
+    });
+    // The vocabulary comes from another origin: the token must never reach it.
+    other = await serve(() => ({ status: 200, body: vocab }));
+  });
+  afterAll(async () => {
+    for (const s of [hub, other]) await new Promise<void>((r) => s.server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = (cache: string, extra: Record<string, string> = {}) => ({ MOBILECLIP_CACHE: cache, MOBILECLIP_VOCAB_URL: `${other.url}/bpe.txt.gz`, MOBILECLIP_HUB_URL: '', HF_ENDPOINT: '', HF_TOKEN: '', ...extra });
+
+  it('a private repo: 401 without HF_TOKEN says to set it; with it, the token goes to the hub only and never into the cache', async () => {
+    const cache = join(dir, 'private');
+    const no = await runCliWith({ env: env(cache, { MOBILECLIP_HUB_URL: hub.url }) }, 'download', 'hf-hub:private/oc');
+    expect(no.code).toBe(1);
+    expect(no.err).toMatch(/open_clip_config\.json answered HTTP 401 Unauthorized: a gated or private repo needs an access token: set HF_TOKEN \(or pass `token`\)/);
+    const yes = await runCliWith({ env: env(cache, { MOBILECLIP_HUB_URL: hub.url, HF_TOKEN: TOKEN }) }, 'download', 'hf-hub:private/oc');
+    expect(yes.code, yes.err).toBe(0);
+    expect(yes.err).toMatch(/weights: .*\/private\/oc\/resolve\/main\/open_clip_model\.safetensors \(\d+\.\d MB\) is in /);
+    const authed = hub.seen.filter((s) => s.auth === `Bearer ${TOKEN}`).map((s) => s.path);
+    expect(authed).toEqual(['/private/oc/resolve/main/open_clip_config.json', '/private/oc/resolve/main/open_clip_model.safetensors']);
+    expect(other.seen.length).toBeGreaterThan(0);
+    expect(other.seen.every((s) => s.auth === undefined)).toBe(true);
+    for (const f of readdirSync(cache)) expect(readFileSync(join(cache, f), 'latin1')).not.toContain(TOKEN);
+    const wrong = await runCliWith({ env: env(join(dir, 'wrong'), { MOBILECLIP_HUB_URL: hub.url, HF_TOKEN: 'nope' }) }, 'download', 'hf-hub:private/oc');
+    expect(wrong.err).toMatch(/answered HTTP 401 Unauthorized: the access token \(HF_TOKEN \/ `token`\) was refused for this repo/);
+    expect(wrong.err).not.toContain('nope');
+  });
+
+  it('HF_ENDPOINT is the hub (a mirror); cache list shows what download fetched; verify drops a damaged entry; clear empties it', async () => {
+    const cache = join(dir, 'mirror');
+    const before = hub.seen.length;
+    const d = await runCliWith({ env: env(cache, { HF_ENDPOINT: `${hub.url}/mirror` }) }, 'download', 'hf-hub:public/oc', '--json');
+    expect(d.code, d.err).toBe(0);
+    const got = JSON.parse(d.out) as { what: string; source: string; bytes: number }[];
+    expect(got.map((f) => [f.what, f.bytes])).toEqual([['weights', weights.byteLength], ['vocab', vocab.byteLength]]);
+    expect(got[0].source).toBe(`${hub.url}/mirror/public/oc/resolve/main/open_clip_model.safetensors`);
+    expect(hub.seen.slice(before).map((s) => s.path)).toEqual(['/mirror/public/oc/resolve/main/open_clip_config.json', '/mirror/public/oc/resolve/main/open_clip_model.safetensors']);
+    const list = await runCliWith({ env: env(cache) }, 'cache', 'list', '--json');
+    const entries = (JSON.parse(list.out) as { entries: { url: string; size: number; sha256: string; stored: number }[] }).entries;
+    expect(entries.map((e) => e.url).sort()).toEqual([`${hub.url}/mirror/public/oc/resolve/main/open_clip_config.json`, `${hub.url}/mirror/public/oc/resolve/main/open_clip_model.safetensors`, `${other.url}/bpe.txt.gz`].sort());
+    const w = entries.find((e) => e.url.endsWith('.safetensors'))!;
+    expect([w.size, w.stored, w.sha256]).toEqual([weights.byteLength, weights.byteLength, sha(weights)]);
+    // Damage the weights' body on disk (same size): a cached load trusts the recorded hash; verify re-hashes and drops it.
+    const c = new FolderCache(cache);
+    const e = (await c.entries()).find((x) => x.url === w.url)!;
+    const damaged = new Uint8Array(readFileSync(e.file));
+    damaged[damaged.length - 3] ^= 0x5a;
+    writeFileSync(e.file, damaged);
+    expect((await c.get(w.url))?.byteLength).toBe(weights.byteLength);
+    const v = await runCliWith({ env: env(cache) }, 'cache', 'verify');
+    expect(v.code, v.err).toBe(0);
+    expect(v.out).toMatch(new RegExp(`dropped {2}${w.url.replace(/[.?]/g, '\\$&')}: sha256 [0-9a-f]{64}, ${sha(weights)} recorded`));
+    expect(v.out).toMatch(/2 of 3 entries intact/);
+    expect(await c.get(w.url)).toBeNull();
+    const clear = await runCliWith({ env: env(cache) }, 'cache', 'clear');
+    expect(clear.out).toMatch(/removed 2 entries \(\d+\.\d MB\) from /);
+    expect(readdirSync(cache)).toEqual([]);
+  });
+});

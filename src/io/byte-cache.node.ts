@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { homedir, platform } from 'node:os';
 import { basename, join } from 'node:path';
-import { type ByteCache, type CacheEntryInfo, type CacheSink, sha256Hex } from './byte-cache.js';
+import { type BodySink, type ByteCache, type CacheEntryInfo, type CacheSink, memorySink, sha256Hex } from './byte-cache.js';
 import { STALE_TEMPORARY_MS, trackTemporary, untrackTemporary, writeFileAtomic } from './write-output.js';
 import { readRegularFile } from './regular-file.js';
 import { parseJsonBounded } from './json.js';
@@ -112,30 +112,56 @@ export class FolderCache implements ByteCache {
     const hash = createHash('sha256');
     let size = 0;
     let closed = false;
+    // A cache that cannot be written (a full disk) costs the next run a download, never this one
+    // its result: what was written moves to memory and the download goes on there.
+    let memory: BodySink | null = null;
     const close = async () => {
       if (!closed) {
         closed = true;
         await file.close();
       }
     };
+    const readBack = async () => {
+      const out = new Uint8Array(size);
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await file.read(out, at, size - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return at === size ? out : out.subarray(0, at);
+    };
     return {
-      write: async (c) => {
-        hash.update(c);
-        await file.write(c, 0, c.byteLength, size);
-        size += c.byteLength;
-      },
-      bytes: async () => {
-        const out = new Uint8Array(size);
-        let at = 0;
-        while (at < size) {
-          const { bytesRead } = await file.read(out, at, size - at, at);
-          if (bytesRead === 0) break;
-          at += bytesRead;
+      write: async (chunk) => {
+        hash.update(chunk);
+        let c = chunk;
+        if (!memory) {
+          let at = 0;
+          try {
+            // A write can be short (a disk filling up): the rest is written again, or fails.
+            while (at < c.byteLength) {
+              const { bytesWritten } = await file.write(c, at, c.byteLength - at, size);
+              if (bytesWritten === 0) throw new Error('no byte written');
+              at += bytesWritten;
+              size += bytesWritten;
+            }
+            return;
+          } catch (e) {
+            process.emitWarning(`mobileclip: could not cache ${url} in ${this.where} (${(e as Error).message}); downloading into memory`);
+            memory = memorySink(undefined, 2 ** 32 - 1);
+            await memory.write(await readBack());
+            c = c.subarray(at); // the part that reached the file is in what was read back
+            await close();
+            await rm(tmp, { force: true });
+            untrackTemporary(tmp);
+          }
         }
-        return at === size ? out : out.subarray(0, at);
+        await memory.write(c);
       },
+      bytes: async () => (memory ? memory.bytes() : readBack()),
       sha256: () => hash.copy().digest('hex'),
       commit: async (info) => {
+        if (memory) return; // the cache could not be written: nothing to commit
         try {
           await file.sync();
           await close();

@@ -48,6 +48,34 @@ describe.runIf(haveFixtures())('temporary files', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a download into a cache on a full disk (a 64 KiB tmpfs) goes on in memory: the command succeeds, the cache holds no partial file', async () => {
+    const { TestServer } = await import('../helpers/http-server.js');
+    const server = await TestServer.start();
+    try {
+      server.set('/w.safetensors', { body: new Uint8Array((await import('node:fs')).readFileSync(fixturePath('clip-tiny', 'model.safetensors'))) });
+      const d = join(dir, 'full-cache');
+      const cmd = `embed --config ${fixturePath('clip-tiny', 'config.json')} --weights ${server.url}/w.safetensors --image ${fixturePath('preprocess', 'coffee.png')}`;
+      const script = `mkdir -p ${d} && mount -t tmpfs -o size=64k tmpfs ${d} && MOBILECLIP_CACHE=${d} "${process.execPath}" "${BIN}" ${cmd}; echo "rc=$?"; ls -a ${d}`;
+      // Not spawnSync: the server answering it lives in this process.
+      const r = await new Promise<{ stdout: string; stderr: string }>((done) => {
+        const c = spawn('unshare', ['-rm', 'bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        c.stdout.setEncoding('utf8').on('data', (x) => (stdout += x));
+        c.stderr.setEncoding('utf8').on('data', (x) => (stderr += x));
+        c.on('close', () => done({ stdout, stderr }));
+      });
+      const lines = r.stdout.trim().split('\n');
+      const rc = lines.findIndex((l) => l.startsWith('rc='));
+      expect(lines[rc], r.stderr).toBe('rc=0');
+      expect(lines[rc - 1]).toMatch(/^image .*coffee\.png: \[/);
+      expect(r.stderr).toMatch(/could not cache .*w\.safetensors in .* \(ENOSPC[^)]*\); downloading into memory/);
+      expect(lines.slice(rc + 1).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('the next run removes day-old temporaries beside its output and in the cache, and keeps fresh ones', async () => {
     const cache = join(dir, 'cache');
     mkdirSync(cache, { recursive: true });

@@ -5,13 +5,13 @@
  * body, and `<key>.json`, what it is (URL, size, ETag, sha256). Both are written atomically and
  * the description last, so an entry exists only once its body is complete.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { homedir, platform } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { type BodySink, type ByteCache, type CacheEntryInfo, type CacheSink, memorySink, sha256Hex } from './byte-cache.js';
-import { STALE_TEMPORARY_MS, trackTemporary, untrackTemporary, writeFileAtomic } from './write-output.js';
-import { readRegularFile } from './regular-file.js';
+import { isTemporaryName, removeStaleTemporaries, temporaryPath, trackTemporary, untrackTemporary, writeFileAtomic } from './write-output.js';
+import { readFully, readRegularFile } from './regular-file.js';
 import { parseJsonBounded } from './json.js';
 
 export function defaultCacheDir(): string {
@@ -32,22 +32,12 @@ export class FolderCache implements ByteCache {
   private async sweep(): Promise<void> {
     if (this.swept) return;
     this.swept = true;
-    let names: string[];
-    try {
-      names = await readdir(this.where);
-    } catch {
-      return;
-    }
-    const now = Date.now();
-    for (const name of names.filter((n) => n.startsWith('.') && n.endsWith('.tmp'))) {
-      const p = join(this.where, name);
-      try {
-        const s = await lstat(p);
-        if (s.isFile() && now - s.mtimeMs > STALE_TEMPORARY_MS) await rm(p, { force: true });
-      } catch {
-        /* gone meanwhile */
-      }
-    }
+    await removeStaleTemporaries(this.where, (name) => isTemporaryName(name));
+  }
+
+  /** An entry's description, read as any file from outside is: a regular file, bounded, nesting-limited. */
+  private static async readInfo(json: string): Promise<CacheEntryInfo> {
+    return parseJsonBounded(new TextDecoder().decode(await readRegularFile(json, 'config', 64 * 1024)), json, 4) as CacheEntryInfo;
   }
 
   private paths(url: string): { bin: string; json: string } {
@@ -60,7 +50,7 @@ export class FolderCache implements ByteCache {
     let info: CacheEntryInfo;
     try {
       // Only regular files are read: a FIFO or device planted as an entry is a miss, never a hang.
-      info = parseJsonBounded(new TextDecoder().decode(await readRegularFile(p.json, 'config', 64 * 1024)), p.json, 4) as CacheEntryInfo;
+      info = await FolderCache.readInfo(p.json);
     } catch {
       return null; // no entry (or a description that is not ours: treated as none, replaced on the next put)
     }
@@ -99,7 +89,7 @@ export class FolderCache implements ByteCache {
     const p = this.paths(url);
     await mkdir(this.where, { recursive: true });
     await this.sweep();
-    const tmp = join(this.where, `.${basename(p.bin)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const tmp = temporaryPath(p.bin);
     trackTemporary(tmp);
     let fh: FileHandle | null = null;
     try {
@@ -121,16 +111,7 @@ export class FolderCache implements ByteCache {
         await file.close();
       }
     };
-    const readBack = async () => {
-      const out = new Uint8Array(size);
-      let at = 0;
-      while (at < size) {
-        const { bytesRead } = await file.read(out, at, size - at, at);
-        if (bytesRead === 0) break;
-        at += bytesRead;
-      }
-      return at === size ? out : out.subarray(0, at);
-    };
+    const readBack = () => readFully(file, size);
     return {
       write: async (chunk) => {
         hash.update(chunk);
@@ -195,7 +176,7 @@ export class FolderCache implements ByteCache {
     for (const name of names.filter((n) => /^[0-9a-f]{40}\.json$/.test(n)).sort()) {
       const json = join(this.where, name);
       try {
-        const info = parseJsonBounded(new TextDecoder().decode(await readRegularFile(json, 'config', 64 * 1024)), json, 4) as CacheEntryInfo;
+        const info = await FolderCache.readInfo(json);
         const bin = json.replace(/\.json$/, '.bin');
         const s = await lstat(bin).catch(() => null);
         out.push({ ...info, file: bin, stored: s?.isFile() ? s.size : null, written: s ? s.mtime : null });
@@ -239,7 +220,7 @@ export class FolderCache implements ByteCache {
     let bytes = 0;
     let entries = 0;
     for (const name of names) {
-      if (!/^[0-9a-f]{40}\.(bin|json)$/.test(name) && !/^\.[0-9a-f]{40}\.(bin|json)\.\d+\.[0-9a-f]{8}\.tmp$/.test(name)) continue;
+      if (!/^[0-9a-f]{40}\.(bin|json)$/.test(name) && !(isTemporaryName(name) && /^\.[0-9a-f]{40}\.(bin|json)\./.test(name))) continue;
       const p = join(this.where, name);
       const s = await lstat(p).catch(() => null);
       if (!s?.isFile()) continue;

@@ -8,25 +8,16 @@
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { parseJsonBounded } from './json.js';
+import { SIZE_LIMITS, type SizedKind } from './size-limits.js';
 
 export class FileReadError extends Error {
   override name = 'FileReadError';
 }
 
-const MiB = 1 << 20;
+/** The largest file of each kind read from disk (size-limits.ts). */
+export const FILE_LIMITS = SIZE_LIMITS;
 
-/** The largest file of each kind read from disk: checkpoints up to the largest byte array, the rest a few times the real ones. */
-export const FILE_LIMITS = {
-  checkpoint: 2 ** 32 - 1,
-  image: 1024 * MiB,
-  config: 8 * MiB,
-  vocabulary: 16 * MiB,
-  tokens: 256 * MiB,
-  labels: 64 * MiB,
-  any: 2 ** 32 - 1,
-} as const;
-
-export type FileKind = keyof typeof FILE_LIMITS;
+export type FileKind = SizedKind;
 
 const KIND_OF = (s: import('node:fs').Stats): string | null =>
   s.isFile() ? null : s.isDirectory() ? 'a directory' : s.isFIFO() ? 'a FIFO (named pipe)' : s.isCharacterDevice() ? 'a character device' : s.isBlockDevice() ? 'a block device' : s.isSocket() ? 'a socket' : 'not a regular file';
@@ -51,17 +42,22 @@ export async function readRegularFile(path: string, kind: FileKind = 'any', maxB
     if (not) throw new FileReadError(`${path}: is ${not}, not a file${not === 'a directory' ? '' : `; ${a} ${what} must be a regular file`}`);
     if (st.size > maxBytes) throw new FileReadError(`${path}: ${st.size} bytes, more than ${a} ${what} can be (${maxBytes} bytes)`);
     // Exactly the size fstat gave: a file that grows meanwhile cannot make the read unbounded.
-    const out = new Uint8Array(st.size);
-    let at = 0;
-    while (at < out.length) {
-      const { bytesRead } = await fh.read(out, at, out.length - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return at === out.length ? out : out.subarray(0, at);
+    return await readFully(fh, st.size);
   } finally {
     await fh.close();
   }
+}
+
+/** The first `size` bytes of an open file (fewer if it is shorter), read from its start. */
+export async function readFully(fh: import('node:fs/promises').FileHandle, size: number): Promise<Uint8Array> {
+  const out = new Uint8Array(size);
+  let at = 0;
+  while (at < size) {
+    const { bytesRead } = await fh.read(out, at, size - at, at);
+    if (bytesRead === 0) break;
+    at += bytesRead;
+  }
+  return at === size ? out : out.subarray(0, at);
 }
 
 /** The file's bytes (any kind); a missing file, a directory or anything not a regular file gets an error naming the path. */

@@ -56,12 +56,17 @@ export function removePendingTemporaries(): void {
 /** A day: a temporary file this old is a leftover of a killed run (SIGKILL, power loss), not one being written. */
 export const STALE_TEMPORARY_MS = 24 * 3600 * 1000;
 
-const temporaryOf = (path: string) => new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.[0-9a-f]{8}\\.tmp$`);
+/** The temporary file `path` is written through: `.<name>.<pid>.<8 hex>.tmp` in its folder. */
+export const temporaryPath = (path: string): string => join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 
-/** Removes `path`'s temporary files older than a day in its folder (leftovers of killed runs). */
-export async function removeStaleTemporaries(path: string, now = Date.now()): Promise<void> {
-  const dir = dirname(path);
-  const re = temporaryOf(path);
+/** True for the name of a temporary file of `temporaryPath`'s form (of any file when `of` is not given). */
+export function isTemporaryName(name: string, of?: string): boolean {
+  const m = /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp$/.exec(name);
+  return m !== null && (of === undefined || m[1] === basename(of));
+}
+
+/** Removes the temporary files in `dir` older than a day that `match` picks (leftovers of killed runs). */
+export async function removeStaleTemporaries(dir: string, match: (name: string) => boolean, now = Date.now()): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -69,7 +74,7 @@ export async function removeStaleTemporaries(path: string, now = Date.now()): Pr
     return;
   }
   for (const name of names) {
-    if (!re.test(name)) continue;
+    if (!match(name)) continue;
     const p = join(dir, name);
     try {
       const s = await lstat(p);
@@ -82,8 +87,8 @@ export async function removeStaleTemporaries(path: string, now = Date.now()): Pr
 
 /** Writes `data` to `path` through a temporary file in the same folder and a rename. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await removeStaleTemporaries(path);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await removeStaleTemporaries(dirname(path), (name) => isTemporaryName(name, path));
+  const tmp = temporaryPath(path);
   pending.add(tmp);
   try {
     const f = await open(tmp, 'wx');

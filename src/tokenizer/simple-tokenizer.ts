@@ -4,10 +4,8 @@
  * BPE with `</w>` → ids, wrapped in <start_of_text> … <end_of_text>, truncated (EOT kept last)
  * and zero-padded to the context length. Literal special-token text becomes the special id.
  */
-import { gunzipSync } from 'fflate';
-
-/** The largest inflated vocabulary accepted (the CLIP one is 1.36 MB). */
-const MAX_VOCABULARY_BYTES = 16 << 20;
+import { gunzipBounded } from '../io/gzip.js';
+import { SIZE_LIMITS } from '../io/size-limits.js';
 import { bpeMerge, MergeTable } from './bpe.js';
 import { cleanText } from './clean.js';
 
@@ -101,17 +99,17 @@ export class SimpleTokenizer {
 
   /** From the gzipped vocabulary file's bytes (works in Node and browsers). */
   static fromGzip(bytes: Uint8Array): SimpleTokenizer {
-    let text: string;
-    // gzip's trailer names the inflated size (mod 2^32): a bomb is refused before inflating, and the
-    // output buffer is exactly that size, which fflate never grows.
-    if (bytes.byteLength < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) throw new TokenizerError('the BPE vocabulary is not a valid gzip file (no gzip header)');
-    const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.byteLength - 4, true);
-    if (size > MAX_VOCABULARY_BYTES) throw new TokenizerError(`the BPE vocabulary inflates to ${size} bytes, more than a vocabulary can be (${MAX_VOCABULARY_BYTES}; the CLIP one is 1.4 MB)`);
+    let inflated: Uint8Array;
     try {
-      const out = gunzipSync(bytes, { out: new Uint8Array(size) });
-      text = new TextDecoder('utf-8', { fatal: true }).decode(out);
+      inflated = gunzipBounded(bytes, SIZE_LIMITS.vocabulary, 'vocabulary');
     } catch (e) {
-      throw new TokenizerError(`the BPE vocabulary is not a valid gzip file of UTF-8 text (${(e as Error).message})`);
+      throw new TokenizerError(`the BPE vocabulary ${(e as Error).message}`);
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(inflated);
+    } catch {
+      throw new TokenizerError('the BPE vocabulary is not a valid gzip file of UTF-8 text (it inflates to bytes that are not UTF-8)');
     }
     return new SimpleTokenizer(text);
   }

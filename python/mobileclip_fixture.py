@@ -509,17 +509,30 @@ def run_open_clip(args, compat):
     if open_clip.get_model_config(name) is None:
         raise SystemExit(f'error: open_clip has no model config {name!r}: name a registered model (open_clip.list_models()) or pass --config open_clip_config.json')
     size = parse_size(args.image_size)
-    # The checkpoint's own weights, as the file holds them (a forced size resamples the table in place).
-    state_dict = open_clip.create_model(name, pretrained=args.pretrained).state_dict() if size is not None else None
+    # A forced size makes open_clip load the checkpoint, then resample the timm trunk's table in
+    # place (set_input_size): the table as the file holds it is kept as that call receives it.
+    import open_clip.timm_model
+    timm_tower = open_clip.timm_model.TimmModel
+    resize = timm_tower.set_input_size
+    as_loaded = {}
+
+    def keep_then_resize(self, image_size):
+        if getattr(self.trunk, 'pos_embed', None) is not None:
+            as_loaded['visual.trunk.pos_embed'] = self.trunk.pos_embed.detach().clone()
+        return resize(self, image_size)
+
     # A config file's preprocess_cfg is what a hub repo's open_clip_config.json gives open_clip; its
     # size follows the model (open_clip takes it from the image tower, force_image_size included).
     given = (cfg.get('preprocess_cfg') or {}) if args.config else {}
-    model, _, preprocess = open_clip.create_model_and_transforms(
-        name, pretrained=args.pretrained, force_image_size=size, image_mean=given.get('mean'), image_std=given.get('std'),
-        image_interpolation=given.get('interpolation'), image_resize_mode=given.get('resize_mode'))
+    timm_tower.set_input_size = keep_then_resize
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            name, pretrained=args.pretrained, force_image_size=size, image_mean=given.get('mean'), image_std=given.get('std'),
+            image_interpolation=given.get('interpolation'), image_resize_mode=given.get('resize_mode'))
+    finally:
+        timm_tower.set_input_size = resize
     model.eval()
-    if state_dict is None:
-        state_dict = model.state_dict()
+    state_dict = {**model.state_dict(), **as_loaded}
     model_cfg = open_clip.get_model_config(name)
     pcfg = dict(getattr(model.visual, 'preprocess_cfg', {}) or {})
     run_size = pcfg.get('size', model_cfg['vision_cfg'].get('image_size'))
@@ -585,7 +598,7 @@ def run_timm(args, compat):
     model = timm.create_model(args.name, pretrained=False, **kwargs)
     if args.checkpoint:
         sd = read_safetensors(args.checkpoint) if args.checkpoint.endswith('.safetensors') else torch.load(args.checkpoint, map_location='cpu')
-        model.load_state_dict(sd.get('state_dict', sd) if isinstance(sd, dict) and 'state_dict' in sd else sd)
+        model.load_state_dict(sd['state_dict'] if isinstance(sd, dict) and 'state_dict' in sd else sd)
     dump_timm_model(model, args.out, args, compat, registered_timm_name(model) or args.name)
 
 
@@ -596,6 +609,7 @@ def dump_timm_model(model, out_dir, args, compat, name=None):
     kind = timm_kind(model)
     state_dict = {k: v.detach().clone() for k, v in model.state_dict().items()}
     checkpoint_size = list(model.patch_embed.img_size) if kind == 'vit' else None
+    checkpoint_grid = grid_of(model) if kind == 'vit' else None
     size = parse_size(args.image_size)
     if size is not None and kind == 'vit':
         model.set_input_size(size)
@@ -614,14 +628,8 @@ def dump_timm_model(model, out_dir, args, compat, name=None):
     json_size = run[0] if run[0] == run[1] else run
     config = {'model_cfg': {'embed_dim': features.shape[-1], 'vision_cfg': timm_vision_cfg(model, name, json_size, checkpoint_size)}, 'preprocess_cfg': {'size': json_size}}
     config['fixture'] = fixture_block(args, compat, {'format': 'timm', 'model': name, 'force_image_size': list(hw(size)) if size is not None else None,
-                                                     'checkpoint_grid': _grid(checkpoint_size, model) if kind == 'vit' else None, 'run_grid': list(model.patch_embed.grid_size) if kind == 'vit' else None})
+                                                     'checkpoint_grid': checkpoint_grid, 'run_grid': grid_of(model) if kind == 'vit' else None})
     write_fixture(out_dir, config, state_dict, {'image': images}, out)
-
-
-def _grid(img_size, trunk):
-    pe = trunk.patch_embed
-    ratio = pe.feat_ratio(as_scalar=False) if hasattr(pe, 'feat_ratio') else pe.patch_size
-    return [img_size[0] // ratio[0], img_size[1] // ratio[1]]
 
 
 def _timm_preprocess(model, size):

@@ -55,22 +55,29 @@ export interface PlatformHooks<I> extends Platform {
   readConfig?: (name: string) => Promise<unknown | null>;
 }
 
+/** What loading `name` reads: its config file (null for a model name or hub reference), the model it resolves to, and the checkpoint's size bound. */
+export async function planModelFiles(name: string | object, o: LoadOptions, p: Pick<PlatformHooks<unknown>, 'readConfig'>) {
+  const config = typeof name === 'string' && p.readConfig ? await p.readConfig(name) : null;
+  const model = config === null ? await resolveModel(name, o) : null;
+  // The checkpoint can be no larger than the model described (a config's ViT stem width, read from the weights later, does not matter here).
+  let checkpointLimit: number | undefined;
+  try {
+    checkpointLimit = checkpointByteLimit(model ? model.spec : modelSpecFromConfig(config, undefined, String(name)));
+  } catch {
+    checkpointLimit = undefined; // a config that does not parse fails later, with its own error
+  }
+  return { config, model, checkpointLimit };
+}
+
 export async function createModel<I>(name: string | object, o: LoadOptions, p: PlatformHooks<I>): Promise<ModelAndTransforms<I>> {
   // A config file's ViT stem width comes from the checkpoint, so its spec is made after parsing.
   const size = o.imageSize === undefined ? undefined : toImageSize(o.imageSize, 'imageSize');
   const sized = (s: ModelSpec) => (size ? withImageSize(s, size) : s);
-  const config = typeof name === 'string' && p.readConfig ? await p.readConfig(name) : null;
-  const resolved = config === null ? await resolveModel(name, o) : null;
-  const model = resolved && { ...resolved, spec: sized(resolved.spec) };
+  const plan = await planModelFiles(name, o, p);
+  const config = plan.config;
+  const model = plan.model && { ...plan.model, spec: sized(plan.model.spec) };
   const spec = model ? model.spec : (sd: StateDict) => sized(modelSpecFromConfig(config, sd, String(name)));
-  // The checkpoint can be no larger than the model described (a config's ViT stem width, read from the weights later, does not matter here).
-  let limit: number | undefined;
-  try {
-    limit = checkpointByteLimit(model ? model.spec : modelSpecFromConfig(config, undefined, String(name)));
-  } catch {
-    limit = undefined; // a config that does not parse fails below, with its own error
-  }
-  const reads = [weightsBytes(o.weights, model?.defaultWeights ?? null, model?.spec.name ?? String(name), o, p, limit), vocabBytes(o.vocab ?? o.weights === undefined, o, p)] as const;
+  const reads = [weightsBytes(o.weights, model?.defaultWeights ?? null, model?.spec.name ?? String(name), o, p, plan.checkpointLimit), vocabBytes(o.vocab ?? o.weights === undefined, o, p)] as const;
   // When one fails, the other is waited for before the load rejects: no download or cache write
   // goes on behind a rejected promise (one cut short by an exiting process leaves a temporary file).
   const files = Promise.all(reads).catch(async (e) => {
@@ -105,7 +112,7 @@ export async function createModel<I>(name: string | object, o: LoadOptions, p: P
       throw e;
     }
     made = withTransforms(gpu, !o.gpu, () =>
-      createFromBytes<I>({ gpu, spec, weights: w.bytes, vocab, source: w.source, dtype: o.dtype, readImage: p.readImage, allowNonFinite: o.allowNonFinite, allowExpandedTensors: o.allowExpandedTensors, onProgress: o.onProgress, precompile: model ? 'none' : towers }),
+      createFromBytes<I>({ gpu, spec, weights: w.bytes, vocab: vocab?.bytes, source: w.source, dtype: o.dtype, readImage: p.readImage, allowNonFinite: o.allowNonFinite, allowExpandedTensors: o.allowExpandedTensors, onProgress: o.onProgress, precompile: model ? 'none' : towers }),
     );
     try {
       o.signal?.throwIfAborted();

@@ -106,8 +106,8 @@ export async function weightsBytes(given: FileSource | undefined, published: str
 }
 
 /** The vocabulary's bytes: as given; `true` for the published one; none for `false` or undefined. */
-export async function vocabBytes(given: FileSource | boolean | undefined, o: FetchOptions, p: Platform): Promise<Uint8Array | undefined> {
+export async function vocabBytes(given: FileSource | boolean | undefined, o: FetchOptions, p: Platform): Promise<{ bytes: Uint8Array; source: string } | undefined> {
   if (given === false || given === undefined) return undefined;
-  return (await fileBytes(given === true ? defaultVocabUrl(o.sources) : given, 'vocab', o, p)).bytes;
+  return fileBytes(given === true ? defaultVocabUrl(o.sources) : given, 'vocab', o, p);
 }
 

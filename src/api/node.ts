@@ -5,11 +5,10 @@ import type { StateDict } from '../io/host-tensor.js';
 import { readBytes, readJsonFile } from '../io/read-file.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { type NodeImageInput, readNodeImage } from '../preprocess/image-input.node.js';
-import { createModel, type LoadOptions } from './create.js';
+import { createModel, type LoadOptions, planModelFiles } from './create.js';
 import type { ModelAndTransforms as GenericModelAndTransforms } from './mobileclip.js';
-import { checkpointByteLimit, type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
-import { fileBytes, resolveModel, weightsBytes } from './model-files.js';
-import { defaultVocabUrl } from './sources.js';
+import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
+import { vocabBytes, weightsBytes } from './model-files.js';
 import type { Sources } from './sources.js';
 import type { DownloadTimeouts } from '../io/download.js';
 
@@ -100,15 +99,9 @@ export const NODE_FILES = {
  */
 export async function downloadModel(name: string, o: NodeCreateOptions = {}): Promise<{ what: string; source: string; bytes: number }[]> {
   const opts = withNodeDefaults(o);
-  const config = await NODE_FILES.readConfig(name);
-  const model = config === null ? await resolveModel(name, opts) : null;
-  const spec = model ? model.spec : modelSpecFromConfig(config, undefined, name);
-  const w = await weightsBytes(opts.weights, model?.defaultWeights ?? null, spec.name, opts, NODE_FILES, checkpointByteLimit(spec));
-  const out = [{ what: 'weights', source: w.source, bytes: w.bytes.byteLength }];
-  const vocab = opts.vocab ?? opts.weights === undefined;
-  if (vocab !== false) {
-    const v = await fileBytes(vocab === true ? defaultVocabUrl(opts.sources) : vocab, 'vocab', opts, NODE_FILES);
-    out.push({ what: 'vocab', source: v.source, bytes: v.bytes.byteLength });
-  }
-  return out;
+  const { config, model, checkpointLimit } = await planModelFiles(name, opts, NODE_FILES);
+  const spec = model ? model.spec : modelSpecFromConfig(config, undefined, name); // a config that does not parse fails before any download
+  const w = await weightsBytes(opts.weights, model?.defaultWeights ?? null, spec.name, opts, NODE_FILES, checkpointLimit);
+  const v = await vocabBytes(opts.vocab ?? opts.weights === undefined, opts, NODE_FILES);
+  return [w, ...(v ? [v] : [])].map((f, i) => ({ what: i === 0 ? 'weights' : 'vocab', source: f.source, bytes: f.bytes.byteLength }));
 }

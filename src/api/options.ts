@@ -4,7 +4,7 @@
  * ShapeError, a RangeError from a typed array, or a silent default).
  */
 import { describeValue } from '../preprocess/image-input.js';
-import { ENSEMBLE_TEMPLATES, type Templates } from './templates.js';
+import { MAX_TEMPLATES, type Templates } from './templates.js';
 
 export class OptionError extends TypeError {
   override name = 'OptionError';
@@ -48,7 +48,7 @@ export function optionsObject(where: string, v: unknown): Record<string, unknown
 export function checkTemplates(where: string, v: unknown): Templates {
   if (v === undefined) return 'none';
   if (v === 'none' || v === 'photo' || v === 'ensemble') return v;
-  if (Array.isArray(v) && v.length > 0 && v.length <= 4 * ENSEMBLE_TEMPLATES.length * 10 && v.every((t) => typeof t === 'string' && t.includes('{}'))) return v as string[];
+  if (Array.isArray(v) && v.length > 0 && v.length <= MAX_TEMPLATES && v.every((t) => typeof t === 'string' && t.includes('{}'))) return v as string[];
   return fail(where, 'templates', "'none', 'photo', 'ensemble' or a non-empty list of strings that each contain {}", v);
 }
 

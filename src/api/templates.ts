@@ -14,10 +14,13 @@ export const ENSEMBLE_TEMPLATES = [
 
 export type Templates = 'none' | 'photo' | 'ensemble' | readonly string[];
 
+/** The most templates a call takes: each label costs one text forward per template. */
+export const MAX_TEMPLATES = 256;
+
+/** The templates a (checked: options.ts checkTemplates) choice names; null for the label as is. */
 export function templatesFor(t: Templates): readonly string[] | null {
   if (t === 'none') return null;
   if (t === 'photo') return SINGLE_TEMPLATE;
   if (t === 'ensemble') return ENSEMBLE_TEMPLATES;
-  if (!t.every((s) => s.includes('{}'))) throw new Error('every prompt template must contain {} where the label goes');
   return t;
 }

@@ -2,7 +2,7 @@
  * Which key naming a state dict uses, from its keys alone, and the adapter that maps it onto our
  * module tree (Apple's names). Every loader goes through `adaptCheckpoint`.
  */
-import { fileKeyName, setFileKeyNames, type StateDict } from '../io/host-tensor.js';
+import type { StateDict } from '../io/host-tensor.js';
 import type { TowerSpec } from '../models/spec-types.js';
 import { CheckpointFormatError, fromOpenClip } from './openclip.js';
 
@@ -35,8 +35,7 @@ export function adaptCheckpoint(sd: StateDict, spec: TowerSpec, source: string):
   if (format === 'timm-image' && want === 'openclip') {
     // timm's own state dict is the OpenCLIP image tower without its `visual.trunk.` prefix.
     if (spec.text) throw new CheckpointFormatError(`${source}: ${describe(format)} holds an image tower only; ${spec.name} needs a full CLIP checkpoint (or load the image tower alone)`);
-    const adapted = fromOpenClip(new Map([...sd].map(([k, t]) => [`visual.trunk.${k}`, t])), spec, source);
-    return setFileKeyNames(adapted, new Map([...adapted.keys()].map((k) => [k, fileKeyName(adapted, k).replace(/^visual\.trunk\./, '')])));
+    return fromOpenClip(new Map([...sd].map(([k, t]) => [`visual.trunk.${k}`, t])), spec, source, (k) => k.replace(/^visual\.trunk\./, ''));
   }
   throw new CheckpointFormatError(`${source}: the checkpoint is in the ${describe(format)} format, but ${spec.name} is described as ${describe(want)}: pass the config that matches the file`);
 }

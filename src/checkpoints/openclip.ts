@@ -149,16 +149,17 @@ function vitKey(rel: string): string | null {
 
 /**
  * An OpenCLIP state dict under our names, for `spec` (a FastViT image tower and open_clip's text
- * tower). A key this format does not know is an error naming it, in the hub's spelling.
+ * tower). A key this format does not know is an error naming it, in the hub's spelling (or as
+ * `fileName` maps it back, for a file whose keys were prefixed to read as this format).
  */
-export function fromOpenClip(sd: StateDict, spec: TowerSpec, source: string): StateDict {
+export function fromOpenClip(sd: StateDict, spec: TowerSpec, source: string, fileName: (key: string) => string = (k) => k): StateDict {
   const image = spec.image;
   const out: StateDict = new Map();
   const unknown: string[] = [];
   const names = new Map<string, string>();
   const put = (ours: string, t: HostTensor, key: string) => {
     out.set(ours, t);
-    names.set(ours, key);
+    names.set(ours, fileName(key));
   };
   for (const [key, t] of sd) {
     if (key.startsWith(TRUNK)) {
@@ -175,13 +176,13 @@ export function fromOpenClip(sd: StateDict, spec: TowerSpec, source: string): St
       }
       const ours = !image ? null : image.kind === 'mci' ? imageKey(rel, image.cfg.fastvit) : vitKey(rel);
       if (ours) put(ours, t, key);
-      else unknown.push(key);
+      else unknown.push(fileName(key));
     } else if (key === 'text.positional_embedding') {
       put('text_encoder.positional_embedding.pos_embed.pos_embed', t.shape.length === 2 ? { ...t, shape: [1, 1, ...t.shape] } : t, key);
     } else {
       const ours = textKey(key);
       if (ours) put(ours, t, key);
-      else unknown.push(key);
+      else unknown.push(fileName(key));
     }
   }
   if (unknown.length) {

@@ -45,6 +45,17 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A string option parsed by `parse`; what it throws becomes a usage error (its message names the accepted forms). */
+export function parsedOption<T>(a: Args, name: string, parse: (text: string, what: string) => T): T | undefined {
+  const text = option(a, name);
+  if (text === undefined) return undefined;
+  try {
+    return parse(text, `--${name}`);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 /** Options every command takes. */
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help and exit' },

@@ -16,11 +16,11 @@ import { writeSafetensors } from '../io/safetensors.js';
 import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import type { RgbImage } from '../preprocess/decode.js';
 import { applePipeline, APPLE_PREPROCESSING, pipelineAt, preprocessImage } from '../preprocess/transform.js';
-import { formatImageSize, type ImageSize, parseImageSize } from '../preprocess/image-size.js';
+import { parseImageSize } from '../preprocess/image-size.js';
 import { withImageSize } from '../models/model-specs.js';
 import type { Templates } from '../api/templates.js';
 import type { PrecompileTowers } from '../api/precompile.js';
-import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';
+import { type Args, type CommandSpec, type OptionSpec, option, parsedOption, UsageError } from './args.js';
 import { EXPANDED_OPTION } from './checkpoint-commands.js';
 import { Progress } from './progress.js';
 
@@ -36,17 +36,6 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
   verbose: { type: 'boolean', help: 'when the checkpoint does not fit the model, list every missing, unexpected and mis-shaped key (default: the first few)' },
   'image-size': { type: 'string', value: 'N|HxW', help: "run the image tower at this input size (height x width), as open_clip's force_image_size: a timm ViT's positional table is resampled as timm does it, preprocessing follows" },
 };
-
-/** --image-size, checked (a usage error names the accepted forms). */
-function imageSizeOption(a: Args): ImageSize | undefined {
-  const text = option(a, 'image-size');
-  if (text === undefined) return undefined;
-  try {
-    return parseImageSize(text);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
 
 // Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
 const FIRST_FORWARD = ' (the first forward compiles the GPU kernels)';
@@ -98,7 +87,7 @@ async function open(a: Args, needVocab: boolean, progress: Progress, precompile:
   const dtype = option(a, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
   const offline = a.flags.has('offline') || offlineFromEnv();
-  const imageSize = imageSizeOption(a);
+  const imageSize = parsedOption(a, 'image-size', parseImageSize);
   const load = () =>
     createModelAndTransforms(model, { weights, vocab, dtype, offline, precompile, imageSize, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
   try {
@@ -246,13 +235,7 @@ export async function preprocess(a: Args): Promise<void> {
   const named = option(a, 'config') ?? option(a, 'model');
   if (option(a, 'config') && option(a, 'model')) throw new UsageError('give --model or --config, not both');
   if (a.flags.has('size') && a.flags.has('image-size')) throw new UsageError('give --size or --image-size, not both');
-  const sizeText = option(a, 'image-size') ?? option(a, 'size');
-  let size: ImageSize | undefined;
-  try {
-    size = sizeText === undefined ? undefined : parseImageSize(sizeText, a.flags.has('size') ? '--size' : '--image-size');
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const size = parsedOption(a, a.flags.has('size') ? 'size' : 'image-size', parseImageSize);
   checkOutputPath(out, [file, ...(option(a, 'config') ? [option(a, 'config')!] : [])]);
   let pipe = applePipeline(size ?? 256);
   if (named) {

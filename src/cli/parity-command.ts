@@ -1,9 +1,9 @@
 /** `mobileclip parity <fixture-dir> [--checkpoint FILE] [--dtype f32|f16] [--json] [--tolerance T]` */
 import { createGpu } from '../gpu/node.js';
 import { formatParity, runParity } from '../parity/parity.js';
-import { type Args, type CommandSpec, option, UsageError } from './args.js';
+import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
 import { Progress } from './progress.js';
-import { type ImageSize, parseImageSize } from '../preprocess/image-size.js';
+import { parseImageSize } from '../preprocess/image-size.js';
 
 export const paritySpec: CommandSpec = {
   name: 'parity',
@@ -28,12 +28,7 @@ export async function parity(args: Args): Promise<number> {
   const tol = option(args, 'tolerance');
   const tolerance = tol === undefined ? undefined : Number(tol);
   if (tolerance !== undefined && !(tolerance > 0)) throw new UsageError(`--tolerance must be a positive number, got ${tol}`);
-  let imageSize: ImageSize | undefined;
-  try {
-    imageSize = option(args, 'image-size') === undefined ? undefined : parseImageSize(option(args, 'image-size')!);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const imageSize = parsedOption(args, 'image-size', parseImageSize);
   const gpu = await createGpu();
   try {
     const report = await Progress.for(args).phase(`running ${dir}`, () =>

@@ -76,9 +76,10 @@ export class WeightLoadError extends Error {
     return new WeightLoadError({ ...this, ...c, model: c.model ?? this.model ?? undefined, looksLike: c.looksLike ?? this.looksLike ?? undefined, suggestion: c.suggestion ?? this.suggestion ?? undefined });
   }
 
-  private line(kind: string, text: string): string {
-    const shape = this.shapes.get(text);
-    return `  ${kind.padEnd(10)}  ${text}${shape ? `  ${fmtShape(shape)}` : ''}`;
+  /** A listed key, with its shape where one is known (missing and unexpected keys). */
+  private keyWithShape(key: string): string {
+    const shape = this.shapes.get(key);
+    return `${key}${shape ? `  ${fmtShape(shape)}` : ''}`;
   }
 
   private summary(): string {
@@ -92,7 +93,7 @@ export class WeightLoadError extends Error {
     const kinds: [string, string[]][] = [['missing', this.missing], ['unexpected', this.unexpected], ['mis-shaped', this.mismatched]];
     let rest = 0;
     for (const [kind, keys] of kinds) {
-      for (const k of keys.slice(0, SHOWN_PER_KIND)) lines.push(this.line(kind, k));
+      for (const k of keys.slice(0, SHOWN_PER_KIND)) lines.push(`  ${kind.padEnd(10)}  ${this.keyWithShape(k)}`);
       rest += Math.max(0, keys.length - SHOWN_PER_KIND);
     }
     if (rest) lines.push(`  … and ${rest} more (error.details, or --verbose, lists every key)`);
@@ -104,7 +105,7 @@ export class WeightLoadError extends Error {
   get details(): string {
     const lines = [`${this.source} does not fit ${this.model ?? 'the model'}:`];
     const kinds: [string, string[]][] = [['missing keys', this.missing], ['unexpected keys', this.unexpected], ['shape mismatches', this.mismatched]];
-    for (const [kind, keys] of kinds) if (keys.length) lines.push(`  ${kind} (${keys.length}):`, ...keys.map((k) => `    ${k}${this.shapes.get(k) ? `  ${fmtShape(this.shapes.get(k)!)}` : ''}`));
+    for (const [kind, keys] of kinds) if (keys.length) lines.push(`  ${kind} (${keys.length}):`, ...keys.map((k) => `    ${this.keyWithShape(k)}`));
     return lines.join('\n');
   }
 }

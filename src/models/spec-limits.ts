@@ -6,8 +6,7 @@
 import type { ImageSpec } from './spec-types.js';
 import type { TextConfig } from './text-config.js';
 import { ConfigRangeError, integerIn, LIMITS, positiveUpTo } from './config-range.js';
-
-export { ConfigRangeError, integerIn, LIMITS, positiveUpTo } from './config-range.js';
+import { MAX_IMAGE_SIDE } from '../preprocess/image-size.js';
 
 export function checkTextConfig(t: TextConfig, where: string): void {
   integerIn(where, 'text width (dim / width)', t.dim, 1, LIMITS.width);
@@ -25,7 +24,7 @@ export function checkTextConfig(t: TextConfig, where: string): void {
 export function checkImageSpec(image: ImageSpec, where: string): void {
   const c = image.cfg;
   integerIn(where, 'embedding width (embed_dim)', c.embedDim, 1, LIMITS.width);
-  for (const [i, s] of c.imageSize.entries()) integerIn(where, `image size [${i}]`, s, 1, 16384);
+  for (const [i, s] of c.imageSize.entries()) integerIn(where, `image size [${i}]`, s, 1, MAX_IMAGE_SIDE);
   if (image.kind === 'vit') {
     const v = image.cfg;
     integerIn(where, 'ViT width (embed_dim)', v.dim, 1, LIMITS.width);

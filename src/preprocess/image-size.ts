@@ -25,7 +25,5 @@ export function parseImageSize(text: string, what = '--image-size'): ImageSize {
 
 export const isSquare = (size: ImageSize): boolean => size[0] === size[1];
 
-export const sameSize = (a: ImageSize, b: ImageSize): boolean => a[0] === b[0] && a[1] === b[1];
-
 /** `336` for a square, `336×448` otherwise (height × width). */
 export const formatImageSize = (s: ImageSize): string => (isSquare(s) ? `${s[0]}` : `${s[0]}×${s[1]}`);

@@ -51,10 +51,10 @@ export const APPLE_PREPROCESSING: Preprocessing = { transform: 'apple', resizeMo
  */
 export function pipelineAt(p: Preprocessing, size: number | ImageSize): Pipeline {
   const s = toImageSize(size, 'preprocess: the size');
-  const { mean, std, order } = p;
-  if (p.resizeMode === 'squash') return { size: s, resize: 'squash', interpolation: p.interpolation, mean, std, order };
-  if (isSquare(s)) return { size: s, resize: 'shortest', interpolation: p.interpolation, mean, std, order };
-  return p.transform === 'apple' ? { size: s, resize: 'squash', interpolation: p.interpolation, mean, std, order } : { size: s, resize: 'keep-ratio', interpolation: 'bicubic', mean, std, order };
+  const common = { size: s, interpolation: p.interpolation, mean: p.mean, std: p.std, order: p.order };
+  if (p.resizeMode === 'squash' || (!isSquare(s) && p.transform === 'apple')) return { ...common, resize: 'squash' };
+  if (isSquare(s)) return { ...common, resize: 'shortest' };
+  return { ...common, resize: 'keep-ratio', interpolation: 'bicubic' };
 }
 
 export const applePipeline = (size: number | ImageSize): Pipeline => pipelineAt(APPLE_PREPROCESSING, size);

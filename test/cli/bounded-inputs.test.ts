@@ -24,6 +24,8 @@ let socketServer: Server | null = null;
 /** The CLI under GNU time (when there is one): exit code, stderr, peak RSS in MB of the process tree's largest. */
 function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; err: string; out: string; rssMb: number | null; ms: number }> {
   const timed = existsSync(TIME);
+  // Without GNU time the peak-RSS checks would pass having compared nothing: CI must have it.
+  if (!timed && process.env.CI) throw new Error(`${TIME} (Debian's time package) is needed under CI to measure peak RSS`);
   return new Promise((done) => {
     const t0 = Date.now();
     const argv = timed ? ['-f', 'maxrss-kb=%M', process.execPath, BIN, ...args] : [BIN, ...args];

@@ -58,6 +58,9 @@ describe.runIf(haveFixtures())('OpenCLIP-format models match open_clip + timm', 
     const sd = st.toStateDict();
     sd.set('visual.trunk.stages.9.blocks.0.mlp.fc1.weight', sd.get('logit_scale')!);
     expect(() => adaptCheckpoint(sd, spec, 'extra.safetensors')).toThrow(/extra\.safetensors: 1 key the oc-mci-tiny OpenCLIP model does not have:\n {2}visual\.trunk\.stages\.9\.blocks\.0\.mlp\.fc1\.weight/);
+    // A timm image-only file (no visual.trunk. prefix) has its unknown key named as it spells it.
+    const timm = new Map([...sd].filter(([k]) => k.startsWith('visual.trunk.')).map(([k, t]) => [k.slice('visual.trunk.'.length), t]));
+    expect(() => adaptCheckpoint(timm, { ...spec, text: null }, 'timm.safetensors')).toThrow(/timm\.safetensors: 1 key the oc-mci-tiny OpenCLIP model does not have:\n {2}stages\.9\.blocks\.0\.mlp\.fc1\.weight$/);
   });
 });
 

@@ -17,10 +17,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createModelAndTransforms } from '../src/api/node.js';
 import { PRECOMPILE_TOWERS, type PrecompileTowers } from '../src/api/precompile.js';
-import { describeGpu } from '../src/gpu/device.js';
-import { describePolicy } from '../src/gpu/policy.js';
-import { createGpu } from '../src/gpu/node.js';
-import type { KernelTime } from '../src/gpu/profiler.js';
+import { describeGpu } from '../src/backends/webgpu/device.js';
+import { describePolicy } from '../src/backends/webgpu/policy.js';
+import { createGpu } from '../src/backends/webgpu/node.js';
+import type { KernelTime } from '../src/backends/webgpu/profiler.js';
 import '../src/preprocess/jpeg-wasm.node.js';
 import { printTable, tuningFromArgs } from './harness.js';
 

@@ -8,8 +8,8 @@
  * measured by the parity command's own comparison.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createGpu } from '../src/gpu/node.js';
-import { describeGpu } from '../src/gpu/device.js';
+import { createGpu } from '../src/backends/webgpu/node.js';
+import { describeGpu } from '../src/backends/webgpu/device.js';
 import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import { compareTensor } from '../src/parity/compare.js';

@@ -4,10 +4,10 @@
  * call does exactly the same work, so its spread from call to call is the host's and the adapter's,
  * not the model's or the readback's: the floor a model call's p90/median can be held against.
  */
-import type { Gpu } from '../src/gpu/gpu.js';
-import type { ExecutionPlan } from '../src/gpu/plan.js';
-import type { Tensor } from '../src/gpu/tensor.js';
-import { output } from '../src/gpu/kernel.js';
+import type { Gpu } from '../src/backends/webgpu/gpu.js';
+import type { ExecutionPlan } from '../src/backends/webgpu/plan.js';
+import type { Tensor } from '../src/runtime/tensor.js';
+import { output } from '../src/backends/webgpu/kernel.js';
 import { median } from './harness.js';
 
 const ITERS = 256;

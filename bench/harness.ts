@@ -2,7 +2,7 @@
  * Timing helpers shared by the benchmarks: warm-up first (compiles every pipeline), then repeated
  * timed runs, each recording `iters` launches into one submission; the median per launch is reported.
  */
-import type { Gpu } from '../src/gpu/gpu.js';
+import type { Gpu } from '../src/backends/webgpu/gpu.js';
 
 export interface Timing {
   medianMs: number;

@@ -7,17 +7,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createGpu } from '../src/gpu/node.js';
-import { describeGpu } from '../src/gpu/device.js';
-import { describePolicy } from '../src/gpu/policy.js';
-import type { Gpu } from '../src/gpu/gpu.js';
-import type { Tensor } from '../src/gpu/tensor.js';
-import { output } from '../src/gpu/kernel.js';
-import { numel } from '../src/gpu/shape.js';
-import { linear, matmul, conv2d, attention, layerNorm, softmax, unary, globalAvgPool, channelAffine, squeezeExcite } from '../src/kernels/index.js';
-import { grid1d } from '../src/kernels/wgsl/grid.js';
-import { attentionViaGemm } from '../src/kernels/attention-gemm.js';
-import { attentionFused } from '../src/kernels/attention.js';
+import { createGpu } from '../src/backends/webgpu/node.js';
+import { describeGpu } from '../src/backends/webgpu/device.js';
+import { describePolicy } from '../src/backends/webgpu/policy.js';
+import type { Gpu } from '../src/backends/webgpu/gpu.js';
+import type { Tensor } from '../src/runtime/tensor.js';
+import { output } from '../src/backends/webgpu/kernel.js';
+import { numel } from '../src/runtime/shape.js';
+import { linear, matmul, conv2d, attention, layerNorm, softmax, unary, globalAvgPool, channelAffine, squeezeExcite } from '../src/ops/index.js';
+import { grid1d } from '../src/backends/webgpu/kernels/wgsl/grid.js';
+import { attentionViaGemm } from '../src/backends/webgpu/kernels/attention-gemm.js';
+import { attentionFused } from '../src/backends/webgpu/kernels/attention.js';
 import { printTable, timeGpu } from './harness.js';
 
 interface Case {

@@ -12,13 +12,13 @@
  *   --model=mobileclip_s0 --cases=image:1,image:8,text:1,text:8 --calls=30 --floor --json=FILE [--off=|--on=<gpu.tuning flags>]
  */
 import { writeFileSync } from 'node:fs';
-import { createGpu } from '../src/gpu/node.js';
-import { describeGpu } from '../src/gpu/device.js';
-import { describePolicy } from '../src/gpu/policy.js';
+import { createGpu } from '../src/backends/webgpu/node.js';
+import { describeGpu } from '../src/backends/webgpu/device.js';
+import { describePolicy } from '../src/backends/webgpu/policy.js';
 import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
-import type { Tensor } from '../src/gpu/tensor.js';
-import type { ExecutionPlan } from '../src/gpu/plan.js';
+import type { Tensor } from '../src/runtime/tensor.js';
+import type { ExecutionPlan } from '../src/backends/webgpu/plan.js';
 import { type FixedWork, fixedWork } from './fixed-work.js';
 import { printTable, tuningFromArgs } from './harness.js';
 

@@ -6,9 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createGpu } from '../src/gpu/node.js';
-import { describeGpu } from '../src/gpu/device.js';
-import { describePolicy } from '../src/gpu/policy.js';
+import { createGpu } from '../src/backends/webgpu/node.js';
+import { describeGpu } from '../src/backends/webgpu/device.js';
+import { describePolicy } from '../src/backends/webgpu/policy.js';
 import { benchTable, peakFootnote, runModelBench } from '../src/bench/run-models.js';
 import { timingsSvg } from '../src/bench/chart.js';
 import { printTable } from './harness.js';

@@ -3,9 +3,9 @@
  * GPU time per kernel from timestamp queries, as a share of the forward. With --cold, the first
  * forward (driver compiles included).
  */
-import { createGpu } from '../src/gpu/node.js';
-import { describeGpu } from '../src/gpu/device.js';
-import { describePolicy } from '../src/gpu/policy.js';
+import { createGpu } from '../src/backends/webgpu/node.js';
+import { describeGpu } from '../src/backends/webgpu/device.js';
+import { describePolicy } from '../src/backends/webgpu/policy.js';
 import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import { printTable, tuningFromArgs } from './harness.js';
@@ -19,7 +19,7 @@ tuningFromArgs(gpu, arg);
 console.log(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
 const { store, image, text } = loadModel(gpu, { ...spec, image: tower === 'image' ? spec.image : null, text: tower === 'image' ? null : spec.text }, 'synthetic');
 try {
-  let run: () => import('../src/gpu/tensor.js').Tensor;
+  let run: () => import('../src/runtime/tensor.js').Tensor;
   if (image) {
     const m = image;
     const [h, w] = spec.imageSize;

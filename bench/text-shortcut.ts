@@ -6,11 +6,11 @@
  * run call by call in turn, so host drift does not favour one.
  *   --models=mobileclip_b,MobileCLIP2-B,mobileclip_s2,MobileCLIP2-S4  --repeats=5
  */
-import { createGpu } from '../src/gpu/node.js';
-import { describeGpu } from '../src/gpu/device.js';
+import { createGpu } from '../src/backends/webgpu/node.js';
+import { describeGpu } from '../src/backends/webgpu/device.js';
 import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
-import type { Tensor } from '../src/gpu/tensor.js';
+import type { Tensor } from '../src/runtime/tensor.js';
 import { median } from '../src/bench/run-models.js';
 import { printTable } from './harness.js';
 

@@ -1,13 +1,17 @@
-/** Platform-independent API: the runtime, the kernels and the checkpoint readers. */
-export { Gpu, type GpuInfo, type GpuFeatures, type GpuStats, type GpuTuning, type KernelPolicy, type DispatchSpec, type TensorRange } from './gpu/gpu.js';
-export { describePolicy } from './gpu/policy.js';
-export { input, output, type KernelSignature, type BindingDecl, type Element, type ParamType } from './gpu/kernel.js';
-export { createGpuFrom, describeGpu, type CreateGpuOptions } from './gpu/device.js';
-export { Tensor } from './gpu/tensor.js';
-export { GpuError, ShapeError } from './gpu/errors.js';
-export type { DType, StorageDType } from './gpu/dtype.js';
+/** Platform-independent API: the runtime and its backends, the ops and the checkpoint readers. */
+export { Gpu, type GpuInfo, type GpuFeatures, type GpuStats, type GpuTuning, type KernelPolicy, type DispatchSpec, type TensorRange } from './backends/webgpu/gpu.js';
+export { describePolicy } from './backends/webgpu/policy.js';
+export { input, output, type KernelSignature, type BindingDecl, type Element, type ParamType } from './backends/webgpu/kernel.js';
+export { createGpuFrom, describeGpu, type CreateGpuOptions } from './backends/webgpu/device.js';
+export { Tensor } from './runtime/tensor.js';
+export { GpuError, ShapeError } from './runtime/errors.js';
+export type { DType, StorageDType } from './runtime/dtype.js';
 export { SafetensorsFile, SafetensorsError, type TensorInfo } from './io/safetensors.js';
-export * as kernels from './kernels/index.js';
+/** The backend-neutral ops (linear, conv2d, attention, …): they run where their input tensors live. */
+export * as ops from './ops/index.js';
+/** The same ops under the name they had before the backend seam. */
+export * as kernels from './ops/index.js';
+export type { Backend, BackendKind } from './runtime/backend.js';
 export { SimpleTokenizer, TokenizerError, type TokenizeResult } from './tokenizer/simple-tokenizer.js';
 export { WeightStore, WeightLoadError, NonFiniteWeightError } from './layers/weights.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';

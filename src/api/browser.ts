@@ -1,6 +1,6 @@
 /** Browser entry of the API: checkpoint and vocabulary as URLs (cached in Cache Storage), hub references, Blobs/Files or bytes. */
 import '../preprocess/jpeg-wasm.browser.js';
-import { createGpu } from '../gpu/browser.js';
+import { createGpu } from '../backends/webgpu/browser.js';
 import { CacheStorageCache } from '../io/byte-cache.browser.js';
 import { type BrowserImageInput, readBrowserImage } from '../preprocess/image-input.browser.js';
 import { createModel, type LoadOptions } from './create.js';

@@ -3,14 +3,14 @@
  * and vocabulary (in parallel, through the cache, with progress), parse, upload, and optionally
  * compile the kernels before returning. The entries (node.ts, browser.ts) supply the platform.
  */
-import type { Gpu } from '../gpu/gpu.js';
+import type { Gpu } from '../backends/webgpu/gpu.js';
 import type { ImageReader } from '../preprocess/image-input.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { checkpointByteLimit, type ModelSpec, modelSpecFromConfig, withImageSize } from '../models/model-specs.js';
 import { toImageSize } from '../preprocess/image-size.js';
 import { createFromBytes, type ModelAndTransforms, withTransforms } from './mobileclip.js';
 import { type FetchOptions, type FileSource, type Platform, resolveModel, vocabBytes, weightsBytes } from './model-files.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import type { StorageDType } from '../runtime/dtype.js';
 import { type PrecompileTowers, precompileModel } from './precompile.js';
 
 export interface LoadOptions extends FetchOptions {

@@ -3,8 +3,8 @@
  * the plan's input tensor, and the work. MobileCLIP runs these; precompile.ts records the same
  * ones on zero weights, so the kernels it compiles ahead are the ones the first calls record.
  */
-import type { Gpu } from '../gpu/gpu.js';
-import type { Tensor } from '../gpu/tensor.js';
+import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Tensor } from '../runtime/tensor.js';
 import type { CLIP } from '../models/clip.js';
 import type { ImageSize } from '../preprocess/image-size.js';
 

@@ -3,9 +3,9 @@
  * (decoded images, strings) and returning host arrays. One GPU submission per batch; each forward
  * (tower, batch size, normalisation) is recorded once as an execution plan and replayed after.
  */
-import type { ExecutionPlan } from '../gpu/plan.js';
-import type { Gpu } from '../gpu/gpu.js';
-import type { Tensor } from '../gpu/tensor.js';
+import type { ExecutionPlan } from '../backends/webgpu/plan.js';
+import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Tensor } from '../runtime/tensor.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { WeightStore } from '../layers/weights.js';
@@ -22,7 +22,7 @@ import { type ForwardCall, imageForward, textForward } from './forwards.js';
 import { type PrecompileTowers, precompileModel } from './precompile.js';
 import type { ModelSpec } from '../models/model-specs.js';
 import { type Templates, templatesFor } from './templates.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import type { StorageDType } from '../runtime/dtype.js';
 
 export interface EncodeOptions {
   /** L2-normalise the embeddings (default true). */

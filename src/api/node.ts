@@ -1,5 +1,5 @@
 /** Node entry of the API: model names or config files; checkpoints and vocabularies as paths, URLs, hub references or bytes. */
-import { createGpu } from '../gpu/node.js';
+import { createGpu } from '../backends/webgpu/node.js';
 import { FolderCache } from '../io/byte-cache.node.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { readBytes, readJsonFile } from '../io/read-file.js';

@@ -7,8 +7,8 @@
  * the CPU; the first real forward then finds its kernels compiled. The queue runs in order, so
  * a tower compiled ahead that is not used first delays the one that is: hence the choice.
  */
-import type { Gpu } from '../gpu/gpu.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { StorageDType } from '../runtime/dtype.js';
 import { WeightStore } from '../layers/weights.js';
 import { CLIP } from '../models/clip.js';
 import { buildTowers } from '../models/towers.js';

@@ -6,9 +6,9 @@
  */
 import type { LoadProgress } from '../io/load-progress.js';
 import type { ClassifyOptions, Embeddings, MobileCLIP, Prediction } from './mobileclip.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import type { StorageDType } from '../runtime/dtype.js';
 import type { ImageSize } from '../preprocess/image-size.js';
-import { describePolicy } from '../gpu/policy.js';
+import { describePolicy } from '../backends/webgpu/policy.js';
 
 /** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
 export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array | ArrayBuffer | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 1 | 3 | 4 };

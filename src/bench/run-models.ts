@@ -4,13 +4,13 @@
  * compilation; warm = median of repeated forwards after two untimed ones, each one submission plus
  * the readback.
  */
-import type { Gpu } from '../gpu/gpu.js';
-import type { Tensor } from '../gpu/tensor.js';
+import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Tensor } from '../runtime/tensor.js';
 import { modelSpec } from '../models/model-specs.js';
 import { loadModel } from '../models/load.js';
 
-import { linear } from '../kernels/matmul.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import { linear } from '../ops/index.js';
+import type { StorageDType } from '../runtime/dtype.js';
 
 export interface BenchRow {
   model: string;

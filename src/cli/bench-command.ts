@@ -1,11 +1,11 @@
 /** `mobileclip bench`: model timings with random weights of the real shapes (no checkpoint needed). */
-import { createGpu } from '../gpu/node.js';
-import { describeGpu } from '../gpu/device.js';
-import { describePolicy } from '../gpu/policy.js';
+import { createGpu } from '../backends/webgpu/node.js';
+import { describeGpu } from '../backends/webgpu/device.js';
+import { describePolicy } from '../backends/webgpu/policy.js';
 import { benchTable, peakFootnote, runModelBench } from '../bench/run-models.js';
 import { modelSpec } from '../models/model-specs.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import type { StorageDType } from '../runtime/dtype.js';
 
 export const benchSpec: CommandSpec = {
   name: 'bench',

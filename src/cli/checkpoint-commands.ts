@@ -4,7 +4,7 @@ import { readCheckpoint } from '../io/checkpoint.js';
 import { type HostTensor, type StateDict, isFloat, toFloat32 } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
-import { toBf16Bits, toF16Bits } from '../gpu/dtype.js';
+import { toBf16Bits, toF16Bits } from '../runtime/dtype.js';
 import { reparameterizeStateDict } from '../layers/reparam.js';
 import { identify } from '../models/identify.js';
 import { type Args, type CommandSpec, type OptionSpec, option, UsageError } from './args.js';

@@ -1,5 +1,5 @@
 /** `mobileclip parity <fixture-dir> [--checkpoint FILE] [--dtype f32|f16] [--json] [--tolerance T]` */
-import { createGpu } from '../gpu/node.js';
+import { createGpu } from '../backends/webgpu/node.js';
 import { formatParity, runParity } from '../parity/parity.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
 import { Progress } from './progress.js';

@@ -2,8 +2,8 @@
  * A tensor on the host as checkpoints store it: dtype, shape and raw little-endian bytes (often a
  * zero-copy view into the file). A state dict is an ordered map of them by key name.
  */
-import { fromBf16Bits, fromF16Bits } from '../gpu/dtype.js';
-import { fmtShape, numel } from '../gpu/shape.js';
+import { fromBf16Bits, fromF16Bits } from '../runtime/dtype.js';
+import { fmtShape, numel } from '../runtime/shape.js';
 
 export type StoredDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

@@ -4,7 +4,7 @@
  * rebuilt from (storage, offset, size, stride) with our safe unpickler; contiguous ones are views
  * into the file, strided ones are gathered. The legacy (pre-1.6, non-zip) format is refused.
  */
-import { fmtShape, numel } from '../gpu/shape.js';
+import { fmtShape, numel } from '../runtime/shape.js';
 import { STORED_BYTES, type HostTensor, type StateDict, type StoredDType } from './host-tensor.js';
 import { PickleError, unpickle } from './pickle.js';
 import { ZipArchive, isZip } from './zip.js';

@@ -5,7 +5,7 @@
  * Reading keeps one copy of the file: tensors are views into it (copied only when misaligned).
  * Every problem gets an error naming the file, the tensor and what is wrong.
  */
-import { fmtShape, numel } from '../gpu/shape.js';
+import { fmtShape, numel } from '../runtime/shape.js';
 import { type HostTensor, STORED_BYTES, type StateDict, type StoredDType, toFloat32, toInt32 } from './host-tensor.js';
 
 export class SafetensorsError extends Error {

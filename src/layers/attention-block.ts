@@ -6,12 +6,12 @@
  * [B, N, C] result as the "nk" operand, so it lands back in NCHW with its bias, ls1 and the
  * residual fused into the GEMM epilogue.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { attention } from '../kernels/attention.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { attention } from '../ops/index.js';
 import { BatchNorm2d } from './batch-norm.js';
-import { layerNorm } from '../kernels/layer-norm.js';
-import { gemm, linear } from '../kernels/matmul.js';
-import { transposeLast2 } from '../kernels/transpose.js';
+import { layerNorm } from '../ops/index.js';
+import { gemm, linear } from '../ops/index.js';
+import { transposeLast2 } from '../ops/index.js';
 import { ConvFFN } from './conv-ffn.js';
 import type { WeightStore } from './weights.js';
 
@@ -52,7 +52,7 @@ export class AttentionBlock {
   }
 
   forward(x: Tensor): Tensor {
-    return x.gpu.scope(() => {
+    return x.backend.scope(() => {
       const x1 = this.attend(x);
       return this.ffn.forward(x1, { scale: this.ls2, residual: x1 });
     });
@@ -65,10 +65,10 @@ export class AttentionBlock {
   private attend(x: Tensor): Tensor {
     const [b, c, h, w] = x.shape;
     const n = h * w;
-    const gpu = x.gpu;
-    return gpu.scope(() => {
-      const qkv = gpu.scope(() => linear(this.tokens(x), this.qkv)); // [B, N, 3C]
-      const o = gpu.scope(() => attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 })); // [B, N, C]
+    const backend = x.backend;
+    return backend.scope(() => {
+      const qkv = backend.scope(() => linear(this.tokens(x), this.qkv)); // [B, N, 3C]
+      const o = backend.scope(() => attention(qkv, { heads: this.heads, scale: MHSA_HEAD_DIM ** -0.5 })); // [B, N, C]
       return gemm({
         a: this.proj, b: o, bLayout: 'nk', M: c, N: n, K: c, batch: b, strideA: 0, strideB: n * c,
         outShape: [b, c, h, w], bias: this.projBias, biasAlong: 'm', scale: this.ls1, scaleAlong: 'm', residual: x, label: 'mhsa.proj',
@@ -80,7 +80,7 @@ export class AttentionBlock {
   private tokens(x: Tensor): Tensor {
     const [b, c, h, w] = x.shape;
     const norm = this.norm;
-    return x.gpu.scope(() =>
+    return x.backend.scope(() =>
       norm instanceof BatchNorm2d
         ? transposeLast2(norm.forward(x).reshape([b, c, h * w]))
         : layerNorm(transposeLast2(x.reshape([b, c, h * w])), norm.weight, norm.bias, norm.eps),

@@ -3,10 +3,10 @@
  * the per-channel affine of bn-fold.ts on the channel-affine kernel, its scale and shift stored
  * in the weight store's dtype. Keys: P.{weight, bias, running_mean, running_var}.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { ShapeError } from '../gpu/errors.js';
-import { channelAffine } from '../kernels/channel-affine.js';
-import type { Activation } from '../kernels/wgsl/math.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { ShapeError } from '../runtime/errors.js';
+import { channelAffine } from '../ops/index.js';
+import type { Activation } from '../ops/index.js';
 import { bnAffine } from './bn-fold.js';
 import type { WeightStore } from './weights.js';
 

@@ -12,8 +12,8 @@
  * outputs where the reference's are (bit-identical folds for 'fused', checked against
  * model.reparam.safetensors).
  */
-import { ShapeError } from '../gpu/errors.js';
-import { fmtShape } from '../gpu/shape.js';
+import { ShapeError } from '../runtime/errors.js';
+import { fmtShape } from '../runtime/shape.js';
 
 /** An eval BatchNorm's parameters on the host (the four checkpoint tensors). */
 export interface BatchNormParams {

@@ -3,9 +3,9 @@
  * weight at load (exact up to float32 rounding); fc1 carries GELU in its epilogue, and fc2 the
  * caller's layer scale and residual add, so the block's residual costs no extra pass.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { conv2d, pointwiseConv } from '../kernels/conv2d.js';
-import { linear } from '../kernels/matmul.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { conv2d, pointwiseConv } from '../ops/index.js';
+import { linear } from '../ops/index.js';
 import { absorbBn } from './bn-fold.js';
 import type { WeightStore } from './weights.js';
 
@@ -41,12 +41,12 @@ export class ConvFFN {
 
   /** residual + scale ⊙ ConvFFN(x) when both are given (the blocks' `x + ls ⊙ ffn(x)`). NCHW. */
   forward(x: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
-    return x.gpu.scope(() => pointwiseConv(this.hidden(x), this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual }));
+    return x.backend.scope(() => pointwiseConv(this.hidden(x), this.fc2, { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual }));
   }
 
   /** GELU(fc1(depthwise(x))), the depthwise output freed as soon as fc1 is recorded (it is the size of x). */
   private hidden(x: Tensor): Tensor {
-    return x.gpu.scope(() => pointwiseConv(this.depthwise(x), this.fc1, { bias: this.fc1Bias, act: 'gelu' }));
+    return x.backend.scope(() => pointwiseConv(this.depthwise(x), this.fc1, { bias: this.fc1Bias, act: 'gelu' }));
   }
 
   /**
@@ -56,7 +56,7 @@ export class ConvFFN {
    */
   pointwiseTokens(t: Tensor, epi: { scale?: Tensor; residual?: Tensor } = {}): Tensor {
     const { dim, hidden } = this.cfg;
-    return t.gpu.scope(() => {
+    return t.backend.scope(() => {
       const h = linear(t, this.fc1.reshape([hidden, dim]), { bias: this.fc1Bias, act: 'gelu' });
       return linear(h, this.fc2.reshape([dim, hidden]), { bias: this.fc2Bias, scale: epi.scale, residual: epi.residual });
     });

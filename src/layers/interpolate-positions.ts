@@ -1,4 +1,4 @@
-import type { Tensor } from '../gpu/tensor.js';
+import type { Tensor } from '../runtime/tensor.js';
 import type { WeightStore } from './weights.js';
 
 /**

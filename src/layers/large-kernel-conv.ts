@@ -2,8 +2,8 @@
  * ReparamLargeKernelConv (spec §2.4), PatchEmbed's `proj.0`: a grouped 7×7 stride-2 conv (plus a
  * 3×3 branch in training form, fused at load), optional squeeze-excite, then GELU.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { conv2d } from '../kernels/conv2d.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { conv2d } from '../ops/index.js';
 import { SqueezeExcite } from './squeeze-excite.js';
 import { type WeightStore, bnKeys } from './weights.js';
 
@@ -43,6 +43,6 @@ export class ReparamLargeKernelConv {
     const opts = { bias: this.bias, stride: this.cfg.stride, padding: p, groups: this.cfg.groups };
     if (!this.se) return conv2d(x, this.weight, { ...opts, act: 'gelu' });
     const se = this.se;
-    return x.gpu.scope(() => se.forward(conv2d(x, this.weight, opts), 'gelu'));
+    return x.backend.scope(() => se.forward(conv2d(x, this.weight, opts), 'gelu'));
   }
 }

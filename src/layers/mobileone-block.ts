@@ -2,9 +2,9 @@
  * MobileOneBlock (spec §2.2), run in its fused form: act(SE(conv(x; W, b))). A training-form
  * checkpoint (rbr_conv / rbr_scale / rbr_skip branches) is fused at load.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { conv2d } from '../kernels/conv2d.js';
-import type { Activation } from '../kernels/wgsl/math.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { conv2d } from '../ops/index.js';
+import type { Activation } from '../ops/index.js';
 import { type SeKind, SqueezeExcite } from './squeeze-excite.js';
 import { type KeyShapes, type WeightStore, bnKeys } from './weights.js';
 
@@ -56,6 +56,6 @@ export class MobileOneBlock {
     const { stride, padding, groups, act } = this.cfg;
     if (!this.se) return conv2d(x, this.weight, { bias: this.bias, stride, padding, groups, act });
     const se = this.se;
-    return x.gpu.scope(() => se.forward(conv2d(x, this.weight, { bias: this.bias, stride, padding, groups }), act));
+    return x.backend.scope(() => se.forward(conv2d(x, this.weight, { bias: this.bias, stride, padding, groups }), act));
   }
 }

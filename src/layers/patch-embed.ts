@@ -1,5 +1,5 @@
 /** PatchEmbed (spec §2.5): `proj.0` large-kernel down-sampler, `proj.1` 1×1 MobileOne block. */
-import type { Tensor } from '../gpu/tensor.js';
+import type { Tensor } from '../runtime/tensor.js';
 import { ReparamLargeKernelConv } from './large-kernel-conv.js';
 import { MobileOneBlock } from './mobileone-block.js';
 import type { WeightStore } from './weights.js';
@@ -18,6 +18,6 @@ export class PatchEmbed {
   }
 
   forward(x: Tensor): Tensor {
-    return x.gpu.scope(() => this.pointwise.forward(this.down.forward(x)));
+    return x.backend.scope(() => this.pointwise.forward(this.down.forward(x)));
   }
 }

@@ -10,7 +10,7 @@
  * Everything else (SE, layer scales, ConvFFN and attention BatchNorms, linears) passes through.
  */
 import { type HostTensor, type StateDict, float32Tensor, toFloat32 } from '../io/host-tensor.js';
-import { fmtShape, numel } from '../gpu/shape.js';
+import { fmtShape, numel } from '../runtime/shape.js';
 import { type BatchNormParams, absorbBn } from './bn-fold.js';
 
 export class ReparamError extends Error {

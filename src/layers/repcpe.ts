@@ -1,6 +1,6 @@
 /** RepCPE (spec §2.8): conditional positional encoding, x + dwconv7×7(x) + b, fused to one conv. */
-import type { Tensor } from '../gpu/tensor.js';
-import { conv2d } from '../kernels/conv2d.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { conv2d } from '../ops/index.js';
 import type { WeightStore } from './weights.js';
 
 export class RepCPE {

@@ -2,9 +2,9 @@
  * RepMixer and RepMixerBlock (spec §2.6; the text tower's 1×11 variant in §2.11). Fused, the mixer
  * is one depthwise conv, x + ls_m ⊙ (mixer(x) − norm(x)) having been folded into its kernel.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { conv2d } from '../kernels/conv2d.js';
-import { transposeLast2 } from '../kernels/transpose.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { conv2d } from '../ops/index.js';
+import { transposeLast2 } from '../ops/index.js';
 import { ConvFFN } from './conv-ffn.js';
 import { mobileOneTrainingKeys } from './mobileone-block.js';
 import type { KeyShapes, WeightStore } from './weights.js';
@@ -50,7 +50,7 @@ export class RepMixerBlock {
   }
 
   forward(x: Tensor): Tensor {
-    return x.gpu.scope(() => {
+    return x.backend.scope(() => {
       const m = this.mixer.forward(x);
       return this.ffn.forward(m, { scale: this.layerScale, residual: m });
     });
@@ -62,12 +62,12 @@ export class RepMixerBlock {
    */
   forwardTokens(x: Tensor): Tensor {
     const [b, l, c] = x.shape;
-    const gpu = x.gpu;
-    return gpu.scope(() => {
+    const backend = x.backend;
+    return backend.scope(() => {
       // Nested scopes free each map once its tokens exist, as the pointwise part needs only those.
-      const { mTokens, dTokens } = gpu.scope(() => {
-        const m = gpu.scope(() => this.mixer.forward(transposeLast2(x).reshape([b, c, 1, l])));
-        const dTokens = gpu.scope(() => transposeLast2(this.ffn.depthwise(m).reshape([b, c, l])));
+      const { mTokens, dTokens } = backend.scope(() => {
+        const m = backend.scope(() => this.mixer.forward(transposeLast2(x).reshape([b, c, 1, l])));
+        const dTokens = backend.scope(() => transposeLast2(this.ffn.depthwise(m).reshape([b, c, l])));
         return { mTokens: transposeLast2(m.reshape([b, c, l])), dTokens };
       });
       return this.ffn.pointwiseTokens(dTokens, { scale: this.layerScale, residual: mTokens });

@@ -3,9 +3,9 @@
  *  - MobileOne `SEBlock` (conv_exp): keys `se.reduce`, `se.expand`, r = int(C·0.0625);
  *  - timm `SqueezeExcite` (SE down-samplers): keys `se.fc1`, `se.fc2`, r = make_divisible(C/4, 8).
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { squeezeExcite } from '../kernels/squeeze-excite.js';
-import type { Activation } from '../kernels/wgsl/math.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { squeezeExcite } from '../ops/index.js';
+import type { Activation } from '../ops/index.js';
 import type { WeightStore } from './weights.js';
 
 export type SeKind = 'mobileone' | 'timm';

@@ -5,11 +5,11 @@
  * LayerNorms in float32; qkv has a bias, q is scaled by head_dim^-0.5 before q·kᵀ; the residual
  * adds ride in the GEMM epilogues of out_proj and fc2. Keys: pre_norm_mha.{0,1}, pre_norm_ffn.{0,1,4}.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { attention } from '../kernels/attention.js';
-import { gatherArgmax } from '../kernels/gather-argmax.js';
-import { layerNorm } from '../kernels/layer-norm.js';
-import { linear } from '../kernels/matmul.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { attention } from '../ops/index.js';
+import { gatherArgmax } from '../ops/index.js';
+import { layerNorm } from '../ops/index.js';
+import { linear } from '../ops/index.js';
 import type { WeightStore } from './weights.js';
 
 export interface TransformerConfig {
@@ -51,7 +51,7 @@ export class TransformerEncoder {
 
   /** x [B, L, D] → [B, L, D] */
   forward(x: Tensor): Tensor {
-    return x.gpu.scope(() => this.feedForward(x.gpu.scope(() => linear(this.attend(x), this.out[0], { bias: this.out[1], residual: x }))));
+    return x.backend.scope(() => this.feedForward(x.backend.scope(() => linear(this.attend(x), this.out[0], { bias: this.out[1], residual: x }))));
   }
 
   /**
@@ -62,7 +62,7 @@ export class TransformerEncoder {
    */
   forwardPooledRow(x: Tensor, ids: Tensor): Tensor {
     const attended = () => linear(gatherArgmax(this.attend(x), ids), this.out[0], { bias: this.out[1], residual: gatherArgmax(x, ids) });
-    return x.gpu.scope(() => this.feedForward(x.gpu.scope(attended)));
+    return x.backend.scope(() => this.feedForward(x.backend.scope(attended)));
   }
 
   /**
@@ -71,18 +71,18 @@ export class TransformerEncoder {
    */
   private attend(x: Tensor): Tensor {
     const { heads, dim, causal } = this.cfg;
-    const gpu = x.gpu;
-    return gpu.scope(() => {
-      const qkv = gpu.scope(() => linear(layerNorm(x, ...this.ln1, this.cfg.eps ?? 1e-5), this.qkv[0], { bias: this.qkv[1] }));
+    const backend = x.backend;
+    return backend.scope(() => {
+      const qkv = backend.scope(() => linear(layerNorm(x, ...this.ln1, this.cfg.eps ?? 1e-5), this.qkv[0], { bias: this.qkv[1] }));
       return attention(qkv, { heads, scale: (dim / heads) ** -0.5, causal });
     });
   }
 
   /** x1 + fc2(GELU(fc1(LN2(x1)))). */
   private feedForward(x1: Tensor): Tensor {
-    const gpu = x1.gpu;
-    return gpu.scope(() => {
-      const f = gpu.scope(() => linear(layerNorm(x1, ...this.ln2, this.cfg.eps ?? 1e-5), this.fc1[0], { bias: this.fc1[1], act: 'gelu' }));
+    const backend = x1.backend;
+    return backend.scope(() => {
+      const f = backend.scope(() => linear(layerNorm(x1, ...this.ln2, this.cfg.eps ?? 1e-5), this.fc1[0], { bias: this.fc1[1], act: 'gelu' }));
       return linear(f, this.fc2[0], { bias: this.fc2[1], residual: x1 });
     });
   }

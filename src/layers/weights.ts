@@ -6,11 +6,10 @@
  * ignored. Training-form checkpoints are re-parameterised once, up front; a fused checkpoint is
  * used as it is.
  */
-import { ConstantVectors } from '../gpu/constant-vectors.js';
-import { BYTES_PER_ELEMENT, type StorageDType } from '../gpu/dtype.js';
-import type { Gpu } from '../gpu/gpu.js';
-import { Tensor } from '../gpu/tensor.js';
-import { fmtShape, numel } from '../gpu/shape.js';
+import { BYTES_PER_ELEMENT, type StorageDType } from '../runtime/dtype.js';
+import type { Backend, ConstantSource } from '../runtime/backend.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { fmtShape, numel } from '../runtime/shape.js';
 import { fileKeyName, firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32, transpose2d } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
 import type { BatchNormParams } from './bn-fold.js';
@@ -151,10 +150,10 @@ export class WeightStore {
   /** Makes up every tensor's host data instead of reading the checkpoint (synthetic and zero stores). */
   private madeUp: ((key: string, shape: readonly number[]) => Float32Array) | null = null;
   /** A zero store's one zero buffer, which every weight views instead of being uploaded. */
-  private zeroBuffer: ConstantVectors | null = null;
+  private zeroSource: ConstantSource | null = null;
 
   constructor(
-    readonly gpu: Gpu,
+    readonly backend: Backend,
     private readonly original: StateDict,
     readonly source = 'checkpoint',
     /** Storage type of every float tensor on the GPU; f16 needs shader-f16 (Gpu.empty says so). */
@@ -173,8 +172,8 @@ export class WeightStore {
    * A store that makes up every tensor (deterministic, small uniform values; BN variances near 1):
    * random weights of a model's real shapes, for benchmarks that need no checkpoint.
    */
-  static synthetic(gpu: Gpu, seed = 1, dtype: StorageDType = 'f32'): WeightStore {
-    const s = new WeightStore(gpu, new Map(), 'synthetic weights', dtype);
+  static synthetic(backend: Backend, seed = 1, dtype: StorageDType = 'f32'): WeightStore {
+    const s = new WeightStore(backend, new Map(), 'synthetic weights', dtype);
     let state = seed >>> 0;
     const r = () => {
       state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -195,10 +194,10 @@ export class WeightStore {
    * memory: the largest weight, not the model): towers built on it record the same kernels as the
    * real model's, for compiling them before the checkpoint is read (api/precompile.ts).
    */
-  static zeros(gpu: Gpu, dtype: StorageDType = 'f32'): WeightStore {
-    const s = new WeightStore(gpu, new Map(), 'zero weights', dtype);
+  static zeros(backend: Backend, dtype: StorageDType = 'f32'): WeightStore {
+    const s = new WeightStore(backend, new Map(), 'zero weights', dtype);
     s.madeUp = (_key, shape) => new Float32Array(numel(shape));
-    s.zeroBuffer = new ConstantVectors(gpu.device);
+    s.zeroSource = backend.constantSource();
     return s;
   }
 
@@ -243,12 +242,12 @@ export class WeightStore {
 
   /**
    * Uploads host data derived from the checkpoint (folded BN, reshaped weights). The store owns
-   * it (dispose()), so it outlives any `gpu.scope` it is made in (a positional table made for a
+   * it (dispose()), so it outlives any `backend.scope` it is made in (a positional table made for a
    * new length during a forward).
    */
   upload(label: string, data: Float32Array, shape: readonly number[]): Tensor {
-    if (this.zeroBuffer) return new Tensor(this.gpu, shape, this.dtype, this.zeroBuffer.buffer('zero', numel(shape), this.dtype), label, false);
-    const t = this.gpu.keep(this.gpu.upload(data, shape, this.dtype, label));
+    if (this.zeroSource) return this.zeroSource.tensor('zero', shape, this.dtype, label);
+    const t = this.backend.keep(this.backend.upload(data, shape, this.dtype, label));
     this.uploaded.push(t);
     return t;
   }
@@ -277,7 +276,7 @@ export class WeightStore {
     const host = this.host(key, shape);
     const rowElems = numel(shape.slice(1));
     const rowBytes = rowElems * BYTES_PER_ELEMENT[this.dtype];
-    const perBlock = Math.max(1, Math.floor(this.gpu.info.maxStorageBufferBindingSize / rowBytes));
+    const perBlock = Math.max(1, Math.floor(this.backend.maxTensorBytes / rowBytes));
     const blocks: Tensor[] = [];
     for (let r = 0; r < shape[0]; r += perBlock) {
       const n = Math.min(perBlock, shape[0] - r);
@@ -346,7 +345,7 @@ export class WeightStore {
   dispose(): void {
     for (const t of this.uploaded) t.dispose();
     this.uploaded.length = 0;
-    this.zeroBuffer?.destroy();
+    this.zeroSource?.destroy();
   }
 }
 

@@ -4,17 +4,17 @@
  * the rows of their outputs are copied into one result: any batch size works, at the same speed
  * per item.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { GpuError } from '../gpu/errors.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { GpuError } from '../runtime/errors.js';
 
 /**
  * `forward` on the batch (dim 0 of `input`), in slices of at most ⌊limit / bytesPerItem⌋ items.
  * `bytesPerItem` is the largest activation one item makes (4 bytes per element: f32 at most).
  */
 export function forwardInSlices(input: Tensor, bytesPerItem: number, forward: (x: Tensor) => Tensor): Tensor {
-  const gpu = input.gpu;
+  const backend = input.backend;
   const n = input.shape[0];
-  const limit = gpu.info.maxStorageBufferBindingSize;
+  const limit = backend.maxTensorBytes;
   if (bytesPerItem > limit) {
     throw new GpuError(`one item needs a ${bytesPerItem}-byte activation, more than this adapter binds (${limit}): use a smaller input`);
   }
@@ -25,13 +25,13 @@ export function forwardInSlices(input: Tensor, bytesPerItem: number, forward: (x
   for (let i = 0; i < n; i += per) {
     const m = Math.min(per, n - i);
     // Each slice's input and output are freed once its rows are copied; `out` is returned to outlive it.
-    out = gpu.scope(() => {
-      const slice = gpu.empty([m, ...input.shape.slice(1)], input.dtype, `${input.label}[${i}:${i + m}]`);
-      gpu.copyElements(input, i * inItem, slice, 0, m * inItem);
+    out = backend.scope(() => {
+      const slice = backend.empty([m, ...input.shape.slice(1)], input.dtype, `${input.label}[${i}:${i + m}]`);
+      backend.copyElements(input, i * inItem, slice, 0, m * inItem);
       const y = forward(slice);
       const outItem = y.size / m;
-      const o = out ?? gpu.empty([n, ...y.shape.slice(1)], y.dtype, y.label);
-      gpu.copyElements(y, 0, o, i * outItem, m * outItem);
+      const o = out ?? backend.empty([n, ...y.shape.slice(1)], y.dtype, y.label);
+      backend.copyElements(y, 0, o, i * outItem, m * outItem);
       return o;
     });
   }

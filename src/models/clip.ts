@@ -3,11 +3,11 @@
  *   forward → normalised image and text embeddings and min(exp(logit_scale), 100)
  * Zero-shot classification is softmax(scale · image · textᵀ) over the candidate texts.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { ShapeError } from '../gpu/errors.js';
-import { l2Normalize } from '../kernels/l2-normalize.js';
-import { gemm } from '../kernels/matmul.js';
-import { softmax } from '../kernels/softmax.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { ShapeError } from '../runtime/errors.js';
+import { l2Normalize } from '../ops/index.js';
+import { gemm } from '../ops/index.js';
+import { softmax } from '../ops/index.js';
 import type { WeightStore } from '../layers/weights.js';
 import { type Capture, offerToCapture } from './capture.js';
 import type { TextForwardOptions, TextTransformer } from './text-transformer.js';
@@ -45,12 +45,12 @@ export class CLIP {
     if (!this.image) throw new Error('this model has no image tower');
     const image = this.image;
     if (!opts.normalize) return image.forward(images, opts.capture);
-    return images.gpu.scope(() => l2Normalize(offerToCapture(opts.capture, 'image_features', image.forward(images, opts.capture))));
+    return images.backend.scope(() => l2Normalize(offerToCapture(opts.capture, 'image_features', image.forward(images, opts.capture))));
   }
 
   encodeText(tokens: Int32Array, shape: readonly [number, number], opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {
     const text = this.textTower(tokens, shape);
-    return text.gpu.scope(() => this.encodeTextIds(text.uploadIds(tokens, shape), opts));
+    return text.backend.scope(() => this.encodeTextIds(text.uploadIds(tokens, shape), opts));
   }
 
   /** Checks host ids (context length, vocabulary) and uploads them: the input of `encodeTextIds`. */
@@ -76,7 +76,7 @@ export class CLIP {
     const text = this.text;
     const features = () => text.forwardIds(ids, opts.capture, { prefix: opts.prefix, pooledTail: opts.pooledTail });
     if (!opts.normalize) return features();
-    return ids.gpu.scope(() => l2Normalize(offerToCapture(opts.capture, 'text_features', features())));
+    return ids.backend.scope(() => l2Normalize(offerToCapture(opts.capture, 'text_features', features())));
   }
 
   /** Like the reference forward: normalised embeddings of whatever was given, and the scale. */
@@ -93,15 +93,15 @@ export class CLIP {
     const [b, d] = imageEmbeddings.shape;
     const [t, d2] = textEmbeddings.shape;
     if (d !== d2) throw new ShapeError(`CLIP.logits: image embeddings [${b}, ${d}] and text embeddings [${t}, ${d2}] differ in width`);
-    const gpu = imageEmbeddings.gpu;
-    return gpu.scope(() => {
-      const s = gpu.upload(new Float32Array(t).fill(scale), [t], 'f32', 'logit_scale');
+    const backend = imageEmbeddings.backend;
+    return backend.scope(() => {
+      const s = backend.upload(new Float32Array(t).fill(scale), [t], 'f32', 'logit_scale');
       return gemm({ a: imageEmbeddings, b: textEmbeddings, bLayout: 'nk', M: b, N: t, K: d, batch: 1, strideA: 0, strideB: 0, outShape: [b, t], scale: s, label: 'clip.logits' });
     });
   }
 
   /** Per image, the probability of each candidate text: softmax(scale · img · txtᵀ). */
   zeroShot(imageEmbeddings: Tensor, textEmbeddings: Tensor, scale = this.logitScale): Tensor {
-    return imageEmbeddings.gpu.scope(() => softmax(this.logits(imageEmbeddings, textEmbeddings, scale)));
+    return imageEmbeddings.backend.scope(() => softmax(this.logits(imageEmbeddings, textEmbeddings, scale)));
   }
 }

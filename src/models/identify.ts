@@ -3,7 +3,7 @@
  * whether it is fused, and which released model (S0, S1, S2, B) it matches.
  */
 import type { StateDict } from '../io/host-tensor.js';
-import { numel } from '../gpu/shape.js';
+import { numel } from '../runtime/shape.js';
 import { hasTrainingBranches } from '../layers/reparam.js';
 import { OPENCLIP_MODEL_NAMES, openClipModelSpec } from './openclip-specs.js';
 

@@ -7,12 +7,12 @@
  */
 import type { TowerSpec } from './spec-types.js';
 import { adaptCheckpoint, CheckpointFormatError } from '../checkpoints/formats.js';
-import type { Gpu } from '../gpu/gpu.js';
+import type { Backend } from '../runtime/backend.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { WeightLoadError, WeightStore } from '../layers/weights.js';
 import { identify, suggestOption } from './identify.js';
 import { buildTowers, type Towers } from './towers.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import type { StorageDType } from '../runtime/dtype.js';
 
 export interface LoadOptions {
   /** Names the checkpoint in errors. */
@@ -28,10 +28,10 @@ export interface LoadedModel extends Towers {
   store: WeightStore;
 }
 
-export function loadModel(gpu: Gpu, spec: TowerSpec, weights: StateDict | 'synthetic', o: LoadOptions = {}): LoadedModel {
+export function loadModel(backend: Backend, spec: TowerSpec, weights: StateDict | 'synthetic', o: LoadOptions = {}): LoadedModel {
   const dtype = o.dtype ?? 'f32';
   if (weights === 'synthetic') {
-    const store = WeightStore.synthetic(gpu, o.seed ?? 1, dtype);
+    const store = WeightStore.synthetic(backend, o.seed ?? 1, dtype);
     try {
       return { store, ...buildTowers(store, spec) };
     } catch (e) {
@@ -53,7 +53,7 @@ export function loadModel(gpu: Gpu, spec: TowerSpec, weights: StateDict | 'synth
     const shapes = new Map(e.unknownKeys.map((k) => [k, weights.get(k)?.shape ?? []] as const));
     throw new WeightLoadError({ source, missing: [], unexpected: e.unknownKeys, mismatched: [], shapes, ...context() });
   }
-  const store = new WeightStore(gpu, adapted, source, dtype, o.allowNonFinite);
+  const store = new WeightStore(backend, adapted, source, dtype, o.allowNonFinite);
   try {
     const towers = buildTowers(store, spec);
     // A one-tower spec may load from a full CLIP checkpoint: only its tower's keys must all be used.

@@ -3,11 +3,11 @@
  * of RepMixer or attention blocks, PatchEmbed down-samplers, RepCPE), `conv_exp`, and the
  * GlobalPool2D projection. Weights are taken by their checkpoint keys under `image_encoder.model.`.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { checkRank, fmtShape } from '../gpu/shape.js';
-import { ShapeError } from '../gpu/errors.js';
-import { globalAvgPool } from '../kernels/pool.js';
-import { linear } from '../kernels/matmul.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { checkRank, fmtShape } from '../runtime/shape.js';
+import { ShapeError } from '../runtime/errors.js';
+import { globalAvgPool } from '../ops/index.js';
+import { linear } from '../ops/index.js';
 import { forwardInSlices } from './batch-chunks.js';
 import { AttentionBlock } from '../layers/attention-block.js';
 import { MobileOneBlock } from '../layers/mobileone-block.js';
@@ -109,7 +109,7 @@ export class MCi {
   }
 
   private forwardBatch(images: Tensor, capture?: Capture): Tensor {
-    return images.gpu.scope(() => {
+    return images.backend.scope(() => {
       const s = new Stages(capture, images);
       const step = (m: Module, name: string) => s.next((x) => m.forward(x), name);
       step(this.stem[0], 'image.patch_embed.0');

@@ -5,14 +5,14 @@
  *   x = LN_final(x)[b, argmax(tokens[b])] · projection_layer
  * No key padding mask: pads take part in attention and in the mct mixers. Keys under `text_encoder.`.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import type { Gpu } from '../gpu/gpu.js';
-import { ShapeError } from '../gpu/errors.js';
-import { checkRank, fmtShape } from '../gpu/shape.js';
-import { checkTokenIds, embeddingGather } from '../kernels/embedding.js';
-import { gatherArgmax } from '../kernels/gather-argmax.js';
-import { layerNorm } from '../kernels/layer-norm.js';
-import { linear } from '../kernels/matmul.js';
+import type { Tensor } from '../runtime/tensor.js';
+import type { Backend } from '../runtime/backend.js';
+import { ShapeError } from '../runtime/errors.js';
+import { checkRank, fmtShape } from '../runtime/shape.js';
+import { checkTokenIds, embeddingGather } from '../ops/index.js';
+import { gatherArgmax } from '../ops/index.js';
+import { layerNorm } from '../ops/index.js';
+import { linear } from '../ops/index.js';
 import { forwardInSlices } from './batch-chunks.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { RepMixerBlock } from '../layers/repmixer.js';
@@ -87,17 +87,17 @@ export class TextTransformer {
    * reference does.
    */
   forward(tokens: Int32Array, shape: readonly [number, number], capture?: Capture): Tensor {
-    return this.gpu.scope(() => this.forwardIds(this.uploadIds(tokens, shape), capture));
+    return this.backend.scope(() => this.forwardIds(this.uploadIds(tokens, shape), capture));
   }
 
-  get gpu(): Gpu {
-    return this.table[0].gpu;
+  get backend(): Backend {
+    return this.table[0].backend;
   }
 
   /** Checks host token ids against the vocabulary and uploads them as an i32 tensor [B, L]. */
   uploadIds(tokens: Int32Array, shape: readonly [number, number]): Tensor {
     this.checkIds(tokens, shape);
-    return this.gpu.upload(tokens, [shape[0], shape[1]], 'i32', 'token_ids');
+    return this.backend.upload(tokens, [shape[0], shape[1]], 'i32', 'token_ids');
   }
 
   /** Throws a ShapeError naming the problem if the ids do not fill [B, L] or leave the vocabulary. */
@@ -168,7 +168,7 @@ export class TextTransformer {
   }
 
   private forwardBatch(ids: Tensor, l: number, capture: Capture | undefined, prefix: boolean, pooledTail: boolean): Tensor {
-    return ids.gpu.scope(() => {
+    return ids.backend.scope(() => {
       const s = new Stages(capture, ids);
       s.next((ids) => embeddingGather(this.table, ids, prefix ? this.positions.prefix(l) : this.positions.forLength(l)), 'text.embedding');
       const full = pooledTail ? this.layers.slice(0, -1) : this.layers;

@@ -9,16 +9,16 @@
  *   [norm_pre], N pre-norm TransformerEncoders, post norm, cls · classifier.proj (+ classifier.bias)
  * The stem BatchNorms are folded into their convs at load. Keys under `image_encoder.model.`.
  */
-import type { Tensor } from '../gpu/tensor.js';
-import { ShapeError } from '../gpu/errors.js';
-import { checkRank, fmtShape } from '../gpu/shape.js';
-import { conv2d } from '../kernels/conv2d.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { ShapeError } from '../runtime/errors.js';
+import { checkRank, fmtShape } from '../runtime/shape.js';
+import { conv2d } from '../ops/index.js';
 import { absorbBn } from '../layers/bn-fold.js';
-import { layerNorm } from '../kernels/layer-norm.js';
+import { layerNorm } from '../ops/index.js';
 import { forwardInSlices } from './batch-chunks.js';
-import { linear } from '../kernels/matmul.js';
-import { patchTokens, selectToken } from '../kernels/tokens.js';
-import { transposeLast2 } from '../kernels/transpose.js';
+import { linear } from '../ops/index.js';
+import { patchTokens, selectToken } from '../ops/index.js';
+import { transposeLast2 } from '../ops/index.js';
 import { PositionalTable } from '../layers/interpolate-positions.js';
 import { resampleAbsPosEmbed } from '../layers/resample-pos-embed.js';
 import { formatImageSize } from '../preprocess/image-size.js';
@@ -160,7 +160,7 @@ export class VisionTransformer {
   }
 
   private forwardBatch(images: Tensor, capture?: Capture): Tensor {
-    return images.gpu.scope(() => {
+    return images.backend.scope(() => {
       const s = new Stages(capture, images);
       this.stem.forEach((st, i) => {
         const name = i + 1 < this.stem.length ? `image.patch_emb.${i}` : 'image.patch_emb';
@@ -171,7 +171,7 @@ export class VisionTransformer {
         // The patch tokens before the class token and positions: only worth computing for a capture.
         if (capture) s.offer('image.patch_tokens', transposeLast2(x.reshape([b, c, gh * gw])));
         const resampled = this.resampledTable;
-        if (capture && resampled) s.offer('image.pos_embed_resampled', x.gpu.upload(resampled, [1, resampled.length / c, c], 'f32', 'image.pos_embed_resampled'));
+        if (capture && resampled) s.offer('image.pos_embed_resampled', x.backend.upload(resampled, [1, resampled.length / c, c], 'f32', 'image.pos_embed_resampled'));
         return patchTokens(x, this.positions.forLength(gh * gw), this.cls);
       }, 'image.embedding');
       const preNorm = this.preNorm;

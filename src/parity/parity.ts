@@ -9,14 +9,14 @@ import type { StateDict } from '../io/host-tensor.js';
 import { isOpenClipConfig, towersFromOpenClip } from '../models/openclip-specs.js';
 import { type ImageSize, toImageSize } from '../preprocess/image-size.js';
 import { openClipOutputName } from '../checkpoints/openclip.js';
-import type { Gpu } from '../gpu/gpu.js';
-import type { Tensor } from '../gpu/tensor.js';
+import type { Backend } from '../runtime/backend.js';
+import type { Tensor } from '../runtime/tensor.js';
 import { readCheckpointFile, readJsonFile, readSafetensors } from '../io/read-file.js';
-import { l2Normalize } from '../kernels/l2-normalize.js';
+import { l2Normalize } from '../ops/index.js';
 import { loadModel } from '../models/load.js';
 import { detectFormat } from '../checkpoints/formats.js';
 import { compareTensor, type TensorReport } from './compare.js';
-import type { StorageDType } from '../gpu/dtype.js';
+import type { StorageDType } from '../runtime/dtype.js';
 
 export interface ParityOptions {
   checkpoint?: string;
@@ -73,7 +73,7 @@ function fixtureSpec(config: any, dir: string, sd: StateDict, size?: ImageSize):
 
 const skipped = (name: string, skip: readonly string[]) => skip.some((s) => (s.endsWith('*') ? name.startsWith(s.slice(0, -1)) : name === s));
 
-export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {}): Promise<ParityReport> {
+export async function runParity(backend: Backend, dir: string, opts: ParityOptions = {}): Promise<ParityReport> {
   const dtype = opts.dtype ?? 'f32';
   const tol = opts.tolerance ?? (dtype === 'f16' ? 3e-2 : 1e-4);
   const skip = opts.skip ?? [];
@@ -94,12 +94,12 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
 
   // A timm image-only checkpoint runs the image tower alone: the text outputs then count as not produced (see --skip).
   if (detectFormat(ckpt.stateDict, ckptPath) === 'timm-image') spec.text = null;
-  const { store, image, text, clip } = loadModel(gpu, spec, ckpt.stateDict, { source: ckptPath, dtype });
+  const { store, image, text, clip } = loadModel(backend, spec, ckpt.stateDict, { source: ckptPath, dtype });
   try {
     let imageEmb: Tensor | null = null;
     let textEmb: Tensor | null = null;
     if (image) {
-      const x = gpu.upload(inputs.float32('image'), inputs.info('image').shape, 'f32', 'image');
+      const x = backend.upload(inputs.float32('image'), inputs.info('image').shape, 'f32', 'image');
       const features = image.forward(x, capture);
       x.dispose();
       capture('image_features', features);
@@ -116,7 +116,7 @@ export async function runParity(gpu: Gpu, dir: string, opts: ParityOptions = {})
     }
     if (clip && imageEmb && textEmb) {
       capture('logits_per_image', clip.logits(imageEmb, textEmb));
-      capture('logit_scale', gpu.upload(Float32Array.of(clip.logitScale), [], 'f32', 'logit_scale'));
+      capture('logit_scale', backend.upload(Float32Array.of(clip.logitScale), [], 'f32', 'logit_scale'));
     }
     const tensors: TensorReport[] = [];
     for (const name of outputs.names) {

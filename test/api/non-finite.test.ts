@@ -14,8 +14,8 @@ import { firstNonFinite, type HostTensor, isFloat, toFloat32 } from '../../src/i
 import { readCheckpointFile } from '../../src/io/read-file.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { createModelAndTransforms } from '../../src/api/node.js';
-import { l2Normalize, l2NormalizeRef } from '../../src/kernels/l2-normalize.js';
-import { toBf16Bits, toF16Bits } from '../../src/gpu/dtype.js';
+import { l2Normalize, l2NormalizeRef } from '../../src/ops/index.js';
+import { toBf16Bits, toF16Bits } from '../../src/runtime/dtype.js';
 
 const g = useGpu();
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-nonfinite-'));

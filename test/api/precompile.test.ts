@@ -10,11 +10,11 @@ import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 import { useGpu } from '../helpers/gpu.js';
 import { createModelAndTransforms } from '../../src/api/node.js';
 import type { PrecompileTowers } from '../../src/api/precompile.js';
-import { createGpu } from '../../src/gpu/node.js';
+import { createGpu } from '../../src/backends/webgpu/node.js';
 import { WeightStore } from '../../src/layers/weights.js';
 import { MCi } from '../../src/models/mci.js';
 import { mciConfigFromJson } from '../../src/models/mci-config.js';
-import { unary } from '../../src/kernels/unary.js';
+import { unary } from '../../src/ops/index.js';
 
 const g = useGpu();
 

@@ -8,7 +8,7 @@ import { diff, fmtDiff } from '../helpers/compare.js';
 import { runCli } from '../helpers/cli.js';
 import { readCheckpointFile } from '../../src/io/read-file.js';
 import { isFloat, toFloat32 } from '../../src/io/host-tensor.js';
-import { f16BitsToF32, f32ToF16Bits } from '../../src/gpu/dtype.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/dtype.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

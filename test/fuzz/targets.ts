@@ -18,7 +18,7 @@ import { crc32, ZipArchive } from '../../src/io/zip.js';
 import { checkFinite } from '../../src/layers/weights.js';
 import { tokenRows } from '../../src/api/token-rows.js';
 import { SimpleTokenizer } from '../../src/tokenizer/simple-tokenizer.js';
-import { numel } from '../../src/gpu/shape.js';
+import { numel } from '../../src/runtime/shape.js';
 import { rng } from '../helpers/random.js';
 
 export type FuzzClass = 'safetensors' | 'pt' | 'png' | 'jpeg' | 'tokens' | 'text';

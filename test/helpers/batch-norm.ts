@@ -1,5 +1,5 @@
 /** A BatchNorm2d layer from host parameters, loaded as the models load theirs (through a WeightStore). */
-import type { Gpu } from '../../src/gpu/gpu.js';
+import type { Gpu } from '../../src/backends/webgpu/gpu.js';
 import { float32Tensor } from '../../src/io/host-tensor.js';
 import { BatchNorm2d } from '../../src/layers/batch-norm.js';
 import type { BatchNormParams } from '../../src/layers/bn-fold.js';

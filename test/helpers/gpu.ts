@@ -1,8 +1,8 @@
 /** One Gpu per test file, created before its tests and destroyed after. No adapter fails the file. */
 import { afterAll, beforeAll } from 'vitest';
-import { createGpu } from '../../src/gpu/node.js';
-import { describeGpu } from '../../src/gpu/device.js';
-import type { Gpu } from '../../src/gpu/gpu.js';
+import { createGpu } from '../../src/backends/webgpu/node.js';
+import { describeGpu } from '../../src/backends/webgpu/device.js';
+import type { Gpu } from '../../src/backends/webgpu/gpu.js';
 
 let printed = false;
 

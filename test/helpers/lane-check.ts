@@ -4,12 +4,12 @@
  * size — the subgroup GEMM in every layout, the depthwise tiles and LayerNorm — against their references at
  * that size. Prints one JSON line: the probed size and each case's comparison.
  */
-import { createGpu } from '../../src/gpu/node.js';
+import { createGpu } from '../../src/backends/webgpu/node.js';
 import { diff } from '../../src/parity/compare.js';
-import { gemm, gemmRef } from '../../src/kernels/matmul.js';
-import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
-import { layerNorm, layerNormRef } from '../../src/kernels/layer-norm.js';
-import type { Tensor } from '../../src/gpu/tensor.js';
+import { gemm, gemmRef } from '../../src/ops/index.js';
+import { conv2d, conv2dRef } from '../../src/ops/index.js';
+import { layerNorm, layerNormRef } from '../../src/ops/index.js';
+import type { Tensor } from '../../src/runtime/tensor.js';
 import { randn } from './random.js';
 import { recordedKernels } from './recorded.js';
 

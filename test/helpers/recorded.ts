@@ -2,8 +2,8 @@
  * Runs `build` in a fresh submission and returns its result with the kernels it recorded (the
  * labels of its dispatches): how a test checks which path a forced policy or adapter took.
  */
-import type { Gpu } from '../../src/gpu/gpu.js';
-import type { Tensor } from '../../src/gpu/tensor.js';
+import type { Gpu } from '../../src/backends/webgpu/gpu.js';
+import type { Tensor } from '../../src/runtime/tensor.js';
 
 export async function recordedKernels(gpu: Gpu, build: () => Tensor): Promise<{ out: Float32Array; kernels: string[] }> {
   gpu.submit();

@@ -15,9 +15,9 @@ import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
 import { expectClose } from '../helpers/compare.js';
 import { recordedKernels } from '../helpers/recorded.js';
-import { type GemmEpilogue, gemm, gemmRef } from '../../src/kernels/matmul.js';
-import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
-import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
+import { type GemmEpilogue, gemm, gemmRef } from '../../src/ops/index.js';
+import { attention, attentionRef, packQkv, splitHeads } from '../../src/ops/index.js';
+import { conv2d, conv2dRef } from '../../src/ops/index.js';
 
 const g = useGpu();
 

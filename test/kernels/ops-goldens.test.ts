@@ -8,15 +8,15 @@ import { FIXTURES, fixturePath, haveFixtures, loadFixture } from '../helpers/fix
 import { useGpu } from '../helpers/gpu.js';
 import { diff, expectClose } from '../helpers/compare.js';
 import type { SafetensorsFile } from '../../src/io/safetensors.js';
-import { conv2d } from '../../src/kernels/conv2d.js';
-import { unary } from '../../src/kernels/unary.js';
-import { layerNorm, layerNormRef } from '../../src/kernels/layer-norm.js';
-import { softmax } from '../../src/kernels/softmax.js';
-import { attention, packQkv, splitHeads } from '../../src/kernels/attention.js';
+import { conv2d } from '../../src/ops/index.js';
+import { unary } from '../../src/ops/index.js';
+import { layerNorm, layerNormRef } from '../../src/ops/index.js';
+import { softmax } from '../../src/ops/index.js';
+import { attention, packQkv, splitHeads } from '../../src/ops/index.js';
 import { batchNormLayer } from '../helpers/batch-norm.js';
-import { l2Normalize } from '../../src/kernels/l2-normalize.js';
-import { globalAvgPool } from '../../src/kernels/pool.js';
-import { linear, matmul } from '../../src/kernels/matmul.js';
+import { l2Normalize } from '../../src/ops/index.js';
+import { globalAvgPool } from '../../src/ops/index.js';
+import { linear, matmul } from '../../src/ops/index.js';
 import { interpolatePositions } from '../../src/layers/interpolate-positions.js';
 
 interface OpCase {

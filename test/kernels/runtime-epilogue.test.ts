@@ -8,9 +8,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
-import { gemm, type GemmEpilogue } from '../../src/kernels/matmul.js';
-import type { Tensor } from '../../src/gpu/tensor.js';
-import { ACTIVATIONS } from '../../src/kernels/wgsl/math.js';
+import { gemm, type GemmEpilogue } from '../../src/ops/index.js';
+import type { Tensor } from '../../src/runtime/tensor.js';
+import { ACTIVATIONS } from '../../src/ops/index.js';
 import { runParity } from '../../src/parity/parity.js';
 import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 

@@ -16,7 +16,7 @@ import { VisionTransformer } from '../../src/models/vit.js';
 import { vitConfigFromJson } from '../../src/models/vit-config.js';
 import { TextTransformer } from '../../src/models/text-transformer.js';
 import { textConfigFromJson } from '../../src/models/text-config.js';
-import type { Tensor } from '../../src/gpu/tensor.js';
+import type { Tensor } from '../../src/runtime/tensor.js';
 
 const g = useGpu();
 const config = (f: string) => JSON.parse(readFileSync(fixturePath(f, 'config.json'), 'utf8'));

@@ -19,7 +19,7 @@ import { vitConfigFromJson } from '../../src/models/vit-config.js';
 import { TextTransformer } from '../../src/models/text-transformer.js';
 import { textConfigFromJson } from '../../src/models/text-config.js';
 import { CLIP } from '../../src/models/clip.js';
-import type { Tensor } from '../../src/gpu/tensor.js';
+import type { Tensor } from '../../src/runtime/tensor.js';
 import type { Capture } from '../../src/models/capture.js';
 import { modelSpec } from '../../src/models/model-specs.js';
 import { loadModel } from '../../src/models/load.js';

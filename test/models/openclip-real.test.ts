@@ -14,7 +14,7 @@ import { modelSpecFromOpenClip, OPENCLIP_MODEL_NAMES } from '../../src/models/op
 import { MobileCLIP } from '../../src/api/mobileclip.js';
 import type { HostTensor, StateDict, StoredDType } from '../../src/io/host-tensor.js';
 import { STORED_BYTES } from '../../src/io/host-tensor.js';
-import { numel } from '../../src/gpu/shape.js';
+import { numel } from '../../src/runtime/shape.js';
 import { identify } from '../../src/models/identify.js';
 
 const g = useGpu();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randn } from '../helpers/random.js';
-import { gemmRef } from '../../src/kernels/matmul.js';
+import { gemmRef } from '../../src/ops/index.js';
 import { expectClose } from '../helpers/compare.js';
 
 describe('browser bundle', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
-import { f16BitsToF32, f32ToF16Bits } from '../../src/gpu/dtype.js';
-import { linear } from '../../src/kernels/matmul.js';
-import { GpuError, ShapeError } from '../../src/gpu/errors.js';
-import { bucketSize } from '../../src/gpu/buffer-pool.js';
-import { input, output } from '../../src/gpu/kernel.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/dtype.js';
+import { linear } from '../../src/ops/index.js';
+import { GpuError, ShapeError } from '../../src/runtime/errors.js';
+import { bucketSize } from '../../src/backends/webgpu/buffer-pool.js';
+import { input, output } from '../../src/backends/webgpu/kernel.js';
 
 const g = useGpu();
 // `p` is not declared (the signatures below have no params): the shader does not compile.
@@ -85,7 +85,7 @@ describe('GPU runtime', () => {
     const y = linear(a, w); // recorded, not submitted: reads a's buffer later
     a.dispose();
     const b = gpu.upload(new Float32Array(64).fill(-1), [8, 8]); // same size bucket: reuses a's buffer
-    expect(b.buffer).toBe(a.buffer);
+    expect(b.storage).toBe(a.storage);
     expect(Array.from(await y.read())).toEqual(Array.from({ length: 64 }, (_, i) => i));
     expect(Array.from(await b.read())).toEqual(new Array(64).fill(-1));
   });
@@ -125,7 +125,7 @@ describe('GPU runtime', () => {
   });
 
   it('turns a lost device into an error on the next use', async () => {
-    const { createGpu } = await import('../../src/gpu/node.js');
+    const { createGpu } = await import('../../src/backends/webgpu/node.js');
     const other = await createGpu();
     const t = other.upload(Float32Array.of(1), [1]);
     other.device.destroy(); // lost behind the runtime's back

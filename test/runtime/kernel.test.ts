@@ -1,11 +1,11 @@
 /**
- * The declared kernel interface (src/gpu/kernel.ts): the WGSL it writes, the uniform it packs by
+ * The declared kernel interface (src/backends/webgpu/kernel.ts): the WGSL it writes, the uniform it packs by
  * name, the errors for a binding or parameter that does not match, and one kernel run with f32 and
  * f16 storage on the same body.
  */
 import { describe, expect, it } from 'vitest';
-import { type KernelSignature, input, kernelHeader, output, packParams } from '../../src/gpu/kernel.js';
-import { GpuError } from '../../src/gpu/errors.js';
+import { type KernelSignature, input, kernelHeader, output, packParams } from '../../src/backends/webgpu/kernel.js';
+import { GpuError } from '../../src/runtime/errors.js';
 import { useGpu } from '../helpers/gpu.js';
 
 const sig: KernelSignature = {

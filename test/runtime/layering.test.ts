@@ -1,8 +1,8 @@
 /**
- * The module layering the backend seam builds on: no module below the API (models, layers,
- * checkpoints, io, gpu, kernels, preprocess, tokenizer, parity) imports from src/api/ or
- * src/cli/, and the import graph has no cycle but the one the seam is to remove (the runtime's
- * Tensor ↔ Gpu), named here so a new cycle fails.
+ * The module layering of the backend seam: no module below the API imports from src/api/ or
+ * src/cli/; layers, models and the neutral ops never import a backend (src/backends/); the runtime
+ * (Tensor, Backend, shapes, dtypes) imports nothing above it; backends do not import each other;
+ * and the import graph has no cycle.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative, resolve } from 'node:path';
@@ -18,15 +18,26 @@ function files(dir: string): string[] {
   });
 }
 
-/** Each module's relative imports and re-exports (type-only ones included: they tie the layers too). */
-function graph(): Map<string, string[]> {
+/** A module's relative imports and re-exports, each marked whether it is type-only. */
+function imports(f: string): { to: string; typeOnly: boolean }[] {
+  const text = readFileSync(f, 'utf8');
+  return [...text.matchAll(/(import|export)\s+(type\s+)?([^'"]*?\s+from\s+)?['"](\.[^'"]+)['"]/g)].map((m) => {
+    const names = /\{([^}]*)\}/.exec(m[3] ?? '')?.[1].split(',').map((n) => n.trim()).filter(Boolean) ?? [];
+    const typeOnly = !!m[2] || (names.length > 0 && names.every((n) => n.startsWith('type ')) && !/^\s*\w+\s*,/.test(m[3] ?? ''));
+    return { to: normalize(join(dirname(f), m[4])).replace(/\.js$/, '.ts'), typeOnly };
+  });
+}
+
+/**
+ * The import graph. `values`: imports that load a module (what orders evaluation, where a cycle is
+ * a real tangle). Type-only imports erase at compile time; they count for layering (a layer that
+ * names a backend's type depends on it) but not for cycles: an interface and the class it
+ * describes (Backend makes Tensors; a Tensor has a Backend) may name each other.
+ */
+function graph(values = false): Map<string, string[]> {
   const g = new Map<string, string[]>();
   const all = new Set(files(SRC));
-  for (const f of all) {
-    const text = readFileSync(f, 'utf8');
-    const deps = [...text.matchAll(/(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?['"](\.[^'"]+)['"]/g)].map((m) => normalize(join(dirname(f), m[1])).replace(/\.js$/, '.ts'));
-    g.set(f, deps.filter((d) => all.has(d)));
-  }
+  for (const f of all) g.set(f, imports(f).filter((i) => all.has(i.to) && (!values || !i.typeOnly)).map((i) => i.to));
   return g;
 }
 
@@ -68,7 +79,7 @@ describe('module layering', () => {
   const g = graph();
 
   it('no module below the API imports from src/api/ or src/cli/', () => {
-    const lower = ['models', 'layers', 'checkpoints', 'io', 'gpu', 'kernels', 'preprocess', 'tokenizer', 'parity'];
+    const lower = ['models', 'layers', 'ops', 'runtime', 'backends', 'checkpoints', 'io', 'preprocess', 'tokenizer', 'parity'];
     const bad: string[] = [];
     for (const [f, deps] of g) {
       const layer = relative(SRC, f).split('/')[0];
@@ -79,7 +90,35 @@ describe('module layering', () => {
     expect(bad).toEqual([]);
   });
 
-  it('no import cycle but the runtime one the backend seam removes', () => {
-    expect(cycles(g)).toEqual([['gpu/dispatch.ts', 'gpu/gpu.ts', 'gpu/scopes.ts', 'gpu/tensor.ts']]);
+  it('no import cycle (of modules loading each other)', () => {
+    expect(cycles(graph(true))).toEqual([]);
+  });
+
+  it('layers, models and ops never import a backend; the runtime imports nothing above it', () => {
+    const bad: string[] = [];
+    for (const [f, deps] of g) {
+      const at = relative(SRC, f);
+      const layer = at.split('/')[0];
+      for (const d of deps) {
+        const to = relative(SRC, d);
+        if (['layers', 'models', 'ops', 'runtime', 'parity', 'checkpoints'].includes(layer) && to.startsWith('backends/')) bad.push(`${at} → ${to}`);
+        if (layer === 'runtime' && !to.startsWith('runtime/')) bad.push(`${at} → ${to}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('backends do not import each other', () => {
+    const bad: string[] = [];
+    for (const [f, deps] of g) {
+      const at = relative(SRC, f);
+      const m = /^backends\/(\w+)\//.exec(at);
+      if (!m) continue;
+      for (const d of deps) {
+        const o = /^backends\/(\w+)\//.exec(relative(SRC, d));
+        if (o && o[1] !== m[1]) bad.push(`${at} → ${relative(SRC, d)}`);
+      }
+    }
+    expect(bad).toEqual([]);
   });
 });

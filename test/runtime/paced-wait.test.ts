@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
-import { linear } from '../../src/kernels/matmul.js';
-import { pacedWait } from '../../src/gpu/paced-wait.js';
+import { linear } from '../../src/ops/index.js';
+import { pacedWait } from '../../src/backends/webgpu/paced-wait.js';
 
 const g = useGpu();
 const real = globalThis.setImmediate;

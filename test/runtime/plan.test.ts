@@ -11,7 +11,7 @@ import { readCheckpointFile } from '../../src/io/read-file.js';
 import { WeightStore } from '../../src/layers/weights.js';
 import { MCi } from '../../src/models/mci.js';
 import { mciConfigFromJson } from '../../src/models/mci-config.js';
-import { linear } from '../../src/kernels/matmul.js';
+import { linear } from '../../src/ops/index.js';
 
 const g = useGpu();
 

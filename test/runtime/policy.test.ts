@@ -1,5 +1,5 @@
 /**
- * The kernel policy (src/gpu/policy.ts): derived from the adapter and gpu.tuning, forced with
+ * The kernel policy (src/backends/webgpu/policy.ts): derived from the adapter and gpu.tuning, forced with
  * gpu.withPolicy, and followed by every kernel family: each forced path records the kernel it
  * names and gives the reference's result.
  */
@@ -8,13 +8,13 @@ import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
 import { expectClose } from '../helpers/compare.js';
 import { recordedKernels } from '../helpers/recorded.js';
-import { type KernelPolicy, checkPolicy, describePolicy, kernelPolicy } from '../../src/gpu/policy.js';
-import type { Tensor } from '../../src/gpu/tensor.js';
-import { gemm, gemmRef, linear } from '../../src/kernels/matmul.js';
-import { conv2d, conv2dRef } from '../../src/kernels/conv2d.js';
-import { softmax, softmaxRef } from '../../src/kernels/softmax.js';
-import { attention, attentionRef, packQkv, splitHeads } from '../../src/kernels/attention.js';
-import { layerNorm, layerNormRef } from '../../src/kernels/layer-norm.js';
+import { type KernelPolicy, checkPolicy, describePolicy, kernelPolicy } from '../../src/backends/webgpu/policy.js';
+import type { Tensor } from '../../src/runtime/tensor.js';
+import { gemm, gemmRef, linear } from '../../src/ops/index.js';
+import { conv2d, conv2dRef } from '../../src/ops/index.js';
+import { softmax, softmaxRef } from '../../src/ops/index.js';
+import { attention, attentionRef, packQkv, splitHeads } from '../../src/ops/index.js';
+import { layerNorm, layerNormRef } from '../../src/ops/index.js';
 
 const g = useGpu();
 

@@ -1,7 +1,7 @@
 /** gpu.scope and gpu.keep: what a scope frees, what it hands on, and failures. */
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
-import { GpuError } from '../../src/gpu/errors.js';
+import { GpuError } from '../../src/runtime/errors.js';
 
 const g = useGpu();
 const live = () => g.gpu.stats().memory.liveBytes;

@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
 import { randn } from '../helpers/random.js';
-import { linear } from '../../src/kernels/matmul.js';
-import { GpuError } from '../../src/gpu/errors.js';
+import { linear } from '../../src/ops/index.js';
+import { GpuError } from '../../src/runtime/errors.js';
 
 const g = useGpu();
 

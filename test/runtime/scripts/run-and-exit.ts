@@ -1,7 +1,7 @@
 // Spawned by exit.test.ts: computes on the GPU, then returns from the module. The process must exit
 // on its own (with or without gpu.destroy()).
-import { createGpu } from '../../../src/gpu/node.js';
-import { linear } from '../../../src/kernels/matmul.js';
+import { createGpu } from '../../../src/backends/webgpu/node.js';
+import { linear } from '../../../src/ops/index.js';
 
 const gpu = await createGpu();
 const y = linear(gpu.upload(new Float32Array(8).fill(1), [2, 4]), gpu.upload(new Float32Array(12).fill(1), [3, 4]));

@@ -12,6 +12,8 @@ export * as ops from './ops/index.js';
 /** The same ops under the name they had before the backend seam. */
 export * as kernels from './ops/index.js';
 export type { Backend, BackendKind } from './runtime/backend.js';
+export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export { DEVICES, type Device } from './api/backend-choice.js';
 export { SimpleTokenizer, TokenizerError, type TokenizeResult } from './tokenizer/simple-tokenizer.js';
 export { WeightStore, WeightLoadError, NonFiniteWeightError } from './layers/weights.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';

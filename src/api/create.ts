@@ -4,6 +4,8 @@
  * compile the kernels before returning. The entries (node.ts, browser.ts) supply the platform.
  */
 import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Backend } from '../runtime/backend.js';
+import { type BackendHooks, type Device, checkDevice, chooseBackend } from './backend-choice.js';
 import type { ImageReader } from '../preprocess/image-input.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { checkpointByteLimit, type ModelSpec, modelSpecFromConfig, withImageSize } from '../models/model-specs.js';
@@ -25,7 +27,17 @@ export interface LoadOptions extends FetchOptions {
    * one. Default: the published one when `weights` is not given either, else none.
    */
   vocab?: FileSource | boolean;
+  /**
+   * Where the model runs: 'webgpu', 'cpu', or 'auto' (default: WebGPU where there is an adapter,
+   * else the CPU; the rule is in backend-choice.ts).
+   */
+  device?: Device;
+  /** A backend the caller made and owns (it is not destroyed with the model); overrides `device`. */
+  backend?: Backend;
+  /** A Gpu the caller made and owns: `backend` under its older name. */
   gpu?: Gpu;
+  /** Gets the one line that says `device: 'auto'` fell back to the CPU, and why (the CLI prints it on stderr). */
+  onNotice?: (line: string) => void;
   /** 'f16' stores weights and activations as f16 (needs shader-f16; arithmetic stays f32). */
   dtype?: StorageDType;
   /** Load a checkpoint with NaN or ±Inf values instead of refusing it (embeddings are still checked). */
@@ -48,8 +60,7 @@ export interface LoadOptions extends FetchOptions {
   imageSize?: number | readonly [number, number];
 }
 
-export interface PlatformHooks<I> extends Platform {
-  createGpu: () => Promise<Gpu>;
+export interface PlatformHooks<I> extends Platform, BackendHooks {
   readImage: ImageReader<I>;
   /** A config file the name points at (Node: a path ending in .json), parsed; null when the name is not one. */
   readConfig?: (name: string) => Promise<unknown | null>;
@@ -88,38 +99,43 @@ export async function createModel<I>(name: string | object, o: LoadOptions, p: P
   // The GPU is made while the files are read, so a named model's kernels compile meanwhile; a
   // config's spec needs the checkpoint, so createFromBytes compiles them ahead after parsing.
   const towers = o.precompile ?? 'image';
-  let gpu: Gpu;
+  const device = checkDevice(o.device);
+  const given = o.backend ?? o.gpu;
+  let backend: Backend;
   try {
-    gpu = o.gpu ?? (await p.createGpu());
+    backend = given ?? (await chooseBackend(device, p, o.onNotice));
   } catch (e) {
     await files; // a missing or unreadable file is the more useful error
     throw e;
   }
+  const gpu = backend.kind === 'webgpu' ? (backend as Gpu) : null;
   // Kernels compiled during the load, ahead or by the warm-up, as `compile` progress.
   const what = model?.spec.name ?? String(name);
   let compiled = 0;
-  const stopReports = gpu.pipelines.onCompile(() => o.onProgress?.({ phase: 'compile', what, loaded: ++compiled }));
+  const stopReports = gpu ? gpu.pipelines.onCompile(() => o.onProgress?.({ phase: 'compile', what, loaded: ++compiled })) : () => {};
   let made: ModelAndTransforms<I>;
   try {
     let w: Awaited<typeof files>[0];
     let vocab: Awaited<typeof files>[1];
     try {
-      if (model) precompileModel(gpu, model.spec, towers, o.dtype);
+      if (model && gpu) precompileModel(gpu, model.spec, towers, o.dtype);
       [w, vocab] = await files;
       o.signal?.throwIfAborted();
     } catch (e) {
-      if (!o.gpu) gpu.destroy();
+      if (!given) backend.destroy();
       throw e;
     }
-    made = withTransforms(gpu, !o.gpu, () =>
-      createFromBytes<I>({ gpu, spec, weights: w.bytes, vocab: vocab?.bytes, source: w.source, dtype: o.dtype, readImage: p.readImage, allowNonFinite: o.allowNonFinite, allowExpandedTensors: o.allowExpandedTensors, onProgress: o.onProgress, precompile: model ? 'none' : towers }),
+    made = withTransforms(backend, !given, () =>
+      createFromBytes<I>({ backend, spec, weights: w.bytes, vocab: vocab?.bytes, source: w.source, dtype: o.dtype, readImage: p.readImage, allowNonFinite: o.allowNonFinite, allowExpandedTensors: o.allowExpandedTensors, onProgress: o.onProgress, precompile: model ? 'none' : towers }),
     );
     try {
       o.signal?.throwIfAborted();
       if (o.warmup) {
         await made.model.warmup();
-        await gpu.precompiled(); // every kernel compiled ahead is reported before the total
-        o.onProgress?.({ phase: 'compile', what, loaded: compiled, total: compiled });
+        if (gpu) {
+          await gpu.precompiled(); // every kernel compiled ahead is reported before the total
+          o.onProgress?.({ phase: 'compile', what, loaded: compiled, total: compiled });
+        }
       }
       o.signal?.throwIfAborted();
     } catch (e) {

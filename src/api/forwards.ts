@@ -3,7 +3,7 @@
  * the plan's input tensor, and the work. MobileCLIP runs these; precompile.ts records the same
  * ones on zero weights, so the kernels it compiles ahead are the ones the first calls record.
  */
-import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Backend } from '../runtime/backend.js';
 import type { Tensor } from '../runtime/tensor.js';
 import type { CLIP } from '../models/clip.js';
 import type { ImageSize } from '../preprocess/image-size.js';
@@ -18,7 +18,7 @@ export interface ForwardCall {
 }
 
 /** `count` preprocessed images ([count, 3, H, W] in `batch`) → their embeddings. */
-export function imageForward(gpu: Gpu, clip: CLIP, batch: Float32Array, count: number, size: ImageSize, normalize: boolean): ForwardCall {
+export function imageForward(gpu: Backend, clip: CLIP, batch: Float32Array, count: number, size: ImageSize, normalize: boolean): ForwardCall {
   return {
     key: `image:${count}:${normalize}`,
     data: batch,
@@ -31,7 +31,7 @@ export function imageForward(gpu: Gpu, clip: CLIP, batch: Float32Array, count: n
  * `n` rows of token ids (checked, at the context length) → their embeddings. With the exact
  * shortcuts a causal tower takes only the positions up to the batch's last end of text.
  */
-export function textForward(gpu: Gpu, clip: CLIP, rows: Int32Array, n: number, normalize: boolean, exactShortcuts: boolean): ForwardCall {
+export function textForward(gpu: Backend, clip: CLIP, rows: Int32Array, n: number, normalize: boolean, exactShortcuts: boolean): ForwardCall {
   const ctx = clip.text!.cfg.contextLength;
   const head = exactShortcuts ? clip.text!.causalHead(rows, n) : null;
   if (head) {

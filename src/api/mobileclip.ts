@@ -5,6 +5,7 @@
  */
 import type { ExecutionPlan } from '../backends/webgpu/plan.js';
 import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Backend } from '../runtime/backend.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import type { StateDict } from '../io/host-tensor.js';
@@ -139,7 +140,8 @@ export class MobileCLIP<I = ImageInput> {
   private readonly onRelease: (() => void)[] = [];
 
   constructor(
-    readonly gpu: Gpu,
+    /** Where the model runs (backend-choice.ts): its weights and every forward live there. */
+    readonly backend: Backend,
     readonly spec: ModelSpec,
     stateDict: StateDict,
     readonly tokenizer: SimpleTokenizer | null,
@@ -147,9 +149,14 @@ export class MobileCLIP<I = ImageInput> {
   ) {
     this.dtype = options.dtype ?? 'f32';
     this.readImage = options.readImage ?? (readImageInput as ImageReader<I>);
-    const loaded = loadModel(gpu, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite });
+    const loaded = loadModel(backend, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite });
     this.store = loaded.store;
     this.clip = loaded.clip!;
+  }
+
+  /** The WebGPU runtime the model runs on, or null on the CPU backend. */
+  get gpu(): Gpu | null {
+    return this.backend.kind === 'webgpu' ? (this.backend as Gpu) : null;
   }
 
   /** The input size the model runs at, [height, width]. */
@@ -200,7 +207,8 @@ export class MobileCLIP<I = ImageInput> {
    */
   private async forward(f: ForwardCall): Promise<Float32Array> {
     this.assertLive('forward');
-    if (!this.usePlans) {
+    const gpu = this.gpu;
+    if (!this.usePlans || !gpu) {
       const x = f.upload();
       try {
         return await this.fetch(() => f.run(x));
@@ -212,14 +220,14 @@ export class MobileCLIP<I = ImageInput> {
     if (!r) {
       const input = f.upload();
       try {
-        const { plan, result } = this.gpu.capture(() => f.run(input));
+        const { plan, result } = gpu.capture(() => f.run(input));
         r = { plan, input, output: result };
       } catch (e) {
         input.dispose();
         throw e;
       }
       this.recorded.set(f.key, r);
-    } else this.gpu.writeTensor(r.input, f.data);
+    } else gpu.writeTensor(r.input, f.data);
     r.plan.run();
     return r.output.readFloat();
   }
@@ -263,7 +271,7 @@ export class MobileCLIP<I = ImageInput> {
         const chunk = images.slice(i, i + bs);
         const batch = new Float32Array(chunk.length * 3 * h * w);
         for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * h * w);
-        const e = await this.forward(imageForward(this.gpu, this.clip, batch, chunk.length, this.imageSize, normalize));
+        const e = await this.forward(imageForward(this.backend, this.clip, batch, chunk.length, this.imageSize, normalize));
         checkFiniteRows(e, dim, i, 'image');
         out.set(e, i * dim);
         opts.onProgress?.(Math.min(i + bs, images.length), images.length);
@@ -315,7 +323,7 @@ export class MobileCLIP<I = ImageInput> {
         const n = Math.min(bs, count - i);
         const rows = ids.subarray(i * ctx, (i + n) * ctx);
         this.clip.checkTokens(rows, [n, ctx]);
-        const e = await this.forward(textForward(this.gpu, this.clip, rows, n, normalize, this.exactShortcuts));
+        const e = await this.forward(textForward(this.backend, this.clip, rows, n, normalize, this.exactShortcuts));
         checkFiniteRows(e, dim, i, 'text');
         out.set(e, i * dim);
         opts.onProgress?.(i + n, count);
@@ -369,8 +377,8 @@ export class MobileCLIP<I = ImageInput> {
       const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none', opts.onLabelProgress);
       const imgs = await this.encodeImages(images, { batchSize: opts.batchSize, onProgress: opts.onProgress });
       this.assertLive('classify');
-      const a = this.gpu.upload(imgs.data, [imgs.count, imgs.dim]);
-      const b = this.gpu.upload(classes.data, [classes.count, classes.dim]);
+      const a = this.backend.upload(imgs.data, [imgs.count, imgs.dim]);
+      const b = this.backend.upload(classes.data, [classes.count, classes.dim]);
       let probs: Float32Array;
       try {
         probs = await this.fetch(() => this.clip.zeroShot(a, b));
@@ -398,7 +406,7 @@ export class MobileCLIP<I = ImageInput> {
     const what = this.spec.name;
     let compiled = 0;
     onProgress?.({ phase: 'compile', what, loaded: 0 });
-    const stop = this.gpu.pipelines.onCompile(() => onProgress?.({ phase: 'compile', what, loaded: ++compiled }));
+    const stop = this.gpu?.pipelines.onCompile(() => onProgress?.({ phase: 'compile', what, loaded: ++compiled })) ?? (() => {});
     try {
       const [h, w] = this.imageSize;
       await this.encodeImages([{ data: new Uint8Array(h * w * 3).fill(128), width: w, height: h, channels: 3 } as unknown as I]);
@@ -435,7 +443,10 @@ export class MobileCLIP<I = ImageInput> {
 }
 
 export interface CreateOptions<I = ImageInput> extends ModelOptions<I> {
-  gpu: Gpu;
+  /** Where the model runs (a Gpu is one). */
+  backend?: Backend;
+  /** `backend` under its older name. */
+  gpu?: Gpu;
   /** The model, or how to make it from the parsed checkpoint (a config whose ViT stem width is read from the weights). */
   spec: ModelSpec | ((sd: StateDict) => ModelSpec);
   /** Checkpoint bytes: official .pt, safetensors (training or fused form). */
@@ -457,11 +468,13 @@ export function createFromBytes<I = ImageInput>(o: CreateOptions<I>): MobileCLIP
   o.onProgress?.({ phase: 'parse', what, loaded: 0, total: 1 });
   const ck = readCheckpoint(o.weights, source, { allowExpandedTensors: o.allowExpandedTensors });
   const spec = typeof o.spec === 'function' ? o.spec(ck.stateDict) : o.spec;
-  precompileModel(o.gpu, spec, o.precompile ?? 'none', o.dtype);
+  const backend = o.backend ?? o.gpu;
+  if (!backend) throw new TypeError('createFromBytes: no backend given (options.backend)');
+  if (backend.kind === 'webgpu') precompileModel(backend as Gpu, spec, o.precompile ?? 'none', o.dtype);
   const tok = o.vocab ? SimpleTokenizer.fromGzip(o.vocab) : null;
   o.onProgress?.({ phase: 'parse', what, loaded: 1, total: 1 });
   o.onProgress?.({ phase: 'upload', what, loaded: 0, total: 1 });
-  const model = new MobileCLIP<I>(o.gpu, spec, ck.stateDict, tok, { ...o, source });
+  const model = new MobileCLIP<I>(backend, spec, ck.stateDict, tok, { ...o, source });
   o.onProgress?.({ phase: 'upload', what, loaded: 1, total: 1 });
   return model;
 }
@@ -472,20 +485,20 @@ export interface ModelAndTransforms<I = ImageInput> {
   /** An image input → the model input [3, S, S] (the model's own preprocess). */
   preprocess: (image: I) => Promise<Float32Array>;
   tokenizer: SimpleTokenizer | null;
-  /** Destroys the model and, if createModelAndTransforms created the GPU, the GPU. */
+  /** Destroys the model and, if createModelAndTransforms created its backend, the backend. */
   dispose: () => void;
 }
 
 /**
- * Builds the model with `make` and wraps it for createModelAndTransforms; a GPU the call created
- * (`ownsGpu`) is destroyed with the model, or at once if building fails.
+ * Builds the model with `make` and wraps it for createModelAndTransforms; a backend the call
+ * created (`ownsBackend`) is destroyed with the model, or at once if building fails.
  */
-export function withTransforms<I>(gpu: Gpu, ownsGpu: boolean, make: () => MobileCLIP<I>): ModelAndTransforms<I> {
+export function withTransforms<I>(backend: Backend, ownsBackend: boolean, make: () => MobileCLIP<I>): ModelAndTransforms<I> {
   let model: MobileCLIP<I>;
   try {
     model = make();
   } catch (e) {
-    if (ownsGpu) gpu.destroy();
+    if (ownsBackend) backend.destroy();
     throw e;
   }
   return {
@@ -494,7 +507,7 @@ export function withTransforms<I>(gpu: Gpu, ownsGpu: boolean, make: () => Mobile
     preprocess: (image) => model.preprocess(image, typeof image === 'string' ? image : 'image'),
     dispose: () => {
       model.dispose();
-      if (ownsGpu) model.afterRelease(() => gpu.destroy());
+      if (ownsBackend) model.afterRelease(() => backend.destroy());
     },
   };
 }

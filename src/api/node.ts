@@ -1,5 +1,8 @@
 /** Node entry of the API: model names or config files; checkpoints and vocabularies as paths, URLs, hub references or bytes. */
 import { createGpu } from '../backends/webgpu/node.js';
+import { missingVulkanDriver } from '../backends/webgpu/vulkan-probe.node.js';
+import { type BackendHooks, type Device, checkDevice, chooseBackend } from './backend-choice.js';
+import type { Backend } from '../runtime/backend.js';
 import { FolderCache } from '../io/byte-cache.node.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { readBytes, readJsonFile } from '../io/read-file.js';
@@ -72,7 +75,15 @@ export async function resolveSpec(name: string, weights?: StateDict): Promise<Mo
  * `hf-hub:<org>/<repo>` reference (its open_clip_config.json), or a config.json path.
  */
 export async function createModelAndTransforms(name: string, o: NodeCreateOptions = {}): Promise<ModelAndTransforms> {
-  return createModel<NodeImageInput>(name, withNodeDefaults(o), { ...NODE_FILES, createGpu, readImage: readNodeImage });
+  return createModel<NodeImageInput>(name, withNodeDefaults(o), { ...NODE_FILES, ...NODE_BACKENDS, readImage: readNodeImage });
+}
+
+/** How Node makes each backend: Dawn for WebGPU, after checking (on Linux) that a Vulkan driver is there. */
+const NODE_BACKENDS: BackendHooks = { createGpu, webgpuUnavailable: () => missingVulkanDriver() };
+
+/** The backend `device` names in Node (backend-choice.ts has the rule for 'auto'); the caller destroys it. */
+export function createBackend(device: Device = 'auto', onNotice?: (line: string) => void): Promise<Backend> {
+  return chooseBackend(checkDevice(device), NODE_BACKENDS, onNotice);
 }
 
 /** The options as Node fills them in: the folder cache, and the environment's offline flag, sources, timeouts and hub token. */

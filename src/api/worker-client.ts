@@ -13,7 +13,7 @@ import type { WorkerImage, WorkerModelInfo, WorkerReply, WorkerRequest } from '.
 
 export type { WorkerModelInfo };
 
-export interface WorkerCreateOptions extends Omit<LoadOptions, 'gpu' | 'cache'> {
+export interface WorkerCreateOptions extends Omit<LoadOptions, 'gpu' | 'backend' | 'onNotice' | 'cache'> {
   /** The worker script (default: worker.js beside this bundle). */
   workerUrl?: string | URL;
   /** Cache downloads in the worker's Cache Storage (default true). */

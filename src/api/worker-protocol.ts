@@ -9,23 +9,30 @@ import type { ClassifyOptions, Embeddings, MobileCLIP, Prediction } from './mobi
 import type { StorageDType } from '../runtime/dtype.js';
 import type { ImageSize } from '../preprocess/image-size.js';
 import { describePolicy } from '../backends/webgpu/policy.js';
+import type { BackendKind } from '../runtime/backend.js';
 
 /** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
 export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array | ArrayBuffer | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 1 | 3 | 4 };
 
-/** The adapter and model the worker loaded, for display. */
+/** The backend, adapter and model the worker loaded, for display. */
 export interface WorkerModelInfo {
+  /** Where the model runs: 'webgpu', or 'cpu' (then `adapter` describes the CPU backend). */
+  backend: BackendKind;
   adapter: { vendor: string; architecture: string; device: string; description: string; isSoftware: boolean; f16: boolean; subgroups: boolean; subgroupSize?: number;
     /** The kernel choices in force (describePolicy). */
     policy: string };
   model: { name: string; imageSize: ImageSize; embedDim: number; dtype: StorageDType; hasTokenizer: boolean };
 }
 
-/** The adapter and model `m` runs on, as createModelInWorker reports them. */
+/** The backend, adapter and model `m` runs on, as createModelInWorker reports them. */
 export function modelInfo<I>(m: MobileCLIP<I>): WorkerModelInfo {
-  const i = m.gpu.info;
+  const gpu = m.gpu;
+  const i = gpu?.info;
   return {
-    adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isSoftware: i.isSoftware, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize, policy: describePolicy(m.gpu.policy) },
+    backend: m.backend.kind,
+    adapter: i && gpu
+      ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isSoftware: i.isSoftware, f16: i.features.shaderF16, subgroups: i.features.subgroups, subgroupSize: i.subgroupSize, policy: describePolicy(gpu.policy) }
+      : { vendor: '', architecture: '', device: 'cpu', description: m.backend.description, isSoftware: false, f16: false, subgroups: false, policy: 'CPU backend' },
     model: { name: m.spec.name, imageSize: m.imageSize, embedDim: m.embedDim, dtype: m.dtype, hasTokenizer: m.tokenizer !== null },
   };
 }

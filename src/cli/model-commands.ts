@@ -20,6 +20,7 @@ import { parseImageSize } from '../preprocess/image-size.js';
 import { withImageSize } from '../models/model-specs.js';
 import type { Templates } from '../api/templates.js';
 import type { PrecompileTowers } from '../api/precompile.js';
+import { checkDevice } from '../api/backend-choice.js';
 import { type Args, type CommandSpec, type OptionSpec, option, parsedOption, UsageError } from './args.js';
 import { EXPANDED_OPTION } from './checkpoint-commands.js';
 import { Progress } from './progress.js';
@@ -30,7 +31,8 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', value: 'FILE|URL', help: 'checkpoint (.pt or .safetensors; a path, an http(s) URL or hf-hub:<org>/<repo>; default weights/mobileclip_<model>.safetensors, or weights/<hub repo>/open_clip_model.safetensors for open_clip names, as weights/fetch.sh lays them out, else the published checkpoint, downloaded once into the cache)' },
   vocab: { type: 'string', value: 'FILE|URL', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz, else the published one, downloaded once)' },
   offline: { type: 'boolean', help: 'never download (also MOBILECLIP_OFFLINE=1): a file that is neither local nor cached is an error naming it' },
-  dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32)' },
+  device: { type: 'string', value: 'auto|webgpu|cpu', help: 'where the model runs (default auto: WebGPU where there is an adapter, else the CPU, saying so on stderr)' },
+  dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32; f16 needs WebGPU with shader-f16)' },
   'allow-non-finite': { type: 'boolean', help: 'load a checkpoint with NaN/Inf values (a non-finite output is still an error)' },
   'allow-expanded-tensors': EXPANDED_OPTION,
   verbose: { type: 'boolean', help: 'when the checkpoint does not fit the model, list every missing, unexpected and mis-shaped key (default: the first few)' },
@@ -38,7 +40,7 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
 };
 
 // Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
-const FIRST_FORWARD = ' (the first forward compiles the GPU kernels)';
+const firstForward = (m: { model: { gpu: unknown } }) => (m.model.gpu ? ' (the first forward compiles the GPU kernels)' : ' (on the CPU)');
 
 const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
 
@@ -88,11 +90,13 @@ async function open(a: Args, needVocab: boolean, progress: Progress, precompile:
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype takes f32 or f16, got ${dtype}`);
   const offline = a.flags.has('offline') || offlineFromEnv();
   const imageSize = parsedOption(a, 'image-size', parseImageSize);
+  const device = parsedOption(a, 'device', (v) => checkDevice(v, '--device'));
   const load = () =>
-    createModelAndTransforms(model, { weights, vocab, dtype, offline, precompile, imageSize, onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
+    createModelAndTransforms(model, { weights, vocab, dtype, offline, precompile, imageSize, device, onNotice: (line) => progress.notice(line), onProgress: progress.load(), allowNonFinite: a.flags.has('allow-non-finite'), allowExpandedTensors: a.flags.has('allow-expanded-tensors') });
   try {
     const m = await progress.phase(`loading ${weights ?? `${model} (published checkpoint)`}`, load);
-    progress.watchCompiles(m.model.gpu.pipelines);
+    const gpu = m.model.gpu;
+    if (gpu) progress.watchCompiles(gpu.pipelines);
     return m;
   } catch (e) {
     if (e instanceof Error && e.name === 'OfflineError') {
@@ -136,12 +140,12 @@ export async function embed(a: Args): Promise<void> {
     const result: { images: { file: string; embedding: number[] }[]; texts: { text: string; embedding: number[] }[]; tokens: { row: number; embedding: number[] }[] } = { images: [], texts: [], tokens: [] };
     const sd: StateDict = new Map();
     if (images.length) {
-      const e = await progress.phase(`embedding ${images.length} image${images.length > 1 ? 's' : ''}${FIRST_FORWARD}`, () => m.model.encodeImages(images, { normalize, onProgress: progress.bar('images') }));
+      const e = await progress.phase(`embedding ${images.length} image${images.length > 1 ? 's' : ''}${firstForward(m)}`, () => m.model.encodeImages(images, { normalize, onProgress: progress.bar('images') }));
       images.forEach((file, i) => result.images.push({ file, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('image_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
     if (texts.length) {
-      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}${FIRST_FORWARD}`, () => m.model.encodeTexts(texts, { normalize, onProgress: progress.bar('texts') }));
+      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}${firstForward(m)}`, () => m.model.encodeTexts(texts, { normalize, onProgress: progress.bar('texts') }));
       texts.forEach((text, i) => result.texts.push({ text, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
       sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
     }
@@ -200,7 +204,7 @@ export async function classify(a: Args): Promise<void> {
   for (const f of images) decoded.push(await readImageFile(f));
   const m = await open(a, true, progress, 'both'); // classify embeds the images, then the labels
   try {
-    const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}${FIRST_FORWARD}`;
+    const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}${firstForward(m)}`;
     const preds = await progress.phase(what, () => m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress.bar('images'), onLabelProgress: progress.bar('label prompts') }));
     if (a.flags.has('json')) console.log(JSON.stringify(images.map((file, i) => ({ file, predictions: preds[i] }))));
     else

@@ -23,11 +23,22 @@ export class Progress {
   private kernels = 0;
   private readonly start = performance.now();
 
-  private constructor(readonly enabled: boolean) {}
+  private constructor(
+    readonly enabled: boolean,
+    /** Notices (a fallback the user should know of) print unless --quiet, progress or not. */
+    private readonly notices = true,
+  ) {}
 
   static for(a: Args): Progress {
-    if (a.flags.has('quiet')) return new Progress(false);
+    if (a.flags.has('quiet')) return new Progress(false, false);
     return new Progress(a.flags.has('progress') || (Boolean(process.stdout.isTTY) && stderrIsTTY()));
+  }
+
+  /** One line on stderr that the user should read (not progress): on a line of its own. */
+  notice(line: string): void {
+    if (!this.notices) return;
+    process.stderr.write(`${this.active && this.onPhaseLine ? '\n' : ''}${line}\n`);
+    if (this.active) process.stderr.write(`${this.active}… `);
   }
 
   /** Runs `work`, printing `label… done in 1.23 s` around it. */

@@ -8,7 +8,9 @@ export class ShapeError extends Error {
   override name = 'ShapeError';
 }
 
+/** What to do about a missing WebGPU adapter, per platform: the install command, and the CPU backend. */
 export const NO_ADAPTER_HELP =
-  'No WebGPU adapter found. In Node this library uses Dawn (the `webgpu` package) over Vulkan: ' +
-  'install a Vulkan driver for your GPU, or on a machine without one run `bash scripts/install-vulkan-driver.sh` ' +
-  "(installs Mesa's software driver lavapipe). In a browser, use one with WebGPU enabled.";
+  'No WebGPU adapter found. In Node this library uses Dawn (the `webgpu` package): over Vulkan on Linux, so install ' +
+  "your GPU's Vulkan driver or Mesa's (`sudo apt install mesa-vulkan-drivers` on Debian and Ubuntu, " +
+  '`sudo dnf install mesa-vulkan-drivers` on Fedora), over Metal on macOS and Direct3D 12 on Windows. In a browser, ' +
+  "use one with WebGPU enabled. Or run on the CPU: device: 'cpu' (--device cpu), which device: 'auto' (the default) picks by itself.";

@@ -65,7 +65,7 @@ describe.runIf(haveFixtures())('weights by URL and hub name, with progress, abor
       const inputs = await readSafetensors(fixturePath('openclip', 'oc-mci-tiny', 'inputs.safetensors'));
       const outputs = await readSafetensors(fixturePath('openclip', 'oc-mci-tiny', 'outputs.safetensors'));
       const shape = inputs.info('image').shape;
-      const x = m.model.gpu.upload(inputs.float32('image'), shape);
+      const x = m.model.backend.upload(inputs.float32('image'), shape);
       const img = m.model.clip.encodeImage(x, { normalize: true });
       const got = await img.readFloat();
       x.dispose();

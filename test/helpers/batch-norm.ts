@@ -1,11 +1,11 @@
 /** A BatchNorm2d layer from host parameters, loaded as the models load theirs (through a WeightStore). */
-import type { Gpu } from '../../src/backends/webgpu/gpu.js';
+import type { Backend } from '../../src/runtime/backend.js';
 import { float32Tensor } from '../../src/io/host-tensor.js';
 import { BatchNorm2d } from '../../src/layers/batch-norm.js';
 import type { BatchNormParams } from '../../src/layers/bn-fold.js';
 import { WeightStore } from '../../src/layers/weights.js';
 
-export function batchNormLayer(gpu: Gpu, bn: BatchNormParams): BatchNorm2d {
+export function batchNormLayer(gpu: Backend, bn: BatchNormParams): BatchNorm2d {
   const c = bn.weight.length;
   const sd = new Map(
     (

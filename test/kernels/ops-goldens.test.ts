@@ -1,11 +1,11 @@
 /**
- * Every kernel against the PyTorch goldens in fixtures/ops (ops/README): max|Δ| ≤ 1e-5·max|ref|,
- * 1e-6 absolute for GELU, sigmoid and softmax.
+ * Every op against the PyTorch goldens in fixtures/ops (ops/README), on both backends:
+ * max|Δ| ≤ 1e-5·max|ref|, 1e-6 absolute for GELU, sigmoid and softmax.
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, it } from 'vitest';
 import { FIXTURES, fixturePath, haveFixtures, loadFixture } from '../helpers/fixtures.js';
-import { useGpu } from '../helpers/gpu.js';
+import { forEachBackend } from '../helpers/backends.js';
 import { diff, expectClose } from '../helpers/compare.js';
 import type { SafetensorsFile } from '../../src/io/safetensors.js';
 import { conv2d } from '../../src/ops/index.js';
@@ -28,15 +28,14 @@ interface OpCase {
 }
 
 const cases: OpCase[] = FIXTURES ? JSON.parse(readFileSync(fixturePath('ops/index.json'), 'utf8')).cases : [];
-const g = useGpu();
 let ops: SafetensorsFile;
 
-describe.runIf(haveFixtures())('ops goldens (PyTorch)', () => {
+forEachBackend('ops goldens (PyTorch)', (backend) => {
   beforeAll(async () => {
     ops = await loadFixture('ops/ops.safetensors');
   });
 
-  const up = (name: string) => g.gpu.upload(ops.float32(name), ops.info(name).shape, 'f32', name);
+  const up = (name: string) => backend().upload(ops.float32(name), ops.info(name).shape, 'f32', name);
   const ref = (name: string) => ops.float32(name);
   const REL = 1e-5;
 
@@ -83,7 +82,7 @@ describe.runIf(haveFixtures())('ops goldens (PyTorch)', () => {
           const shape = ops.info(c.inputs.q).shape; // [B, heads, N, hd]
           const qkv = packQkv(ref(c.inputs.q), ref(c.inputs.k), ref(c.inputs.v), shape);
           const [b, heads, n, hd] = shape;
-          const t = g.gpu.upload(qkv, [b, n, 3, heads, hd]);
+          const t = backend().upload(qkv, [b, n, 3, heads, hd]);
           const got = splitHeads(await attention(t, { heads }).readFloat(), shape);
           expectClose(c.name, got, ref(c.outputs.out), { rel: REL });
           if (c.outputs.out_causal) {
@@ -93,7 +92,7 @@ describe.runIf(haveFixtures())('ops goldens (PyTorch)', () => {
           break;
         }
         case 'batch_norm': {
-          const bn = batchNormLayer(g.gpu, {
+          const bn = batchNormLayer(backend(), {
             weight: ref(c.inputs.weight),
             bias: ref(c.inputs.bias),
             runningMean: ref(c.inputs.running_mean),
@@ -134,4 +133,4 @@ describe.runIf(haveFixtures())('ops goldens (PyTorch)', () => {
       }
     });
   }
-});
+}, haveFixtures());

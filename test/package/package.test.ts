@@ -19,8 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'mobileclip-package-'));
 const project = join(dir, 'consumer');
 let tarball = '';
 
-function sh(cmd: string, args: string[], cwd: string, timeout = 180_000): { code: number | null; out: string; err: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false' } });
+function sh(cmd: string, args: string[], cwd: string, timeout = 180_000, env: NodeJS.ProcessEnv = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false', ...env } });
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}\n${r.stdout}\n${r.stderr}`);
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -82,14 +82,24 @@ describe('the packed package', () => {
       }
     });
 
-    it('classify of a JPEG and a PNG on S0: the PNG matches the reference logits, no Dawn noise on stderr', async () => {
+    /** `classify` of a JPEG and a PNG on S0 through the installed CLI, as JSON; `env` for the child. */
+    function classifyS0(env: NodeJS.ProcessEnv = {}) {
       const captions = JSON.parse(readFileSync(fixturePath('s0-full', 'config.json'), 'utf8')).fixture.text_input.captions as string[];
       const images = [fixturePath('preprocess', 'photo_q90.jpg'), fixturePath('preprocess', 'astronaut.png')];
-      const r = sh('npx', ['mobileclip', 'classify', ...images, '--labels', captions.join('|'), '--weights', fixturePath('s0-full', 'model.safetensors'), '--vocab', vocab(), '--json'], project);
+      const r = sh('npx', ['mobileclip', 'classify', ...images, '--labels', captions.join('|'), '--weights', fixturePath('s0-full', 'model.safetensors'), '--vocab', vocab(), '--json'], project, 300_000, env);
       const got = JSON.parse(ok(r, 'classify')) as { file: string; predictions: { label: string; probability: number }[] }[];
-      expect(r.err).not.toMatch(/artificially reduced/);
       expect(got.map((g) => g.file)).toEqual(images);
-      const jpeg = got[0].predictions.map((p) => p.probability);
+      // probabilities in caption order, per image
+      const probs = got.map((g) => captions.map((c) => g.predictions.find((p) => p.label === c)!.probability));
+      return { r, captions, probs };
+    }
+    let onWebgpu: number[][] = [];
+
+    it('classify of a JPEG and a PNG on S0: the PNG matches the reference logits, no Dawn noise on stderr', async () => {
+      const { r, probs } = classifyS0();
+      onWebgpu = probs;
+      expect(r.err).not.toMatch(/artificially reduced/);
+      const jpeg = probs[0];
       expect(jpeg.every(Number.isFinite)).toBe(true);
       expect(Math.abs(jpeg.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
       // astronaut.png is image 0 of the S0 fixture.
@@ -97,8 +107,19 @@ describe('the packed package', () => {
       const m = Math.max(...logits);
       const e = Array.from(logits, (v) => Math.exp(v - m));
       const want = e.map((v) => v / e.reduce((a, b) => a + b, 0));
-      const png = captions.map((c) => got[1].predictions.find((p) => p.label === c)!.probability);
-      for (let j = 0; j < 3; j++) expect(Math.abs(png[j] - want[j]), captions[j]).toBeLessThan(1e-5);
+      for (let j = 0; j < 3; j++) expect(Math.abs(probs[1][j] - want[j]), `caption ${j}`).toBeLessThan(1e-5);
+    });
+
+    it('with no Vulkan driver visible, classify runs on the CPU backend: the same probabilities (|Δp| ≤ 1e-4), one plain line on stderr, none of Dawn\'s', () => {
+      const { r, probs } = classifyS0({ VK_ICD_FILENAMES: '/nonexistent/icd.json' });
+      expect(onWebgpu.length, 'the WebGPU run above').toBe(2);
+      let worst = 0;
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) worst = Math.max(worst, Math.abs(probs[i][j] - onWebgpu[i][j]));
+      console.log(`classify on the CPU backend vs WebGPU (lavapipe): max|Δp| = ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(1e-4);
+      const lines = r.err.trim().split('\n');
+      expect(lines).toEqual(['no Vulkan driver: none of the files in VK_ICD_FILENAMES exists: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU)']);
+      expect(r.err).not.toMatch(/vkCreateInstance|Dawn|dawn/);
     });
 
     it('imports from an .mjs and embeds a file path, a file: URL and bytes identically to the reference', async () => {
@@ -115,13 +136,18 @@ m.dispose();
 console.log(JSON.stringify(Array.from(e.data)));
 `,
       );
-      const out = ok(sh('node', [script, fixturePath('clip-tiny', 'config.json'), fixturePath('clip-tiny', 'model.safetensors'), fixturePath('preprocess', 'coffee.png')], project), 'node embed.mjs');
-      const got = JSON.parse(out) as number[];
       const ref = (await readSafetensors(fixturePath('clip-tiny', 'outputs.safetensors'))).float32('image_embeddings').subarray(0, 64);
-      let worst = 0;
-      for (let k = 0; k < 3; k++) for (let d = 0; d < 64; d++) worst = Math.max(worst, Math.abs(got[k * 64 + d] - ref[d]));
-      console.log(`installed package, clip-tiny image embedding of coffee.png (path, URL, bytes): max|Δ| = ${worst.toExponential(2)}`);
-      expect(worst).toBeLessThanOrEqual(1e-4 * Math.max(...Array.from(ref, Math.abs)));
+      const args = [script, fixturePath('clip-tiny', 'config.json'), fixturePath('clip-tiny', 'model.safetensors'), fixturePath('preprocess', 'coffee.png')];
+      // With a Vulkan driver (WebGPU), and with none visible (the CPU backend, chosen by itself).
+      for (const [where, env] of [['WebGPU', {}], ['no Vulkan driver: the CPU backend', { VK_ICD_FILENAMES: '/nonexistent/icd.json' }]] as const) {
+        const r = sh('node', args, project, 180_000, env);
+        const got = JSON.parse(ok(r, `node embed.mjs (${where})`)) as number[];
+        let worst = 0;
+        for (let k = 0; k < 3; k++) for (let d = 0; d < 64; d++) worst = Math.max(worst, Math.abs(got[k * 64 + d] - ref[d]));
+        console.log(`installed package, ${where}, clip-tiny image embedding of coffee.png (path, URL, bytes): max|Δ| = ${worst.toExponential(2)}`);
+        expect(worst).toBeLessThanOrEqual(1e-4 * Math.max(...Array.from(ref, Math.abs)));
+        expect(r.err, where).not.toMatch(/vkCreateInstance/);
+      }
     });
   });
 
@@ -129,14 +155,14 @@ console.log(JSON.stringify(Array.from(e.data)));
     writeFileSync(
       join(project, 'node-consumer.mts'),
       `import { createModelAndTransforms, readImageFile, type NodeImageInput, type Embeddings } from 'mobileclip-webgpu';
-const m = await createModelAndTransforms('mobileclip_s0', { weights: 'w.safetensors', vocab: 'v.txt.gz' });
+const m = await createModelAndTransforms('mobileclip_s0', { weights: 'w.safetensors', vocab: 'v.txt.gz', device: 'auto' });
 const inputs: NodeImageInput[] = ['a.jpg', new URL('file:///a.png'), new Uint8Array(4), { data: new Uint8Array(3), width: 1, height: 1, channels: 3 }];
 const e: Embeddings = await m.model.encodeImages(inputs);
 const img = await readImageFile('a.png');
-const gpu: GPUDevice = m.model.gpu.device;
+const gpu: GPUDevice | undefined = m.model.gpu?.device; // null on the CPU backend
 // @ts-expect-error a Blob is a browser input
 await m.model.encodeImages([new Blob([])]);
-console.log(e.dim, img.mode, gpu.label);
+console.log(e.dim, img.mode, gpu?.label, m.model.backend.kind);
 `,
     );
     writeFileSync(

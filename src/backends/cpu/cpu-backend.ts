@@ -1,0 +1,139 @@
+/**
+ * The CPU backend: tensors in typed arrays (f32 as Float32Array, i32 as Int32Array; no f16
+ * storage), ops computed synchronously in plain TypeScript (ops.ts). It runs wherever JavaScript
+ * does: a machine or browser without WebGPU gets a result, not an error. Work is done when an op
+ * returns, so `read` and `sync` wait for nothing.
+ */
+import type { Backend, ConstantSource, ConstantValue } from '../../runtime/backend.js';
+import type { DType, HostArray } from '../../runtime/dtype.js';
+import { GpuError, ShapeError } from '../../runtime/errors.js';
+import { fmtShape, numel } from '../../runtime/shape.js';
+import { Scopes } from '../../runtime/scopes.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { cpuOps } from './ops.js';
+
+export type CpuStorage = Float32Array | Int32Array;
+
+/** Typed arrays are limited to 2³¹ − 1 elements in some engines; one tensor stays under 2 GiB. */
+const MAX_TENSOR_BYTES = 2 ** 31 - 4;
+
+const FILL: Record<ConstantValue, number> = { zero: 0, 'minus-zero': -0, one: 1 };
+
+export interface CpuMemoryStats {
+  /** Bytes held by live tensors this backend allocated. */
+  liveBytes: number;
+  peakBytes: number;
+  tensors: number;
+}
+
+export class CpuBackend implements Backend {
+  readonly kind = 'cpu' as const;
+  readonly maxTensorBytes = MAX_TENSOR_BYTES;
+  readonly f16Storage = false;
+  readonly ops = cpuOps;
+  private readonly scopes = new Scopes();
+  private readonly identities = new Map<string, Float32Array>();
+  private destroyed = false;
+  readonly memory: CpuMemoryStats = { liveBytes: 0, peakBytes: 0, tensors: 0 };
+
+  get description(): string {
+    return 'CPU (JavaScript, 1 thread)';
+  }
+
+  private assertUsable(): void {
+    if (this.destroyed) throw new GpuError('the CPU backend was destroyed');
+  }
+
+  empty(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    this.assertUsable();
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new ShapeError(`${label}: invalid shape ${fmtShape(shape)}`);
+    if (dtype === 'f16') throw new GpuError(`${label}: the CPU backend stores float32, not f16 (use dtype 'f32')`);
+    const n = numel(shape);
+    if (n * 4 > MAX_TENSOR_BYTES) throw new GpuError(`${label}: ${fmtShape(shape)} ${dtype} needs ${n * 4} bytes, more than the CPU backend's ${MAX_TENSOR_BYTES} per tensor`);
+    const data = dtype === 'i32' ? new Int32Array(n) : new Float32Array(n);
+    this.memory.liveBytes += data.byteLength;
+    this.memory.peakBytes = Math.max(this.memory.peakBytes, this.memory.liveBytes);
+    this.memory.tensors++;
+    const t = new Tensor(this, shape, dtype, data, label);
+    this.scopes.track(t);
+    return t;
+  }
+
+  upload(data: HostArray | readonly number[], shape: readonly number[], dtype?: DType, label = 'upload'): Tensor {
+    const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'f32');
+    if (numel(shape) !== data.length) {
+      throw new ShapeError(`${label}: ${data.length} values do not fill shape ${fmtShape(shape)} (${numel(shape)} elements)`);
+    }
+    if (dt === 'i32' && (data instanceof Float32Array || data instanceof Uint16Array)) throw new ShapeError(`${label}: i32 tensors take an Int32Array`);
+    if (dt === 'f32' && (data instanceof Int32Array || data instanceof Uint16Array)) throw new ShapeError(`${label}: f32 tensors take a Float32Array`);
+    const t = this.empty(shape, dt, label);
+    (t.storage as CpuStorage).set(data as ArrayLike<number>);
+    return t;
+  }
+
+  writeTensor(t: Tensor, data: Float32Array | Int32Array): void {
+    if (data.length !== t.size) throw new ShapeError(`writeTensor: ${data.length} values for ${t.label} ${fmtShape(t.shape)}`);
+    if ((t.dtype === 'i32') !== data instanceof Int32Array) throw new ShapeError(`writeTensor: ${t.label} is ${t.dtype}`);
+    storageOf(t).set(data);
+  }
+
+  async read(t: Tensor): Promise<Float32Array | Int32Array> {
+    this.assertUsable();
+    return storageOf(t).slice();
+  }
+
+  copyElements(src: Tensor, srcAt: number, dst: Tensor, dstAt: number, count: number): void {
+    if (src.dtype !== dst.dtype) throw new ShapeError(`copyElements: ${src.label} is ${src.dtype} but ${dst.label} is ${dst.dtype}`);
+    if (srcAt < 0 || dstAt < 0 || count < 0 || srcAt + count > src.size || dstAt + count > dst.size) {
+      throw new ShapeError(`copyElements: [${srcAt}, +${count}) of ${src.label} ${fmtShape(src.shape)} into [${dstAt}, +${count}) of ${dst.label} ${fmtShape(dst.shape)} is out of range`);
+    }
+    storageOf(dst).set(storageOf(src).subarray(srcAt, srcAt + count), dstAt);
+  }
+
+  constantVector(value: ConstantValue, length: number, dtype: DType): Tensor {
+    if (dtype !== 'f32') throw new GpuError(`constant vectors on the CPU are f32, not ${dtype}`);
+    const have = this.identities.get(value);
+    const data = have && have.length >= length ? have : new Float32Array(Math.max(length, 1024)).fill(FILL[value]);
+    this.identities.set(value, data);
+    return new Tensor(this, [length], dtype, data.subarray(0, length), `constant ${value}`, false);
+  }
+
+  constantSource(): ConstantSource {
+    return {
+      tensor: (value, shape, dtype, label) => {
+        if (dtype !== 'f32') throw new GpuError(`${label}: the CPU backend stores float32, not ${dtype}`);
+        return new Tensor(this, shape, dtype, new Float32Array(numel(shape)).fill(FILL[value]), label, false);
+      },
+      destroy: () => {},
+    };
+  }
+
+  scope<T>(fn: () => T): T {
+    return this.scopes.run(fn);
+  }
+
+  keep(t: Tensor): Tensor {
+    (t.base ?? t).kept = true;
+    return t;
+  }
+
+  release(t: Tensor): void {
+    this.memory.liveBytes -= (t.storage as CpuStorage).byteLength;
+    this.memory.tensors--;
+  }
+
+  async sync(): Promise<void> {
+    this.assertUsable();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.identities.clear();
+  }
+}
+
+/** A CPU tensor's typed array (alive). */
+export function storageOf(t: Tensor): CpuStorage {
+  t.assertAlive();
+  return t.storage as CpuStorage;
+}

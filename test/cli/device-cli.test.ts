@@ -1,0 +1,56 @@
+/**
+ * `--device` through the real CLI entry point: the CPU backend by name and by fallback (no Vulkan
+ * driver visible: one plain line on stderr, none of Dawn's), `parity --device cpu` on a fixture,
+ * and a clear usage error for a device that does not exist.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli, runCliWith } from '../helpers/cli.js';
+import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
+
+const NO_VULKAN = { VK_ICD_FILENAMES: '/nonexistent/icd.json' };
+
+describe('--device', () => {
+  it('an unknown device is a usage error naming the choices (exit 2)', async () => {
+    const r = await runCli('embed', '--text', 'a cat', '--device', 'tpu');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--device must be one of 'auto', 'webgpu', 'cpu', not "tpu"/);
+  });
+
+  describe.runIf(haveFixtures())('with fixtures', () => {
+    it('parity --device cpu passes a fixture and says where it ran', async () => {
+      const r = await runCliWith({ timeoutMs: 180_000 }, 'parity', fixturePath('clip-tiny'), '--device', 'cpu', '--progress');
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/PASS: 26 tensors within tolerance/);
+      expect(r.err).toMatch(/running .*clip-tiny on cpu… done/);
+    });
+
+    it('with no Vulkan driver, auto falls back to the CPU with one line; --device webgpu names the install command', async () => {
+      const embed = ['embed', '--config', fixturePath('clip-tiny', 'config.json'), '--weights', fixturePath('clip-tiny', 'model.safetensors'), '--image', fixturePath('preprocess', 'coffee.png'), '--json'];
+      const auto = await runCliWith({ env: NO_VULKAN, timeoutMs: 180_000 }, ...embed);
+      expect(auto.code, auto.err).toBe(0);
+      expect(auto.err.split('\n')).toEqual(['no Vulkan driver: none of the files in VK_ICD_FILENAMES exists: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU)']);
+      const cpu = await runCliWith({ env: NO_VULKAN, timeoutMs: 180_000 }, ...embed, '--device', 'cpu');
+      expect(cpu.code, cpu.err).toBe(0);
+      expect(cpu.err).toBe('');
+      expect(JSON.parse(cpu.out)).toEqual(JSON.parse(auto.out));
+      const gpu = await runCliWith({ env: NO_VULKAN, timeoutMs: 180_000 }, ...embed, '--device', 'webgpu');
+      expect(gpu.code).toBe(1);
+      expect(gpu.err).toMatch(/No WebGPU adapter found.*sudo apt install mesa-vulkan-drivers.*--device cpu/s);
+      expect(gpu.err).not.toMatch(/scripts\/install-vulkan-driver\.sh/);
+    });
+
+    it('embed on the CPU equals embed on WebGPU within float32 noise (clip-tiny, a PNG and a JPEG)', async () => {
+      const args = ['embed', '--config', fixturePath('clip-tiny', 'config.json'), '--weights', fixturePath('clip-tiny', 'model.safetensors'), '--image', fixturePath('preprocess', 'coffee.png'), '--image', fixturePath('preprocess', 'photo_q90.jpg'), '--json'];
+      const [cpu, gpu] = [await runCliWith({ timeoutMs: 180_000 }, ...args, '--device', 'cpu'), await runCliWith({ timeoutMs: 180_000 }, ...args, '--device', 'webgpu')];
+      expect(cpu.code, cpu.err).toBe(0);
+      expect(gpu.code, gpu.err).toBe(0);
+      const flat = (o: unknown): number[] => JSON.stringify(o).match(/-?\d+\.\d+(e-?\d+)?/g)!.map(Number);
+      const [a, b] = [flat(JSON.parse(cpu.out)), flat(JSON.parse(gpu.out))];
+      expect(a.length).toBeGreaterThanOrEqual(128);
+      expect(a.length).toBe(b.length);
+      const worst = Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+      console.log(`embed clip-tiny, CPU vs WebGPU: ${a.length} values, max|Δ| = ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    });
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * The CPU backend against WebGPU on this machine, in one run, interleaved (npm run bench:backends):
  *   --cells=s0:image:1,s0:text:1  --repeats=3  [--out=bench/results/backends]
- * Each cell loads the model's towers with random weights of the real shapes on both backends, runs
- * one untimed forward on each (WebGPU compiles its kernels there; the CPU has nothing to compile),
+ * Each cell loads the model's towers with random weights of the real shapes on both backends (WebGPU
+ * runs the forward as the API does: recorded once as an execution plan and replayed), runs one
+ * untimed forward on each (WebGPU compiles its kernels there; the CPU packs its weights),
  * then alternates timed forwards CPU, WebGPU, CPU, … so machine drift hits both alike. Reports the
  * medians, the ratio (WebGPU time / CPU time: > 1 means the CPU backend is faster) and the CPU
  * backend's peak tensor bytes; writes <out>.json. The backend-choice rule (src/api/backend-choice.ts)
@@ -14,6 +15,7 @@ import { createGpu } from '../src/backends/webgpu/node.js';
 import { describeGpu } from '../src/backends/webgpu/device.js';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import type { Backend } from '../src/runtime/backend.js';
+import type { Gpu } from '../src/backends/webgpu/gpu.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
@@ -37,6 +39,22 @@ function prepare(backend: Backend, name: string, tower: 'image' | 'text', batch:
   const ids = Int32Array.from({ length: batch * len }, (_, i) => (i % len === 0 ? 49406 : i % len === 9 ? 49407 : i % len < 9 ? 320 + (i % 97) : 0));
   const input: Tensor = tower === 'image' ? backend.upload(new Float32Array(batch * 3 * h * w).fill(0.5), [batch, 3, h, w]) : backend.upload(ids, [batch, len], 'i32');
   const forward = () => backend.scope(() => (tower === 'image' ? image!.forward(input) : text!.forwardIds(input)));
+  if (backend.kind === 'webgpu') {
+    // As the API runs it: recorded once as an execution plan, replayed (no per-run recording on the CPU).
+    const { plan, result } = (backend as Gpu).capture(forward);
+    return {
+      run: async () => {
+        plan.run();
+        await result.read();
+      },
+      dispose: () => {
+        plan.dispose();
+        result.dispose();
+        input.dispose();
+        store.dispose();
+      },
+    };
+  }
   return {
     run: async () => {
       const y = forward();

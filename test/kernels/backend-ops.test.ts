@@ -1,5 +1,6 @@
 /**
- * Every op through its neutral entry (src/ops/) on both backends, against its plain TypeScript
+ * Every op through its neutral entry (src/ops/) on both backends (the CPU with its WebAssembly SIMD
+ * kernels and with its JavaScript fallback), against its plain TypeScript
  * reference (float64), on several shapes — odd sizes, strides, padding, groups and every fused
  * epilogue included. Bound: 1e-5·max|ref|, about 20× the float32 rounding of these reductions.
  * (The WebGPU kernels' own variants — subgroup/blocked GEMMs, depthwise tiles, the direct conv —
@@ -15,6 +16,7 @@ import {
   patchTokens, patchTokensRef, selectToken, softmax, softmaxRef, splitHeads, squeezeExcite, squeezeExciteRef, transposeLast2, transposeLast2Ref, unary, unaryRef,
 } from '../../src/ops/index.js';
 import { CpuBackend } from '../../src/backends/cpu/cpu-backend.js';
+import { gelu64, sigmoid64 } from '../../src/ops/reference-math.js';
 import { ShapeError } from '../../src/runtime/errors.js';
 
 const REL = 1e-5;
@@ -95,6 +97,26 @@ forEachBackend('ops vs reference', (backend) => {
       expectClose(act, await unary(up(x, [7, 11, 13]), act).readFloat(), unaryRef(x, act), { rel: REL, abs: 1e-6 });
     });
   }
+
+  it('GELU and sigmoid against float64 on [-10, 10]: float32 rounding, tails included', async () => {
+    const n = 200_001;
+    const x = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
+    for (const [act, f] of [['gelu', gelu64], ['sigmoid', sigmoid64]] as const) {
+      const got = await unary(up(x, [n]), act).readFloat();
+      let maxAbs = 0;
+      let maxRel = 0;
+      for (let i = 0; i < n; i++) {
+        const r = f(x[i]);
+        const d = Math.abs(got[i] - r);
+        maxAbs = Math.max(maxAbs, d);
+        maxRel = Math.max(maxRel, d / Math.max(Math.abs(r), 1e-3));
+      }
+      console.log(`${act} vs float64 on [-10, 10] (${n} points): max|Δ| = ${maxAbs.toExponential(2)}, max relative = ${maxRel.toExponential(2)}`);
+      // As the WebGPU kernel's bound (reference.test.ts): 1 ulp of 10 absolute; a few ulp relative.
+      expect(maxAbs).toBeLessThan(1e-6);
+      expect(maxRel).toBeLessThan(2e-6);
+    }
+  });
 
   it('channelAffine: NCHW with shift, residual and GELU; channel-last; per-sample scale', async () => {
     const x = data(2 * 5 * 3 * 7);
@@ -191,4 +213,4 @@ forEachBackend('ops vs reference', (backend) => {
     const x = backend().upload(data(6), [2, 3]);
     expect(() => linear(x, other.upload(data(12), [4, 3]))).toThrow(/linear: .* is on webgpu .* but .* is on cpu/);
   });
-});
+}, true, true);

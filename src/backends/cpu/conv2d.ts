@@ -1,14 +1,117 @@
 /**
- * Direct 2-D convolution on NCHW for every conv but the 1×1 stride-1 ones (GEMMs): for each output
- * plane, each (input channel, kernel tap) adds weight × a strided input row segment to the plane's
- * rows — the innermost loop walks one output row, the bounds of padding computed once per tap.
+ * 2-D convolution on NCHW on the CPU, for every conv but the 1×1 stride-1 ones (GEMMs):
+ *  - dense (groups = 1): im2col, then the GEMM (its packed SIMD kernel and bias/activation
+ *    epilogue) with the weight [Cout, Cin·KH·KW] as A, packed once;
+ *  - one input channel per output (depthwise, and the ×2 expanding convs) at strides 1 and 2:
+ *    the SIMD plane kernel on a zero-padded copy of each input plane, four outputs per step;
+ *  - anything else (grouped convs with several inputs per output, other strides), or no SIMD: the
+ *    direct loop — for each output plane, each (input channel, tap) adds weight × a strided input
+ *    row segment to the plane's rows, padding bounds computed once per tap.
  * Cost: 2·N·Cout·OH·OW·(Cin/groups)·KH·KW flops.
  */
 import type { Conv2dGeometry } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { ACTIVATE } from './activation.js';
+import { gemm } from './gemm.js';
+import { wasmKernels } from './wasm-kernels.js';
 
 export function conv2d(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
+  const kernels = wasmKernels();
+  if (kernels && g.groups === 1) return viaIm2col(xt, wt, g);
+  const [sh, sw] = g.stride;
+  if (kernels && g.cinPerGroup === 1 && sh === sw && (sh === 1 || sh === 2)) return depthwise(xt, wt, g, sh);
+  return direct(xt, wt, g);
+}
+
+/** Dense conv as weight [Cout, K] · columns [K, OH·OW] per image, K = Cin·KH·KW. */
+function viaIm2col(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
+  const { n, cin, h, w, cout, kh, kw, oh, ow } = g;
+  const [sh, sw] = g.stride;
+  const [ph, pw] = g.pad;
+  const K = cin * kh * kw;
+  const N = oh * ow;
+  const backend = xt.backend;
+  const x = xt.storage as Float32Array;
+  return backend.scope(() => {
+    const colsT = backend.empty([n, K, N], 'f32', 'im2col');
+    const cols = colsT.storage as Float32Array;
+    for (let b = 0; b < n; b++) {
+      for (let ic = 0; ic < cin; ic++) {
+        const plane = (b * cin + ic) * h * w;
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kx = 0; kx < kw; kx++) {
+            let d = (b * K + (ic * kh + ky) * kw + kx) * N;
+            for (let oy = 0; oy < oh; oy++) {
+              const iy = oy * sh - ph + ky;
+              if (iy < 0 || iy >= h) {
+                d += ow; // stays zero
+                continue;
+              }
+              const row = plane + iy * w;
+              for (let ox = 0; ox < ow; ox++, d++) {
+                const ix = ox * sw - pw + kx;
+                if (ix >= 0 && ix < w) cols[d] = x[row + ix];
+              }
+            }
+          }
+        }
+      }
+    }
+    return gemm({
+      a: wt, b: colsT, bLayout: 'kn', M: cout, N, K, batch: n, strideA: 0, strideB: K * N,
+      outShape: [n, cout, oh, ow], bias: g.bias, biasAlong: 'm', act: g.act, label: 'conv2d.im2col',
+    });
+  });
+}
+
+/** One input plane per output plane: each input plane padded once, then the SIMD plane kernel per output it feeds. */
+function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor {
+  const kernels = wasmKernels()!;
+  const { n, cin, h, w, cout, kh, kw, oh, ow } = g;
+  const [ph, pw] = g.pad;
+  const x = xt.storage as Float32Array;
+  const wts = wt.storage as Float32Array;
+  const bias = g.bias?.storage as Float32Array | undefined;
+  const f = ACTIVATE[g.act];
+  const out = xt.backend.empty([n, cout, oh, ow], 'f32', 'conv2d');
+  const y = out.storage as Float32Array;
+  const perInput = cout / cin;
+  const ow4 = Math.ceil(ow / 4) * 4;
+  // The padded plane holds every read of the last group of four outputs (stride 2 loads eight).
+  const iw = ow4 * s + kw + 4;
+  const ih = (oh - 1) * s + kh;
+  const [inAt, wAt, outAt] = [0, ih * iw, ih * iw + kh * kw];
+  const mem = kernels.floats(outAt + oh * ow4);
+  for (let b = 0; b < n; b++) {
+    for (let ic = 0; ic < cin; ic++) {
+      mem.fill(0, inAt, inAt + ih * iw);
+      const src = (b * cin + ic) * h * w;
+      for (let iy = 0; iy < h && iy + ph < ih; iy++) {
+        const row = x.subarray(src + iy * w, src + iy * w + Math.min(w, iw - pw));
+        mem.set(row, inAt + (iy + ph) * iw + pw);
+      }
+      for (let o = 0; o < perInput; o++) {
+        const oc = ic * perInput + o;
+        mem.set(wts.subarray(oc * kh * kw, (oc + 1) * kh * kw), wAt);
+        mem.fill(0, outAt, outAt + oh * ow4);
+        kernels.depthwisePlane(s, inAt, wAt, outAt, iw, oh, ow4, kh, kw);
+        const bv = bias ? bias[oc] : 0;
+        let d = (b * cout + oc) * oh * ow;
+        for (let oy = 0; oy < oh; oy++) {
+          const r = outAt + oy * ow4;
+          for (let ox = 0; ox < ow; ox++, d++) {
+            let v = mem[r + ox];
+            if (bias) v = Math.fround(v + bv);
+            y[d] = f ? f(v) : v;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function direct(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
   const { n, cin, h, w, cout, cinPerGroup, kh, kw, groups, stride, pad, oh, ow } = g;
   const [sh, sw] = stride;
   const [ph, pw] = pad;

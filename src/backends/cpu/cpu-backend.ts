@@ -1,6 +1,7 @@
 /**
  * The CPU backend: tensors in typed arrays (f32 as Float32Array, i32 as Int32Array; no f16
- * storage), ops computed synchronously in plain TypeScript (ops.ts). It runs wherever JavaScript
+ * storage), ops computed synchronously (ops.ts): the GEMMs and convs in WebAssembly SIMD kernels
+ * (wasm-kernels.ts), the rest in TypeScript. It runs wherever JavaScript
  * does: a machine or browser without WebGPU gets a result, not an error. Work is done when an op
  * returns, so `read` and `sync` wait for nothing.
  */
@@ -11,6 +12,9 @@ import { fmtShape, numel } from '../../runtime/shape.js';
 import { Scopes } from '../../runtime/scopes.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { cpuOps } from './ops.js';
+import { type KernelVariant, kernelVariant } from './wasm-kernels.js';
+
+const KERNEL_NAMES: Record<KernelVariant, string> = { 'relaxed-simd': 'WebAssembly relaxed SIMD', simd: 'WebAssembly SIMD', javascript: 'JavaScript' };
 
 export type CpuStorage = Float32Array | Int32Array;
 
@@ -36,8 +40,9 @@ export class CpuBackend implements Backend {
   private destroyed = false;
   readonly memory: CpuMemoryStats = { liveBytes: 0, peakBytes: 0, tensors: 0 };
 
+  /** 'CPU (WebAssembly relaxed SIMD, 1 thread)', '… SIMD …', or '… JavaScript …' where the engine has no SIMD. */
   get description(): string {
-    return 'CPU (JavaScript, 1 thread)';
+    return `CPU (${KERNEL_NAMES[kernelVariant()]}, 1 thread)`;
   }
 
   private assertUsable(): void {

@@ -5,6 +5,7 @@
 import type { Activation, ChannelAffineSpec } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { ACTIVATE } from './activation.js';
+import { wasmKernels } from './wasm-kernels.js';
 
 const f32 = (t: Tensor): Float32Array => t.storage as Float32Array;
 
@@ -13,7 +14,9 @@ export function unary(x: Tensor, act: Activation): Tensor {
   const f = ACTIVATE[act];
   const src = f32(x);
   const y = f32(out);
+  const kernels = wasmKernels();
   if (!f) y.set(src);
+  else if (kernels) kernels.activate(src, y, act);
   else for (let i = 0; i < src.length; i++) y[i] = f(src[i]);
   return out;
 }
@@ -24,7 +27,9 @@ export function channelAffine(x: Tensor, scaleT: Tensor, s: ChannelAffineSpec): 
   const [src, y, scale] = [f32(x), f32(out), f32(scaleT)];
   const shift = s.shift ? f32(s.shift) : null;
   const residual = s.residual ? f32(s.residual) : null;
-  const f = ACTIVATE[s.act ?? 'none'];
+  const kernels = wasmKernels();
+  // With the SIMD kernels the activation is a pass of its own, between the affine and the residual.
+  const f = kernels ? null : ACTIVATE[s.act ?? 'none'];
   const channels = scale.length;
   const { inner } = s;
   for (let start = 0, step = 0; start < src.length; start += inner, step++) {
@@ -35,8 +40,12 @@ export function channelAffine(x: Tensor, scaleT: Tensor, s: ChannelAffineSpec): 
       let v = Math.fround(src[i] * sc);
       if (shift) v = Math.fround(v + sh);
       if (f) v = Math.fround(f(v));
-      y[i] = residual ? v + residual[i] : v;
+      y[i] = residual && !kernels ? v + residual[i] : v;
     }
+  }
+  if (kernels) {
+    if ((s.act ?? 'none') !== 'none') kernels.activate(y, y, s.act!);
+    if (residual) for (let i = 0; i < y.length; i++) y[i] += residual[i];
   }
   return out;
 }

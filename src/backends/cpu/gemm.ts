@@ -1,24 +1,133 @@
 /**
  * out[b] = act(A[b] · op(B[b]) + bias) · scale + residual[b] on the CPU.
- * "nk" (B = [N, K], a Linear weight): each output is a dot product of two contiguous K-rows.
- * "kn" (B = [K, N]): each row of A scales rows of B into the output row (axpy along N).
+ *
+ * With WebAssembly SIMD (wasm-kernels.ts): A is packed into 4-row panels and B into 8-column
+ * panels (zero-padded to whole panels) in the kernels' memory, the 4×8-tile kernel computes the
+ * product and the epilogue kernel its bias, activation, scale and residual, all in float32 as the
+ * GPU does. A weight (a kept
+ * tensor: the model's, shared by every batch) is packed once and its panels cached; activations
+ * are packed per call.
+ * Without SIMD: "nk" (B = [N, K], a Linear weight) as dot products of contiguous K-rows, "kn" as
+ * axpy rows, accumulated in float64.
  * Cost: 2·M·N·K flops per batch.
  */
 import type { GemmSpec } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { ACTIVATE } from './activation.js';
+import { wasmKernels } from './wasm-kernels.js';
+
+const round = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export function gemm(s: GemmSpec): Tensor {
+  const out = s.a.backend.empty(s.outShape, 'f32', s.label ?? 'gemm');
+  if (wasmKernels()) gemmPacked(s, out.storage as Float32Array);
+  else gemmJs(s, out.storage as Float32Array);
+  return out;
+}
+
+/** Packed panels of kept tensors (weights), by storage and layout. */
+const packedCache = new WeakMap<object, Map<string, Float32Array>>();
+
+function cached(t: Tensor, key: string, pack: () => Float32Array): Float32Array {
+  if (!(t.base ?? t).kept) return pack();
+  let byLayout = packedCache.get(t.storage as object);
+  if (!byLayout) packedCache.set(t.storage as object, (byLayout = new Map()));
+  let p = byLayout.get(key);
+  if (!p) byLayout.set(key, (p = pack()));
+  return p;
+}
+
+/** A [M, K] rows (from `at`) as 4-row panels [Mp/4][K][4], rows past M zero. */
+function packA(a: Float32Array, at: number, M: number, K: number): Float32Array {
+  const Mp = round(M, 4);
+  const p = new Float32Array(Mp * K);
+  for (let i = 0; i < Mp / 4; i++) {
+    for (let r = 0; r < 4 && 4 * i + r < M; r++) {
+      const src = at + (4 * i + r) * K;
+      let d = i * K * 4 + r;
+      for (let k = 0; k < K; k++, d += 4) p[d] = a[src + k];
+    }
+  }
+  return p;
+}
+
+/** B ([K, N] for "kn", [N, K] for "nk", from `at`) as 8-column panels [Np/8][K][8], columns past N zero. */
+function packB(b: Float32Array, at: number, K: number, N: number, layout: 'kn' | 'nk'): Float32Array {
+  const Np = round(N, 8);
+  const p = new Float32Array(Np * K);
+  for (let j = 0; j < Np / 8; j++) {
+    const cols = Math.min(8, N - 8 * j);
+    const panel = j * K * 8;
+    if (layout === 'kn') {
+      for (let k = 0; k < K; k++) {
+        const src = at + k * N + 8 * j;
+        const d = panel + k * 8;
+        for (let c = 0; c < cols; c++) p[d + c] = b[src + c];
+      }
+    } else {
+      for (let c = 0; c < cols; c++) {
+        const src = at + (8 * j + c) * K;
+        for (let k = 0; k < K; k++) p[panel + k * 8 + c] = b[src + k];
+      }
+    }
+  }
+  return p;
+}
+
+function gemmPacked(s: GemmSpec, y: Float32Array): void {
+  const kernels = wasmKernels()!;
+  const { M, N, K, batch } = s;
+  const [Mp, Np] = [round(M, 4), round(N, 8)];
+  const a = s.a.storage as Float32Array;
+  const b = s.b.storage as Float32Array;
+  // Operands shared by every batch (stride 0) are packed once.
+  const aShared = s.strideA === 0 ? cached(s.a, `A${M}x${K}`, () => packA(a, 0, M, K)) : null;
+  const bShared = s.strideB === 0 ? cached(s.b, `B${s.bLayout}${K}x${N}`, () => packB(b, 0, K, N, s.bLayout)) : null;
+  const biasN = (s.biasAlong ?? 'n') === 'n';
+  const scaleN = (s.scaleAlong ?? 'n') === 'n';
+  // Memory: packed A, packed B, C [Mp, Np], the bias and scale vectors, the residual laid out like C.
+  const aAt = 0;
+  const bAt = aAt + Mp * K;
+  const cAt = bAt + Np * K;
+  const biasAt = s.bias ? cAt + Mp * Np : -1;
+  const scaleAt = s.scale ? cAt + Mp * Np + Math.max(Mp, Np) : -1;
+  const resAt = s.residual ? cAt + Mp * Np + 2 * Math.max(Mp, Np) : -1;
+  let mem = kernels.floats(cAt + Mp * Np + 2 * Math.max(Mp, Np) + (s.residual ? Mp * Np : 0));
+  if (s.bias) mem.set(s.bias.storage as Float32Array, biasAt);
+  if (s.scale) mem.set(s.scale.storage as Float32Array, scaleAt);
+  const residual = s.residual?.storage as Float32Array | undefined;
+  for (let bt = 0; bt < batch; bt++) {
+    const pa = aShared ?? packA(a, bt * s.strideA, M, K);
+    const pb = bShared ?? packB(b, bt * s.strideB, K, N, s.bLayout);
+    mem = kernels.floats(0);
+    if (bt === 0 || !aShared) mem.set(pa, aAt);
+    if (bt === 0 || !bShared) mem.set(pb, bAt);
+    kernels.gemm4x8(aAt, bAt, cAt, Mp / 4, Np / 8, K);
+    const yo = bt * M * N;
+    if (residual) copyRows(residual, yo, N, mem, resAt, Np, M);
+    if (s.bias || s.scale || residual || (s.act ?? 'none') !== 'none') kernels.epilogue(cAt, M, Np, biasAt, biasN, s.act ?? 'none', scaleAt, scaleN, resAt);
+    copyRows(kernels.floats(0), cAt, Np, y, yo, N, M);
+  }
+}
+
+/** `rows` rows of `n` values from src (rows `srcStride` apart) to dst (rows `dstStride` apart): one copy when both are contiguous. */
+function copyRows(src: Float32Array, srcAt: number, srcStride: number, dst: Float32Array, dstAt: number, dstStride: number, rows: number): void {
+  const n = Math.min(srcStride, dstStride);
+  if (srcStride === dstStride) {
+    dst.set(src.subarray(srcAt, srcAt + rows * n), dstAt);
+    return;
+  }
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(srcAt + r * srcStride, srcAt + r * srcStride + n), dstAt + r * dstStride);
+}
+
+function gemmJs(s: GemmSpec, y: Float32Array): void {
   const { M, N, K, batch } = s;
   const a = s.a.storage as Float32Array;
   const b = s.b.storage as Float32Array;
-  const out = s.a.backend.empty(s.outShape, 'f32', s.label ?? 'gemm');
-  const y = out.storage as Float32Array;
   const acc = new Float64Array(N);
   for (let bt = 0; bt < batch; bt++) {
     const ao = bt * s.strideA;
     const bo = bt * s.strideB;
-    const yo = bt * M * N;
     for (let m = 0; m < M; m++) {
       const ar = ao + m * K;
       if (s.bLayout === 'nk') {
@@ -32,28 +141,32 @@ export function gemm(s: GemmSpec): Tensor {
         acc.fill(0);
         for (let k = 0; k < K; k++) {
           const av = a[ar + k];
-          if (av === 0) continue;
           const br = bo + k * N;
           for (let n = 0; n < N; n++) acc[n] += av * b[br + n];
         }
       }
-      epilogue(s, acc, y, yo + m * N, m, N);
+      epilogue(s, acc, 0, y, bt * M * N + m * N, m, N);
     }
   }
-  return out;
 }
 
-/** bias, activation, scale, residual for one output row (row m, N values) — in that order, as the GPU's epilogue. */
-function epilogue(s: GemmSpec, acc: Float64Array, y: Float32Array, at: number, m: number, N: number): void {
+/**
+ * bias, activation, scale, residual for one output row (row m: N sums from src[from]) — in that
+ * order, as the GPU's epilogue, each step rounded to float32 where the GPU stores or rounds.
+ */
+function epilogue(s: GemmSpec, src: ArrayLike<number>, from: number, y: Float32Array, at: number, m: number, N: number): void {
   const bias = s.bias?.storage as Float32Array | undefined;
   const scale = s.scale?.storage as Float32Array | undefined;
   const residual = s.residual?.storage as Float32Array | undefined;
   const f = ACTIVATE[s.act ?? 'none'];
   const biasN = (s.biasAlong ?? 'n') === 'n';
   const scaleN = (s.scaleAlong ?? 'n') === 'n';
+  if (!bias && !f && !scale && !residual) {
+    for (let n = 0; n < N; n++) y[at + n] = src[from + n];
+    return;
+  }
   for (let n = 0; n < N; n++) {
-    // Rounded to float32 where the GPU stores or would round: the product, then each step.
-    let v = Math.fround(acc[n]);
+    let v = Math.fround(src[from + n]);
     if (bias) v = Math.fround(v + bias[biasN ? n : m]);
     if (f) v = Math.fround(f(v));
     if (scale) v = Math.fround(v * scale[scaleN ? n : m]);

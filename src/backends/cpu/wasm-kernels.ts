@@ -1,0 +1,116 @@
+/**
+ * The CPU backend's WebAssembly SIMD kernels (wasm/kernels.wat, assembled by the build): one
+ * instance per process, its memory a scratch area the kernels' operands are packed into. Relaxed
+ * SIMD (fused multiply-add where the CPU has it) runs where the engine validates it — Node 20 only
+ * behind --experimental-wasm-relaxed-simd — else plain SIMD (multiply, then add). Without SIMD at
+ * all the backend computes in JavaScript.
+ */
+import type { Activation } from '../../runtime/backend-ops.js';
+import { RELAXED_SIMD_WASM, SIMD_WASM } from './wasm/kernels.generated.js';
+
+export type KernelVariant = 'relaxed-simd' | 'simd' | 'javascript';
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  gemm_4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void;
+  dw_s1(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
+  dw_s2(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
+  madd_peak(iters: number, out: number): void;
+  activate(x: number, y: number, n: number, act: number): void;
+  epilogue(c: number, rows: number, np4: number, bias: number, biasN: number, act: number, scale: number, scaleN: number, residual: number): void;
+}
+
+/** The kernels' activation codes. */
+export const ACT_CODE: Record<Activation, number> = { none: 0, gelu: 1, relu: 2, sigmoid: 3 };
+
+/** Floats per chunk of an elementwise pass through the kernels' memory (256 KiB: stays in cache). */
+const CHUNK = 1 << 16;
+
+export class WasmKernels {
+  private view: Float32Array;
+
+  constructor(
+    readonly variant: Exclude<KernelVariant, 'javascript'>,
+    private readonly exports: Exports,
+  ) {
+    this.view = new Float32Array(exports.memory.buffer);
+  }
+
+  /** The memory as floats, at least `floats` long (growing it invalidates earlier views: take a new one per call). */
+  floats(floats: number): Float32Array {
+    const need = floats * 4 - this.exports.memory.buffer.byteLength;
+    if (need > 0) this.exports.memory.grow(Math.ceil(need / 65536));
+    if (this.view.buffer !== this.exports.memory.buffer) this.view = new Float32Array(this.exports.memory.buffer);
+    return this.view;
+  }
+
+  /** C[4·mp, 8·np] = A·B on packed panels (see kernels.wat); offsets in floats. */
+  gemm4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void {
+    this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
+  }
+
+  /**
+   * The GEMM epilogue in place on C [rows, np4] at `c` (floats): act(c + bias)·scale + residual,
+   * bias and scale along N (np4 values) or M (one per row); offsets in floats, -1 for an absent one.
+   */
+  epilogue(c: number, rows: number, np4: number, bias: number, biasN: boolean, act: Activation, scale: number, scaleN: boolean, residual: number): void {
+    const at = (f: number) => (f < 0 ? -1 : f * 4);
+    this.exports.epilogue(c * 4, rows, np4, at(bias), biasN ? 1 : 0, ACT_CODE[act], at(scale), scaleN ? 1 : 0, at(residual));
+  }
+
+  /** dst[i] = act(src[i]), through the kernels' memory in cache-sized chunks. */
+  activate(src: Float32Array, dst: Float32Array, act: Activation): void {
+    for (let from = 0; from < src.length; from += CHUNK) {
+      const n = Math.min(CHUNK, src.length - from);
+      const mem = this.floats(2 * CHUNK);
+      mem.set(src.subarray(from, from + n), 0);
+      this.exports.activate(0, CHUNK * 4, Math.ceil(n / 4) * 4, ACT_CODE[act]);
+      dst.set(mem.subarray(CHUNK, CHUNK + n), from);
+    }
+  }
+
+  /** `iters` steps of eight register-only multiply-adds on four lanes (64·iters flops): the ceiling benchmarks compare with. */
+  maddPeak(iters: number): void {
+    this.floats(4);
+    this.exports.madd_peak(iters, 0);
+  }
+
+  /** out[oy, ox] += the kh×kw window of a zero-padded input plane at stride 1 or 2 (see kernels.wat); offsets in floats. */
+  depthwisePlane(stride: 1 | 2, input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void {
+    (stride === 1 ? this.exports.dw_s1 : this.exports.dw_s2)(input * 4, w * 4, out * 4, iw, oh, ow4, kh, kw);
+  }
+}
+
+const decode = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+
+let loaded: WasmKernels | null | undefined;
+/** Forces the JavaScript path (tests compare the two); null restores the engine's best. */
+let forced: KernelVariant | null = null;
+
+/** The kernels this engine runs best, or null where it has no WebAssembly SIMD. */
+export function wasmKernels(): WasmKernels | null {
+  if (forced === 'javascript') return null;
+  if (loaded === undefined) loaded = instantiate();
+  return loaded;
+}
+
+function instantiate(): WasmKernels | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  for (const [variant, b64] of [['relaxed-simd', RELAXED_SIMD_WASM], ['simd', SIMD_WASM]] as const) {
+    const bytes = decode(b64);
+    if (!WebAssembly.validate(bytes)) continue;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    return new WasmKernels(variant, instance.exports as unknown as Exports);
+  }
+  return null;
+}
+
+/** Which kernels run: 'relaxed-simd', 'simd' or 'javascript'. */
+export function kernelVariant(): KernelVariant {
+  return wasmKernels()?.variant ?? 'javascript';
+}
+
+/** For tests: run the JavaScript kernels ('javascript') or the engine's best (null). */
+export function forceKernels(variant: 'javascript' | null): void {
+  forced = variant;
+}

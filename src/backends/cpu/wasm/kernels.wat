@@ -1,0 +1,276 @@
+;; The CPU backend's WebAssembly SIMD kernels (assembled at build time by scripts/build-wasm.mjs).
+;;
+;; MADD(x, y, acc) stands for acc + x·y on four f32 lanes: the build writes it as f32x4.add of an
+;; f32x4.mul (every engine), and as f32x4.relaxed_madd in the second build (engines with relaxed
+;; SIMD; fused where the CPU has FMA). Memory is the module's own, grown by the caller.
+(module
+  (memory (export "memory") 1)
+
+  ;; C = A·B on packed operands, one 4×8 tile of C at a time, the tile in eight f32x4 registers:
+  ;;   A: 4-row panels [mp][k][4] at $a  (row 4i+r, column kk at ((i·k + kk)·4 + r)·4 bytes)
+  ;;   B: 8-column panels [np][k][8] at $b
+  ;;   C: row-major [4·mp, 8·np] at $c
+  ;; Per k step: one 32-byte load of B, four broadcast loads of A, eight multiply-adds.
+  ;; Cost: 2·(4·mp)·(8·np)·k flops; the B panel (32·k bytes) stays in cache across the mp tiles.
+  (func (export "gemm_4x8") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $k i32)
+    (local $i i32) (local $j i32) (local $kk i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $row i32)
+    (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (if (i32.eqz (i32.mul (i32.mul (local.get $mp) (local.get $np)) (local.get $k))) (then (return)))
+    (local.set $row (i32.shl (local.get $np) (i32.const 5)))  ;; bytes per row of C
+    (local.set $j (i32.const 0))
+    (loop $cols
+      (local.set $i (i32.const 0))
+      (loop $rows
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0))
+        (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0))
+        (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0))
+        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (i32.shl (local.get $k) (i32.const 4)))))
+        (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 5)))))
+        (local.set $kk (local.get $k))
+        (loop $inner
+          (local.set $b0 (v128.load offset=0 (local.get $pb)))
+          (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $s (v128.load32_splat offset=0 (local.get $pa)))
+          (local.set $c00 (MADD (local.get $s) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (MADD (local.get $s) (local.get $b1) (local.get $c01)))
+          (local.set $s (v128.load32_splat offset=4 (local.get $pa)))
+          (local.set $c10 (MADD (local.get $s) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (MADD (local.get $s) (local.get $b1) (local.get $c11)))
+          (local.set $s (v128.load32_splat offset=8 (local.get $pa)))
+          (local.set $c20 (MADD (local.get $s) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (MADD (local.get $s) (local.get $b1) (local.get $c21)))
+          (local.set $s (v128.load32_splat offset=12 (local.get $pa)))
+          (local.set $c30 (MADD (local.get $s) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (MADD (local.get $s) (local.get $b1) (local.get $c31)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+          (br_if $inner (local.tee $kk (i32.sub (local.get $kk) (i32.const 1)))))
+        ;; the tile's four rows: C[4i + r, 8j .. 8j + 7]
+        (local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (i32.shl (local.get $i) (i32.const 2)) (local.get $row))) (i32.shl (local.get $j) (i32.const 5))))
+          (v128.store offset=0 (local.get $pc) (local.get $c00))
+          (v128.store offset=16 (local.get $pc) (local.get $c01))
+          (local.set $pc (i32.add (local.get $pc) (local.get $row)))
+          (v128.store offset=0 (local.get $pc) (local.get $c10))
+          (v128.store offset=16 (local.get $pc) (local.get $c11))
+          (local.set $pc (i32.add (local.get $pc) (local.get $row)))
+          (v128.store offset=0 (local.get $pc) (local.get $c20))
+          (v128.store offset=16 (local.get $pc) (local.get $c21))
+          (local.set $pc (i32.add (local.get $pc) (local.get $row)))
+          (v128.store offset=0 (local.get $pc) (local.get $c30))
+          (v128.store offset=16 (local.get $pc) (local.get $c31))
+        (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $mp))))
+      (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $np))))
+  )
+
+  ;; One output plane of a depthwise (one input channel per output) convolution, four outputs per
+  ;; step, added into what $out holds:
+  ;;   out[oy, ox] += Σ_{ky, kx} w[ky, kx] · in[oy·s + ky, ox·s + kx]
+  ;; The input plane is zero-padded by the caller (row stride $iw floats, every read inside it); the
+  ;; output rows are $ow4 floats apart ($ow4 a multiple of 4). dw_s1 for stride 1 (unaligned loads
+  ;; of four neighbours), dw_s2 for stride 2 (eight neighbours, the even lanes kept).
+  ;; Cost: 2·oh·ow4·kh·kw flops.
+  (func (export "dw_s1") (param $in i32) (param $w i32) (param $out i32) (param $iw i32) (param $oh i32) (param $ow4 i32) (param $kh i32) (param $kw i32)
+    (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $row i32) (local $pw i32) (local $po i32)
+    (local $acc v128) (local $wv v128) (local $x v128)
+    (local.set $po (local.get $out))
+    (local.set $oy (i32.const 0))
+    (loop $rows
+      (local.set $ox (i32.const 0))
+      (loop $cols
+        (local.set $acc (v128.load (local.get $po)))
+        (local.set $pw (local.get $w))
+        (local.set $ky (i32.const 0))
+        (loop $taprows
+          ;; &in[oy + ky, ox]
+          (local.set $row (i32.add (local.get $in) (i32.shl (i32.add (i32.mul (i32.add (local.get $oy) (local.get $ky)) (local.get $iw)) (local.get $ox)) (i32.const 2))))
+          (local.set $kx (local.get $kw))
+          (loop $taps
+            (local.set $wv (v128.load32_splat (local.get $pw)))
+            (local.set $x (v128.load (local.get $row)))
+            (local.set $acc (MADD (local.get $wv) (local.get $x) (local.get $acc)))
+            (local.set $pw (i32.add (local.get $pw) (i32.const 4)))
+            (local.set $row (i32.add (local.get $row) (i32.const 4)))
+            (br_if $taps (local.tee $kx (i32.sub (local.get $kx) (i32.const 1)))))
+          (br_if $taprows (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
+        (v128.store (local.get $po) (local.get $acc))
+        (local.set $po (i32.add (local.get $po) (i32.const 16)))
+        (br_if $cols (i32.lt_u (local.tee $ox (i32.add (local.get $ox) (i32.const 4))) (local.get $ow4))))
+      (br_if $rows (i32.lt_u (local.tee $oy (i32.add (local.get $oy) (i32.const 1))) (local.get $oh))))
+  )
+
+  (func (export "dw_s2") (param $in i32) (param $w i32) (param $out i32) (param $iw i32) (param $oh i32) (param $ow4 i32) (param $kh i32) (param $kw i32)
+    (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $row i32) (local $pw i32) (local $po i32)
+    (local $acc v128) (local $wv v128) (local $x v128)
+    (local.set $po (local.get $out))
+    (local.set $oy (i32.const 0))
+    (loop $rows
+      (local.set $ox (i32.const 0))
+      (loop $cols
+        (local.set $acc (v128.load (local.get $po)))
+        (local.set $pw (local.get $w))
+        (local.set $ky (i32.const 0))
+        (loop $taprows
+          ;; &in[2·oy + ky, 2·ox]
+          (local.set $row (i32.add (local.get $in) (i32.shl (i32.add (i32.mul (i32.add (i32.shl (local.get $oy) (i32.const 1)) (local.get $ky)) (local.get $iw)) (i32.shl (local.get $ox) (i32.const 1))) (i32.const 2))))
+          (local.set $kx (local.get $kw))
+          (loop $taps
+            (local.set $wv (v128.load32_splat (local.get $pw)))
+            ;; in[.., 2·ox + kx + 0, 2, 4, 6]
+            (local.set $x (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $row)) (v128.load offset=16 (local.get $row))))
+            (local.set $acc (MADD (local.get $wv) (local.get $x) (local.get $acc)))
+            (local.set $pw (i32.add (local.get $pw) (i32.const 4)))
+            (local.set $row (i32.add (local.get $row) (i32.const 4)))
+            (br_if $taps (local.tee $kx (i32.sub (local.get $kx) (i32.const 1)))))
+          (br_if $taprows (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
+        (v128.store (local.get $po) (local.get $acc))
+        (local.set $po (i32.add (local.get $po) (i32.const 16)))
+        (br_if $cols (i32.lt_u (local.tee $ox (i32.add (local.get $ox) (i32.const 4))) (local.get $ow4))))
+      (br_if $rows (i32.lt_u (local.tee $oy (i32.add (local.get $oy) (i32.const 1))) (local.get $oh))))
+  )
+
+  ;; The machine's multiply-add ceiling for these kernels: $iters steps of eight independent
+  ;; multiply-adds on four lanes (no memory traffic), the sum stored at $out so none is dropped.
+  ;; Cost: 64·iters flops.
+  (func (export "madd_peak") (param $iters i32) (param $out i32)
+    (local $x v128) (local $y v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local.set $x (v128.const f32x4 0.999 0.999 0.999 0.999))
+    (local.set $y (v128.const f32x4 0.001 0.001 0.001 0.001))
+    (local.set $a0 (v128.const f32x4 0 0 0 0))
+    (local.set $a1 (v128.const f32x4 1 1 1 1))
+    (local.set $a2 (v128.const f32x4 2 2 2 2))
+    (local.set $a3 (v128.const f32x4 3 3 3 3))
+    (local.set $a4 (v128.const f32x4 4 4 4 4))
+    (local.set $a5 (v128.const f32x4 5 5 5 5))
+    (local.set $a6 (v128.const f32x4 6 6 6 6))
+    (local.set $a7 (v128.const f32x4 7 7 7 7))
+    (loop $steps
+      (local.set $a0 (MADD (local.get $x) (local.get $y) (local.get $a0)))
+      (local.set $a1 (MADD (local.get $x) (local.get $y) (local.get $a1)))
+      (local.set $a2 (MADD (local.get $x) (local.get $y) (local.get $a2)))
+      (local.set $a3 (MADD (local.get $x) (local.get $y) (local.get $a3)))
+      (local.set $a4 (MADD (local.get $x) (local.get $y) (local.get $a4)))
+      (local.set $a5 (MADD (local.get $x) (local.get $y) (local.get $a5)))
+      (local.set $a6 (MADD (local.get $x) (local.get $y) (local.get $a6)))
+      (local.set $a7 (MADD (local.get $x) (local.get $y) (local.get $a7)))
+      (br_if $steps (local.tee $iters (i32.sub (local.get $iters) (i32.const 1)))))
+    (v128.store (local.get $out) (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (local.get $a2)) (local.get $a3)) (local.get $a4)) (local.get $a5)) (local.get $a6)) (local.get $a7)))
+  )
+
+  ;; ---- activations, on four lanes, in float32 ------------------------------------------------
+
+  ;; exp(x): x = k·ln2 + r (k rounded to nearest, ln2 split so k·ln2 is exact to float32), exp(r)
+  ;; by its degree-6 polynomial (Cephes' expf coefficients, |error| ≲ 1 ulp), times 2^k built in
+  ;; the exponent bits. x is clamped to [-87.3, 88.3] (2^k stays a normal float).
+  (func $exp (param $x v128) (result v128)
+    (local $k v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88.3 88.3 88.3 88.3)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+    ;; 2^k: (k + 127) in the exponent field
+    (f32x4.mul (local.get $p) (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+  )
+
+  ;; GELU(x) = 0.5·x·(1 + erf(x/√2)) from the float32 fits the WGSL kernels use (wgsl/math.ts):
+  ;; near 0, erf(z) = z + z·P(z²); beyond |x| = 1.2374, erfc(t/√2) = w·exp(−t²/2 + Q(w)) with
+  ;; w = 1/(1 + t/(2√2)), t = |x|, so the negative tail keeps its relative precision.
+  (func $gelu (param $x v128) (result v128)
+    (local $z v128) (local $s v128) (local $r v128) (local $small v128) (local $t v128) (local $w v128) (local $q v128) (local $erfc v128) (local $half v128)
+    (local.set $half (f32x4.mul (local.get $x) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+    (local.set $z (f32x4.mul (local.get $x) (v128.const f32x4 0.7071067811865476 0.7071067811865476 0.7071067811865476 0.7071067811865476)))
+    (local.set $s (f32x4.mul (local.get $z) (local.get $z)))
+    (local.set $r (v128.const f32x4 8.643504734156995e-05 8.643504734156995e-05 8.643504734156995e-05 8.643504734156995e-05))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (v128.const f32x4 -0.0008205637949759792 -0.0008205637949759792 -0.0008205637949759792 -0.0008205637949759792)))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (v128.const f32x4 0.005206435031575912 0.005206435031575912 0.005206435031575912 0.005206435031575912)))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (v128.const f32x4 -0.026861522359817664 -0.026861522359817664 -0.026861522359817664 -0.026861522359817664)))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (v128.const f32x4 0.11283732957113042 0.11283732957113042 0.11283732957113042 0.11283732957113042)))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (v128.const f32x4 -0.3761263613006763 -0.3761263613006763 -0.3761263613006763 -0.3761263613006763)))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (v128.const f32x4 0.1283791668828856 0.1283791668828856 0.1283791668828856 0.1283791668828856)))
+    ;; 0.5·x·(1 + z + z·r)
+    (local.set $small (f32x4.mul (local.get $half) (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.add (local.get $z) (f32x4.mul (local.get $z) (local.get $r))))))
+    (local.set $t (f32x4.min (f32x4.abs (local.get $x)) (v128.const f32x4 14.5 14.5 14.5 14.5)))
+    (local.set $w (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t) (v128.const f32x4 0.3535533905932738 0.3535533905932738 0.3535533905932738 0.3535533905932738)))))
+    (local.set $q (v128.const f32x4 0.21273615619117334 0.21273615619117334 0.21273615619117334 0.21273615619117334))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 -1.038629903102553 -1.038629903102553 -1.038629903102553 -1.038629903102553)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 1.946292638264915 1.946292638264915 1.946292638264915 1.946292638264915)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 -1.6596472562432805 -1.6596472562432805 -1.6596472562432805 -1.6596472562432805)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 0.6383543579594304 0.6383543579594304 0.6383543579594304 0.6383543579594304)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 -0.33892047027805844 -0.33892047027805844 -0.33892047027805844 -0.33892047027805844)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 0.13677829934646338 0.13677829934646338 0.13677829934646338 0.13677829934646338)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 0.3678774660897338 0.3678774660897338 0.3678774660897338 0.3678774660897338)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 1.0005432462599755 1.0005432462599755 1.0005432462599755 1.0005432462599755)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 -1.2655301956055822 -1.2655301956055822 -1.2655301956055822 -1.2655301956055822)))
+    (local.set $erfc (f32x4.mul (local.get $w) (call $exp (f32x4.add (f32x4.mul (f32x4.mul (local.get $t) (local.get $t)) (v128.const f32x4 -0.5 -0.5 -0.5 -0.5)) (local.get $q)))))
+    ;; x < 0: 0.5·x·erfc; x > 0: x − 0.5·x·erfc; |x| ≤ 1.2374: the small form
+    (v128.bitselect
+      (local.get $small)
+      (v128.bitselect
+        (f32x4.mul (local.get $half) (local.get $erfc))
+        (f32x4.sub (local.get $x) (f32x4.mul (local.get $half) (local.get $erfc)))
+        (f32x4.lt (local.get $x) (v128.const f32x4 0 0 0 0)))
+      (f32x4.le (f32x4.abs (local.get $x)) (v128.const f32x4 1.2374368670764582 1.2374368670764582 1.2374368670764582 1.2374368670764582)))
+  )
+
+  ;; act (0 none, 1 GELU, 2 ReLU, 3 sigmoid) of four values
+  (func $activate (param $x v128) (param $act i32) (result v128)
+    (if (i32.eq (local.get $act) (i32.const 1)) (then (return (call $gelu (local.get $x)))))
+    (if (i32.eq (local.get $act) (i32.const 2)) (then (return (f32x4.max (local.get $x) (v128.const f32x4 0 0 0 0)))))
+    (if (i32.eq (local.get $act) (i32.const 3)) (then (return (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp (f32x4.neg (local.get $x))))))))
+    (local.get $x)
+  )
+
+  ;; y[i] = act(x[i]) for i < n (n a multiple of 4; the caller pads). Cost: memory bound (GELU ~40 ops per 4).
+  (func (export "activate") (param $x i32) (param $y i32) (param $n i32) (param $act i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (loop $each
+      (v128.store (local.get $y) (call $activate (v128.load (local.get $x)) (local.get $act)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br_if $each (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 16))) (local.get $end))))
+  )
+
+  ;; The GEMM epilogue on C [rows, np4] in place, in the order of the GPU's:
+  ;;   c = act(c + bias) · scale + residual
+  ;; bias and scale along N (a vector of np4) or along M (one value per row); a pointer of -1 for
+  ;; an absent operand; the residual laid out like C. Cost: memory bound.
+  (func (export "epilogue") (param $c i32) (param $rows i32) (param $np4 i32) (param $bias i32) (param $biasN i32) (param $act i32) (param $scale i32) (param $scaleN i32) (param $res i32)
+    (local $m i32) (local $n i32) (local $v v128) (local $p i32)
+    (if (i32.eqz (i32.mul (local.get $rows) (local.get $np4))) (then (return)))
+    (local.set $p (local.get $c))
+    (loop $rowsl
+      (local.set $n (i32.const 0))
+      (loop $cols
+        (local.set $v (v128.load (local.get $p)))
+        (if (i32.ge_s (local.get $bias) (i32.const 0))
+          (then (local.set $v (f32x4.add (local.get $v)
+            (if (result v128) (local.get $biasN)
+              (then (v128.load (i32.add (local.get $bias) (i32.shl (local.get $n) (i32.const 2)))))
+              (else (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $m) (i32.const 2))))))))))
+        (local.set $v (call $activate (local.get $v) (local.get $act)))
+        (if (i32.ge_s (local.get $scale) (i32.const 0))
+          (then (local.set $v (f32x4.mul (local.get $v)
+            (if (result v128) (local.get $scaleN)
+              (then (v128.load (i32.add (local.get $scale) (i32.shl (local.get $n) (i32.const 2)))))
+              (else (v128.load32_splat (i32.add (local.get $scale) (i32.shl (local.get $m) (i32.const 2))))))))))
+        (if (i32.ge_s (local.get $res) (i32.const 0))
+          (then (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $res) (i32.sub (local.get $p) (local.get $c))))))))
+        (v128.store (local.get $p) (local.get $v))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $cols (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 4))) (local.get $np4))))
+      (br_if $rowsl (i32.lt_u (local.tee $m (i32.add (local.get $m) (i32.const 1))) (local.get $rows))))
+  )
+)

@@ -59,7 +59,12 @@ function busy(on: boolean): void {
 
 async function showAdapter(): Promise<void> {
   const a = await navigator.gpu?.requestAdapter();
-  if (!a) throw new Error('no WebGPU adapter: this browser has WebGPU off or no usable GPU (Chromium: --enable-unsafe-webgpu)');
+  if (!a) {
+    // The library runs the model on its CPU backend then (device 'auto').
+    $('adapter').textContent = 'Adapter: none (this browser gives no WebGPU adapter): the model runs on the CPU, more slowly';
+    ($('dtype') as HTMLSelectElement).querySelector<HTMLOptionElement>('option[value=f16]')!.disabled = true;
+    return;
+  }
   const f16 = a.features.has('shader-f16');
   adapter = { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, f16, subgroups: a.features.has('subgroups') };
   $('adapter').textContent = `Adapter: ${a.info.vendor || '?'} ${a.info.architecture || ''}${a.info.description ? ` (${a.info.description})` : ''} · f16 ${f16 ? 'yes' : 'no'}`;
@@ -134,9 +139,12 @@ async function load(): Promise<void> {
   model = params.get('worker') === '0' ? await mainThreadModel(name, { ...options, onProgress }) : await createModelInWorker(name, { ...options, onProgress, workerUrl: new URL('./worker.js', import.meta.url) });
   timings.loadMs = performance.now() - t0;
   const i = model.info;
-  $('timings').textContent = `${i.model.name} (${i.model.dtype}) on ${i.adapter.vendor} ${i.adapter.architecture}: loaded in ${ms(timings.loadMs)}` +
-    ` (weights ${ms(timings.downloadMs ?? 0)}, parse ${ms((timings.parseMs ?? 0) - (timings.downloadMs ?? 0))}, upload ${ms((timings.uploadMs ?? 0) - (timings.parseMs ?? 0))}, compile ${ms((timings.compileMs ?? 0) - (timings.uploadMs ?? 0))}, ${timings.kernels ?? 0} kernels)`;
-  writeResult({ model: i.model.name, dtype: i.model.dtype, worker: params.get('worker') !== '0' });
+  const where = i.backend === 'cpu' ? i.adapter.description : `${i.adapter.vendor} ${i.adapter.architecture}`;
+  // The CPU backend compiles nothing: no compile phase to show.
+  const compile = i.backend === 'cpu' ? '' : `, compile ${ms((timings.compileMs ?? 0) - (timings.uploadMs ?? 0))}, ${timings.kernels ?? 0} kernels`;
+  $('timings').textContent = `${i.model.name} (${i.model.dtype}) on ${where}: loaded in ${ms(timings.loadMs)}` +
+    ` (weights ${ms(timings.downloadMs ?? 0)}, parse ${ms((timings.parseMs ?? 0) - (timings.downloadMs ?? 0))}, upload ${ms((timings.uploadMs ?? 0) - (timings.parseMs ?? 0))}${compile})`;
+  writeResult({ model: i.model.name, dtype: i.model.dtype, backend: i.backend, worker: params.get('worker') !== '0' });
   busy(false);
 }
 

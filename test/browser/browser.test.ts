@@ -6,6 +6,8 @@
  * embeddings within 1e-5·max|ref|, with progress events, and a second load from Cache Storage with
  * no request; every browser image input kind; the model in a worker (inputs transferred); and the
  * demo's classify and search flows from query parameters, with a screenshot checked non-blank.
+ * Then the same in a Chromium that gives no WebGPU adapter: the CPU backend, chosen by itself, in the page, in
+ * the worker and in the demo.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -145,8 +147,8 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
   });
 
   /** In the page: load `name` from URLs, run the fixture inputs, compare with its outputs there. */
-  const parityInPage = (name: string | null, fixture: string, weights: string, hubUrl: string) =>
-    page.evaluate(
+  const parityInPage = (name: string | null, fixture: string, weights: string, hubUrl: string, on: Page = page) =>
+    on.evaluate(
       async ({ name, fixture, weights, hubUrl }) => {
         const { createModelAndTransforms, SafetensorsFile } = (window as any).mobileclip;
         const bytes = async (u: string) => new Uint8Array(await (await fetch(u)).arrayBuffer());
@@ -166,7 +168,8 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
           }
           return { maxAbs, rel: maxAbs / maxRef, n: ref.length, same: got.length === ref.length && got.every(Number.isFinite) };
         };
-        const x = m.model.gpu.upload(inputs.float32('image'), inputs.info('image').shape);
+        const backend = m.model.backend.kind;
+        const x = m.model.backend.upload(inputs.float32('image'), inputs.info('image').shape);
         const e = m.model.clip.encodeImage(x, { normalize: true });
         const image = diff(await e.readFloat(), outputs.float32('image_embeddings'));
         x.dispose();
@@ -174,7 +177,7 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
         const ids = inputs.int32('text');
         const text = diff((await m.model.encodeTokens(ids, ids.length / 77)).data, outputs.float32('text_embeddings'));
         m.dispose();
-        return { loadMs, image, text, events };
+        return { loadMs, image, text, events, backend };
       },
       { name, fixture, weights, hubUrl },
     );
@@ -431,5 +434,80 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
 
   it('logged no page errors', () => {
     expect(consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e))).toEqual([]);
+  });
+
+  describe('without a WebGPU adapter: the CPU backend, chosen by itself', () => {
+    let plain: Browser;
+    let cpuPage: Page;
+    const cpuErrors: string[] = [];
+    beforeAll(async () => {
+      plain = await launchChromium({ webgpu: false });
+      cpuPage = await plain.newPage();
+      cpuPage.on('pageerror', (e) => cpuErrors.push(e.message));
+      await cpuPage.goto(`${server.url}/suite.html`);
+      await cpuPage.waitForSelector('body[data-ready=true]', { state: 'attached' });
+      // As Chrome on many Linux set-ups: navigator.gpu is there, but no adapter comes.
+      expect(await cpuPage.evaluate(async () => (await navigator.gpu?.requestAdapter()) ?? null)).toBe(null);
+    });
+    afterAll(async () => {
+      await plain?.close();
+    });
+
+    for (const c of [
+      { label: 'clip-tiny (Apple .pt by URL)', name: null, fixture: 'clip-tiny', weights: '/fixtures/clip-tiny/model.pt' },
+      { label: `oc-mci-tiny (hf-hub:${OC_REPO})`, name: `hf-hub:${OC_REPO}`, fixture: 'openclip/oc-mci-tiny', weights: undefined },
+    ]) {
+      it(`${c.label} in the page: embeddings within 1e-5·max|ref| on the CPU`, async () => {
+        const r = await parityInPage(c.name, c.fixture, c.weights ?? (undefined as unknown as string), server.url, cpuPage);
+        console.log(`browser without WebGPU, ${c.label}: ${r.backend}; load ${r.loadMs.toFixed(0)} ms; image rel ${r.image.rel.toExponential(2)}; text rel ${r.text.rel.toExponential(2)}`);
+        expect(r.backend).toBe('cpu');
+        for (const d of [r.image, r.text]) {
+          expect(d.same).toBe(true);
+          expect(d.n).toBeGreaterThan(0);
+          expect(d.rel).toBeLessThanOrEqual(1e-5);
+        }
+      });
+    }
+
+    it('the worker runs on the CPU and says so in its info', async () => {
+      const r = await cpuPage.evaluate(async () => {
+        const { createModelInWorker } = (window as any).mobileclip;
+        const config = await (await fetch('/fixtures/clip-tiny/config.json')).json();
+        const w = await createModelInWorker(config, { weights: '/fixtures/clip-tiny/model.safetensors', vocab: false, workerUrl: new URL('/lib/worker.js', location.href) });
+        const bytes = new Uint8Array(await (await fetch('/fixtures/preprocess/coffee.png')).arrayBuffer());
+        const e = await w.encodeImages([new Blob([bytes])]);
+        const info = w.info;
+        await w.dispose();
+        return { info, count: e.count, finite: Array.from(e.data as Float32Array).every(Number.isFinite) };
+      });
+      console.log(`browser without WebGPU, worker: ${JSON.stringify(r.info.adapter)}`);
+      expect(r.info.backend).toBe('cpu');
+      expect(r.info.adapter.description).toMatch(/^CPU \(WebAssembly (relaxed )?SIMD, 1 thread\)$/);
+      expect(r.count).toBe(1);
+      expect(r.finite).toBe(true);
+    });
+
+    it('the demo classifies and searches there, saying it runs on the CPU', async () => {
+      const demo = await plain.newPage({ viewport: { width: 900, height: 1200 } });
+      const images = ['/fixtures/preprocess/astronaut.png', '/fixtures/preprocess/chelsea.png'].map((p) => server.url + p);
+      const q = new URLSearchParams({ config: '/models/clip-tiny-fullvocab/config.json', weights: '/models/clip-tiny-fullvocab/model.safetensors', vocab: '/vocab/bpe_simple_vocab_16e6.txt.gz', images: images.join(','), labels: 'an astronaut,a cat,a cup of coffee', query: 'a cat', repeat: '1' });
+      await demo.goto(`${server.url}/demo/?${q}`);
+      await demo.waitForSelector('body[data-done=true]', { state: 'attached', timeout: 110_000 });
+      const result = JSON.parse((await demo.textContent('#result'))!);
+      expect(result.error).toBeUndefined();
+      expect(result.backend).toBe('cpu');
+      expect(await demo.textContent('#adapter')).toMatch(/^Adapter: none .*the model runs on the CPU/);
+      expect(await demo.textContent('#timings')).toMatch(/on CPU \(WebAssembly/);
+      expect(result.images.map((i: { url: string }) => i.url)).toEqual(images);
+      for (const im of result.images) {
+        const sum = im.labels.reduce((s: number, l: { probability: number }) => s + l.probability, 0);
+        expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+      }
+      expect(result.search.ranking.map((r: { url: string }) => r.url).sort()).toEqual([...images].sort());
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await demo.screenshot({ path: join(ARTIFACTS, 'demo-cpu.png'), fullPage: true });
+      await demo.close();
+      expect(cpuErrors).toEqual([]);
+    });
   });
 });

@@ -16,10 +16,11 @@ export function haveChromium(): boolean {
   return false;
 }
 
-export function launchChromium(): Promise<Browser> {
+/** Chromium with WebGPU on (default), or off (`webgpu: false`: navigator.gpu gives no adapter, as Chrome on many Linux set-ups). */
+export function launchChromium(o: { webgpu?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM!,
     headless: true,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-default-apps'],
+    args: ['--no-sandbox', ...(o.webgpu === false ? ['--disable-features=WebGPU'] : ['--enable-unsafe-webgpu']), '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-default-apps'],
   });
 }

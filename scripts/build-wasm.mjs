@@ -20,7 +20,7 @@ if (/MADD/.test(variants.simd.replace(/;;.*$/gm, ''))) throw new Error('kernels.
 const wabt = await wabtInit();
 const out = {};
 for (const [name, text] of Object.entries(variants)) {
-  const mod = wabt.parseWat(`kernels.${name}.wat`, text, { simd: true, relaxed_simd: name === 'relaxed' });
+  const mod = wabt.parseWat(`kernels.${name}.wat`, text, { simd: true, bulk_memory: true, relaxed_simd: name === 'relaxed' });
   mod.validate();
   out[name] = Buffer.from(mod.toBinary({}).buffer);
   mod.destroy();

@@ -5,6 +5,7 @@
  * the readback.
  */
 import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Backend } from '../runtime/backend.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { modelSpec } from '../models/model-specs.js';
 import { loadModel } from '../models/load.js';
@@ -39,7 +40,7 @@ export const median = (xs: number[]): number => {
  * `repeats` timed ones. Each run records `launches` forwards into one submission and reads the
  * last; times are per forward. `flops`: the FLOPs one forward's kernels count (eager runs only).
  */
-async function time(gpu: Gpu, run: () => Tensor, repeats: number, opts: { disposeOutput?: boolean; launches?: number } = {}): Promise<{ cold: number; warm: number[]; flops: number }> {
+async function time(gpu: Backend, run: () => Tensor, repeats: number, opts: { disposeOutput?: boolean; launches?: number } = {}): Promise<{ cold: number; warm: number[]; flops: number }> {
   const launches = opts.launches ?? 1;
   const dispose = opts.disposeOutput ?? true;
   let flops = -1;
@@ -48,9 +49,9 @@ async function time(gpu: Gpu, run: () => Tensor, repeats: number, opts: { dispos
     let y!: Tensor;
     for (let i = 0; i < launches; i++) {
       if (i > 0 && dispose) y.dispose();
-      const before = gpu.stats().flops;
+      const before = gpu.counters().flops;
       y = run();
-      if (flops < 0) flops = gpu.stats().flops - before;
+      if (flops < 0) flops = gpu.counters().flops - before;
     }
     await y.read();
     if (dispose) y.dispose();
@@ -88,7 +89,7 @@ const PEAK_SHAPES: [number, number, number, number][] = [
  * on this adapter, each after its own compile and two untimed runs, several launches per
  * submission so the readback does not count.
  */
-export async function measureGemmPeak(gpu: Gpu, repeats = 5): Promise<number> {
+export async function measureGemmPeak(gpu: Backend, repeats = 5): Promise<number> {
   let best = 0;
   for (const [M, N, K, launches] of PEAK_SHAPES) {
     const x = gpu.upload(new Float32Array(M * K).fill(0.01), [M, K]);
@@ -111,7 +112,7 @@ export interface GemmPeak {
   after: number;
 }
 
-export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeak: GemmPeak }> {
+export async function runModelBench(gpu: Backend, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeak: GemmPeak }> {
   const rows: BenchRow[] = [];
   const before = await measureGemmPeak(gpu);
   const row = (r: Omit<BenchRow, 'medianMs' | 'itemsPerSecond' | 'gflops' | 'gemmPeakShare'>, flops: number): BenchRow => {
@@ -129,12 +130,12 @@ export async function runModelBench(gpu: Gpu, o: ModelBenchOptions): Promise<{ r
       const { store, image, text } = loadModel(gpu, { ...spec, image: o.towers.includes('image') ? spec.image : null, text: o.towers.includes('text') ? spec.text : null }, 'synthetic', { dtype });
       /** Times `forward` eagerly and, with `plans`, recorded once and replayed. */
       const bench = async (tower: 'image' | 'text', batch: number, forward: () => Tensor) => {
-        gpu.buffers.resetPeak();
+        gpu.resetPeak();
         const t = await time(gpu, forward, o.repeats);
-        row({ model: spec.name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.buffers.stats.peakBytes }, t.flops);
-        if (!o.plans) return;
+        row({ model: spec.name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.counters().peakBytes }, t.flops);
+        if (!o.plans || gpu.kind !== 'webgpu') return;
         // The same forward recorded once and replayed: no per-run kernel setup on the CPU.
-        const { plan, result: y } = gpu.capture(forward);
+        const { plan, result: y } = (gpu as Gpu).capture(forward);
         const tp = await time(gpu, () => (plan.run(), y), o.repeats, { disposeOutput: false });
         row({ model: spec.name, tower: `${tower} (plan)`, batch, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, t.flops);
         plan.dispose();

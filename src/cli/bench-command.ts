@@ -1,18 +1,22 @@
 /** `mobileclip bench`: model timings with random weights of the real shapes (no checkpoint needed). */
-import { createGpu } from '../backends/webgpu/node.js';
+import { createBackend } from '../api/node.js';
+import { checkDevice } from '../api/backend-choice.js';
+import type { Gpu } from '../backends/webgpu/gpu.js';
+import type { Backend } from '../runtime/backend.js';
 import { describeGpu } from '../backends/webgpu/device.js';
 import { describePolicy } from '../backends/webgpu/policy.js';
 import { benchTable, peakFootnote, runModelBench } from '../bench/run-models.js';
 import { modelSpec } from '../models/model-specs.js';
-import { type Args, type CommandSpec, option, UsageError } from './args.js';
+import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
 import type { StorageDType } from '../runtime/dtype.js';
 
 export const benchSpec: CommandSpec = {
   name: 'bench',
-  synopsis: '[--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--dtypes f32,f16] [--repeats N] [--json]',
-  summary: 'Timings of the towers with random weights of the real shapes (no checkpoint needed): cold and warm medians, GFLOP/s, peak GPU memory.',
+  synopsis: '[--device auto|webgpu|cpu] [--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--dtypes f32,f16] [--repeats N] [--json]',
+  summary: 'Timings of the towers with random weights of the real shapes (no checkpoint needed) on the backend in use: cold and warm medians, GFLOP/s, peak tensor memory.',
   positionals: { min: 0, max: 0 },
   options: {
+    device: { type: 'string', value: 'auto|webgpu|cpu', help: 'where to run (default auto: WebGPU where there is an adapter, else the CPU)' },
     models: { type: 'string', value: 'LIST', help: 'model names, comma-separated (any of mobileclip list models; default s0)' },
     towers: { type: 'string', value: 'LIST', help: 'image and/or text (default both)' },
     'image-batches': { type: 'string', value: 'LIST', help: 'image batch sizes (default 1)' },
@@ -46,9 +50,11 @@ export async function bench(a: Args): Promise<void> {
   if (!Number.isInteger(repeats) || repeats < 1) throw new UsageError(`--repeats must be a positive integer, got ${get('repeats', '3')}`);
   const imageBatches = nums(get('image-batches', '1'));
   const textBatches = nums(get('text-batches', '1'));
-  const gpu = await createGpu();
+  const device = parsedOption(a, 'device', (v) => checkDevice(v, '--device'));
+  const gpu = await createBackend(device, (line) => console.error(line));
   try {
-    if (!a.flags.has('json')) console.log(`adapter: ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`);
+    if (dtypes.includes('f16') && !gpu.f16Storage) throw new UsageError(`--dtypes f16 needs f16 storage, which ${gpu.description} lacks`);
+    if (!a.flags.has('json')) console.log(`backend: ${describeBackend(gpu)}`);
     const { rows, gemmPeak } = await runModelBench(gpu, {
       models,
       towers: towers as ('image' | 'text')[],
@@ -57,7 +63,7 @@ export async function bench(a: Args): Promise<void> {
       repeats,
       dtypes: dtypes as StorageDType[],
     });
-    if (a.flags.has('json')) console.log(JSON.stringify({ adapter: describeGpu(gpu), policy: describePolicy(gpu.policy), gemmPeak, rows }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ backend: gpu.kind, adapter: describeBackend(gpu), policy: gpu.kind === 'webgpu' ? describePolicy((gpu as Gpu).policy) : null, gemmPeak, rows }));
     else {
       console.log(`GEMM peak: ${gemmPeak.gflops.toFixed(2)} GFLOP/s (reference linear layers, best of before the rows ${gemmPeak.before.toFixed(2)} and after ${gemmPeak.after.toFixed(2)})`);
       console.table(benchTable(rows));
@@ -67,4 +73,11 @@ export async function bench(a: Args): Promise<void> {
   } finally {
     gpu.destroy();
   }
+}
+
+/** The backend in one line: WebGPU's adapter and kernel policy, or the CPU backend's kernels and threads. */
+function describeBackend(b: Backend): string {
+  if (b.kind !== 'webgpu') return `cpu, ${b.description}`;
+  const gpu = b as Gpu;
+  return `webgpu, ${describeGpu(gpu)}\npolicy: ${describePolicy(gpu.policy)}`;
 }

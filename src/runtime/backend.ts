@@ -49,6 +49,12 @@ export interface Backend {
   keep(t: Tensor): Tensor;
   /** Returns an owning tensor's storage (called once, by Tensor.dispose). */
   release(t: Tensor): void;
+  /**
+   * Counters for benchmarks: FLOPs of the compute ops issued so far (2 per multiply-add: GEMMs,
+   * convs, attention) and the most tensor memory held at once since the last `resetPeak()`.
+   */
+  counters(): { flops: number; peakBytes: number };
+  resetPeak(): void;
   /** Waits until all work issued so far has finished. */
   sync(): Promise<void>;
   destroy(): void;

@@ -16,6 +16,17 @@ describe('--device', () => {
     expect(r.err).toMatch(/--device must be one of 'auto', 'webgpu', 'cpu', not "tpu"/);
   });
 
+  it('bench --device cpu times a tower on the CPU backend and says which in its JSON', async () => {
+    const r = await runCliWith({ timeoutMs: 180_000 }, 'bench', '--device', 'cpu', '--towers', 'text', '--repeats', '1', '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out) as { backend: string; adapter: string; policy: null; gemmPeak: { gflops: number }; rows: { tower: string; medianMs: number; gflops: number; peakBytes: number }[] };
+    expect(j.backend).toBe('cpu');
+    expect(j.adapter).toMatch(/^cpu, CPU \(WebAssembly (relaxed )?SIMD, 1 thread\)$/);
+    expect(j.policy).toBe(null);
+    expect(j.rows.map((x) => x.tower)).toEqual(['text']);
+    for (const x of [j.gemmPeak.gflops, j.rows[0].medianMs, j.rows[0].gflops, j.rows[0].peakBytes]) expect(x).toBeGreaterThan(0);
+  });
+
   describe.runIf(haveFixtures())('with fixtures', () => {
     it('parity --device cpu passes a fixture and says where it ran', async () => {
       const r = await runCliWith({ timeoutMs: 180_000 }, 'parity', fixturePath('clip-tiny'), '--device', 'cpu', '--progress');

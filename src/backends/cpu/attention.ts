@@ -8,11 +8,13 @@
 import type { AttentionGeometry } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { type WasmKernels, wasmKernels } from './wasm-kernels.js';
+import { countFlops } from './flop-count.js';
 
 const round = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export function attention(qkvT: Tensor, g: AttentionGeometry): Tensor {
   const out = qkvT.backend.empty([g.b, g.n, g.heads * g.hd], 'f32', 'attention');
+  countFlops(out, 4 * g.b * g.heads * g.n * g.n * g.hd);
   const kernels = wasmKernels();
   if (kernels) attentionPacked(kernels, qkvT.storage as Float32Array, out.storage as Float32Array, g);
   else attentionJs(qkvT.storage as Float32Array, out.storage as Float32Array, g);

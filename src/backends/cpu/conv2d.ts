@@ -14,10 +14,12 @@ import type { Tensor } from '../../runtime/tensor.js';
 import { ACTIVATE } from './activation.js';
 import { gemm } from './gemm.js';
 import { wasmKernels } from './wasm-kernels.js';
+import { countFlops } from './flop-count.js';
 
 export function conv2d(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
   const kernels = wasmKernels();
-  if (kernels && g.groups === 1) return viaIm2col(xt, wt, g);
+  if (kernels && g.groups === 1) return viaIm2col(xt, wt, g); // the GEMM counts its FLOPs
+  countFlops(xt, 2 * g.n * g.cout * g.oh * g.ow * g.cinPerGroup * g.kh * g.kw);
   const [sh, sw] = g.stride;
   if (kernels && g.cinPerGroup === 1 && sh === sw && (sh === 1 || sh === 2)) return depthwise(xt, wt, g, sh);
   return direct(xt, wt, g);
@@ -69,10 +71,8 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
   const kernels = wasmKernels()!;
   const { n, cin, h, w, cout, kh, kw, oh, ow } = g;
   const [ph, pw] = g.pad;
-  const x = xt.storage as Float32Array;
   const wts = wt.storage as Float32Array;
   const bias = g.bias?.storage as Float32Array | undefined;
-  const f = ACTIVATE[g.act];
   const out = xt.backend.empty([n, cout, oh, ow], 'f32', 'conv2d');
   const y = out.storage as Float32Array;
   const perInput = cout / cin;
@@ -80,31 +80,30 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
   // The padded plane holds every read of the last group of four outputs (stride 2 loads eight).
   const iw = ow4 * s + kw + 4;
   const ih = (oh - 1) * s + kh;
-  const [inAt, wAt, outAt] = [0, ih * iw, ih * iw + kh * kw];
-  const mem = kernels.floats(outAt + oh * ow4);
+  // Memory: the input as it is, one padded plane, one kernel, one output plane, its bias row.
+  const xAt = 0;
+  const inAt = n * cin * h * w;
+  const wAt = inAt + ih * iw;
+  const outAt = wAt + kh * kw;
+  const biasAt = outAt + oh * ow4;
+  const mem = kernels.floats(biasAt + ow4);
+  mem.set(xt.storage as Float32Array, xAt);
+  const rows = Math.min(h, ih - ph);
+  const cols = Math.min(w, iw - pw);
   for (let b = 0; b < n; b++) {
     for (let ic = 0; ic < cin; ic++) {
       mem.fill(0, inAt, inAt + ih * iw);
-      const src = (b * cin + ic) * h * w;
-      for (let iy = 0; iy < h && iy + ph < ih; iy++) {
-        const row = x.subarray(src + iy * w, src + iy * w + Math.min(w, iw - pw));
-        mem.set(row, inAt + (iy + ph) * iw + pw);
-      }
+      kernels.padPlane(xAt + (b * cin + ic) * h * w, inAt, rows, cols, w, iw, ph, pw);
       for (let o = 0; o < perInput; o++) {
         const oc = ic * perInput + o;
         mem.set(wts.subarray(oc * kh * kw, (oc + 1) * kh * kw), wAt);
         mem.fill(0, outAt, outAt + oh * ow4);
         kernels.depthwisePlane(s, inAt, wAt, outAt, iw, oh, ow4, kh, kw);
-        const bv = bias ? bias[oc] : 0;
-        let d = (b * cout + oc) * oh * ow;
-        for (let oy = 0; oy < oh; oy++) {
-          const r = outAt + oy * ow4;
-          for (let ox = 0; ox < ow; ox++, d++) {
-            let v = mem[r + ox];
-            if (bias) v = Math.fround(v + bv);
-            y[d] = f ? f(v) : v;
-          }
-        }
+        if (bias) mem.fill(bias[oc], biasAt, biasAt + ow4);
+        if (bias || g.act !== 'none') kernels.epilogue(outAt, oh, ow4, bias ? biasAt : -1, true, g.act, -1, false, -1);
+        const d = (b * cout + oc) * oh * ow;
+        if (ow === ow4) y.set(mem.subarray(outAt, outAt + oh * ow), d);
+        else for (let oy = 0; oy < oh; oy++) y.set(mem.subarray(outAt + oy * ow4, outAt + oy * ow4 + ow), d + oy * ow);
       }
     }
   }

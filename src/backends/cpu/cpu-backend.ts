@@ -39,6 +39,8 @@ export class CpuBackend implements Backend {
   private readonly identities = new Map<string, Float32Array>();
   private destroyed = false;
   readonly memory: CpuMemoryStats = { liveBytes: 0, peakBytes: 0, tensors: 0 };
+  /** FLOPs of the GEMMs, convs and attention run so far (the ops add theirs: countFlops). */
+  flops = 0;
 
   /** 'CPU (WebAssembly relaxed SIMD, 1 thread)', '… SIMD …', or '… JavaScript …' where the engine has no SIMD. */
   get description(): string {
@@ -125,6 +127,14 @@ export class CpuBackend implements Backend {
   release(t: Tensor): void {
     this.memory.liveBytes -= (t.storage as CpuStorage).byteLength;
     this.memory.tensors--;
+  }
+
+  counters(): { flops: number; peakBytes: number } {
+    return { flops: this.flops, peakBytes: this.memory.peakBytes };
+  }
+
+  resetPeak(): void {
+    this.memory.peakBytes = this.memory.liveBytes;
   }
 
   async sync(): Promise<void> {

@@ -15,11 +15,13 @@ import type { GemmSpec } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { ACTIVATE } from './activation.js';
 import { wasmKernels } from './wasm-kernels.js';
+import { countFlops } from './flop-count.js';
 
 const round = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export function gemm(s: GemmSpec): Tensor {
   const out = s.a.backend.empty(s.outShape, 'f32', s.label ?? 'gemm');
+  countFlops(out, 2 * s.M * s.N * s.K * s.batch);
   if (wasmKernels()) gemmPacked(s, out.storage as Float32Array);
   else gemmJs(s, out.storage as Float32Array);
   return out;
@@ -92,16 +94,22 @@ function gemmPacked(s: GemmSpec, y: Float32Array): void {
   const biasAt = s.bias ? cAt + Mp * Np : -1;
   const scaleAt = s.scale ? cAt + Mp * Np + Math.max(Mp, Np) : -1;
   const resAt = s.residual ? cAt + Mp * Np + 2 * Math.max(Mp, Np) : -1;
-  let mem = kernels.floats(cAt + Mp * Np + 2 * Math.max(Mp, Np) + (s.residual ? Mp * Np : 0));
+  // An activation B [K, N] is copied in as it is and packed there by the kernels.
+  const packInWasm = !bShared && s.bLayout === 'kn';
+  const rawAt = cAt + Mp * Np + 2 * Math.max(Mp, Np) + (s.residual ? Mp * Np : 0);
+  let mem = kernels.floats(rawAt + (packInWasm ? K * N : 0));
   if (s.bias) mem.set(s.bias.storage as Float32Array, biasAt);
   if (s.scale) mem.set(s.scale.storage as Float32Array, scaleAt);
   const residual = s.residual?.storage as Float32Array | undefined;
   for (let bt = 0; bt < batch; bt++) {
     const pa = aShared ?? packA(a, bt * s.strideA, M, K);
-    const pb = bShared ?? packB(b, bt * s.strideB, K, N, s.bLayout);
     mem = kernels.floats(0);
     if (bt === 0 || !aShared) mem.set(pa, aAt);
-    if (bt === 0 || !bShared) mem.set(pb, bAt);
+    if (packInWasm) {
+      mem.set(b.subarray(bt * s.strideB, bt * s.strideB + K * N), rawAt);
+      if (N !== Np) mem.fill(0, bAt, bAt + Np * K); // the last panel's missing columns
+      kernels.packBkn(rawAt, bAt, K, N);
+    } else if (bt === 0 || !bShared) mem.set(bShared ?? packB(b, bt * s.strideB, K, N, s.bLayout), bAt);
     kernels.gemm4x8(aAt, bAt, cAt, Mp / 4, Np / 8, K);
     const yo = bt * M * N;
     if (residual) copyRows(residual, yo, N, mem, resAt, Np, M);

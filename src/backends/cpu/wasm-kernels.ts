@@ -17,6 +17,8 @@ interface Exports {
   dw_s2(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
   madd_peak(iters: number, out: number): void;
   activate(x: number, y: number, n: number, act: number): void;
+  pack_b_kn(src: number, dst: number, k: number, n: number): void;
+  pad_plane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void;
   epilogue(c: number, rows: number, np4: number, bias: number, biasN: number, act: number, scale: number, scaleN: number, residual: number): void;
 }
 
@@ -67,6 +69,16 @@ export class WasmKernels {
       this.exports.activate(0, CHUNK * 4, Math.ceil(n / 4) * 4, ACT_CODE[act]);
       dst.set(mem.subarray(CHUNK, CHUNK + n), from);
     }
+  }
+
+  /** B [k, n] at `src` as 8-column panels at `dst` (zeroed by the caller); offsets in floats. */
+  packBkn(src: number, dst: number, k: number, n: number): void {
+    this.exports.pack_b_kn(src * 4, dst * 4, k, n);
+  }
+
+  /** h rows of w values (rows sw apart) at `src` into the padded plane (row stride iw, zeroed by the caller) at `dst`, ph rows and pw columns in. */
+  padPlane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void {
+    this.exports.pad_plane(src * 4, dst * 4, h, w, sw, iw, ph, pw);
   }
 
   /** `iters` steps of eight register-only multiply-adds on four lanes (64·iters flops): the ceiling benchmarks compare with. */

@@ -366,6 +366,14 @@ export class Gpu implements PlanHost, Backend {
 
   // ---- lifetime ------------------------------------------------------------------------------
 
+  counters(): { flops: number; peakBytes: number } {
+    return { flops: this.flopCount, peakBytes: this.buffers.stats.peakBytes };
+  }
+
+  resetPeak(): void {
+    this.buffers.resetPeak();
+  }
+
   stats(): GpuStats {
     return {
       memory: { ...this.buffers.stats },

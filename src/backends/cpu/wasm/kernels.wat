@@ -273,4 +273,55 @@
         (br_if $cols (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 4))) (local.get $np4))))
       (br_if $rowsl (i32.lt_u (local.tee $m (i32.add (local.get $m) (i32.const 1))) (local.get $rows))))
   )
+
+  ;; ---- packing, in the kernels' memory -------------------------------------------------------
+
+  ;; B [k, n] (row-major, at $src) as 8-column panels [np/8][k][8] at $dst, columns past n zero
+  ;; (the caller zeroes $dst). Whole panels move as two vector loads and stores per row.
+  ;; Cost: memory bound, 8 bytes per element.
+  (func (export "pack_b_kn") (param $src i32) (param $dst i32) (param $k i32) (param $n i32)
+    (local $j i32) (local $kk i32) (local $s i32) (local $d i32) (local $c i32) (local $cols i32) (local $full i32)
+    (local.set $full (i32.shr_u (local.get $n) (i32.const 3)))   ;; whole panels
+    (local.set $j (i32.const 0))
+    (block $done
+      (loop $panels
+        (br_if $done (i32.ge_u (i32.shl (local.get $j) (i32.const 3)) (local.get $n)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 5))))   ;; &B[0, 8j]
+        (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $j) (i32.shl (local.get $k) (i32.const 5)))))
+        (local.set $kk (local.get $k))
+        (if (i32.lt_u (local.get $j) (local.get $full))
+          (then
+            (loop $rows
+              (v128.store offset=0 (local.get $d) (v128.load offset=0 (local.get $s)))
+              (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $s)))
+              (local.set $s (i32.add (local.get $s) (i32.shl (local.get $n) (i32.const 2))))
+              (local.set $d (i32.add (local.get $d) (i32.const 32)))
+              (br_if $rows (local.tee $kk (i32.sub (local.get $kk) (i32.const 1))))))
+          (else
+            (local.set $cols (i32.sub (local.get $n) (i32.shl (local.get $j) (i32.const 3))))
+            (loop $rows
+              (local.set $c (i32.const 0))
+              (loop $each
+                (f32.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2))) (f32.load (i32.add (local.get $s) (i32.shl (local.get $c) (i32.const 2)))))
+                (br_if $each (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $cols))))
+              (local.set $s (i32.add (local.get $s) (i32.shl (local.get $n) (i32.const 2))))
+              (local.set $d (i32.add (local.get $d) (i32.const 32)))
+              (br_if $rows (local.tee $kk (i32.sub (local.get $kk) (i32.const 1)))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $panels)))
+  )
+
+  ;; $h rows of $w values of a plane (rows $sw apart, at $src) into the zero-padded plane of row
+  ;; stride $iw at $dst, $ph rows and $pw columns in (the caller zeroes $dst and keeps the rows and
+  ;; columns copied inside it). Cost: memory bound.
+  (func (export "pad_plane") (param $src i32) (param $dst i32) (param $h i32) (param $w i32) (param $sw i32) (param $iw i32) (param $ph i32) (param $pw i32)
+    (local $y i32)
+    (if (i32.eqz (i32.mul (local.get $h) (local.get $w))) (then (return)))
+    (local.set $dst (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $ph) (local.get $iw)) (local.get $pw)) (i32.const 2))))
+    (loop $rows
+      (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $w) (i32.const 2)))
+      (local.set $src (i32.add (local.get $src) (i32.shl (local.get $sw) (i32.const 2))))
+      (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $iw) (i32.const 2))))
+      (br_if $rows (i32.lt_u (local.tee $y (i32.add (local.get $y) (i32.const 1))) (local.get $h))))
+  )
 )

@@ -13,5 +13,8 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
     hookTimeout: 60_000,
+    // The suite is WebGPU's unless a test asks for the CPU: 'auto' would take the CPU backend on this
+    // 2-core lavapipe machine (src/api/backend-choice.ts). Tests of 'auto' set MOBILECLIP_DEVICE=auto.
+    env: { MOBILECLIP_DEVICE: 'webgpu' },
   },
 });

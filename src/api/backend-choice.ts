@@ -5,10 +5,7 @@
  *  - 'cpu': the CPU backend. 'webgpu': a WebGPU adapter, or the error that says how to get one.
  *  - 'auto' (the default): a hardware adapter → WebGPU. No adapter (no WebGPU in the browser, no
  *    Vulkan driver on Linux — probed without loading Dawn — or Dawn finds none) → the CPU, with
- *    one line saying so. A software adapter (lavapipe, SwiftShader) → WebGPU as well, while the
- *    CPU backend is slower than it for every model on this project's 2-core machine class
- *    (`npm run bench:backends` measures both in one interleaved run); when the CPU backend
- *    overtakes it, this rule changes here and only here.
+ *    one line saying so. A software adapter → `SOFTWARE_ADAPTER_RULE` below.
  */
 import { CpuBackend } from '../backends/cpu/cpu-backend.js';
 import type { Gpu } from '../backends/webgpu/gpu.js';
@@ -17,12 +14,32 @@ import type { Backend } from '../runtime/backend.js';
 import { OptionError } from './options.js';
 
 export type Device = 'auto' | 'webgpu' | 'cpu';
+
+/**
+ * A software adapter under 'auto': Mesa's lavapipe in Node on a machine of at most 2 logical
+ * cores, with f32 storage → the CPU backend; otherwise WebGPU. Measured (`npm run bench:backends`,
+ * one interleaved run, WebGPU replaying its plans; 2-core machine, lavapipe over both cores, the
+ * CPU backend on one thread), WebGPU time / CPU time: S0 image b1 1.02, b8 1.14; S0 text b1 1.46,
+ * b8 1.40; S2 image b1 1.20; B image b1 1.41; MobileCLIP2-S4 image b1 1.47 — the CPU at least as
+ * fast in every cell. Not measured, so left on WebGPU: more cores (lavapipe spreads over all of
+ * them, the CPU backend uses one thread for now), SwiftShader in browsers, and f16 storage (the
+ * CPU stores f32 only).
+ */
+export const SOFTWARE_ADAPTER_RULE = { adapter: /llvmpipe|lavapipe/i, maxCores: 2, dtype: 'f32' } as const;
+
+/** Whether 'auto' leaves this software adapter for the CPU backend (SOFTWARE_ADAPTER_RULE). */
+export function cpuBeatsSoftwareAdapter(adapter: string, cores: number, dtype: string): boolean {
+  const r = SOFTWARE_ADAPTER_RULE;
+  return r.adapter.test(adapter) && cores <= r.maxCores && dtype === r.dtype;
+}
 export const DEVICES: readonly Device[] = ['auto', 'webgpu', 'cpu'];
 
 export interface BackendHooks {
   createGpu: () => Promise<Gpu>;
   /** Why WebGPU cannot work here, found without trying it (Node: no Vulkan driver); null when it may. */
   webgpuUnavailable?: () => string | null;
+  /** Logical cores, where the platform's software adapters are measured (Node); absent: never leave a software adapter. */
+  cores?: () => number;
 }
 
 export function checkDevice(device: unknown, what = 'device'): Device {
@@ -33,8 +50,8 @@ export function checkDevice(device: unknown, what = 'device'): Device {
   return device as Device;
 }
 
-/** The backend for `device`; `notice` gets the one line that says 'auto' fell back to the CPU. */
-export async function chooseBackend(device: Device, hooks: BackendHooks, notice: (line: string) => void = () => {}): Promise<Backend> {
+/** The backend for `device`; `notice` gets the one line that says 'auto' chose the CPU, and why. */
+export async function chooseBackend(device: Device, hooks: BackendHooks, notice: (line: string) => void = () => {}, dtype = 'f32'): Promise<Backend> {
   if (device === 'cpu') return new CpuBackend();
   if (device === 'webgpu') return hooks.createGpu();
   const unavailable = hooks.webgpuUnavailable?.() ?? null;
@@ -42,13 +59,22 @@ export async function chooseBackend(device: Device, hooks: BackendHooks, notice:
     notice(`${unavailable}: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU)`);
     return new CpuBackend();
   }
+  let gpu: Gpu;
   try {
-    return await hooks.createGpu();
+    gpu = await hooks.createGpu();
   } catch (e) {
     if (!(e instanceof GpuError)) throw e;
     notice(`no WebGPU adapter (${firstSentence(e.message)}): running on the CPU backend`);
     return new CpuBackend();
   }
+  const cores = hooks.cores?.();
+  if (gpu.info.isSoftware && cores !== undefined && cpuBeatsSoftwareAdapter(gpu.info.description, cores, dtype)) {
+    const name = SOFTWARE_ADAPTER_RULE.adapter.test(gpu.info.description) ? 'Mesa lavapipe' : gpu.info.description;
+    gpu.destroy();
+    notice(`the WebGPU adapter is a software one (${name}): running on the CPU backend, faster here (--device webgpu to use the adapter)`);
+    return new CpuBackend();
+  }
+  return gpu;
 }
 
 function firstSentence(s: string): string {

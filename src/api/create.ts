@@ -103,7 +103,7 @@ export async function createModel<I>(name: string | object, o: LoadOptions, p: P
   const given = o.backend ?? o.gpu;
   let backend: Backend;
   try {
-    backend = given ?? (await chooseBackend(device, p, o.onNotice));
+    backend = given ?? (await chooseBackend(device, p, o.onNotice, o.dtype ?? 'f32'));
   } catch (e) {
     await files; // a missing or unreadable file is the more useful error
     throw e;

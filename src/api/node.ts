@@ -1,5 +1,6 @@
 /** Node entry of the API: model names or config files; checkpoints and vocabularies as paths, URLs, hub references or bytes. */
 import { createGpu } from '../backends/webgpu/node.js';
+import { availableParallelism } from 'node:os';
 import { missingVulkanDriver } from '../backends/webgpu/vulkan-probe.node.js';
 import { type BackendHooks, type Device, checkDevice, chooseBackend } from './backend-choice.js';
 import type { Backend } from '../runtime/backend.js';
@@ -79,11 +80,16 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
 }
 
 /** How Node makes each backend: Dawn for WebGPU, after checking (on Linux) that a Vulkan driver is there. */
-const NODE_BACKENDS: BackendHooks = { createGpu, webgpuUnavailable: () => missingVulkanDriver() };
+const NODE_BACKENDS: BackendHooks = { createGpu, webgpuUnavailable: () => missingVulkanDriver(), cores: () => availableParallelism() };
 
 /** The backend `device` names in Node (backend-choice.ts has the rule for 'auto'); the caller destroys it. */
-export function createBackend(device: Device = 'auto', onNotice?: (line: string) => void): Promise<Backend> {
-  return chooseBackend(checkDevice(device), NODE_BACKENDS, onNotice);
+export function createBackend(device: Device | undefined = deviceFromEnv(), onNotice?: (line: string) => void): Promise<Backend> {
+  return chooseBackend(checkDevice(device ?? 'auto'), NODE_BACKENDS, onNotice);
+}
+
+/** MOBILECLIP_DEVICE (auto, webgpu or cpu): the device when none is given; checked where it is used. */
+export function deviceFromEnv(env: NodeJS.ProcessEnv = process.env): Device | undefined {
+  return env.MOBILECLIP_DEVICE ? checkDevice(env.MOBILECLIP_DEVICE, 'MOBILECLIP_DEVICE') : undefined;
 }
 
 /** The options as Node fills them in: the folder cache, and the environment's offline flag, sources, timeouts and hub token. */
@@ -95,6 +101,7 @@ export function withNodeDefaults<O extends LoadOptions>(o: O): O {
     sources: { ...sourcesFromEnv(), ...o.sources },
     timeouts: { ...withoutUndefined(timeoutsFromEnv()), ...o.timeouts },
     token: o.token ?? (process.env.HF_TOKEN || undefined),
+    device: o.device ?? deviceFromEnv(),
   };
 }
 

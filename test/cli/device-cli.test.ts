@@ -6,14 +6,31 @@
 import { describe, expect, it } from 'vitest';
 import { runCli, runCliWith } from '../helpers/cli.js';
 import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
+import { availableParallelism } from 'node:os';
+import { cpuBeatsSoftwareAdapter } from '../../src/api/backend-choice.js';
+import { createGpu } from '../../src/backends/webgpu/node.js';
 
-const NO_VULKAN = { VK_ICD_FILENAMES: '/nonexistent/icd.json' };
+const NO_VULKAN = { VK_ICD_FILENAMES: '/nonexistent/icd.json', MOBILECLIP_DEVICE: 'auto' };
 
 describe('--device', () => {
   it('an unknown device is a usage error naming the choices (exit 2)', async () => {
     const r = await runCli('embed', '--text', 'a cat', '--device', 'tpu');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--device must be one of 'auto', 'webgpu', 'cpu', not "tpu"/);
+  });
+
+  it("the software-adapter rule: lavapipe on up to 2 cores with f32 storage → the CPU; anything else stays on WebGPU", () => {
+    expect(cpuBeatsSoftwareAdapter('mesa software llvmpipe-llvm-15-0-6-256-bits- llvmpipe: Mesa 25.0.7', 2, 'f32')).toBe(true);
+    expect(cpuBeatsSoftwareAdapter('lavapipe', 1, 'f32')).toBe(true);
+    expect(cpuBeatsSoftwareAdapter('mesa software llvmpipe', 4, 'f32')).toBe(false); // more cores: not measured
+    expect(cpuBeatsSoftwareAdapter('mesa software llvmpipe', 2, 'f16')).toBe(false); // the CPU stores f32 only
+    expect(cpuBeatsSoftwareAdapter('Google SwiftShader', 2, 'f32')).toBe(false); // not measured
+  });
+
+  it('MOBILECLIP_DEVICE: a bad value is an error naming it', async () => {
+    const r = await runCliWith({ env: { MOBILECLIP_DEVICE: 'tpu' } }, 'embed', '--text', 'a cat');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/MOBILECLIP_DEVICE must be one of 'auto', 'webgpu', 'cpu', not "tpu"/);
   });
 
   it('bench --device cpu times a tower on the CPU backend and says which in its JSON', async () => {
@@ -48,6 +65,16 @@ describe('--device', () => {
       expect(gpu.code).toBe(1);
       expect(gpu.err).toMatch(/No WebGPU adapter found.*sudo apt install mesa-vulkan-drivers.*--device cpu/s);
       expect(gpu.err).not.toMatch(/scripts\/install-vulkan-driver\.sh/);
+    });
+
+    it("auto on this machine follows the rule: lavapipe on ≤ 2 cores → the CPU, saying so in one line", async () => {
+      const r = await runCliWith({ env: { MOBILECLIP_DEVICE: 'auto' }, timeoutMs: 180_000 }, 'embed', '--config', fixturePath('clip-tiny', 'config.json'), '--weights', fixturePath('clip-tiny', 'model.safetensors'), '--image', fixturePath('preprocess', 'coffee.png'), '--json');
+      expect(r.code, r.err).toBe(0);
+      const gpu = await createGpu();
+      const expected = gpu.info.isSoftware && cpuBeatsSoftwareAdapter(gpu.info.description, availableParallelism(), 'f32');
+      gpu.destroy();
+      console.log(`auto here: ${expected ? 'the CPU' : 'WebGPU'} (${availableParallelism()} cores); stderr: ${JSON.stringify(r.err)}`);
+      expect(r.err.split('\n').filter((l) => l && !/artificially reduced/.test(l))).toEqual(expected ? ['the WebGPU adapter is a software one (Mesa lavapipe): running on the CPU backend, faster here (--device webgpu to use the adapter)'] : []);
     });
 
     it('embed on the CPU equals embed on WebGPU within float32 noise (clip-tiny, a PNG and a JPEG)', async () => {

@@ -111,7 +111,7 @@ describe('the packed package', () => {
     });
 
     it('with no Vulkan driver visible, classify runs on the CPU backend: the same probabilities (|Δp| ≤ 1e-4), one plain line on stderr, none of Dawn\'s', () => {
-      const { r, probs } = classifyS0({ VK_ICD_FILENAMES: '/nonexistent/icd.json' });
+      const { r, probs } = classifyS0({ VK_ICD_FILENAMES: '/nonexistent/icd.json', MOBILECLIP_DEVICE: 'auto' });
       expect(onWebgpu.length, 'the WebGPU run above').toBe(2);
       let worst = 0;
       for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) worst = Math.max(worst, Math.abs(probs[i][j] - onWebgpu[i][j]));
@@ -139,7 +139,7 @@ console.log(JSON.stringify(Array.from(e.data)));
       const ref = (await readSafetensors(fixturePath('clip-tiny', 'outputs.safetensors'))).float32('image_embeddings').subarray(0, 64);
       const args = [script, fixturePath('clip-tiny', 'config.json'), fixturePath('clip-tiny', 'model.safetensors'), fixturePath('preprocess', 'coffee.png')];
       // With a Vulkan driver (WebGPU), and with none visible (the CPU backend, chosen by itself).
-      for (const [where, env] of [['WebGPU', {}], ['no Vulkan driver: the CPU backend', { VK_ICD_FILENAMES: '/nonexistent/icd.json' }]] as const) {
+      for (const [where, env] of [['WebGPU', {}], ['no Vulkan driver: the CPU backend', { VK_ICD_FILENAMES: '/nonexistent/icd.json', MOBILECLIP_DEVICE: 'auto' }]] as const) {
         const r = sh('node', args, project, 180_000, env);
         const got = JSON.parse(ok(r, `node embed.mjs (${where})`)) as number[];
         let worst = 0;

@@ -1,6 +1,6 @@
 /**
  * The CPU backend against WebGPU on this machine, in one run, interleaved (npm run bench:backends):
- *   --cells=s0:image:1,s0:text:1  --repeats=3  [--out=bench/results/backends]
+ *   --cells=s0:image:1,s0:text:1  --repeats=3  [--one-thread]  [--out=bench/results/backends]
  * Each cell loads the model's towers with random weights of the real shapes on both backends (WebGPU
  * runs the forward as the API does: recorded once as an execution plan and replayed), runs one
  * untimed forward on each (WebGPU compiles its kernels there; the CPU packs its weights),
@@ -20,6 +20,7 @@ import type { Tensor } from '../src/runtime/tensor.js';
 import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import { median, printTable } from './harness.js';
+import { startCpuThreads } from '../src/backends/cpu/threads.node.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const ALIASES: Record<string, string> = { s0: 'mobileclip_s0', s1: 'mobileclip_s1', s2: 'mobileclip_s2', b: 'mobileclip_b', s4: 'MobileCLIP2-S4' };
@@ -68,6 +69,7 @@ function prepare(backend: Backend, name: string, tower: 'image' | 'text', batch:
   };
 }
 
+if (!process.argv.includes('--one-thread')) await startCpuThreads();
 const gpu = await createGpu();
 const cpu = new CpuBackend();
 const adapter = describeGpu(gpu);

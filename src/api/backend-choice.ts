@@ -40,6 +40,8 @@ export interface BackendHooks {
   webgpuUnavailable?: () => string | null;
   /** Logical cores, where the platform's software adapters are measured (Node); absent: never leave a software adapter. */
   cores?: () => number;
+  /** Starts the CPU kernels' worker threads where the platform can (Node); resolves to the thread count. */
+  cpuThreads?: () => Promise<number>;
 }
 
 export function checkDevice(device: unknown, what = 'device'): Device {
@@ -52,12 +54,16 @@ export function checkDevice(device: unknown, what = 'device'): Device {
 
 /** The backend for `device`; `notice` gets the one line that says 'auto' chose the CPU, and why. */
 export async function chooseBackend(device: Device, hooks: BackendHooks, notice: (line: string) => void = () => {}, dtype = 'f32'): Promise<Backend> {
-  if (device === 'cpu') return new CpuBackend();
+  const cpu = async () => {
+    await hooks.cpuThreads?.();
+    return new CpuBackend();
+  };
+  if (device === 'cpu') return cpu();
   if (device === 'webgpu') return hooks.createGpu();
   const unavailable = hooks.webgpuUnavailable?.() ?? null;
   if (unavailable) {
     notice(`${unavailable}: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU)`);
-    return new CpuBackend();
+    return cpu();
   }
   let gpu: Gpu;
   try {
@@ -65,14 +71,14 @@ export async function chooseBackend(device: Device, hooks: BackendHooks, notice:
   } catch (e) {
     if (!(e instanceof GpuError)) throw e;
     notice(`no WebGPU adapter (${firstSentence(e.message)}): running on the CPU backend`);
-    return new CpuBackend();
+    return cpu();
   }
   const cores = hooks.cores?.();
   if (gpu.info.isSoftware && cores !== undefined && cpuBeatsSoftwareAdapter(gpu.info.description, cores, dtype)) {
     const name = SOFTWARE_ADAPTER_RULE.adapter.test(gpu.info.description) ? 'Mesa lavapipe' : gpu.info.description;
     gpu.destroy();
     notice(`the WebGPU adapter is a software one (${name}): running on the CPU backend, faster here (--device webgpu to use the adapter)`);
-    return new CpuBackend();
+    return cpu();
   }
   return gpu;
 }

@@ -2,6 +2,7 @@
 import { createGpu } from '../backends/webgpu/node.js';
 import { availableParallelism } from 'node:os';
 import { missingVulkanDriver } from '../backends/webgpu/vulkan-probe.node.js';
+import { startCpuThreads } from '../backends/cpu/threads.node.js';
 import { type BackendHooks, type Device, checkDevice, chooseBackend } from './backend-choice.js';
 import type { Backend } from '../runtime/backend.js';
 import { FolderCache } from '../io/byte-cache.node.js';
@@ -80,7 +81,7 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
 }
 
 /** How Node makes each backend: Dawn for WebGPU, after checking (on Linux) that a Vulkan driver is there. */
-const NODE_BACKENDS: BackendHooks = { createGpu, webgpuUnavailable: () => missingVulkanDriver(), cores: () => availableParallelism() };
+const NODE_BACKENDS: BackendHooks = { createGpu, webgpuUnavailable: () => missingVulkanDriver(), cores: () => availableParallelism(), cpuThreads: () => startCpuThreads() };
 
 /** The backend `device` names in Node (backend-choice.ts has the rule for 'auto'); the caller destroys it. */
 export function createBackend(device: Device | undefined = deviceFromEnv(), onNotice?: (line: string) => void): Promise<Backend> {

@@ -12,7 +12,7 @@ import { fmtShape, numel } from '../../runtime/shape.js';
 import { Scopes } from '../../runtime/scopes.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { cpuOps } from './ops.js';
-import { type KernelVariant, kernelVariant } from './wasm-kernels.js';
+import { type KernelVariant, kernelVariant, wasmKernels } from './wasm-kernels.js';
 
 const KERNEL_NAMES: Record<KernelVariant, string> = { 'relaxed-simd': 'WebAssembly relaxed SIMD', simd: 'WebAssembly SIMD', javascript: 'JavaScript' };
 
@@ -44,7 +44,8 @@ export class CpuBackend implements Backend {
 
   /** 'CPU (WebAssembly relaxed SIMD, 1 thread)', '… SIMD …', or '… JavaScript …' where the engine has no SIMD. */
   get description(): string {
-    return `CPU (${KERNEL_NAMES[kernelVariant()]}, 1 thread)`;
+    const threads = wasmKernels()?.threads ?? 1;
+    return `CPU (${KERNEL_NAMES[kernelVariant()]}, ${threads} thread${threads > 1 ? 's' : ''})`;
   }
 
   private assertUsable(): void {

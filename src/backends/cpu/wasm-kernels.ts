@@ -6,12 +6,12 @@
  * all the backend computes in JavaScript.
  */
 import type { Activation } from '../../runtime/backend-ops.js';
-import { RELAXED_SIMD_WASM, SIMD_WASM } from './wasm/kernels.generated.js';
+import { RELAXED_SIMD_SHARED_WASM, RELAXED_SIMD_WASM, SIMD_SHARED_WASM, SIMD_WASM } from './wasm/kernels.generated.js';
+import type { ThreadPool } from './thread-pool.js';
 
 export type KernelVariant = 'relaxed-simd' | 'simd' | 'javascript';
 
 interface Exports {
-  memory: WebAssembly.Memory;
   gemm_4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void;
   dw_s1(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
   dw_s2(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
@@ -28,27 +28,39 @@ export const ACT_CODE: Record<Activation, number> = { none: 0, gelu: 1, relu: 2,
 /** Floats per chunk of an elementwise pass through the kernels' memory (256 KiB: stays in cache). */
 const CHUNK = 1 << 16;
 
+/** Below this many multiply-adds a GEMM stays on the calling thread (waking the others costs more). */
+const THREADED_GEMM_FROM = 1 << 20;
+
 export class WasmKernels {
   private view: Float32Array;
 
   constructor(
     readonly variant: Exclude<KernelVariant, 'javascript'>,
     private readonly exports: Exports,
+    private readonly memory: WebAssembly.Memory,
+    /** Worker threads sharing `memory` (thread-pool.ts), or null: one thread. */
+    private readonly pool: ThreadPool | null = null,
   ) {
-    this.view = new Float32Array(exports.memory.buffer);
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  /** Threads the kernels run on, the caller's included. */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
   }
 
   /** The memory as floats, at least `floats` long (growing it invalidates earlier views: take a new one per call). */
   floats(floats: number): Float32Array {
-    const need = floats * 4 - this.exports.memory.buffer.byteLength;
-    if (need > 0) this.exports.memory.grow(Math.ceil(need / 65536));
-    if (this.view.buffer !== this.exports.memory.buffer) this.view = new Float32Array(this.exports.memory.buffer);
+    const need = floats * 4 - this.memory.buffer.byteLength;
+    if (need > 0) this.memory.grow(Math.ceil(need / 65536));
+    if (this.view.buffer !== this.memory.buffer || this.view.length * 4 !== this.memory.buffer.byteLength) this.view = new Float32Array(this.memory.buffer);
     return this.view;
   }
 
-  /** C[4·mp, 8·np] = A·B on packed panels (see kernels.wat); offsets in floats. */
+  /** C[4·mp, 8·np] = A·B on packed panels (see kernels.wat), split over the threads when large; offsets in floats. */
   gemm4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void {
-    this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
+    if (this.pool && mp > 1 && 32 * mp * np * k >= THREADED_GEMM_FROM) this.pool.gemm(this.exports.gemm_4x8, a * 4, b * 4, c * 4, mp, np, k);
+    else this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
   }
 
   /**
@@ -112,9 +124,22 @@ function instantiate(): WasmKernels | null {
     const bytes = decode(b64);
     if (!WebAssembly.validate(bytes)) continue;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    return new WasmKernels(variant, instance.exports as unknown as Exports);
+    return new WasmKernels(variant, instance.exports as unknown as Exports, (instance.exports as { memory: WebAssembly.Memory }).memory);
   }
   return null;
+}
+
+/** The shared-memory build of the variant this engine runs, for a thread pool; null without SIMD or SharedArrayBuffer. */
+export function sharedKernelBytes(): { variant: Exclude<KernelVariant, 'javascript'>; bytes: Uint8Array<ArrayBuffer> } | null {
+  const own = wasmKernels();
+  if (!own || typeof SharedArrayBuffer === 'undefined') return null;
+  const bytes = decode(own.variant === 'relaxed-simd' ? RELAXED_SIMD_SHARED_WASM : SIMD_SHARED_WASM);
+  return WebAssembly.validate(bytes) ? { variant: own.variant, bytes } : null;
+}
+
+/** Switches to the shared-memory kernels of a started thread pool (threads.node.ts). */
+export function useThreads(variant: Exclude<KernelVariant, 'javascript'>, instance: WebAssembly.Instance, memory: WebAssembly.Memory, pool: ThreadPool): void {
+  loaded = new WasmKernels(variant, instance.exports as unknown as Exports, memory, pool);
 }
 
 /** Which kernels run: 'relaxed-simd', 'simd' or 'javascript'. */

@@ -1,0 +1,69 @@
+/**
+ * The CPU kernels on several threads: every thread runs an instance of the shared-memory build of
+ * the kernels over one shared WebAssembly.Memory, and a job (a GEMM's 4-row panels) is split by
+ * rows between the calling thread and the workers. Synchronous for the caller, as the ops are:
+ * the job goes into a control block of shared Int32s, the workers are woken with Atomics.notify,
+ * the caller does its share and waits with Atomics.wait for the count of workers still running to
+ * reach 0 (allowed in Node's main thread and in Workers, not on a page's main thread, where the
+ * backend stays on one thread). The workers' side is WORKER_LOOP.
+ */
+
+/** Control block slots (Int32). */
+export const SEQ = 0; // bumped for each job; workers wait on it
+export const STOP = 1; // 1: workers exit
+export const OP = 2; // 1: gemm_4x8
+export const THREADS = 3; // threads taking part, the caller included
+export const ARGS = 4; // six arguments
+export const PENDING = 10; // workers still running the job
+export const CONTROL_INTS = 16;
+
+/**
+ * What each worker runs (plain JavaScript: it is evaluated in the worker), given `instance` (its
+ * kernels on the shared memory), `control` (the Int32Array) and `index` (1 … threads − 1). Thread
+ * t takes 4-row panels [⌊mp·t/T⌋, ⌊mp·(t+1)/T⌋).
+ */
+export const WORKER_LOOP = `
+let seen = 0;
+for (;;) {
+  Atomics.wait(control, ${SEQ}, seen);
+  seen = Atomics.load(control, ${SEQ});
+  if (Atomics.load(control, ${STOP})) break;
+  const T = control[${THREADS}];
+  if (index < T && control[${OP}] === 1) {
+    const [a, b, c, mp, np, k] = control.subarray(${ARGS}, ${ARGS} + 6);
+    const m0 = Math.floor((mp * index) / T), m1 = Math.floor((mp * (index + 1)) / T);
+    if (m1 > m0) instance.exports.gemm_4x8(a + m0 * k * 16, b, c + m0 * np * 128, m1 - m0, np, k);
+  }
+  if (Atomics.sub(control, ${PENDING}, 1) === 1) Atomics.notify(control, ${PENDING});
+}`;
+
+export class ThreadPool {
+  constructor(
+    /** Threads taking part, the caller included. */
+    readonly threads: number,
+    private readonly control: Int32Array,
+    private readonly stopWorkers: () => void,
+  ) {}
+
+  /** gemm_4x8 (byte offsets, as the export takes them) split by 4-row panels over every thread. */
+  gemm(own: (a: number, b: number, c: number, mp: number, np: number, k: number) => void, a: number, b: number, c: number, mp: number, np: number, k: number): void {
+    const T = Math.min(this.threads, mp);
+    const ctl = this.control;
+    ctl[OP] = 1;
+    ctl[THREADS] = T;
+    ctl.set([a, b, c, mp, np, k], ARGS);
+    Atomics.store(ctl, PENDING, this.threads - 1);
+    Atomics.add(ctl, SEQ, 1);
+    Atomics.notify(ctl, SEQ);
+    const m1 = Math.floor(mp / T);
+    if (m1 > 0) own(a, b, c, m1, np, k);
+    for (let left = Atomics.load(ctl, PENDING); left !== 0; left = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, left);
+  }
+
+  stop(): void {
+    Atomics.store(this.control, STOP, 1);
+    Atomics.add(this.control, SEQ, 1);
+    Atomics.notify(this.control, SEQ);
+    this.stopWorkers();
+  }
+}

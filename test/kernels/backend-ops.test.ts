@@ -17,6 +17,8 @@ import {
 } from '../../src/ops/index.js';
 import { CpuBackend } from '../../src/backends/cpu/cpu-backend.js';
 import { gelu64, sigmoid64 } from '../../src/ops/reference-math.js';
+import { ERF_SMALL, ERFC_TAIL, ERFC_TAIL_CLAMP, GELU_SMALL_UP_TO } from '../../src/ops/gelu-fit.js';
+import { readFileSync } from 'node:fs';
 import { ShapeError } from '../../src/runtime/errors.js';
 
 const REL = 1e-5;
@@ -97,6 +99,12 @@ forEachBackend('ops vs reference', (backend) => {
       expectClose(act, await unary(up(x, [7, 11, 13]), act).readFloat(), unaryRef(x, act), { rel: REL, abs: 1e-6 });
     });
   }
+
+  it('the WebAssembly kernels spell the shared GELU fit (ops/gelu-fit.ts) number for number', () => {
+    const wat = readFileSync(new URL('../../src/backends/cpu/wasm/kernels.wat', import.meta.url), 'utf8');
+    const literals = new Set([...wat.matchAll(/f32x4 (-?[\d.]+(?:e-?\d+)?) /g)].map((m) => Number(m[1])));
+    for (const c of [...ERF_SMALL, ...ERFC_TAIL, GELU_SMALL_UP_TO, ERFC_TAIL_CLAMP]) expect(literals.has(c), String(c)).toBe(true);
+  });
 
   it('GELU and sigmoid against float64 on [-10, 10]: float32 rounding, tails included', async () => {
     const n = 200_001;

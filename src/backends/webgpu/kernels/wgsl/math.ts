@@ -1,46 +1,32 @@
+import { ERF_SMALL, ERFC_TAIL, ERFC_TAIL_CLAMP, GELU_SMALL_UP_TO } from '../../../../ops/gelu-fit.js';
+
+/** WGSL text of a Horner evaluation `v = (…(c0·x + c1)·x + …)`, one statement per coefficient. */
+const horner = (v: string, x: string, coeffs: readonly number[]): string =>
+  [`  var ${v} = ${coeffs[0]};`, ...coeffs.slice(1).map((c) => `  ${v} = ${v} * ${x} ${c < 0 ? '-' : '+'} ${Math.abs(c)};`)].join('\n');
+
 /**
- * WGSL has no erf. GELU(x) = 0.5·x·(1 + erf(x/√2)) from our own float32 fits (least squares in
- * float64, evaluated by Horner):
- *  - |x| ≤ 1.2374 (|x/√2| ≤ 0.875): erf(z) = z + z·P(z²), max error 5e-8;
- *  - beyond: erfc(t/√2) = w·exp(−t²/2 + Q(w)), t = |x|, w = 1/(1 + t/(2√2)), fit error 4e-9. It is
- *    taken in x directly (no rounding of x/√2) with t² split so that the square is exact, and keeps
- *    full relative precision in the negative tail, where GELU = 0.5·x·erfc(−x/√2); PyTorch's
- *    0.5·x·(1 + erf) loses ~1e-4 relative there. The GPU test measures it against float64 erf.
+ * WGSL has no erf: GELU from the shared float32 fits (ops/gelu-fit.ts). The tail takes t² split so
+ * that the square is exact in float32. The GPU test measures it against float64 erf.
  */
 export const ERF_WGSL = /* wgsl */ `
 fn erf_small(z: f32) -> f32 {
   let s = z * z;
-  var r = 8.643504734156995e-05;
-  r = r * s - 0.0008205637949759792;
-  r = r * s + 0.005206435031575912;
-  r = r * s - 0.026861522359817664;
-  r = r * s + 0.11283732957113042;
-  r = r * s - 0.3761263613006763;
-  r = r * s + 0.1283791668828856;
+${horner('r', 's', ERF_SMALL)}
   return z + z * r;
 }
 
-// erfc(t/√2) for t ≥ 1.2374
+// erfc(t/√2) for t ≥ ${GELU_SMALL_UP_TO}
 fn erfc_scaled_tail(t_in: f32) -> f32 {
-  let t = min(t_in, 14.5);
+  let t = min(t_in, ${ERFC_TAIL_CLAMP});
   let w = 1.0 / (1.0 + 0.3535533905932738 * t);
-  var q = 0.21273615619117334;
-  q = q * w - 1.038629903102553;
-  q = q * w + 1.946292638264915;
-  q = q * w - 1.6596472562432805;
-  q = q * w + 0.6383543579594304;
-  q = q * w - 0.33892047027805844;
-  q = q * w + 0.13677829934646338;
-  q = q * w + 0.3678774660897338;
-  q = q * w + 1.0005432462599755;
-  q = q * w - 1.2655301956055822;
+${horner('q', 'w', ERFC_TAIL)}
   // t² = hi² + (t − hi)(t + hi), hi with 12 mantissa bits so hi² is exact.
   let hi = bitcast<f32>(bitcast<u32>(t) & 0xfffff000u);
   return w * exp(-0.5 * hi * hi) * exp(0.5 * (hi - t) * (t + hi) + q);
 }
 
 fn gelu(x: f32) -> f32 {
-  if (abs(x) <= 1.2374368670764582) { return 0.5 * x * (1.0 + erf_small(x * 0.7071067811865476)); }
+  if (abs(x) <= ${GELU_SMALL_UP_TO}) { return 0.5 * x * (1.0 + erf_small(x * 0.7071067811865476)); }
   if (x < 0.0) { return 0.5 * x * erfc_scaled_tail(-x); }
   return x - 0.5 * x * erfc_scaled_tail(x);
 }

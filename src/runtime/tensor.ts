@@ -64,10 +64,6 @@ export class Tensor {
     if (this.owner) this.backend.release(this);
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
   assertAlive(): void {
     if (this.disposed) throw new Error(`tensor ${this.label} ${fmtShape(this.shape)} was used after dispose()`);
   }

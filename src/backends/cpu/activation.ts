@@ -6,9 +6,3 @@ export const relu = (x: number): number => (x > 0 ? x : 0);
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 export const ACTIVATE: Record<Activation, ((x: number) => number) | null> = { none: null, gelu, relu, sigmoid };
-
-/** Applies `act` to data[from, to) in place. */
-export function activateRange(data: Float32Array, from: number, to: number, act: Activation): void {
-  const f = ACTIVATE[act];
-  if (f) for (let i = from; i < to; i++) data[i] = f(data[i]);
-}

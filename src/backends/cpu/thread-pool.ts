@@ -10,11 +10,10 @@
 
 /** Control block slots (Int32). */
 export const SEQ = 0; // bumped for each job; workers wait on it
-export const STOP = 1; // 1: workers exit
-export const OP = 2; // 1: gemm_4x8
-export const THREADS = 3; // threads taking part, the caller included
-export const ARGS = 4; // six arguments
-export const PENDING = 10; // workers still running the job
+export const OP = 1; // 1: gemm_4x8
+export const THREADS = 2; // threads taking part, the caller included
+export const ARGS = 3; // six arguments
+export const PENDING = 9; // workers still running the job
 export const CONTROL_INTS = 16;
 
 /**
@@ -27,7 +26,6 @@ let seen = 0;
 for (;;) {
   Atomics.wait(control, ${SEQ}, seen);
   seen = Atomics.load(control, ${SEQ});
-  if (Atomics.load(control, ${STOP})) break;
   const T = control[${THREADS}];
   if (index < T && control[${OP}] === 1) {
     const [a, b, c, mp, np, k] = control.subarray(${ARGS}, ${ARGS} + 6);
@@ -42,7 +40,6 @@ export class ThreadPool {
     /** Threads taking part, the caller included. */
     readonly threads: number,
     private readonly control: Int32Array,
-    private readonly stopWorkers: () => void,
   ) {}
 
   /** gemm_4x8 (byte offsets, as the export takes them) split by 4-row panels over every thread. */
@@ -58,12 +55,5 @@ export class ThreadPool {
     const m1 = Math.floor(mp / T);
     if (m1 > 0) own(a, b, c, m1, np, k);
     for (let left = Atomics.load(ctl, PENDING); left !== 0; left = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, left);
-  }
-
-  stop(): void {
-    Atomics.store(this.control, STOP, 1);
-    Atomics.add(this.control, SEQ, 1);
-    Atomics.notify(this.control, SEQ);
-    this.stopWorkers();
   }
 }

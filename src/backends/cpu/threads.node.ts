@@ -35,7 +35,7 @@ ${WORKER_LOOP}`;
     w.once('error', fail);
   })));
   for (const w of workers) w.unref();
-  const pool = new ThreadPool(threads, control, () => workers.forEach((w) => void w.terminate()));
+  const pool = new ThreadPool(threads, control);
   useThreads(bytes.variant, new WebAssembly.Instance(module, { env: { memory } }), memory, pool);
   return threads;
 }

@@ -1,4 +1,4 @@
-/** A WebGPU tensor's storage: the Gpu it lives on and its GPUBuffer (Tensor itself is backend-neutral). */
+/** The Gpu a WebGPU kernel's tensor lives on (Tensor itself is backend-neutral). */
 import { GpuError } from '../../runtime/errors.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import type { Gpu } from './gpu.js';
@@ -7,10 +7,4 @@ import type { Gpu } from './gpu.js';
 export function gpuOf(t: Tensor): Gpu {
   if (t.backend.kind !== 'webgpu') throw new GpuError(`${t.label} lives on the ${t.backend.kind} backend, not WebGPU`);
   return t.backend as unknown as Gpu;
-}
-
-export function bufferOf(t: Tensor): GPUBuffer {
-  t.assertAlive();
-  gpuOf(t);
-  return t.storage as GPUBuffer;
 }

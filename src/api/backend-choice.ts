@@ -39,7 +39,7 @@ export interface BackendHooks {
   webgpuUnavailable?: () => string | null;
   /** Logical cores, where the platform's software adapters are measured (Node); absent: never leave a software adapter. */
   cores?: () => number;
-  /** Starts the CPU kernels' worker threads where the platform can (Node); resolves to the thread count. */
+  /** Starts the CPU kernels' worker threads where the platform can (Node; a cross-origin isolated browser's Worker); resolves to the thread count. */
   cpuThreads?: () => Promise<number>;
 }
 

@@ -1,6 +1,7 @@
 /** Browser entry of the API: checkpoint and vocabulary as URLs (cached in Cache Storage), hub references, Blobs/Files or bytes. */
 import '../preprocess/jpeg-wasm.browser.js';
 import { createGpu } from '../backends/webgpu/browser.js';
+import { startCpuThreads } from '../backends/cpu/threads.browser.js';
 import { CacheStorageCache } from '../io/byte-cache.browser.js';
 import { type BrowserImageInput, readBrowserImage } from '../preprocess/image-input.browser.js';
 import { createModel, type LoadOptions } from './create.js';
@@ -20,7 +21,7 @@ export type BrowserModelAndTransforms = ModelAndTransforms<BrowserImageInput>;
 /** `name`: a model name, an `hf-hub:<org>/<repo>` reference, or a config.json / open_clip_config.json's parsed object. */
 export async function createModelAndTransforms(name: string | object, o: BrowserCreateOptions = {}): Promise<BrowserModelAndTransforms> {
   const cache = o.cache === undefined ? (CacheStorageCache.available() ? new CacheStorageCache() : null) : o.cache;
-  return createModel<BrowserImageInput>(name, { ...o, cache }, { createGpu, webgpuUnavailable, readImage: readBrowserImage, baseUrl: globalThis.location?.href });
+  return createModel<BrowserImageInput>(name, { ...o, cache }, { createGpu, webgpuUnavailable, cpuThreads: () => startCpuThreads(), readImage: readBrowserImage, baseUrl: globalThis.location?.href });
 }
 
 /** A browser without WebGPU (Firefox on Linux, Safari before 26, …) runs the model on the CPU under device: 'auto'. */

@@ -411,6 +411,8 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
       await p.goto(`http://127.0.0.1:${port}/`);
       await p.waitForFunction(() => document.getElementById('adapter')!.textContent!.startsWith('Adapter:'), undefined, { timeout: 30_000 });
       console.log(`npm run demo: ${(await p.textContent('#adapter'))!}`);
+      // The demo server's COOP/COEP headers: the page is cross-origin isolated, so the CPU backend's Worker can run threaded.
+      expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);
       expect(await p.locator('#model option').count()).toBeGreaterThan(10);
       // Phone width: nothing wider than the screen. Keyboard: every control in reading order by Tab.
       await p.setViewportSize({ width: 390, height: 844 });
@@ -482,9 +484,48 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
       });
       console.log(`browser without WebGPU, worker: ${JSON.stringify(r.info.adapter)}`);
       expect(r.info.backend).toBe('cpu');
-      expect(r.info.adapter.description).toMatch(/^CPU \(WebAssembly (relaxed )?SIMD, 1 thread\)$/);
+      // Not cross-origin isolated: no SharedArrayBuffer, one thread, and the description says why.
+      expect(r.info.adapter.description).toMatch(/^CPU \(WebAssembly (relaxed )?SIMD, 1 thread: the page is not cross-origin isolated \(COOP\/COEP headers\)\)$/);
       expect(r.count).toBe(1);
       expect(r.finite).toBe(true);
+    });
+
+    it('a cross-origin isolated page runs the worker on every core: same embeddings, bit for bit, as one thread', async () => {
+      const run = (p: Page) =>
+        p.evaluate(async () => {
+          const { createModelInWorker } = (window as any).mobileclip;
+          const config = await (await fetch('/models/clip-tiny-fullvocab/config.json')).json();
+          const w = await createModelInWorker(config, { weights: '/models/clip-tiny-fullvocab/model.safetensors', vocab: '/vocab/bpe_simple_vocab_16e6.txt.gz', workerUrl: new URL('/lib/worker.js', location.href) });
+          const blobs = await Promise.all(['astronaut', 'chelsea', 'coffee', 'astronaut', 'chelsea', 'coffee', 'astronaut', 'chelsea'].map(async (n) => new Blob([await (await fetch(`/fixtures/preprocess/${n}.png`)).arrayBuffer()])));
+          // Batch 8: the text GEMMs (616 × 64 × 256) and the image stem are large enough to be split over the threads.
+          const images = await w.encodeImages(blobs);
+          const texts = await w.encodeTexts(['a cat', 'a dog', 'an astronaut in space', 'a cup of coffee', 'a red car', 'a tree', 'the sea at night', 'a photo of a person']);
+          const info = w.info;
+          await w.dispose();
+          return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, description: info.adapter.description, images: Array.from(images.data as Float32Array), texts: Array.from(texts.data as Float32Array) };
+        });
+      const isolated = await TestServer.start({ crossOriginIsolated: true });
+      isolated.mount('/lib/', join(dir, 'lib')).mount('/models/', join(dir, 'models')).mount('/fixtures/', FIXTURES!).mount('/vocab/', resolve(FIXTURES!, '../vocab'));
+      isolated.set('/suite.html', { body: SUITE_PAGE, type: 'text/html; charset=utf-8' });
+      const p = await plain.newPage();
+      p.on('pageerror', (e) => cpuErrors.push(e.message));
+      try {
+        await p.goto(`${isolated.url}/suite.html`);
+        await p.waitForSelector('body[data-ready=true]', { state: 'attached' });
+        const [threaded, single] = [await run(p), await run(cpuPage)];
+        console.log(`browser without WebGPU, isolated worker: ${threaded.description}; one thread: ${single.description}`);
+        expect(threaded.isolated).toBe(true);
+        expect(single.isolated).toBe(false);
+        expect(threaded.description).toMatch(threaded.cores > 1 ? new RegExp(`^CPU \\(WebAssembly (relaxed )?SIMD, ${threaded.cores} threads\\)$`) : /, 1 thread: one logical core\)$/);
+        expect(threaded.images.length).toBe(8 * 64);
+        expect(threaded.texts.length).toBe(8 * 64);
+        expect(threaded.images.every(Number.isFinite) && threaded.texts.every(Number.isFinite)).toBe(true);
+        expect(threaded.images).toEqual(single.images);
+        expect(threaded.texts).toEqual(single.texts);
+      } finally {
+        await p.close();
+        await isolated.close();
+      }
     });
 
     it('the demo classifies and searches there, saying it runs on the CPU', async () => {

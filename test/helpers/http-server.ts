@@ -34,8 +34,12 @@ export class TestServer {
   private server!: Server;
   url = '';
 
-  static async start(): Promise<TestServer> {
+  /** Whether every response carries COOP/COEP, making its pages cross-origin isolated (SharedArrayBuffer, threads). */
+  private isolated = false;
+
+  static async start(o: { crossOriginIsolated?: boolean } = {}): Promise<TestServer> {
     const s = new TestServer();
+    s.isolated = o.crossOriginIsolated ?? false;
     s.server = createServer((req, res) => void s.handle(req, res));
     await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
     s.url = `http://127.0.0.1:${(s.server.address() as { port: number }).port}`;
@@ -94,6 +98,10 @@ export class TestServer {
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-expose-headers', 'content-length, etag');
     res.setHeader('cache-control', 'no-store');
+    if (this.isolated) {
+      res.setHeader('cross-origin-opener-policy', 'same-origin');
+      res.setHeader('cross-origin-embedder-policy', 'require-corp');
+    }
     const route = this.find(path);
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);

@@ -12,6 +12,7 @@ import { fmtShape, numel } from '../../runtime/shape.js';
 import { Scopes } from '../../runtime/scopes.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { cpuOps } from './ops.js';
+import { singleThreadReason } from './start-threads.js';
 import { type KernelVariant, kernelVariant, wasmKernels } from './wasm-kernels.js';
 
 const KERNEL_NAMES: Record<KernelVariant, string> = { 'relaxed-simd': 'WebAssembly relaxed SIMD', simd: 'WebAssembly SIMD', javascript: 'JavaScript' };
@@ -42,10 +43,14 @@ export class CpuBackend implements Backend {
   /** FLOPs of the GEMMs, convs and attention run so far (the ops add theirs: countFlops). */
   flops = 0;
 
-  /** 'CPU (WebAssembly relaxed SIMD, 1 thread)', '… SIMD …', or '… JavaScript …' where the engine has no SIMD. */
+  /**
+   * 'CPU (WebAssembly relaxed SIMD, 2 threads)', '… SIMD …', or '… JavaScript …' where the engine
+   * has no SIMD; one thread says why where it was asked for more ('1 thread: the page is not cross-origin isolated …').
+   */
   get description(): string {
     const threads = wasmKernels()?.threads ?? 1;
-    return `CPU (${KERNEL_NAMES[kernelVariant()]}, ${threads} thread${threads > 1 ? 's' : ''})`;
+    const why = threads === 1 && wasmKernels() ? singleThreadReason() : null;
+    return `CPU (${KERNEL_NAMES[kernelVariant()]}, ${threads} thread${threads > 1 ? 's' : ''}${why ? `: ${why}` : ''})`;
   }
 
   private assertUsable(): void {

@@ -19,6 +19,7 @@ import type { ImageSize } from '../preprocess/image-size.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
+import { linear } from '../ops/gemm.js';
 import { type ForwardCall, imageForward, textForward } from './forwards.js';
 import { type PrecompileTowers, precompileModel } from './precompile.js';
 import type { ModelSpec } from '../models/model-specs.js';
@@ -271,13 +272,32 @@ export class MobileCLIP<I = ImageInput> {
         const chunk = images.slice(i, i + bs);
         const batch = new Float32Array(chunk.length * 3 * h * w);
         for (let j = 0; j < chunk.length; j++) batch.set(await this.preprocess(chunk[j], `image ${i + j}`), j * 3 * h * w);
-        const e = await this.forward(imageForward(this.backend, this.clip, batch, chunk.length, this.imageSize, normalize));
-        checkFiniteRows(e, dim, i, 'image');
-        out.set(e, i * dim);
+        out.set(await this.forwardImages(batch, chunk.length, normalize, i), i * dim);
         opts.onProgress?.(Math.min(i + bs, images.length), images.length);
       }
       return { data: out, count: images.length, dim };
     });
+  }
+
+  /**
+   * Model inputs → embeddings: `inputs` holds `count` images as `preprocess` returns them, one
+   * after another ([count, 3, H, W]); one forward (count ≤ the largest batch). The path a stream of
+   * files takes (each file preprocessed as it arrives); the same forward as `encodeImages`.
+   */
+  async encodeImageInputs(inputs: Float32Array, count: number, options: { normalize?: boolean } = {}): Promise<Embeddings> {
+    return this.call('encodeImageInputs', async () => {
+      const [h, w] = this.imageSize;
+      if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH) throw new RangeError(`encodeImageInputs: count must be a whole number from 1 to ${MAX_BATCH}, got ${count}`);
+      if (!(inputs instanceof Float32Array) || inputs.length !== count * 3 * h * w) throw new RangeError(`encodeImageInputs: expected ${count} × 3 × ${h} × ${w} floats, got ${inputs instanceof Float32Array ? inputs.length : describeValue(inputs)}`);
+      const normalize = optionalBoolean('encodeImageInputs', 'normalize', options.normalize) ?? true;
+      return { data: await this.forwardImages(inputs, count, normalize, 0), count, dim: this.embedDim };
+    });
+  }
+
+  private async forwardImages(batch: Float32Array, count: number, normalize: boolean, first: number): Promise<Float32Array> {
+    const e = await this.forward(imageForward(this.backend, this.clip, batch, count, this.imageSize, normalize));
+    checkFiniteRows(e, this.embedDim, first, 'image');
+    return e;
   }
 
   private requireTokenizer(): SimpleTokenizer {
@@ -376,9 +396,52 @@ export class MobileCLIP<I = ImageInput> {
       };
       const classes = await this.labelEmbeddings(labels, opts.templates ?? 'none', opts.onLabelProgress);
       const imgs = await this.encodeImages(images, { batchSize: opts.batchSize, onProgress: opts.onProgress });
-      this.assertLive('classify');
-      const a = this.backend.upload(imgs.data, [imgs.count, imgs.dim]);
-      const b = this.backend.upload(classes.data, [classes.count, classes.dim]);
+      return this.predict(imgs, classes, labels, opts.topK);
+    });
+  }
+
+  /**
+   * Cosine similarities (dot products: the embeddings are L2-normalised) of every row of `a` with
+   * every row of `b`, [a.count × b.count] row-major, computed on the model's backend (the GPU where
+   * there is one), `b` in chunks that fit its largest tensor. What search ranks by.
+   */
+  async similarity(a: Embeddings, b: Embeddings): Promise<Float32Array> {
+    return this.call('similarity', async () => {
+      if (a.dim !== b.dim) throw new RangeError(`similarity: embeddings of ${a.dim} and ${b.dim} values`);
+      const dim = a.dim;
+      const out = new Float32Array(a.count * b.count);
+      if (a.count === 0 || b.count === 0) return out;
+      const chunk = Math.max(1, Math.min(b.count, Math.floor(this.backend.maxTensorBytes / 4 / Math.max(dim, a.count))));
+      const x = this.backend.upload(a.data.subarray(0, a.count * dim), [a.count, dim]);
+      try {
+        for (let from = 0; from < b.count; from += chunk) {
+          const n = Math.min(chunk, b.count - from);
+          const y = this.backend.upload(b.data.subarray(from * dim, (from + n) * dim), [n, dim]);
+          try {
+            const s = await this.fetch(() => linear(x, y));
+            for (let i = 0; i < a.count; i++) out.set(s.subarray(i * n, (i + 1) * n), i * b.count + from);
+          } finally {
+            y.dispose();
+          }
+        }
+      } finally {
+        x.dispose();
+      }
+      return out;
+    });
+  }
+
+  /**
+   * The zero-shot step of `classify` on embeddings already made: per image row, the labels by
+   * softmax(logit_scale · image · label) (`classes` from labelEmbeddings, one row per label). What
+   * a stream of image batches classifies with, the labels embedded once.
+   */
+  async predict(images: Embeddings, classes: Embeddings, labels: readonly string[], topK?: number): Promise<Prediction[][]> {
+    return this.call('predict', async () => {
+      if (classes.count !== labels.length) throw new RangeError(`predict: ${classes.count} label embeddings for ${labels.length} labels`);
+      if (images.dim !== classes.dim) throw new RangeError(`predict: image embeddings of ${images.dim} values, label embeddings of ${classes.dim}`);
+      const a = this.backend.upload(images.data.subarray(0, images.count * images.dim), [images.count, images.dim]);
+      const b = this.backend.upload(classes.data.subarray(0, classes.count * classes.dim), [classes.count, classes.dim]);
       let probs: Float32Array;
       try {
         probs = await this.fetch(() => this.clip.zeroShot(a, b));
@@ -386,8 +449,8 @@ export class MobileCLIP<I = ImageInput> {
         a.dispose();
         b.dispose();
       }
-      const k = Math.min(opts.topK ?? labels.length, labels.length);
-      return Array.from({ length: imgs.count }, (_, i) =>
+      const k = Math.min(topK ?? labels.length, labels.length);
+      return Array.from({ length: images.count }, (_, i) =>
         labels
           .map((label, j) => ({ label, probability: probs[i * labels.length + j] }))
           .sort((x, y) => y.probability - x.probability)

@@ -8,7 +8,10 @@ import { type Args, type CommandSpec, commandHelp, nearest, parseCommandArgs, Us
 import { convert, convertSpec, info, infoSpec } from './checkpoint-commands.js';
 import { parity, paritySpec } from './parity-command.js';
 import { tokenize, tokenizeSpec } from './tokenize-command.js';
-import { classify, classifySpec, embed, embedSpec, preprocess, preprocessSpec } from './model-commands.js';
+import { classify, classifySpec, preprocess, preprocessSpec } from './model-commands.js';
+import { embed, embedSpec } from './embed-command.js';
+import { index, indexSpec } from './index-command.js';
+import { search, searchSpec } from './search-command.js';
 import { bench, benchSpec } from './bench-command.js';
 import { list, listSpec } from './list-command.js';
 import { cache, cacheSpec, download, downloadSpec } from './cache-command.js';
@@ -24,6 +27,8 @@ interface Command {
 const COMMANDS: Command[] = [
   { spec: classifySpec, run: classify },
   { spec: embedSpec, run: embed },
+  { spec: indexSpec, run: index },
+  { spec: searchSpec, run: search },
   { spec: preprocessSpec, run: preprocess },
   { spec: tokenizeSpec, run: tokenize },
   { spec: infoSpec, run: info },

@@ -4,17 +4,16 @@
  * are missing, the model's published files are downloaded once into the cache (not --offline).
  */
 import { existsSync } from 'node:fs';
-import { readJsonFile, readTextFile } from '../io/read-file.js';
+import { readTextFile } from '../io/read-file.js';
 import { basename, dirname, join } from 'node:path';
 import { openClipHubRepo } from '../models/openclip-specs.js';
 import { isHubRef } from '../api/sources.js';
 import { offlineFromEnv, resolveSpec } from '../api/node.js';
 import { encode as encodePng } from 'fast-png';
 import { createModelAndTransforms, readImageFile, type ModelAndTransforms } from '../api/node.js';
-import { float32Tensor, type StateDict } from '../io/host-tensor.js';
+import { float32Tensor } from '../io/host-tensor.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
-import type { RgbImage } from '../preprocess/decode.js';
 import { applePipeline, APPLE_PREPROCESSING, pipelineAt, preprocessImage } from '../preprocess/transform.js';
 import { parseImageSize } from '../preprocess/image-size.js';
 import { withImageSize } from '../models/model-specs.js';
@@ -24,8 +23,11 @@ import { checkDevice } from '../api/backend-choice.js';
 import { type Args, type CommandSpec, type OptionSpec, option, parsedOption, UsageError } from './args.js';
 import { EXPANDED_OPTION } from './checkpoint-commands.js';
 import { Progress } from './progress.js';
+import { gatherImages, nothingLeft, SkipTally } from './image-inputs.js';
+import { streamImageEmbeddings } from '../api/image-stream.js';
+import type { Prediction } from '../api/mobileclip.js';
 
-const MODEL_OPTIONS: Record<string, OptionSpec> = {
+export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', value: 'NAME', help: 'mobileclip_s0 (default), s1, s2, b, blt, or open_clip\'s MobileCLIP-S1 … MobileCLIP2-L-14 (mobileclip list models)' },
   config: { type: 'string', value: 'FILE', help: "the model from an open_clip_config.json (weights default to open_clip_model.safetensors beside it) or a reference config.json" },
   weights: { type: 'string', value: 'FILE|URL', help: 'checkpoint (.pt or .safetensors; a path, an http(s) URL or hf-hub:<org>/<repo>; default weights/mobileclip_<model>.safetensors, or weights/<hub repo>/open_clip_model.safetensors for open_clip names, as weights/fetch.sh lays them out, else the published checkpoint, downloaded once into the cache)' },
@@ -40,9 +42,18 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
 };
 
 // Each tower's first forward in a process compiles its GPU kernels: say so, it is most of the wait.
-const firstForward = (m: { model: { gpu: unknown } }) => (m.model.gpu ? ' (the first forward compiles the GPU kernels)' : ' (on the CPU)');
+export const firstForward = (m: { model: { gpu: unknown } }) => (m.model.gpu ? ' (the first forward compiles the GPU kernels)' : ' (on the CPU)');
 
-const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
+export const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
+
+export const STRICT_OPTION: OptionSpec = { type: 'boolean', help: 'stop at the first input that cannot be used (missing, not an image, broken) instead of skipping it' };
+export const BATCH_OPTION: OptionSpec = { type: 'string', value: 'N', help: 'images (or texts) per forward (default 8 images, 32 texts)' };
+
+/** --batch-size: a whole number from 1 to 256. */
+export function parseBatch(v: string): number {
+  if (!/^[1-9]\d{0,2}$/.test(v) || Number(v) > 256) throw new UsageError(`--batch-size takes a whole number from 1 to 256, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
 
 const LOCAL_VOCAB = 'weights/bpe_simple_vocab_16e6.txt.gz';
 
@@ -50,7 +61,7 @@ const LOCAL_VOCAB = 'weights/bpe_simple_vocab_16e6.txt.gz';
  * The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults).
  * `weights`/`vocab` are undefined where the default file is missing: the published one is used.
  */
-function modelPaths(a: Args): { model: string; weights: string | undefined; vocab: string | undefined } {
+export function modelPaths(a: Args): { model: string; weights: string | undefined; vocab: string | undefined } {
   const paths = localModelPaths(a);
   const local = (f: string | undefined, given: boolean) => (given || f === undefined || existsSync(f) ? f : undefined);
   return { model: paths.model, weights: local(paths.weights, a.flags.has('weights') || a.flags.has('config')), vocab: local(paths.vocab, a.flags.has('vocab')) };
@@ -75,13 +86,13 @@ function localModelPaths(a: Args): { model: string; weights: string | undefined;
 }
 
 /** The files `open` reads: an output must not be one of them. */
-function modelInputs(a: Args): string[] {
+export function modelInputs(a: Args): string[] {
   const { model, weights, vocab } = modelPaths(a);
   return [weights, vocab, ...(model.endsWith('.json') ? [model] : [])].filter((f): f is string => f !== undefined);
 }
 
 /** `precompile`: the towers the command runs, in the order it runs them (compiled while loading). */
-async function open(a: Args, needVocab: boolean, progress: Progress, precompile: PrecompileTowers): Promise<ModelAndTransforms> {
+export async function open(a: Args, needVocab: boolean, progress: Progress, precompile: PrecompileTowers): Promise<ModelAndTransforms> {
   const paths = modelPaths(a);
   const { model, weights } = paths;
   // A missing default file means the published one (true); a given one is used as given.
@@ -107,87 +118,27 @@ async function open(a: Args, needVocab: boolean, progress: Progress, precompile:
   }
 }
 
-const round = (x: Float32Array) => Array.from(x, (v) => Number(v.toPrecision(8)));
-
-export const embedSpec: CommandSpec = {
-  name: 'embed',
-  synopsis: '[--image F…] [--text T…] [--tokens ids.json] [--out FILE.json|FILE.safetensors] [--json] [--raw] [model options]',
-  summary: 'Image and text embeddings, L2-normalised unless --raw.',
-  positionals: { min: 0, max: 0 },
-  options: {
-    image: { type: 'string', value: 'FILE', collects: true, help: 'images to embed (PNG or JPEG)' },
-    text: { type: 'string', value: 'TEXT', collects: true, help: 'texts to embed' },
-    tokens: { type: 'string', value: 'FILE', help: 'a JSON array of token-id rows: integer ids in the vocabulary, at most the context length each (zero-padded)' },
-    out: { type: 'string', value: 'FILE', help: 'write the embeddings to FILE.safetensors or FILE.json' },
-    json: { type: 'boolean', help: 'print the embeddings as JSON' },
-    raw: { type: 'boolean', help: 'the projections before L2 normalisation' },
-    ...MODEL_OPTIONS,
-  },
-};
-
-export async function embed(a: Args): Promise<void> {
-  const images = list(a, 'image');
-  const texts = list(a, 'text');
-  const tokensFile = option(a, 'tokens');
-  if (images.length === 0 && texts.length === 0 && !tokensFile) throw new UsageError(`nothing to embed: usage: mobileclip embed ${embedSpec.synopsis}`);
-  const out = option(a, 'out');
-  if (out) checkOutputPath(out, [...modelInputs(a), ...images, tokensFile]);
-  const progress = Progress.for(a);
-  const withText = texts.length > 0 || tokensFile !== undefined;
-  const m = await open(a, texts.length > 0, progress, images.length === 0 ? 'text' : withText ? 'both' : 'image');
-  try {
-    const normalize = !a.flags.has('raw');
-    const result: { images: { file: string; embedding: number[] }[]; texts: { text: string; embedding: number[] }[]; tokens: { row: number; embedding: number[] }[] } = { images: [], texts: [], tokens: [] };
-    const sd: StateDict = new Map();
-    if (images.length) {
-      const e = await progress.phase(`embedding ${images.length} image${images.length > 1 ? 's' : ''}${firstForward(m)}`, () => m.model.encodeImages(images, { normalize, onProgress: progress.bar('images') }));
-      images.forEach((file, i) => result.images.push({ file, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
-      sd.set('image_embeddings', float32Tensor(e.data, [e.count, e.dim]));
-    }
-    if (texts.length) {
-      const e = await progress.phase(`embedding ${texts.length} text${texts.length > 1 ? 's' : ''}${firstForward(m)}`, () => m.model.encodeTexts(texts, { normalize, onProgress: progress.bar('texts') }));
-      texts.forEach((text, i) => result.texts.push({ text, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
-      sd.set('text_embeddings', float32Tensor(e.data, [e.count, e.dim]));
-    }
-    if (tokensFile) {
-      // Rows of integer ids: two levels of nesting (a few more pass, so the rows' own check names what is wrong).
-      const rows = (await readJsonFile(tokensFile, 'tokens', 4)) as number[][];
-      const e = await m.model.encodeTokenRows(rows, { normalize }, tokensFile);
-      rows.forEach((_, i) => result.tokens.push({ row: i, embedding: round(e.data.subarray(i * e.dim, (i + 1) * e.dim)) }));
-      sd.set('token_embeddings', float32Tensor(e.data, [e.count, e.dim]));
-    }
-    if (out?.endsWith('.safetensors')) await writeFileAtomic(out, writeSafetensors(sd, { format: 'pt', model: m.model.spec.name, normalized: String(normalize) }));
-    else if (out) await writeFileAtomic(out, JSON.stringify(result));
-    if (a.flags.has('json')) console.log(JSON.stringify(result));
-    else {
-      for (const r of result.images) console.log(`image ${r.file}: [${r.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${r.embedding.length})`);
-      for (const r of result.texts) console.log(`text ${JSON.stringify(r.text)}: [${r.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${r.embedding.length})`);
-      for (const r of result.tokens) console.log(`tokens row ${r.row}: [${r.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${r.embedding.length})`);
-      if (out) console.log(`wrote ${out}`);
-    }
-  } finally {
-    m.dispose();
-  }
-}
-
 export const classifySpec: CommandSpec = {
   name: 'classify',
-  synopsis: 'IMAGE… --labels "cat,dog,…" | "label one|label, two" | @labels.txt [--top K] [--templates none|photo|ensemble] [--json] [model options]',
-  summary: 'Zero-shot classification: per image, the labels by softmax(logit_scale · image · label) probability.',
+  synopsis: 'IMAGE… --labels "cat,dog,…" | "label one|label, two" | @labels.txt [--top K] [--templates none|photo|ensemble] [--json | --jsonl] [model options]',
+  summary: 'Zero-shot classification: per image, the labels by softmax(logit_scale · image · label) probability. An IMAGE is a PNG or JPEG file, a directory (walked for them), a glob, @list.txt or - (paths from stdin).',
   positionals: { min: 1, max: Infinity },
   options: {
     labels: { type: 'string', value: 'LIST', help: "labels separated by ',' (or by '|' when a label has a comma), or @file with one per line" },
     top: { type: 'string', value: 'K', help: 'show the K most likely labels (default all)' },
     templates: { type: 'string', value: 'none|photo|ensemble', help: 'prompt templates: the label as is, "a photo of a {}.", or the CLIP ensemble (default none)' },
-    json: { type: 'boolean', help: 'the predictions as JSON' },
+    json: { type: 'boolean', help: 'the predictions as one JSON document at the end' },
+    jsonl: { type: 'boolean', help: "one JSON line per image as soon as its batch is done (skipped images too, with the reason)" },
+    strict: STRICT_OPTION,
+    'batch-size': BATCH_OPTION,
     ...MODEL_OPTIONS,
   },
 };
 
 export async function classify(a: Args): Promise<void> {
-  const images = a.positional;
   const labelsArg = option(a, 'labels');
   if (!labelsArg) throw new UsageError(`--labels is required: usage: mobileclip classify ${classifySpec.synopsis}`);
+  if (a.flags.has('json') && a.flags.has('jsonl')) throw new UsageError('give --json (one document at the end) or --jsonl (a line per image as it is done), not both');
   // One label per line in @file; otherwise separated by '|' when present (labels with commas), else by ','.
   const labels = (labelsArg.startsWith('@') ? (await readTextFile(labelsArg.slice(1), 'labels')).split('\n') : labelsArg.split(labelsArg.includes('|') ? '|' : ','))
     .map((l) => l.trim())
@@ -198,20 +149,43 @@ export async function classify(a: Args): Promise<void> {
   const topText = option(a, 'top');
   if (topText !== undefined && !/^[1-9]\d{0,8}$/.test(topText)) throw new UsageError(`--top takes a whole number from 1 (how many labels to show per image), got ${JSON.stringify(topText)}`);
   const top = topText === undefined ? labels.length : Number(topText);
+  const batchSize = parsedOption(a, 'batch-size', parseBatch);
   const progress = Progress.for(a);
-  // Decode first: a bad image fails before the model loads.
-  const decoded: RgbImage[] = [];
-  for (const f of images) decoded.push(await readImageFile(f));
-  const m = await open(a, true, progress, 'both'); // classify embeds the images, then the labels
+  const tally = new SkipTally(a.flags.has('strict'), (line) => progress.notice(line));
+  // Every input found (missing ones reported) before the model loads; each decoded only when its batch is near.
+  const files = await gatherImages(a.positional, tally);
+  if (files.length === 0) throw nothingLeft('image', tally);
+  const m = await open(a, true, progress, 'both'); // classify embeds the labels, then the images
   try {
-    const what = `classifying ${images.length} image${images.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}${firstForward(m)}`;
-    const preds = await progress.phase(what, () => m.model.classify(decoded, labels, { templates, topK: top, onProgress: progress.bar('images'), onLabelProgress: progress.bar('label prompts') }));
-    if (a.flags.has('json')) console.log(JSON.stringify(images.map((file, i) => ({ file, predictions: preds[i] }))));
-    else
-      images.forEach((file, i) => {
-        console.log(file);
-        for (const p of preds[i]) console.log(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}`);
-      });
+    const classes = await progress.phase(`embedding ${labels.length} label${labels.length > 1 ? 's' : ''}${firstForward(m)}`, () => m.model.labelEmbeddings(labels, templates, progress.bar('label prompts')));
+    const all: { file: string; predictions: Prediction[] }[] = [];
+    const bar = progress.bar('images');
+    let done = 0;
+    let classified = 0;
+    await progress.phase(`classifying ${files.length} image${files.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}`, async () => {
+      for await (const ev of streamImageEmbeddings(m.model, files, (f) => m.model.preprocess(f, f), { batchSize })) {
+        done += ev.kind === 'skipped' ? 1 : ev.items.length;
+        bar?.(done, files.length);
+        if (ev.kind === 'skipped') {
+          const why = tally.skip(ev.item, ev.error);
+          if (a.flags.has('jsonl')) console.log(JSON.stringify({ file: ev.item, skipped: why }));
+          continue;
+        }
+        const preds = await m.model.predict(ev.embeddings, classes, labels, top);
+        classified += ev.items.length;
+        ev.items.forEach((file, i) => {
+          if (a.flags.has('json')) all.push({ file, predictions: preds[i] });
+          else if (a.flags.has('jsonl')) console.log(JSON.stringify({ file, predictions: preds[i] }));
+          else {
+            console.log(file);
+            for (const p of preds[i]) console.log(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}`);
+          }
+        });
+      }
+    });
+    if (classified === 0) throw nothingLeft('image', tally);
+    if (a.flags.has('json')) console.log(JSON.stringify(all));
+    if (tally.count > 0 || progress.enabled) progress.notice(`classified ${classified} image${classified === 1 ? '' : 's'}${tally.count ? `; ${tally.summary()}` : ''}`);
   } finally {
     m.dispose();
   }

@@ -12,18 +12,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decode as decodePng } from 'fast-png';
 import type { Browser, Page } from 'playwright-core';
 import { buildBrowser, buildDemo } from '../../scripts/bundles.mjs';
-import { float32Tensor } from '../../src/io/host-tensor.js';
-import { readSafetensors } from '../../src/io/read-file.js';
-import { writeSafetensors } from '../../src/io/safetensors.js';
 import { haveChromium, launchChromium } from '../helpers/browser.js';
 import { FIXTURES, fixturePath, haveFixtures } from '../helpers/fixtures.js';
 import { TestServer } from '../helpers/http-server.js';
+import { writeFullVocabClipTiny } from '../helpers/full-vocab.js';
 
 const OC_REPO = 'test-org/oc-mci-tiny-OpenCLIP';
 const ARTIFACTS = resolve('test-results/browser');
@@ -34,24 +32,6 @@ const SUITE_PAGE = `<!doctype html><meta charset="utf-8"><title>mobileclip suite
   window.mobileclip = mobileclip;
   document.body.dataset.ready = 'true';
 </script>`;
-
-/** clip-tiny with the real 49408-token vocabulary (its own 1000 rows, then small deterministic ones), so the demo's typed labels tokenize. */
-async function fullVocabClipTiny(dir: string): Promise<{ config: string; weights: string }> {
-  const st = await readSafetensors(fixturePath('clip-tiny', 'model.safetensors'));
-  const sd = st.toStateDict();
-  const key = [...sd.keys()].find((k) => k.endsWith('embedding_layer.weight'))!;
-  const old = st.float32(key);
-  const [rows, dim] = st.info(key).shape;
-  const grown = new Float32Array(49408 * dim);
-  grown.set(old);
-  for (let i = rows * dim; i < grown.length; i++) grown[i] = old[i % (rows * dim)] * (((i * 2654435761) >>> 0) / 2 ** 32 - 0.5);
-  sd.set(key, float32Tensor(grown, [49408, dim]));
-  const config = JSON.parse(readFileSync(fixturePath('clip-tiny', 'config.json'), 'utf8'));
-  config.text_cfg.vocab_size = 49408;
-  writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(sd));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  return { config: '/models/clip-tiny-fullvocab/config.json', weights: '/models/clip-tiny-fullvocab/model.safetensors' };
-}
 
 describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
   let server: TestServer;
@@ -66,7 +46,7 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
     await buildBrowser(join(dir, 'lib'));
     await buildDemo(join(dir, 'demo'));
     mkdirSync(join(dir, 'models', 'clip-tiny-fullvocab'), { recursive: true });
-    await fullVocabClipTiny(join(dir, 'models', 'clip-tiny-fullvocab'));
+    await writeFullVocabClipTiny(join(dir, 'models', 'clip-tiny-fullvocab'));
     server = await TestServer.start();
     server.mount('/lib/', join(dir, 'lib')).mount('/demo/', join(dir, 'demo')).mount('/models/', join(dir, 'models'));
     server.mount('/fixtures/', FIXTURES!).mount('/vocab/', resolve(FIXTURES!, '../vocab'));

@@ -69,7 +69,12 @@ describe.runIf(haveFixtures())('outputs never destroy a file', () => {
   });
 
   it('embed --out onto a full disk (an 8 KiB tmpfs in a private mount namespace) leaves the old file and no temporary', () => {
-    const images = Array(10).fill(fixturePath('preprocess', 'coffee.png')).join(' ');
+    // Ten files (the same one named ten times is embedded once): JSON too big for 8 KiB.
+    const images = Array.from({ length: 10 }, (_, i) => {
+      const f = join(dir, `copy${i}.png`);
+      copyFileSync(fixturePath('preprocess', 'coffee.png'), f);
+      return f;
+    }).join(' ');
     const cmd = `embed --model ${fixturePath('clip-tiny', 'config.json')} --weights ${fixturePath('clip-tiny', 'model.safetensors')} --image ${images} --raw --out D/e.json`;
     const d = join(dir, 'full');
     const script = `mkdir -p ${d} && mount -t tmpfs -o size=8k tmpfs ${d} && printf 'previous\\n' > ${d}/e.json && "${process.execPath}" "${BIN}" ${cmd.replaceAll('D/', `${d}/`)}; echo "rc=$?"; cat ${d}/e.json; ls -a ${d}`;

@@ -14,17 +14,19 @@ export interface CliResult {
   err: string;
 }
 
-export function runCliWith(opts: { cwd?: string; env?: Record<string, string>; bin?: string; timeoutMs?: number }, ...argv: string[]): Promise<CliResult> {
+/** `stdin`: what the command reads on its standard input (none when absent). */
+export function runCliWith(opts: { cwd?: string; env?: Record<string, string>; bin?: string; timeoutMs?: number; stdin?: string }, ...argv: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [opts.bin ?? BIN, ...argv], {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`mobileclip ${argv.join(' ')}: no exit after ${opts.timeoutMs ?? 120_000} ms\nstdout: ${out}\nstderr: ${err}`));

@@ -1,0 +1,60 @@
+/**
+ * `mobileclip search "text" | --image FILE --db DIR`: the index's images ranked by cosine
+ * similarity to the query, exact over every row (one product on the model's backend), with the
+ * model the index was made with unless model options name one.
+ */
+import { IndexStore } from '../collection/index-store.node.js';
+import { modelDifferences } from '../collection/manifest.js';
+import { topK } from '../collection/top-k.js';
+import { IndexModelError } from '../collection/index-store.node.js';
+import { type Args, type CommandSpec, option, UsageError } from './args.js';
+import { indexModelOf } from './index-command.js';
+import { MODEL_OPTIONS, open } from './model-commands.js';
+import { Progress } from './progress.js';
+
+export const searchSpec: CommandSpec = {
+  name: 'search',
+  synopsis: '"TEXT" | --image FILE --db DIR [--top K] [--threshold S] [--json] [model options]',
+  summary: "The index's images most like a text or an image, by cosine similarity (exact, over every row), with the model the index was made with.",
+  positionals: { min: 0, max: 1 },
+  options: {
+    db: { type: 'string', value: 'DIR', help: 'the index folder (mobileclip index builds it)' },
+    image: { type: 'string', value: 'FILE', help: 'search by this image instead of a text' },
+    top: { type: 'string', value: 'K', help: 'how many hits (default 10)' },
+    threshold: { type: 'string', value: 'S', help: 'only hits with a similarity of at least S (-1 … 1)' },
+    json: { type: 'boolean', help: 'the hits as JSON' },
+    ...MODEL_OPTIONS,
+  },
+};
+
+export async function search(a: Args): Promise<void> {
+  const db = option(a, 'db');
+  if (!db) throw new UsageError(`--db is required: usage: mobileclip search ${searchSpec.synopsis}`);
+  const image = option(a, 'image');
+  const text = a.positional[0];
+  if ((text === undefined) === (image === undefined)) throw new UsageError('give a text or --image FILE (one of them)');
+  const topText = option(a, 'top') ?? '10';
+  if (!/^[1-9]\d{0,8}$/.test(topText)) throw new UsageError(`--top takes a whole number from 1, got ${JSON.stringify(topText)}`);
+  const thresholdText = option(a, 'threshold');
+  const threshold = thresholdText === undefined ? -Infinity : Number(thresholdText);
+  if (thresholdText !== undefined && !(threshold >= -1 && threshold <= 1)) throw new UsageError(`--threshold takes a similarity from -1 to 1, got ${JSON.stringify(thresholdText)}`);
+  const store = await IndexStore.open(db);
+  // The index's own model unless the user names one (then it must be the same).
+  const named = ['model', 'config', 'weights'].some((k) => a.flags.has(k));
+  const made = store.manifest.model;
+  const args: Args = named ? a : { ...a, flags: new Map([...a.flags, [made.name.endsWith('.json') ? 'config' : 'model', made.name], ...(made.weights ? [['weights', made.weights] as [string, string]] : [])]) };
+  const progress = Progress.for(a);
+  const m = await open(args, text !== undefined, progress, text !== undefined ? 'text' : 'image');
+  try {
+    const diff = modelDifferences(made, indexModelOf(args, m));
+    if (diff.length) throw new IndexModelError(`${db}: the index was made with another model or preprocessing (${diff.join('; ')}); search it with the model it was made with`);
+    const query = text !== undefined ? await m.model.encodeTexts([text]) : await m.model.encodeImages([image!]);
+    const { rows, embeddings, dim } = await store.loadLive();
+    const scores = await m.model.similarity(query, { data: embeddings, count: rows.length, dim });
+    const hits = topK(scores, Number(topText), threshold).map((h) => ({ path: rows[h.index].path, score: Number(h.score.toFixed(6)) }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ query: text ?? { image }, images: rows.length, hits }));
+    else for (const h of hits) console.log(`${h.score.toFixed(4)}  ${h.path}`);
+  } finally {
+    m.dispose();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * An index folder on disk (manifest.ts has the format): opened for reading by any number of
+ * processes, for writing by one (a lock file naming its pid; a lock left by a killed writer is
+ * taken over). A commit writes a new segment (flushed, renamed into place), then the manifest that
+ * lists it (the same way): killed at any moment, the folder holds the last manifest and what it
+ * lists; a segment written but never listed is removed by the next writer.
+ */
+import { readdir, readFile, rm, open as openFile, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { float32Tensor } from '../io/host-tensor.js';
+import { readSafetensors } from '../io/read-file.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { isTemporaryName, writeFileAtomic } from '../io/write-output.js';
+import { checkManifest, checkRows, INDEX_FORMAT, INDEX_VERSION, IndexFormatError, type IndexModel, type Manifest, modelDifferences, type RowInfo, type SegmentEntry } from './manifest.js';
+
+export class IndexBusyError extends Error {
+  override name = 'IndexBusyError';
+}
+
+export class IndexModelError extends Error {
+  override name = 'IndexModelError';
+}
+
+/** A live row: where it is stored and what file it describes. */
+export interface LiveRow extends RowInfo {
+  segment: string;
+  row: number;
+}
+
+export interface OpenIndexOptions {
+  /** Open for writing (takes the lock); create the index when there is none. */
+  write?: boolean;
+  /** The model the caller embeds with: checked against the index's (a mismatch is an IndexModelError). */
+  model?: IndexModel;
+  /** With `write`: start over (the old segments are removed once the first commit lists the new ones). */
+  reindex?: boolean;
+}
+
+const MANIFEST = 'manifest.json';
+const LOCK = 'index.lock';
+const segmentName = (n: number) => `seg-${String(n).padStart(8, '0')}.safetensors`;
+
+export class IndexStore {
+  private constructor(
+    readonly dir: string,
+    public manifest: Manifest,
+    private readonly locked: boolean,
+    /** Segments of the index a --reindex replaces: removed after the first commit. */
+    private replaced: string[] = [],
+  ) {}
+
+  static async open(dir: string, o: OpenIndexOptions = {}): Promise<IndexStore> {
+    if (o.write) mkdirSync(dir, { recursive: true });
+    const locked = o.write ? await takeLock(dir) : false;
+    try {
+      let manifest = await readManifest(dir);
+      if (!manifest) {
+        if (!o.write || !o.model) throw new IndexFormatError(`${dir}: no index here (no ${MANIFEST}); mobileclip index PATH… --db ${dir} builds one`);
+        manifest = { format: INDEX_FORMAT, version: INDEX_VERSION, model: o.model, generation: 0, nextSegment: 1, segments: [] };
+        await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest));
+      }
+      let replaced: string[] = [];
+      if (o.model) {
+        const diff = modelDifferences(manifest.model, o.model);
+        if (diff.length && !(o.write && o.reindex)) throw new IndexModelError(`${dir}: the index was made with another model or preprocessing (${diff.join('; ')}); ${o.write ? 'add --reindex to rebuild it with this one' : 'search it with the model it was made with'}`);
+        if (o.write && o.reindex) {
+          replaced = manifest.segments.map((s) => s.file);
+          manifest = { ...manifest, model: o.model, segments: [] };
+        }
+      }
+      const store = new IndexStore(dir, manifest, locked, replaced);
+      if (locked) await store.removeOrphans();
+      return store;
+    } catch (e) {
+      if (locked) await rm(join(dir, LOCK), { force: true });
+      throw e;
+    }
+  }
+
+  /** Rows stored, and how many of them are live. */
+  get counts(): { segments: number; rows: number; live: number } {
+    const rows = this.manifest.segments.reduce((n, s) => n + s.rows, 0);
+    const removed = this.manifest.segments.reduce((n, s) => n + s.removed.length, 0);
+    return { segments: this.manifest.segments.length, rows, live: rows - removed };
+  }
+
+  /** One segment's rows and embeddings, checked against the manifest. */
+  async readSegment(s: SegmentEntry): Promise<{ rows: RowInfo[]; embeddings: Float32Array }> {
+    const path = join(this.dir, s.file);
+    const st = await readSafetensors(path);
+    const [rows, dim] = st.info('embeddings').shape;
+    if (rows !== s.rows || dim !== this.manifest.model.embedDim) throw new IndexFormatError(`${path}: embeddings ${rows}×${dim}, the manifest says ${s.rows}×${this.manifest.model.embedDim}`);
+    let meta: unknown;
+    try {
+      meta = JSON.parse(st.metadata.rows ?? 'null');
+    } catch {
+      throw new IndexFormatError(`${path}: metadata "rows" is not JSON`);
+    }
+    return { rows: checkRows(meta, rows, path), embeddings: st.float32('embeddings') };
+  }
+
+  /** Every live row (not its embedding), by absolute path. */
+  async liveRows(): Promise<Map<string, LiveRow>> {
+    const out = new Map<string, LiveRow>();
+    for (const s of this.manifest.segments) {
+      const { rows } = await this.readSegment(s);
+      const removed = new Set(s.removed);
+      rows.forEach((r, i) => removed.has(i) || out.set(r.path, { ...r, segment: s.file, row: i }));
+    }
+    return out;
+  }
+
+  /** The live rows and their embeddings as one [rows × dim] matrix, in segment order. */
+  async loadLive(): Promise<{ rows: RowInfo[]; embeddings: Float32Array; dim: number }> {
+    const dim = this.manifest.model.embedDim;
+    const embeddings = new Float32Array(this.counts.live * dim);
+    const rows: RowInfo[] = [];
+    for (const s of this.manifest.segments) {
+      const seg = await this.readSegment(s);
+      const removed = new Set(s.removed);
+      seg.rows.forEach((r, i) => {
+        if (removed.has(i)) return;
+        embeddings.set(seg.embeddings.subarray(i * dim, (i + 1) * dim), rows.length * dim);
+        rows.push(r);
+      });
+    }
+    return { rows, embeddings, dim };
+  }
+
+  /**
+   * One commit: `rows` and their embeddings as a new segment (none when empty), and `removals`
+   * (rows replaced or whose file is gone) marked removed — visible to readers all at once.
+   */
+  async commit(rows: readonly RowInfo[], embeddings: Float32Array, removals: readonly { segment: string; row: number }[]): Promise<void> {
+    if (!this.locked) throw new Error(`${this.dir}: opened for reading; commits need the write lock`);
+    const m = this.manifest;
+    const dim = m.model.embedDim;
+    if (embeddings.length !== rows.length * dim) throw new RangeError(`commit: ${embeddings.length} values for ${rows.length} rows of ${dim}`);
+    const segments = m.segments.map((s) => ({ ...s, removed: [...s.removed] }));
+    for (const r of removals) {
+      const s = segments.find((x) => x.file === r.segment);
+      if (s && !s.removed.includes(r.row)) s.removed.push(r.row);
+    }
+    for (const s of segments) s.removed.sort((a, b) => a - b);
+    let nextSegment = m.nextSegment;
+    if (rows.length) {
+      const file = segmentName(nextSegment++);
+      const bytes = writeSafetensors(new Map([['embeddings', float32Tensor(embeddings, [rows.length, dim])]]), { format: 'pt', rows: JSON.stringify(rows) });
+      await writeFileAtomic(join(this.dir, file), bytes);
+      segments.push({ file, rows: rows.length, removed: [] });
+    }
+    const next: Manifest = { ...m, generation: m.generation + 1, nextSegment, segments };
+    await writeFileAtomic(join(this.dir, MANIFEST), JSON.stringify(next));
+    this.manifest = next;
+    // Segments no row of which is live any more, and those a --reindex replaced: unlisted now.
+    if (this.replaced.length) {
+      for (const f of this.replaced) await rm(join(this.dir, f), { force: true });
+      this.replaced = [];
+    }
+  }
+
+  /** Releases the write lock. */
+  async close(): Promise<void> {
+    if (this.locked) await rm(join(this.dir, LOCK), { force: true });
+  }
+
+  /** Segments a killed commit wrote but no manifest lists, and its temporary files. */
+  private async removeOrphans(): Promise<void> {
+    const listed = new Set([...this.manifest.segments.map((s) => s.file), ...this.replaced]);
+    for (const name of await readdir(this.dir)) {
+      if ((/^seg-\d{8}\.safetensors$/.test(name) && !listed.has(name)) || isTemporaryName(name)) await rm(join(this.dir, name), { force: true });
+    }
+  }
+}
+
+async function readManifest(dir: string): Promise<Manifest | null> {
+  const path = join(dir, MANIFEST);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new IndexFormatError(`${path}: cannot read the manifest (${(e as Error).message})`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new IndexFormatError(`${path}: not JSON (${(e as Error).message})`);
+  }
+  return checkManifest(v, path);
+}
+
+/** The write lock: a file naming the writer's pid, created exclusively; one whose process is gone is taken over. */
+async function takeLock(dir: string): Promise<boolean> {
+  const path = join(dir, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const f = await openFile(path, 'wx');
+      await f.writeFile(String(process.pid));
+      await f.close();
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) throw new IndexBusyError(`${dir}: ${pid === process.pid ? 'this process is already writing this index' : `another mobileclip index (pid ${pid}) is writing this index; wait for it, or stop it`}`);
+    await rm(path, { force: true }); // left by a writer that was killed
+  }
+  await writeFile(path, String(process.pid), { flag: 'wx' });
+  return true;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

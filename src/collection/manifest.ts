@@ -1,0 +1,93 @@
+/**
+ * An index of image embeddings as files any tool reads (see docs/index-format.md): a folder with
+ * `manifest.json` and immutable segments `seg-NNNNNNNN.safetensors`, each holding `embeddings`
+ * [rows, dim] float32 and, in its metadata, `rows`: one {path, size, mtimeMs, sha256} per row. The
+ * manifest lists the committed segments and, per segment, the rows removed since (a file deleted or
+ * changed); it is replaced by an atomic rename, so a reader sees one commit or the next, never half.
+ */
+
+export const INDEX_FORMAT = 'mobileclip-index';
+export const INDEX_VERSION = 1;
+
+export class IndexFormatError extends Error {
+  override name = 'IndexFormatError';
+}
+
+/** What the embeddings were made with: an index holds one model's embeddings only. */
+export interface IndexModel {
+  /** The model's name (or config path) and the checkpoint as the user gave them, absolute where paths. */
+  name: string;
+  weights: string | null;
+  /** The checkpoint's size in bytes (a different file under the same name is caught), null for a download. */
+  weightsBytes: number | null;
+  embedDim: number;
+  imageSize: [number, number];
+  /** The preprocessing pipeline, as JSON. */
+  preprocessing: string;
+  normalized: boolean;
+}
+
+export interface SegmentEntry {
+  file: string;
+  rows: number;
+  /** Row numbers no longer live (the file was deleted or changed), ascending. */
+  removed: number[];
+}
+
+export interface Manifest {
+  format: typeof INDEX_FORMAT;
+  version: number;
+  model: IndexModel;
+  /** Bumped at each commit. */
+  generation: number;
+  /** The next segment's number (never reused, so a crashed commit's orphan cannot be mistaken for a live one). */
+  nextSegment: number;
+  segments: SegmentEntry[];
+}
+
+/** One row's file: the absolute path and what identifies its content. */
+export interface RowInfo {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Checks a parsed manifest; `where` names the file in errors. */
+export function checkManifest(v: unknown, where: string): Manifest {
+  const bad = (what: string) => new IndexFormatError(`${where}: ${what}`);
+  if (!isObject(v) || v.format !== INDEX_FORMAT) throw bad(`not a ${INDEX_FORMAT} manifest`);
+  if (v.version !== INDEX_VERSION) throw bad(`format version ${JSON.stringify(v.version)}; this build reads version ${INDEX_VERSION}`);
+  if (!isCount(v.generation) || !isCount(v.nextSegment) || !Array.isArray(v.segments)) throw bad('generation, nextSegment or segments missing or not whole numbers');
+  const m = v.model;
+  if (!isObject(m) || typeof m.name !== 'string' || !isCount(m.embedDim) || m.embedDim === 0 || !Array.isArray(m.imageSize) || typeof m.preprocessing !== 'string' || typeof m.normalized !== 'boolean') throw bad('model: not a model description');
+  const seen = new Set<string>();
+  for (const s of v.segments as unknown[]) {
+    if (!isObject(s) || typeof s.file !== 'string' || !/^seg-\d{8}\.safetensors$/.test(s.file) || !isCount(s.rows) || !Array.isArray(s.removed)) throw bad(`segments: an entry is not {file: "seg-NNNNNNNN.safetensors", rows, removed}`);
+    if (seen.has(s.file)) throw bad(`segments: ${s.file} listed twice`);
+    seen.add(s.file);
+    const rows = s.rows;
+    if (!(s.removed as unknown[]).every((r, i, all) => isCount(r) && r < rows && (i === 0 || (all[i - 1] as number) < r))) throw bad(`segments: ${s.file}: removed rows must be ascending row numbers below ${rows}`);
+  }
+  return v as unknown as Manifest;
+}
+
+/** The rows of a segment's metadata, checked against its row count. */
+export function checkRows(v: unknown, rows: number, where: string): RowInfo[] {
+  if (!Array.isArray(v) || v.length !== rows) throw new IndexFormatError(`${where}: metadata "rows" must list ${rows} files`);
+  for (const r of v) {
+    if (!isObject(r) || typeof r.path !== 'string' || !isCount(r.size) || typeof r.mtimeMs !== 'number' || typeof r.sha256 !== 'string') throw new IndexFormatError(`${where}: a row is not {path, size, mtimeMs, sha256}`);
+  }
+  return v as RowInfo[];
+}
+
+/** Where two model descriptions differ (empty when the same model and preprocessing). */
+export function modelDifferences(a: IndexModel, b: IndexModel): string[] {
+  const out: string[] = [];
+  for (const k of ['name', 'weights', 'weightsBytes', 'embedDim', 'preprocessing', 'normalized'] as const) if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) out.push(`${k} ${JSON.stringify(a[k])} ≠ ${JSON.stringify(b[k])}`);
+  if (a.imageSize.join('x') !== b.imageSize.join('x')) out.push(`imageSize ${a.imageSize.join('x')} ≠ ${b.imageSize.join('x')}`);
+  return out;
+}

@@ -20,6 +20,7 @@ import type { OnLoadProgress } from '../io/load-progress.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
 import { linear } from '../ops/gemm.js';
+import { fingerprintStateDict } from '../io/state-dict-fingerprint.js';
 import { type ForwardCall, imageForward, textForward } from './forwards.js';
 import { type PrecompileTowers, precompileModel } from './precompile.js';
 import type { ModelSpec } from '../models/model-specs.js';
@@ -140,6 +141,9 @@ export class MobileCLIP<I = ImageInput> {
   private state: 'live' | 'disposing' | 'released' = 'live';
   private readonly onRelease: (() => void)[] = [];
 
+  /** Tells this model's weights from others' (state-dict-fingerprint.ts): what an index records. */
+  readonly weightsFingerprint: string;
+
   constructor(
     /** Where the model runs (backend-choice.ts): its weights and every forward live there. */
     readonly backend: Backend,
@@ -150,6 +154,7 @@ export class MobileCLIP<I = ImageInput> {
   ) {
     this.dtype = options.dtype ?? 'f32';
     this.readImage = options.readImage ?? (readImageInput as ImageReader<I>);
+    this.weightsFingerprint = fingerprintStateDict(stateDict);
     const loaded = loadModel(backend, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite });
     this.store = loaded.store;
     this.clip = loaded.clip!;

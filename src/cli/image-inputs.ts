@@ -4,10 +4,7 @@
  * expansion or because it could not be read or decoded — reported on stderr as it happens, with
  * the counts by reason at the end. `--strict` makes the first one an error instead.
  */
-import { expandInputs } from '../io/input-paths.node.js';
-
-/** What a directory walk picks up: the decoders' formats (PNG and JPEG). */
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.jpe', '.jfif', '.png'] as const;
+import { expandInputs, IMAGE_EXTENSIONS } from '../io/input-paths.node.js';
 
 export class InputSkippedError extends Error {
   override name = 'InputSkippedError';

@@ -2,10 +2,10 @@
  * `mobileclip index PATH… --db DIR`: builds or brings up to date an index of image embeddings
  * (src/collection/), committing as it goes so a killed run resumes; `--stats` says what is in one.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IndexStore } from '../collection/index-store.node.js';
-import type { IndexModel } from '../collection/manifest.js';
+import { type IndexModel, modelIdentity } from '../collection/manifest.js';
 import { updateIndex } from '../collection/update.node.js';
 import type { ModelAndTransforms } from '../api/node.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
@@ -30,20 +30,11 @@ export const indexSpec: CommandSpec = {
   },
 };
 
-/** What an index records of the model it was made with (the CLI's names for it, paths made absolute). */
+/** What an index records of the model it was made with, and how the CLI loaded it (paths made absolute). */
 export function indexModelOf(a: Args, m: ModelAndTransforms): IndexModel {
   const { model, weights } = modelPaths(a);
   const local = (p: string | undefined) => (p !== undefined && existsSync(p) ? resolve(p) : p);
-  const w = local(weights);
-  return {
-    name: model.endsWith('.json') ? resolve(model) : model,
-    weights: w ?? null,
-    weightsBytes: w && existsSync(w) ? statSync(w).size : null,
-    embedDim: m.model.embedDim,
-    imageSize: [...m.model.imageSize] as [number, number],
-    preprocessing: JSON.stringify(m.model.pipeline),
-    normalized: true,
-  };
+  return { ...modelIdentity(m.model), load: { model: model.endsWith('.json') ? resolve(model) : model, weights: local(weights) ?? null } };
 }
 
 export async function index(a: Args): Promise<number | void> {
@@ -72,10 +63,11 @@ export async function index(a: Args): Promise<number | void> {
     const seconds = (performance.now() - t0) / 1000;
     const counts = store.counts;
     const skipped = tally.count; // the expansion's skips and the update's both went through the tally
-    const embedded = s.added + s.updated;
+    const embedded = s.added + s.updated - s.reused;
+    const reused = s.reused ? ` (${s.reused} with the content of an indexed file: embedding copied)` : '';
     const rate = embedded > 0 ? `, ${(embedded / seconds).toFixed(1)} images/s` : '';
-    if (a.flags.has('json')) console.log(JSON.stringify({ db, added: s.added, updated: s.updated, removed: s.removed, unchanged: s.unchanged, skipped, images: counts.live, seconds: Number(seconds.toFixed(2)) }));
-    else console.log(`${db}: ${s.added} added, ${s.updated} updated, ${s.removed} removed, ${s.unchanged} unchanged, ${skipped} skipped${skipped ? ` (${tally.summary().replace(/^\d+ skipped: /, '')})` : ''}; ${counts.live} images in the index${rate}`);
+    if (a.flags.has('json')) console.log(JSON.stringify({ db, added: s.added, updated: s.updated, reused: s.reused, removed: s.removed, unchanged: s.unchanged, skipped, images: counts.live, seconds: Number(seconds.toFixed(2)) }));
+    else console.log(`${db}: ${s.added} added, ${s.updated} updated${reused}, ${s.removed} removed, ${s.unchanged} unchanged, ${skipped} skipped${skipped ? ` (${tally.summary().replace(/^\d+ skipped: /, '')})` : ''}; ${counts.live} images in the index${rate}`);
   } finally {
     await store?.close();
     m.dispose();
@@ -86,7 +78,7 @@ async function stats(a: Args, db: string): Promise<void> {
   const store = await IndexStore.open(db);
   const c = store.counts;
   const m = store.manifest.model;
-  const info = { db, model: m.name, weights: m.weights, embedDim: m.embedDim, imageSize: m.imageSize, images: c.live, rowsStored: c.rows, segments: c.segments, generation: store.manifest.generation };
+  const info = { db, model: m.name, weights: m.load?.weights ?? '(not recorded)', fingerprint: m.weightsFingerprint, embedDim: m.embedDim, imageSize: m.imageSize, images: c.live, rowsStored: c.rows, segments: c.segments, generation: store.manifest.generation };
   if (a.flags.has('json')) console.log(JSON.stringify(info));
   else for (const [k, v] of Object.entries(info)) console.log(`${k.padEnd(11)} ${Array.isArray(v) ? v.join('x') : v}`);
 }

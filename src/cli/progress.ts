@@ -8,6 +8,14 @@ import type { Args } from './args.js';
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
+/** Seconds as 42 s, 5:07 or 1:02:07. */
+function clock(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return s < 3600 ? `${Math.floor(s / 60)}:${two(s % 60)}` : `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+}
+
 /** Whether stderr is a terminal; bin/mobileclip.mjs pipes our stderr and says what its own is. */
 function stderrIsTTY(): boolean {
   const told = process.env.MOBILECLIP_STDERR_TTY;
@@ -60,15 +68,26 @@ export class Progress {
     }
   }
 
-  /** A (done, total) callback drawing a bar, for batched work; undefined when progress is off. */
+  /** A (done, total) callback drawing a bar with the rate and time left, for batched work; undefined when progress is off. */
   bar(label: string): ((done: number, total: number) => void) | undefined {
     if (!this.enabled) return undefined;
+    let t0: number | null = null;
+    let first = 0;
     return (done, total) => {
       if (total < 2) return;
+      // Timed from the first report (the first batch's kernel compile is not the rate).
+      const now = performance.now();
+      if (t0 === null) {
+        t0 = now;
+        first = done;
+      }
+      const rate = now > t0 && done > first ? ((done - first) * 1000) / (now - t0) : 0;
+      const eta = rate > 0 && done < total ? ` ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)} ${label}/s, ${clock((total - done) / rate)} left` : '';
       const width = 30;
       const filled = Math.round((width * done) / total);
-      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} `;
-      if (this.active) process.stderr.write(`\r${this.active}… ${bar}`);
+      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${eta} `;
+      const clear = stderrIsTTY() ? '\x1b[K' : ''; // a shorter line than the last leaves nothing behind
+      if (this.active) process.stderr.write(`\r${this.active}… ${bar}${clear}`);
       else process.stderr.write(`\r${label} ${bar}${done === total ? '\n' : ''}`);
     };
   }

@@ -42,7 +42,9 @@ export async function search(a: Args): Promise<void> {
   // The index's own model unless the user names one (then it must be the same).
   const named = ['model', 'config', 'weights'].some((k) => a.flags.has(k));
   const made = store.manifest.model;
-  const args: Args = named ? a : { ...a, flags: new Map([...a.flags, [made.name.endsWith('.json') ? 'config' : 'model', made.name], ...(made.weights ? [['weights', made.weights] as [string, string]] : [])]) };
+  const load = made.load;
+  if (!named && !load) throw new UsageError(`${db}: the index does not record how its model was loaded: name it (--model/--config, --weights)`);
+  const args: Args = named ? a : { ...a, flags: new Map([...a.flags, [load!.model.endsWith('.json') ? 'config' : 'model', load!.model], ...(load!.weights ? [['weights', load!.weights] as [string, string]] : [])]) };
   const progress = Progress.for(a);
   const m = await open(args, text !== undefined, progress, text !== undefined ? 'text' : 'image');
   try {

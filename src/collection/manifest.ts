@@ -15,16 +15,17 @@ export class IndexFormatError extends Error {
 
 /** What the embeddings were made with: an index holds one model's embeddings only. */
 export interface IndexModel {
-  /** The model's name (or config path) and the checkpoint as the user gave them, absolute where paths. */
+  /** The model's name (its spec's). */
   name: string;
-  weights: string | null;
-  /** The checkpoint's size in bytes (a different file under the same name is caught), null for a download. */
-  weightsBytes: number | null;
+  /** The weights' fingerprint (MobileCLIP.weightsFingerprint): another checkpoint of the same model is another model. */
+  weightsFingerprint: string;
   embedDim: number;
   imageSize: [number, number];
   /** The preprocessing pipeline, as JSON. */
   preprocessing: string;
   normalized: boolean;
+  /** How the CLI loaded it (the model name or config path, the checkpoint), so `search` can load it again; not compared. */
+  load?: { model: string; weights: string | null };
 }
 
 export interface SegmentEntry {
@@ -63,7 +64,7 @@ export function checkManifest(v: unknown, where: string): Manifest {
   if (v.version !== INDEX_VERSION) throw bad(`format version ${JSON.stringify(v.version)}; this build reads version ${INDEX_VERSION}`);
   if (!isCount(v.generation) || !isCount(v.nextSegment) || !Array.isArray(v.segments)) throw bad('generation, nextSegment or segments missing or not whole numbers');
   const m = v.model;
-  if (!isObject(m) || typeof m.name !== 'string' || !isCount(m.embedDim) || m.embedDim === 0 || !Array.isArray(m.imageSize) || typeof m.preprocessing !== 'string' || typeof m.normalized !== 'boolean') throw bad('model: not a model description');
+  if (!isObject(m) || typeof m.name !== 'string' || typeof m.weightsFingerprint !== 'string' || !isCount(m.embedDim) || m.embedDim === 0 || !Array.isArray(m.imageSize) || typeof m.preprocessing !== 'string' || typeof m.normalized !== 'boolean') throw bad('model: not a model description');
   const seen = new Set<string>();
   for (const s of v.segments as unknown[]) {
     if (!isObject(s) || typeof s.file !== 'string' || !/^seg-\d{8}\.safetensors$/.test(s.file) || !isCount(s.rows) || !Array.isArray(s.removed)) throw bad(`segments: an entry is not {file: "seg-NNNNNNNN.safetensors", rows, removed}`);
@@ -87,7 +88,12 @@ export function checkRows(v: unknown, rows: number, where: string): RowInfo[] {
 /** Where two model descriptions differ (empty when the same model and preprocessing). */
 export function modelDifferences(a: IndexModel, b: IndexModel): string[] {
   const out: string[] = [];
-  for (const k of ['name', 'weights', 'weightsBytes', 'embedDim', 'preprocessing', 'normalized'] as const) if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) out.push(`${k} ${JSON.stringify(a[k])} ≠ ${JSON.stringify(b[k])}`);
+  for (const k of ['name', 'weightsFingerprint', 'embedDim', 'preprocessing', 'normalized'] as const) if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) out.push(`${k} ${JSON.stringify(a[k])} ≠ ${JSON.stringify(b[k])}`);
   if (a.imageSize.join('x') !== b.imageSize.join('x')) out.push(`imageSize ${a.imageSize.join('x')} ≠ ${b.imageSize.join('x')}`);
   return out;
+}
+
+/** A loaded model's identity as an index records it (the `load` part is the caller's). */
+export function modelIdentity(m: { spec: { name: string }; weightsFingerprint: string; embedDim: number; imageSize: readonly number[]; pipeline: unknown }): IndexModel {
+  return { name: m.spec.name, weightsFingerprint: m.weightsFingerprint, embedDim: m.embedDim, imageSize: [m.imageSize[0], m.imageSize[1]], preprocessing: JSON.stringify(m.pipeline), normalized: true };
 }

@@ -11,7 +11,7 @@ import { readBytes } from '../io/read-file.js';
 import { streamImageEmbeddings } from '../api/image-stream.js';
 import type { MobileCLIP } from '../api/mobileclip.js';
 import type { NodeImageInput } from '../preprocess/image-input.node.js';
-import type { IndexStore } from './index-store.node.js';
+import type { IndexStore, LiveRow } from './index-store.node.js';
 import type { RowInfo } from './manifest.js';
 
 export interface UpdateOptions {
@@ -29,6 +29,8 @@ export interface UpdateOptions {
 
 export interface UpdateSummary {
   added: number;
+  /** Of `added` and `updated`: rows whose content (sha256) the index already held, their embedding copied, not computed (a rename, a duplicate). */
+  reused: number;
   updated: number;
   unchanged: number;
   removed: number;
@@ -46,7 +48,7 @@ interface Pending {
 }
 
 export async function updateIndex(store: IndexStore, model: MobileCLIP<NodeImageInput>, files: readonly string[], o: UpdateOptions = {}): Promise<UpdateSummary> {
-  const summary: UpdateSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
+  const summary: UpdateSummary = { added: 0, reused: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
   const live = await store.liveRows();
   const todo: Pending[] = [];
   const named = new Set<string>();
@@ -95,21 +97,53 @@ export async function updateIndex(store: IndexStore, model: MobileCLIP<NodeImage
     p.sha256 = createHash('sha256').update(bytes).digest('hex');
     return model.preprocess(bytes as NodeImageInput, p.given);
   };
-  let done = 0;
-  for await (const ev of streamImageEmbeddings(model, todo, prepare, { batchSize: o.batchSize, signal: o.signal })) {
+  const add = (p: Pending, embedding: Float32Array) => {
+    rows.push({ path: p.path, size: p.size, mtimeMs: p.mtimeMs, sha256: p.sha256! });
+    values.push(embedding);
+    if (p.replaces) {
+      removals.push(p.replaces);
+      summary.updated++;
+    } else summary.added++;
+  };
+  // A file of the same size as a live row may be that row's content under another name (a rename,
+  // a copy): hashed first, and when the content matches, its embedding is copied, not computed.
+  const bySize = new Map<number, LiveRow[]>();
+  for (const r of live.values()) bySize.set(r.size, [...(bySize.get(r.size) ?? []), r]);
+  const segments = new Map<string, Float32Array>();
+  const toEmbed: Pending[] = [];
+  for (const p of todo) {
+    const same = bySize.get(p.size);
+    if (!same) {
+      toEmbed.push(p);
+      continue;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBytes(p.path, 'image');
+    } catch {
+      toEmbed.push(p); // the stream reports it
+      continue;
+    }
+    p.sha256 = createHash('sha256').update(bytes).digest('hex');
+    const twin = same.find((r) => r.sha256 === p.sha256);
+    if (!twin) {
+      toEmbed.push(p);
+      continue;
+    }
+    if (!segments.has(twin.segment)) segments.set(twin.segment, (await store.readSegment(store.manifest.segments.find((s) => s.file === twin.segment)!)).embeddings);
+    add(p, segments.get(twin.segment)!.slice(twin.row * dim, (twin.row + 1) * dim));
+    summary.reused++;
+  }
+  segments.clear();
+  let done = todo.length - toEmbed.length;
+  if (done) o.onProgress?.(done, todo.length);
+  for await (const ev of streamImageEmbeddings(model, toEmbed, prepare, { batchSize: o.batchSize, signal: o.signal })) {
     if (ev.kind === 'skipped') {
       summary.skipped++;
       done++;
       o.onSkip?.(ev.item.given, ev.error);
     } else {
-      ev.items.forEach((p, i) => {
-        rows.push({ path: p.path, size: p.size, mtimeMs: p.mtimeMs, sha256: p.sha256! });
-        values.push(ev.embeddings.data.slice(i * dim, (i + 1) * dim));
-        if (p.replaces) {
-          removals.push(p.replaces);
-          summary.updated++;
-        } else summary.added++;
-      });
+      ev.items.forEach((p, i) => add(p, ev.embeddings.data.slice(i * dim, (i + 1) * dim)));
       done += ev.items.length;
     }
     o.onProgress?.(done, todo.length);

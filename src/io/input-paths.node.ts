@@ -37,6 +37,9 @@ export interface ExpandOptions {
   stdin?: NodeJS.ReadableStream;
 }
 
+/** What a directory walk takes as images: the decoders' formats (PNG and JPEG), by extension. */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.jpe', '.jfif', '.png'];
+
 /** The largest list (`@FILE` or `-`) read: millions of paths, yet a bounded amount of memory. */
 export const INPUT_LIST_LIMIT = 64 * 1024 * 1024;
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
@@ -148,5 +148,17 @@ describe.runIf(haveFixtures())('mobileclip index / search', () => {
     expect(first).toBe((JSON.parse(seg.metadata.rows) as { path: string }[])[i].path);
     const want = seg.float32('embeddings').subarray(i * 64, (i + 1) * 64).reduce((s, v) => s + v, 0);
     expect(Math.abs(Number(sum) - want)).toBeLessThan(1e-5);
+  });
+
+  it('renamed and copied files are recognised by content: their embeddings copied, not computed, and the old paths dropped', async () => {
+    const moves = ['img004.png', 'img005.png', 'img006.png'];
+    for (const n of moves) renameSync(where(n), join(dir, 'photos', `renamed-${n}`));
+    copyFileSync(where('img007.png'), join(dir, 'photos', 'copy-img007.png'));
+    const r = await run('index', 'photos', '--db', 'db', '--json', ...model());
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ added: 4, reused: 4, updated: 0, removed: 3, skipped: 6, images: 285 });
+    const hit = JSON.parse((await run('search', '--image', join(dir, 'photos', 'renamed-img005.png'), '--db', 'db', '--top', '1', '--json')).out).hits[0];
+    expect(hit.path).toBe(join(dir, 'photos', 'renamed-img005.png'));
+    expect(hit.score).toBeGreaterThanOrEqual(0.999);
   });
 });

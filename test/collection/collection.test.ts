@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { topK } from '../../src/collection/top-k.js';
 import { checkManifest, type IndexModel } from '../../src/collection/manifest.js';
 import { IndexBusyError, IndexModelError, IndexStore } from '../../src/collection/index-store.node.js';
+import { fingerprintStateDict } from '../../src/io/state-dict-fingerprint.js';
+import { readCheckpointFile } from '../../src/io/read-file.js';
+import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mobileclip-collection-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +32,7 @@ describe('topK', () => {
 });
 
 describe('the index store', () => {
-  const model: IndexModel = { name: 'test', weights: null, weightsBytes: null, embedDim: 3, imageSize: [8, 8], preprocessing: '{}', normalized: true };
+  const model: IndexModel = { name: 'test', weightsFingerprint: '0123456789abcdef', embedDim: 3, imageSize: [8, 8], preprocessing: '{}', normalized: true };
   const row = (p: string) => ({ path: `/photos/${p}`, size: 1, mtimeMs: 2, sha256: 'ab' });
 
   it('commits segments and removals that a reader opened afterwards sees; a second writer is refused; another model is refused', async () => {
@@ -68,5 +71,20 @@ describe('the index store', () => {
     expect(() => checkManifest({ ...base, segments: [{ ...base.segments[0], removed: [1, 0] }] }, 'm.json')).toThrow(/removed rows must be ascending row numbers below 2/);
     expect(() => checkManifest({ ...base, segments: [{ ...base.segments[0], removed: [2] }] }, 'm.json')).toThrow(/below 2/);
     expect(() => checkManifest([], 'm.json')).toThrow(/m\.json: not a mobileclip-index manifest/);
+  });
+});
+
+describe.runIf(haveFixtures())('the weights fingerprint an index records', () => {
+  it('is the same for a .pt and its safetensors form, and differs for other weights or one changed value', async () => {
+    const pt = (await readCheckpointFile(fixturePath('clip-tiny', 'model.pt'))).stateDict;
+    const st = (await readCheckpointFile(fixturePath('clip-tiny', 'model.safetensors'))).stateDict;
+    const other = (await readCheckpointFile(fixturePath('openclip', 'oc-mci-tiny', 'model.safetensors'))).stateDict;
+    expect(fingerprintStateDict(pt)).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprintStateDict(pt)).toBe(fingerprintStateDict(st));
+    expect(fingerprintStateDict(other)).not.toBe(fingerprintStateDict(st));
+    const key = [...st.keys()][0];
+    const t = st.get(key)!;
+    const changed = new Map(st).set(key, { ...t, data: Uint8Array.from(t.data, (b, i) => (i === 0 ? b ^ 1 : b)) });
+    expect(fingerprintStateDict(changed)).not.toBe(fingerprintStateDict(st));
   });
 });

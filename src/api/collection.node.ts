@@ -9,6 +9,7 @@ import { modelIdentity, type RowInfo } from '../collection/manifest.js';
 import { topK } from '../collection/top-k.js';
 import { type UpdateSummary, updateIndex } from '../collection/update.node.js';
 import type { Embeddings, MobileCLIP } from './mobileclip.js';
+import type { EmbeddingMatrix } from './embedding-matrix.js';
 import type { NodeImageInput } from './node.js';
 
 export interface SearchHit {
@@ -44,7 +45,12 @@ export interface ImageIndex {
 export async function openIndex(folder: string, model: MobileCLIP<NodeImageInput>): Promise<ImageIndex> {
   const identity = modelIdentity(model);
   let store = await IndexStore.open(folder, { model: identity }).catch((e: Error) => (e.name === 'IndexFormatError' && /no index here/.test(e.message) ? null : Promise.reject(e)));
-  let rows: { rows: RowInfo[]; embeddings: Float32Array; dim: number } | null = null;
+  // The committed rows, read once and held on the model's backend until the next update.
+  let rows: { rows: RowInfo[]; matrix: EmbeddingMatrix } | null = null;
+  const drop = () => {
+    rows?.matrix.dispose();
+    rows = null;
+  };
   let writer: IndexStore | null = null;
   return {
     folder,
@@ -58,18 +64,22 @@ export async function openIndex(folder: string, model: MobileCLIP<NodeImageInput
       const summary = await updateIndex(writer, model, files, { batchSize: o.batchSize, signal: o.signal, onProgress: o.onProgress, onSkip: (p, e) => o.onSkip?.(p, e.message) });
       summary.skipped += skipped.length;
       store = writer;
-      rows = null;
+      drop();
       return summary;
     },
     async search(query, o = {}) {
       if (!store) return [];
-      rows ??= await store.loadLive();
+      if (!rows) {
+        const live = await store.loadLive();
+        rows = { rows: live.rows, matrix: model.embeddingMatrix({ data: live.embeddings, count: live.rows.length, dim: live.dim }) };
+      }
       const q: Embeddings = typeof query === 'string' ? await model.encodeTexts([query]) : await model.encodeImages([query.image]);
-      const scores = await model.similarity(q, { data: rows.embeddings, count: rows.rows.length, dim: rows.dim });
+      const scores = await rows.matrix.scores(q);
       const r = rows.rows;
       return topK(scores, o.k ?? 10, o.threshold).map((h) => ({ path: r[h.index].path, score: h.score }));
     },
     async close() {
+      drop();
       await writer?.close();
       writer = null;
     },

@@ -19,7 +19,7 @@ import type { ImageSize } from '../preprocess/image-size.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { tokenRows } from './token-rows.js';
-import { linear } from '../ops/gemm.js';
+import { EmbeddingMatrix } from './embedding-matrix.js';
 import { fingerprintStateDict } from '../io/state-dict-fingerprint.js';
 import { type ForwardCall, imageForward, textForward } from './forwards.js';
 import { type PrecompileTowers, precompileModel } from './precompile.js';
@@ -413,27 +413,24 @@ export class MobileCLIP<I = ImageInput> {
   async similarity(a: Embeddings, b: Embeddings): Promise<Float32Array> {
     return this.call('similarity', async () => {
       if (a.dim !== b.dim) throw new RangeError(`similarity: embeddings of ${a.dim} and ${b.dim} values`);
-      const dim = a.dim;
       const out = new Float32Array(a.count * b.count);
-      if (a.count === 0 || b.count === 0) return out;
-      const chunk = Math.max(1, Math.min(b.count, Math.floor(this.backend.maxTensorBytes / 4 / Math.max(dim, a.count))));
-      const x = this.backend.upload(a.data.subarray(0, a.count * dim), [a.count, dim]);
+      const rows = this.embeddingMatrix(b);
       try {
-        for (let from = 0; from < b.count; from += chunk) {
-          const n = Math.min(chunk, b.count - from);
-          const y = this.backend.upload(b.data.subarray(from * dim, (from + n) * dim), [n, dim]);
-          try {
-            const s = await this.fetch(() => linear(x, y));
-            for (let i = 0; i < a.count; i++) out.set(s.subarray(i * n, (i + 1) * n), i * b.count + from);
-          } finally {
-            y.dispose();
-          }
+        for (let from = 0; from < a.count; from += 64) {
+          const n = Math.min(64, a.count - from);
+          out.set(await rows.scores({ data: a.data.subarray(from * a.dim, (from + n) * a.dim), count: n, dim: a.dim }), from * b.count);
         }
       } finally {
-        x.dispose();
+        rows.dispose();
       }
       return out;
     });
+  }
+
+  /** `rows` held on the model's backend for repeated `scores(queries)` (a search over them): dispose it when done. */
+  embeddingMatrix(rows: Embeddings): EmbeddingMatrix {
+    this.assertLive('embeddingMatrix');
+    return new EmbeddingMatrix(this.backend, rows);
   }
 
   /**

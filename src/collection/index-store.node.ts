@@ -118,6 +118,12 @@ export class IndexStore {
     const rows: RowInfo[] = [];
     for (const s of this.manifest.segments) {
       const seg = await this.readSegment(s);
+      if (s.removed.length === 0) {
+        // The common case, in one copy.
+        embeddings.set(seg.embeddings, rows.length * dim);
+        for (const r of seg.rows) rows.push(r);
+        continue;
+      }
       const removed = new Set(s.removed);
       seg.rows.forEach((r, i) => {
         if (removed.has(i)) return;

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
 import { expandInputs, InputPathError, readLines } from '../../src/io/input-paths.node.js';
 
 const EXT = ['.jpg', '.jpeg', '.png'] as const;
@@ -72,14 +73,22 @@ describe('expandInputs: directories', () => {
     ]);
   });
 
-  it.skipIf(process.getuid?.() === 0)('reports an unreadable directory instead of throwing', async () => {
+  it('reports an unreadable directory instead of throwing (as root: checked as the user nobody, whom permissions bind)', async () => {
     const locked = p('locked');
     mkdirSync(locked);
     chmodSync(locked, 0o000);
     try {
-      const r = await expandInputs([locked], { extensions: EXT });
-      expect(r.files).toEqual([]);
-      expect(r.skipped).toEqual([{ path: locked, reason: 'cannot read the directory: EACCES' }]);
+      let r: unknown;
+      if (process.getuid?.() === 0) {
+        // Root reads any folder: run the expansion as nobody (runuser, util-linux), through a readable path.
+        chmodSync(T, 0o755);
+        const script = `import { expandInputs } from ${JSON.stringify(new URL('../../src/io/input-paths.node.ts', import.meta.url).pathname)};
+console.log(JSON.stringify(await expandInputs([${JSON.stringify(locked)}], { extensions: ['.jpg'] })));`;
+        const child = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname, env: { ...process.env, HOME: '/tmp' } });
+        expect(child.status, child.stderr).toBe(0);
+        r = JSON.parse(child.stdout);
+      } else r = await expandInputs([locked], { extensions: EXT });
+      expect(r).toEqual({ files: [], skipped: [{ path: locked, reason: 'cannot read the directory: EACCES' }] });
     } finally {
       chmodSync(locked, 0o755);
     }

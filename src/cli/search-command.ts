@@ -14,7 +14,7 @@ import { Progress } from './progress.js';
 
 export const searchSpec: CommandSpec = {
   name: 'search',
-  synopsis: '"TEXT" | --image FILE --db DIR [--top K] [--threshold S] [--json] [model options]',
+  synopsis: '"TEXT" | --image FILE --db DIR [--top K] [--threshold S] [--json] [--explain] [model options]',
   summary: "The index's images most like a text or an image, by cosine similarity (exact, over every row), with the model the index was made with.",
   positionals: { min: 0, max: 1 },
   options: {
@@ -23,6 +23,7 @@ export const searchSpec: CommandSpec = {
     top: { type: 'string', value: 'K', help: 'how many hits (default 10)' },
     threshold: { type: 'string', value: 'S', help: 'only hits with a similarity of at least S (-1 … 1)' },
     json: { type: 'boolean', help: 'the hits as JSON' },
+    explain: { type: 'boolean', help: 'also say what was searched and where the time went (on stderr; in the JSON with --json)' },
     ...MODEL_OPTIONS,
   },
 };
@@ -50,12 +51,24 @@ export async function search(a: Args): Promise<void> {
   try {
     const diff = modelDifferences(made, indexModelOf(args, m));
     if (diff.length) throw new IndexModelError(`${db}: the index was made with another model or preprocessing (${diff.join('; ')}); search it with the model it was made with`);
+    const t: number[] = [performance.now()];
     const query = text !== undefined ? await m.model.encodeTexts([text]) : await m.model.encodeImages([image!]);
+    t.push(performance.now());
     const { rows, embeddings, dim } = await store.loadLive();
+    t.push(performance.now());
     const scores = await m.model.similarity(query, { data: embeddings, count: rows.length, dim });
+    t.push(performance.now());
     const hits = topK(scores, Number(topText), threshold).map((h) => ({ path: rows[h.index].path, score: Number(h.score.toFixed(6)) }));
-    if (a.flags.has('json')) console.log(JSON.stringify({ query: text ?? { image }, images: rows.length, hits }));
+    t.push(performance.now());
+    const ms = (i: number) => Number((t[i + 1] - t[i]).toFixed(1));
+    const c = store.counts;
+    const explain = { images: rows.length, segments: c.segments, generation: store.manifest.generation, model: made.name, backend: m.model.backend.description, queryMs: ms(0), readMs: ms(1), productMs: ms(2), topKMs: ms(3) };
+    if (a.flags.has('json')) console.log(JSON.stringify({ query: text ?? { image }, images: rows.length, hits, ...(a.flags.has('explain') ? { explain } : {}) }));
     else for (const h of hits) console.log(`${h.score.toFixed(4)}  ${h.path}`);
+    if (a.flags.has('explain') && !a.flags.has('json')) {
+      process.stderr.write(`searched all ${rows.length} images of ${db} (${c.segments} segment${c.segments === 1 ? '' : 's'}, commit ${store.manifest.generation}), exact, with ${made.name} on ${explain.backend}: ` +
+        `the query embedded in ${explain.queryMs} ms, the index read in ${explain.readMs} ms, scored in ${explain.productMs} ms, top ${topText} in ${explain.topKMs} ms\n`);
+    }
   } finally {
     m.dispose();
   }

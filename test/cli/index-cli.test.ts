@@ -89,8 +89,9 @@ describe.runIf(haveFixtures())('mobileclip index / search', () => {
     expect(hits[0].path).toBe(target);
     expect(hits[0].score).toBeGreaterThanOrEqual(0.999);
     expect(hits[1].score).toBeLessThan(hits[0].score);
-    const plain = await run('search', '--image', target, '--db', 'db', '--top', '1');
+    const plain = await run('search', '--image', target, '--db', 'db', '--top', '1', '--explain');
     expect(plain.out).toMatch(new RegExp(`^\\d\\.\\d{4}  ${target.replace(/[.]/g, '\\.')}$`));
+    expect(plain.err).toMatch(/^searched all 294 images of db \(\d+ segments, commit \d+\), exact, with .*clip-tiny\/config\.json on .+: the query embedded in [\d.]+ ms, the index read in [\d.]+ ms, scored in [\d.]+ ms, top 1 in [\d.]+ ms$/);
     const other = await run('search', '--image', target, '--db', 'db', '--config', fixturePath('openclip', 'oc-mci-tiny', 'config.json'), '--weights', fixturePath('openclip', 'oc-mci-tiny', 'model.safetensors'), '--device', 'cpu');
     expect(other.code).toBe(1);
     expect(other.err).toMatch(/the index was made with another model or preprocessing \(name /);

@@ -4,8 +4,8 @@
  * format as `mobileclip index` (docs/index-format.md); one model per index.
  */
 import { expandInputs, IMAGE_EXTENSIONS } from '../io/input-paths.node.js';
-import { IndexStore } from '../collection/index-store.node.js';
-import { modelIdentity, type RowInfo } from '../collection/manifest.js';
+import { IndexStore, type LiveView } from '../collection/index-store.node.js';
+import { modelIdentity } from '../collection/manifest.js';
 import { topK } from '../collection/top-k.js';
 import { type UpdateSummary, updateIndex } from '../collection/update.node.js';
 import type { Embeddings, MobileCLIP } from './mobileclip.js';
@@ -46,7 +46,7 @@ export async function openIndex(folder: string, model: MobileCLIP<NodeImageInput
   const identity = modelIdentity(model);
   let store = await IndexStore.open(folder, { model: identity }).catch((e: Error) => (e.name === 'IndexFormatError' && /no index here/.test(e.message) ? null : Promise.reject(e)));
   // The committed rows, read once and held on the model's backend until the next update.
-  let rows: { rows: RowInfo[]; matrix: EmbeddingMatrix } | null = null;
+  let rows: { live: LiveView; matrix: EmbeddingMatrix } | null = null;
   const drop = () => {
     rows?.matrix.dispose();
     rows = null;
@@ -71,12 +71,12 @@ export async function openIndex(folder: string, model: MobileCLIP<NodeImageInput
       if (!store) return [];
       if (!rows) {
         const live = await store.loadLive();
-        rows = { rows: live.rows, matrix: model.embeddingMatrix({ data: live.embeddings, count: live.rows.length, dim: live.dim }) };
+        rows = { live, matrix: model.embeddingMatrix({ data: live.embeddings, count: live.count, dim: live.dim }) };
       }
       const q: Embeddings = typeof query === 'string' ? await model.encodeTexts([query]) : await model.encodeImages([query.image]);
       const scores = await rows.matrix.scores(q);
-      const r = rows.rows;
-      return topK(scores, o.k ?? 10, o.threshold).map((h) => ({ path: r[h.index].path, score: h.score }));
+      const live = rows.live;
+      return Promise.all(topK(scores, o.k ?? 10, o.threshold).map(async (h) => ({ path: (await live.rowAt(h.index)).path, score: h.score })));
     },
     async close() {
       drop();

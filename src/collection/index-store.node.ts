@@ -40,6 +40,18 @@ export interface OpenIndexOptions {
 const MANIFEST = 'manifest.json';
 const LOCK = 'index.lock';
 const segmentName = (n: number) => `seg-${String(n).padStart(8, '0')}.safetensors`;
+/** A segment's rows: `seg-NNNNNNNN.rows.json` beside `seg-NNNNNNNN.safetensors`. */
+export const rowsName = (segment: string) => segment.replace(/\.safetensors$/, '.rows.json');
+
+/** The live rows of an index as a search reads them. */
+export interface LiveView {
+  count: number;
+  dim: number;
+  /** [count × dim], row-major. */
+  embeddings: Float32Array;
+  /** The file of live row i (its segment's rows read on first use). */
+  rowAt(i: number): Promise<RowInfo>;
+}
 
 export class IndexStore {
   private constructor(
@@ -85,53 +97,116 @@ export class IndexStore {
     return { segments: this.manifest.segments.length, rows, live: rows - removed };
   }
 
-  /** One segment's rows and embeddings, checked against the manifest. */
-  async readSegment(s: SegmentEntry): Promise<{ rows: RowInfo[]; embeddings: Float32Array }> {
+  /** One segment's embeddings [rows × dim], checked against the manifest. */
+  async readEmbeddings(s: SegmentEntry): Promise<Float32Array> {
     const path = join(this.dir, s.file);
     const st = await readSafetensors(path);
     const [rows, dim] = st.info('embeddings').shape;
     if (rows !== s.rows || dim !== this.manifest.model.embedDim) throw new IndexFormatError(`${path}: embeddings ${rows}×${dim}, the manifest says ${s.rows}×${this.manifest.model.embedDim}`);
-    let meta: unknown;
+    return st.float32('embeddings');
+  }
+
+  /**
+   * One segment's embeddings read straight into `target` (floats from `at`): no buffer for the file
+   * and no copy after it, for the segments of a search. The header is checked as readSafetensors
+   * checks one: a single F32 tensor `embeddings` of the manifest's shape, ending at the file's end.
+   */
+  async readEmbeddingsInto(s: SegmentEntry, target: Float32Array, at: number): Promise<void> {
+    const path = join(this.dir, s.file);
+    const dim = this.manifest.model.embedDim;
+    const bad = (what: string) => new IndexFormatError(`${path}: ${what}`);
+    const fh = await openFile(path, 'r').catch((e: Error) => Promise.reject(bad(`cannot open the segment (${e.message})`)));
     try {
-      meta = JSON.parse(st.metadata.rows ?? 'null');
-    } catch {
-      throw new IndexFormatError(`${path}: metadata "rows" is not JSON`);
+      const size = (await fh.stat()).size;
+      const head = new Uint8Array(8);
+      if ((await fh.read(head, 0, 8, 0)).bytesRead !== 8) throw bad('shorter than a safetensors header');
+      const n = Number(new DataView(head.buffer).getBigUint64(0, true));
+      if (!(n > 0 && n <= 1 << 20 && 8 + n <= size)) throw bad(`a header of ${n} bytes`);
+      const text = new Uint8Array(n);
+      if ((await fh.read(text, 0, n, 8)).bytesRead !== n) throw bad('truncated header');
+      let header: Record<string, { dtype?: unknown; shape?: unknown; data_offsets?: unknown }>;
+      try {
+        header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
+      } catch (e) {
+        throw bad(`invalid JSON header: ${(e as Error).message}`);
+      }
+      const e = header?.embeddings;
+      const bytes = s.rows * dim * 4;
+      const off = e?.data_offsets as unknown;
+      if (!e || e.dtype !== 'F32' || JSON.stringify(e.shape) !== JSON.stringify([s.rows, dim]) || !Array.isArray(off) || off[0] !== 0 || off[1] !== bytes || Object.keys(header).some((k) => k !== 'embeddings' && k !== '__metadata__')) {
+        throw bad(`not the segment the manifest lists (embeddings F32 [${s.rows}, ${dim}] alone)`);
+      }
+      if (8 + n + bytes !== size) throw bad(`${size} bytes; the header says ${8 + n + bytes}`);
+      const into = new Uint8Array(target.buffer, target.byteOffset + at * dim * 4, bytes);
+      for (let done = 0; done < bytes; ) {
+        const { bytesRead } = await fh.read(into, done, bytes - done, 8 + n + done);
+        if (bytesRead === 0) throw bad('shorter than its header says');
+        done += bytesRead;
+      }
+    } finally {
+      await fh.close();
     }
-    return { rows: checkRows(meta, rows, path), embeddings: st.float32('embeddings') };
+  }
+
+  /** One segment's rows (its `.rows.json` beside it), checked against the manifest. */
+  async readRows(s: SegmentEntry): Promise<RowInfo[]> {
+    const path = join(this.dir, rowsName(s.file));
+    let v: unknown;
+    try {
+      v = JSON.parse(await readFile(path, 'utf8'));
+    } catch (e) {
+      throw new IndexFormatError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not JSON (${(e as Error).message})`}`);
+    }
+    return checkRows(v, s.rows, path);
   }
 
   /** Every live row (not its embedding), by absolute path. */
   async liveRows(): Promise<Map<string, LiveRow>> {
     const out = new Map<string, LiveRow>();
     for (const s of this.manifest.segments) {
-      const { rows } = await this.readSegment(s);
+      const rows = await this.readRows(s);
       const removed = new Set(s.removed);
       rows.forEach((r, i) => removed.has(i) || out.set(r.path, { ...r, segment: s.file, row: i }));
     }
     return out;
   }
 
-  /** The live rows and their embeddings as one [rows × dim] matrix, in segment order. */
-  async loadLive(): Promise<{ rows: RowInfo[]; embeddings: Float32Array; dim: number }> {
+  /**
+   * The live embeddings as one [count × dim] matrix, in segment order, and `rowAt(i)` for what file
+   * row i is — read when asked (a search needs the rows of its hits only, not a million of them).
+   */
+  async loadLive(): Promise<LiveView> {
     const dim = this.manifest.model.embedDim;
-    const embeddings = new Float32Array(this.counts.live * dim);
-    const rows: RowInfo[] = [];
+    const count = this.counts.live;
+    const embeddings = new Float32Array(count * dim);
+    // Where each segment's live rows start in the matrix, and which rows of it they are.
+    const starts: number[] = [];
+    let at = 0;
     for (const s of this.manifest.segments) {
-      const seg = await this.readSegment(s);
-      if (s.removed.length === 0) {
-        // The common case, in one copy.
-        embeddings.set(seg.embeddings, rows.length * dim);
-        for (const r of seg.rows) rows.push(r);
-        continue;
-      }
-      const removed = new Set(s.removed);
-      seg.rows.forEach((r, i) => {
-        if (removed.has(i)) return;
-        embeddings.set(seg.embeddings.subarray(i * dim, (i + 1) * dim), rows.length * dim);
-        rows.push(r);
-      });
+      starts.push(at);
+      at += s.rows - s.removed.length;
     }
-    return { rows, embeddings, dim };
+    // Segments read concurrently (the copies out of the page cache run on libuv's threads).
+    await Promise.all(
+      this.manifest.segments.map(async (s, k) => {
+        if (s.removed.length === 0) return this.readEmbeddingsInto(s, embeddings, starts[k]); // the common case: from the file into place
+        const e = await this.readEmbeddings(s);
+        const removed = new Set(s.removed);
+        let to = starts[k];
+        for (let i = 0; i < s.rows; i++) if (!removed.has(i)) embeddings.set(e.subarray(i * dim, (i + 1) * dim), to++ * dim);
+      }),
+    );
+    const segments = this.manifest.segments;
+    const rows = new Map<number, Promise<RowInfo[]>>();
+    const rowAt = async (i: number): Promise<RowInfo> => {
+      if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new RangeError(`row ${i} of ${count}`);
+      let k = starts.length - 1;
+      while (starts[k] > i) k--;
+      const s = segments[k];
+      if (!rows.has(k)) rows.set(k, this.readRows(s).then((all) => all.filter((_, r) => !s.removed.includes(r))));
+      return (await rows.get(k)!)[i - starts[k]];
+    };
+    return { count, dim, embeddings, rowAt };
   }
 
   /**
@@ -152,8 +227,9 @@ export class IndexStore {
     let nextSegment = m.nextSegment;
     if (rows.length) {
       const file = segmentName(nextSegment++);
-      const bytes = writeSafetensors(new Map([['embeddings', float32Tensor(embeddings, [rows.length, dim])]]), { format: 'pt', rows: JSON.stringify(rows) });
-      await writeFileAtomic(join(this.dir, file), bytes);
+      // The rows first: a segment is only listed (by the manifest, written last) once both are in place.
+      await writeFileAtomic(join(this.dir, rowsName(file)), JSON.stringify(rows));
+      await writeFileAtomic(join(this.dir, file), writeSafetensors(new Map([['embeddings', float32Tensor(embeddings, [rows.length, dim])]]), { format: 'pt' }));
       segments.push({ file, rows: rows.length, removed: [] });
     }
     const next: Manifest = { ...m, generation: m.generation + 1, nextSegment, segments };
@@ -161,7 +237,7 @@ export class IndexStore {
     this.manifest = next;
     // Segments no row of which is live any more, and those a --reindex replaced: unlisted now.
     if (this.replaced.length) {
-      for (const f of this.replaced) await rm(join(this.dir, f), { force: true });
+      for (const f of this.replaced) for (const name of [f, rowsName(f)]) await rm(join(this.dir, name), { force: true });
       this.replaced = [];
     }
   }
@@ -175,7 +251,8 @@ export class IndexStore {
   private async removeOrphans(): Promise<void> {
     const listed = new Set([...this.manifest.segments.map((s) => s.file), ...this.replaced]);
     for (const name of await readdir(this.dir)) {
-      if ((/^seg-\d{8}\.safetensors$/.test(name) && !listed.has(name)) || isTemporaryName(name)) await rm(join(this.dir, name), { force: true });
+      const m = /^(seg-\d{8})\.(safetensors|rows\.json)$/.exec(name);
+      if ((m && !listed.has(`${m[1]}.safetensors`)) || isTemporaryName(name)) await rm(join(this.dir, name), { force: true });
     }
   }
 }

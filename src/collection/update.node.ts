@@ -130,7 +130,7 @@ export async function updateIndex(store: IndexStore, model: MobileCLIP<NodeImage
       toEmbed.push(p);
       continue;
     }
-    if (!segments.has(twin.segment)) segments.set(twin.segment, (await store.readSegment(store.manifest.segments.find((s) => s.file === twin.segment)!)).embeddings);
+    if (!segments.has(twin.segment)) segments.set(twin.segment, await store.readEmbeddings(store.manifest.segments.find((s) => s.file === twin.segment)!));
     add(p, segments.get(twin.segment)!.slice(twin.row * dim, (twin.row + 1) * dim));
     summary.reused++;
   }

@@ -110,7 +110,7 @@ describe.runIf(haveFixtures())('mobileclip index / search', () => {
     const got = new Map<string, Float32Array>();
     for (const s of m.segments) {
       const seg = await readSafetensors(join(dir, 'db', s.file));
-      const rows = JSON.parse(seg.metadata.rows) as { path: string }[];
+      const rows = JSON.parse(readFileSync(join(dir, 'db', s.file.replace('.safetensors', '.rows.json')), 'utf8')) as { path: string }[];
       const x = seg.float32('embeddings');
       rows.forEach((r, i) => s.removed.includes(i) || got.set(r.path, x.slice(i * 64, (i + 1) * 64)));
     }
@@ -146,7 +146,7 @@ describe.runIf(haveFixtures())('mobileclip index / search', () => {
     const m = JSON.parse(readFileSync(join(dir, 'db', 'manifest.json'), 'utf8'));
     const seg = await readSafetensors(join(dir, 'db', m.segments[0].file));
     const i = Array.from({ length: m.segments[0].rows }, (_, k) => k).find((k) => !m.segments[0].removed.includes(k))!;
-    expect(first).toBe((JSON.parse(seg.metadata.rows) as { path: string }[])[i].path);
+    expect(first).toBe((JSON.parse(readFileSync(join(dir, 'db', m.segments[0].file.replace('.safetensors', '.rows.json')), 'utf8')) as { path: string }[])[i].path);
     const want = seg.float32('embeddings').subarray(i * 64, (i + 1) * 64).reduce((s, v) => s + v, 0);
     expect(Math.abs(Number(sum) - want)).toBeLessThan(1e-5);
   });

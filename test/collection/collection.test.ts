@@ -1,6 +1,8 @@
 /** The index's pieces on their own: top-k against a full sort, the manifest's checks, commits and what a reader sees. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeSafetensors } from '../../src/io/safetensors.js';
+import { float32Tensor } from '../../src/io/host-tensor.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topK } from '../../src/collection/top-k.js';
@@ -43,10 +45,11 @@ describe('the index store', () => {
     const reader = await IndexStore.open(db);
     await w.commit([row('c')], Float32Array.of(0, 0, 1), [{ segment: 'seg-00000001.safetensors', row: 0 }]);
     // The reader opened before the second commit still reads its own, complete, view.
-    expect((await reader.loadLive()).rows.map((r) => r.path)).toEqual(['/photos/a', '/photos/b']);
+    const paths = async (v: Awaited<ReturnType<IndexStore['loadLive']>>) => Promise.all(Array.from({ length: v.count }, async (_, i) => (await v.rowAt(i)).path));
+    expect(await paths(await reader.loadLive())).toEqual(['/photos/a', '/photos/b']);
     const now = await IndexStore.open(db);
     const live = await now.loadLive();
-    expect(live.rows.map((r) => r.path)).toEqual(['/photos/b', '/photos/c']);
+    expect(await paths(live)).toEqual(['/photos/b', '/photos/c']);
     expect(Array.from(live.embeddings)).toEqual([0, 1, 0, 0, 0, 1]);
     expect(now.counts).toEqual({ segments: 2, rows: 3, live: 2 });
     await expect(IndexStore.open(db, { model: { ...model, embedDim: 4 } })).rejects.toThrow(IndexModelError);
@@ -57,10 +60,26 @@ describe('the index store', () => {
     const db = join(dir, 'db');
     writeFileSync(join(db, 'index.lock'), '999999999'); // no such process
     writeFileSync(join(db, 'seg-00000077.safetensors'), 'half a commit');
+    writeFileSync(join(db, 'seg-00000078.rows.json'), '[]');
     const w = await IndexStore.open(db, { write: true, model });
-    expect(readdirSync(db).sort()).toEqual(['index.lock', 'manifest.json', 'seg-00000001.safetensors', 'seg-00000002.safetensors']);
+    expect(readdirSync(db).sort()).toEqual(['index.lock', 'manifest.json', 'seg-00000001.rows.json', 'seg-00000001.safetensors', 'seg-00000002.rows.json', 'seg-00000002.safetensors']);
     await w.close();
     expect(readdirSync(db)).not.toContain('index.lock');
+  });
+
+  it('a truncated or foreign segment is an error naming it, not wrong rows', async () => {
+    const db = join(dir, 'db');
+    const seg = join(db, 'seg-00000002.safetensors');
+    const good = readFileSync(seg);
+    try {
+      writeFileSync(seg, good.subarray(0, good.length - 4));
+      await expect((await IndexStore.open(db)).loadLive()).rejects.toThrow(/seg-00000002\.safetensors: \d+ bytes; the header says \d+/);
+      writeFileSync(seg, writeSafetensors(new Map([['embeddings', float32Tensor(new Float32Array(4), [1, 4])]])));
+      await expect((await IndexStore.open(db)).loadLive()).rejects.toThrow(/seg-00000002\.safetensors: not the segment the manifest lists \(embeddings F32 \[1, 3\] alone\)/);
+    } finally {
+      writeFileSync(seg, good);
+    }
+    expect((await (await IndexStore.open(db)).loadLive()).count).toBe(2);
   });
 
   it('a damaged manifest is an error naming the file and what is wrong', () => {

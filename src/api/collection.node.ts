@@ -74,9 +74,10 @@ export async function openIndex(folder: string, model: MobileCLIP<NodeImageInput
         rows = { live, matrix: model.embeddingMatrix({ data: live.embeddings, count: live.count, dim: live.dim }) };
       }
       const q: Embeddings = typeof query === 'string' ? await model.encodeTexts([query]) : await model.encodeImages([query.image]);
-      const scores = await rows.matrix.scores(q);
+      // Exact top-k; on the CPU from PREFILTER_FROM rows through int8 rows built at the first search.
+      const hits = await rows.matrix.topK(q, o.k ?? 10, o.threshold);
       const live = rows.live;
-      return Promise.all(topK(scores, o.k ?? 10, o.threshold).map(async (h) => ({ path: (await live.rowAt(h.index)).path, score: h.score })));
+      return Promise.all(hits.map(async (h) => ({ path: (await live.rowAt(h.index)).path, score: h.score })));
     },
     async close() {
       drop();

@@ -20,6 +20,14 @@ interface Exports {
   pack_b_kn(src: number, dst: number, k: number, n: number): void;
   pad_plane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void;
   epilogue(c: number, rows: number, np4: number, bias: number, biasN: number, act: number, scale: number, scaleN: number, residual: number): void;
+  quantize_i8(src: number, dst: number, n: number, dim: number, scale: number, err: number, norm: number): void;
+  dot_i8(rows: number, q: number, n: number, dim: number, out: number): void;
+}
+
+/** The kernels in an instance of their own (own memory): for data that stays, as search rows do. */
+export interface KernelInstance {
+  exports: Exports;
+  memory: WebAssembly.Memory;
 }
 
 /** The kernels' activation codes. */
@@ -127,6 +135,14 @@ function instantiate(): WasmKernels | null {
     return new WasmKernels(variant, instance.exports as unknown as Exports, (instance.exports as { memory: WebAssembly.Memory }).memory);
   }
   return null;
+}
+
+/** A new instance of the kernels this engine runs, with its own memory; null without WebAssembly SIMD. */
+export function kernelInstance(): KernelInstance | null {
+  const own = wasmKernels();
+  if (!own) return null;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(own.variant === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD_WASM)), {});
+  return { exports: instance.exports as unknown as Exports, memory: (instance.exports as { memory: WebAssembly.Memory }).memory };
 }
 
 /** The shared-memory build of the variant this engine runs, for a thread pool; null without SIMD or SharedArrayBuffer. */

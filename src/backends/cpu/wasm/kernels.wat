@@ -428,4 +428,85 @@
       (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $iw) (i32.const 2))))
       (br_if $rows (i32.lt_u (local.tee $y (i32.add (local.get $y) (i32.const 1))) (local.get $h))))
   )
+
+  ;; ---- int8 rows for similarity search (a prefilter with error bounds; the caller rescores) ----
+
+  ;; Each of $n rows of $dim f32 (at $src; $dim a multiple of 16) as int8 (at $dst, $dim bytes a
+  ;; row): ê = round(e · 127 / max|e|), the scale s = max|e| / 127 at $scale[r], and the two norms
+  ;; the error bound needs, ‖e − s·ê‖ at $err[r] and ‖s·ê‖ at $norm[r]. Two passes over each row
+  ;; (the maximum, then the rounding). Cost: ~6 vector ops per 4 values, memory bound.
+  (func (export "quantize_i8") (param $src i32) (param $dst i32) (param $n i32) (param $dim i32) (param $scale i32) (param $err i32) (param $norm i32)
+    (local $r i32) (local $d i32) (local $p i32) (local $m v128) (local $x v128) (local $q v128) (local $e2 v128) (local $n2 v128)
+    (local $max f32) (local $s f32) (local $inv f32) (local $a v128) (local $b v128) (local $c v128) (local $dd v128)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (loop $rows
+      (local.set $p (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $dim)) (i32.const 2))))
+      (local.set $m (v128.const f32x4 0 0 0 0))
+      (local.set $d (i32.const 0))
+      (loop $max
+        (local.set $m (f32x4.max (local.get $m) (f32x4.abs (v128.load (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))))))
+        (br_if $max (i32.lt_u (local.tee $d (i32.add (local.get $d) (i32.const 4))) (local.get $dim))))
+      (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                              (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+      (local.set $s (f32.div (local.get $max) (f32.const 127)))
+      (local.set $inv (select (f32.div (f32.const 127) (local.get $max)) (f32.const 0) (f32.gt (local.get $max) (f32.const 0))))
+      (local.set $e2 (v128.const f32x4 0 0 0 0))
+      (local.set $n2 (v128.const f32x4 0 0 0 0))
+      (local.set $d (i32.const 0))
+      (loop $round
+        ;; 16 values: four f32x4 rounded to i32, narrowed to 16 int8.
+        (local.set $a (f32x4.nearest (f32x4.mul (v128.load offset=0 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))) (f32x4.splat (local.get $inv)))))
+        (local.set $b (f32x4.nearest (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))) (f32x4.splat (local.get $inv)))))
+        (local.set $c (f32x4.nearest (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))) (f32x4.splat (local.get $inv)))))
+        (local.set $dd (f32x4.nearest (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))) (f32x4.splat (local.get $inv)))))
+        (v128.store (i32.add (local.get $dst) (i32.add (i32.mul (local.get $r) (local.get $dim)) (local.get $d)))
+          (i8x16.narrow_i16x8_s
+            (i16x8.narrow_i32x4_s (i32x4.trunc_sat_f32x4_s (local.get $a)) (i32x4.trunc_sat_f32x4_s (local.get $b)))
+            (i16x8.narrow_i32x4_s (i32x4.trunc_sat_f32x4_s (local.get $c)) (i32x4.trunc_sat_f32x4_s (local.get $dd)))))
+        ;; The error and the norm of s·ê, in f32 (the bound adds their rounding).
+        (local.set $x (v128.load offset=0 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))))
+        (local.set $q (f32x4.mul (local.get $a) (f32x4.splat (local.get $s))))
+        (local.set $e2 (f32x4.add (local.get $e2) (f32x4.mul (f32x4.sub (local.get $x) (local.get $q)) (f32x4.sub (local.get $x) (local.get $q)))))
+        (local.set $n2 (f32x4.add (local.get $n2) (f32x4.mul (local.get $q) (local.get $q))))
+        (local.set $x (v128.load offset=16 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))))
+        (local.set $q (f32x4.mul (local.get $b) (f32x4.splat (local.get $s))))
+        (local.set $e2 (f32x4.add (local.get $e2) (f32x4.mul (f32x4.sub (local.get $x) (local.get $q)) (f32x4.sub (local.get $x) (local.get $q)))))
+        (local.set $n2 (f32x4.add (local.get $n2) (f32x4.mul (local.get $q) (local.get $q))))
+        (local.set $x (v128.load offset=32 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))))
+        (local.set $q (f32x4.mul (local.get $c) (f32x4.splat (local.get $s))))
+        (local.set $e2 (f32x4.add (local.get $e2) (f32x4.mul (f32x4.sub (local.get $x) (local.get $q)) (f32x4.sub (local.get $x) (local.get $q)))))
+        (local.set $n2 (f32x4.add (local.get $n2) (f32x4.mul (local.get $q) (local.get $q))))
+        (local.set $x (v128.load offset=48 (i32.add (local.get $p) (i32.shl (local.get $d) (i32.const 2)))))
+        (local.set $q (f32x4.mul (local.get $dd) (f32x4.splat (local.get $s))))
+        (local.set $e2 (f32x4.add (local.get $e2) (f32x4.mul (f32x4.sub (local.get $x) (local.get $q)) (f32x4.sub (local.get $x) (local.get $q)))))
+        (local.set $n2 (f32x4.add (local.get $n2) (f32x4.mul (local.get $q) (local.get $q))))
+        (br_if $round (i32.lt_u (local.tee $d (i32.add (local.get $d) (i32.const 16))) (local.get $dim))))
+      (f32.store (i32.add (local.get $scale) (i32.shl (local.get $r) (i32.const 2))) (local.get $s))
+      (f32.store (i32.add (local.get $err) (i32.shl (local.get $r) (i32.const 2)))
+        (f32.sqrt (f32.add (f32.add (f32x4.extract_lane 0 (local.get $e2)) (f32x4.extract_lane 1 (local.get $e2))) (f32.add (f32x4.extract_lane 2 (local.get $e2)) (f32x4.extract_lane 3 (local.get $e2))))))
+      (f32.store (i32.add (local.get $norm) (i32.shl (local.get $r) (i32.const 2)))
+        (f32.sqrt (f32.add (f32.add (f32x4.extract_lane 0 (local.get $n2)) (f32x4.extract_lane 1 (local.get $n2))) (f32.add (f32x4.extract_lane 2 (local.get $n2)) (f32x4.extract_lane 3 (local.get $n2))))))
+      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $n))))
+  )
+
+  ;; out[r] = Σ_d rows[r, d] · q[d] for $n int8 rows of $dim values (a multiple of 16) and an int16
+  ;; query: exact in int32 while dim · 127 · max|q| < 2^31 (the caller scales q so). 16 values per
+  ;; step: two widenings and two i32x4.dot_i16x8_s. Cost: memory bound, one byte per value.
+  (func (export "dot_i8") (param $rows i32) (param $q i32) (param $n i32) (param $dim i32) (param $out i32)
+    (local $r i32) (local $d i32) (local $p i32) (local $acc v128) (local $v v128)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (local.set $p (local.get $rows))
+    (loop $rows
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $d (i32.const 0))
+      (loop $step
+        (local.set $v (v128.load (i32.add (local.get $p) (local.get $d))))
+        (local.set $acc (i32x4.add (local.get $acc) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (v128.load offset=0 (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 1)))))))
+        (local.set $acc (i32x4.add (local.get $acc) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (v128.load offset=16 (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 1)))))))
+        (br_if $step (i32.lt_u (local.tee $d (i32.add (local.get $d) (i32.const 16))) (local.get $dim))))
+      (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
+        (i32.add (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc))) (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+      (local.set $p (i32.add (local.get $p) (local.get $dim)))
+      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $n))))
+  )
 )

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IndexStore } from '../src/collection/index-store.node.js';
+import { readSafetensors } from '../src/io/read-file.js';
+const dir = mkdtempSync(join(tmpdir(), 'open-'));
+const dim = 512, N = 131072, segment = 65536;
+const model = { name: 'x', weightsFingerprint: '0', embedDim: dim, imageSize: [256, 256] as [number, number], preprocessing: '{}', normalized: true };
+const w = await IndexStore.open(dir, { write: true, model });
+for (let from = 0; from < N; from += segment) {
+  const rows = Array.from({ length: segment }, (_, i) => ({ path: `/photos/${String(from + i).padStart(7, '0')}.jpg`, size: 3_000_000 + i, mtimeMs: 1.7e12 + i, sha256: (from + i).toString(16).padStart(64, '0') }));
+  await w.commit(rows, new Float32Array(segment * dim), []);
+}
+await w.close();
+const s = await IndexStore.open(dir);
+let t = performance.now();
+const st = await readSafetensors(join(dir, s.manifest.segments[0].file));
+console.log('readSafetensors', (performance.now() - t).toFixed(0));
+t = performance.now();
+const e = st.float32('embeddings');
+console.log('float32', (performance.now() - t).toFixed(0), e.length);
+t = performance.now();
+const m = st.metadata.rows;
+console.log('metadata', (performance.now() - t).toFixed(0), m.length);
+t = performance.now();
+JSON.parse(m);
+console.log('JSON.parse rows', (performance.now() - t).toFixed(0));
+t = performance.now();
+await s.loadLive();
+console.log('loadLive (2 segments)', (performance.now() - t).toFixed(0));
+rmSync(dir, { recursive: true });

@@ -64,22 +64,48 @@ function precompute(inSize: number, outSize: number, filter: ResampleFilter, fix
 
 const clip8 = (ss: number): number => (ss >= ONE * 256 ? 255 : ss <= 0 ? 0 : Math.floor(ss / ONE));
 
-/** 8-bit bands (HWC, `channels` interleaved), PIL's 8-bit resample path. */
+/**
+ * 8-bit bands (HWC, `channels` interleaved), PIL's 8-bit resample path. The sums are of integers
+ * (pixel · fixed-point weight), exact in double whatever their order, so the loops run in the order
+ * memory is laid out: each tap's weight once for every channel, and the vertical pass a row of taps
+ * at a time into a row of accumulators. Cost: (outW · height + outH · outW) · taps · channels
+ * multiply-adds; a 12 MP photo to 256 px is ~80 M.
+ */
 export function pilResize8(src: Uint8Array, width: number, height: number, outW: number, outH: number, channels: number, filter: ResampleFilter): Uint8Array {
   let cur = src;
   let w = width;
   if (outW !== width) {
     const c = precompute(width, outW, filter, true);
     const out = new Uint8Array(outW * height * channels);
+    const acc = new Float64Array(channels);
     for (let y = 0; y < height; y++) {
+      const row = y * w * channels;
       for (let xx = 0; xx < outW; xx++) {
-        const xmin = c.bounds[xx * 2];
         const n = c.bounds[xx * 2 + 1];
-        for (let ch = 0; ch < channels; ch++) {
-          let ss = ONE / 2;
-          for (let x = 0; x < n; x++) ss += cur[(y * w + xmin + x) * channels + ch] * c.k[xx * c.ksize + x];
-          out[(y * outW + xx) * channels + ch] = clip8(ss);
+        const kAt = xx * c.ksize;
+        let at = row + c.bounds[xx * 2] * channels;
+        const o = (y * outW + xx) * channels;
+        if (channels === 3) {
+          let s0 = ONE / 2;
+          let s1 = ONE / 2;
+          let s2 = ONE / 2;
+          for (let x = 0; x < n; x++, at += 3) {
+            const k = c.k[kAt + x];
+            s0 += cur[at] * k;
+            s1 += cur[at + 1] * k;
+            s2 += cur[at + 2] * k;
+          }
+          out[o] = clip8(s0);
+          out[o + 1] = clip8(s1);
+          out[o + 2] = clip8(s2);
+          continue;
         }
+        acc.fill(ONE / 2);
+        for (let x = 0; x < n; x++, at += channels) {
+          const k = c.k[kAt + x];
+          for (let ch = 0; ch < channels; ch++) acc[ch] += cur[at + ch] * k;
+        }
+        for (let ch = 0; ch < channels; ch++) out[o + ch] = clip8(acc[ch]);
       }
     }
     cur = out;
@@ -87,17 +113,20 @@ export function pilResize8(src: Uint8Array, width: number, height: number, outW:
   }
   if (outH !== height) {
     const c = precompute(height, outH, filter, true);
-    const out = new Uint8Array(w * outH * channels);
+    const rowLen = w * channels;
+    const out = new Uint8Array(rowLen * outH);
+    const acc = new Float64Array(rowLen);
     for (let yy = 0; yy < outH; yy++) {
       const ymin = c.bounds[yy * 2];
       const n = c.bounds[yy * 2 + 1];
-      for (let x = 0; x < w; x++) {
-        for (let ch = 0; ch < channels; ch++) {
-          let ss = ONE / 2;
-          for (let y = 0; y < n; y++) ss += cur[((ymin + y) * w + x) * channels + ch] * c.k[yy * c.ksize + y];
-          out[(yy * w + x) * channels + ch] = clip8(ss);
-        }
+      acc.fill(ONE / 2);
+      for (let y = 0; y < n; y++) {
+        const k = c.k[yy * c.ksize + y];
+        const at = (ymin + y) * rowLen;
+        for (let i = 0; i < rowLen; i++) acc[i] += cur[at + i] * k;
       }
+      const o = yy * rowLen;
+      for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]);
     }
     cur = out;
   }

@@ -92,48 +92,46 @@ export class Int8Rows {
     const qNorm = Math.sqrt(qNorm2);
     const qErr = Math.sqrt(qErr2);
     const gamma = 2 * dim * 2 ** -24; // the f32 product's rounding, twice over for the bound's own arithmetic
+    // One pass: each row's bounds, and the k best lower bounds so far (a min-heap: its root is the
+    // k-th best, below which no upper bound can reach the top k).
     const approx = new Float64Array(count);
     const slack = new Float64Array(count);
+    const heap = new Float64Array(Math.min(topK, count));
+    let filled = 0;
     for (let r = 0; r < count; r++) {
-      approx[r] = scale[r] * sq * dots[r];
-      slack[r] = (err[r] * qNorm + norm[r] * qErr) * 1.001 + gamma * (norm[r] + err[r]) * qNorm + 1e-30;
+      const a = scale[r] * sq * dots[r];
+      const e = (err[r] * qNorm + norm[r] * qErr) * 1.001 + gamma * (norm[r] + err[r]) * qNorm + 1e-30;
+      approx[r] = a;
+      slack[r] = e;
+      const lower = a - e;
+      if (filled < heap.length) {
+        // Sift up.
+        let at = filled++;
+        heap[at] = lower;
+        while (at > 0 && heap[(at - 1) >> 1] > heap[at]) {
+          const p = (at - 1) >> 1;
+          [heap[p], heap[at]] = [heap[at], heap[p]];
+          at = p;
+        }
+      } else if (lower > heap[0]) {
+        // Replace the root, sift down.
+        heap[0] = lower;
+        for (let at = 0; ; ) {
+          const l = 2 * at + 1;
+          const rr = l + 1;
+          let m = at;
+          if (l < filled && heap[l] < heap[m]) m = l;
+          if (rr < filled && heap[rr] < heap[m]) m = rr;
+          if (m === at) break;
+          [heap[m], heap[at]] = [heap[at], heap[m]];
+          at = m;
+        }
+      }
     }
-    // The k-th best lower bound: no row whose upper bound is below it can be in the top k.
-    let cut = threshold;
-    if (topK < count) {
-      const lower = new Float64Array(count);
-      for (let r = 0; r < count; r++) lower[r] = approx[r] - slack[r];
-      cut = Math.max(cut, kthLargest(lower, topK));
-    }
+    const cut = Math.max(threshold, topK < count ? heap[0] : -Infinity);
     let n = 0;
     const out = new Int32Array(count);
     for (let r = 0; r < count; r++) if (approx[r] + slack[r] >= cut) out[n++] = r;
     return out.slice(0, n);
   }
-}
-
-/** The k-th largest value (k ≥ 1) of `v`, by quickselect on a copy. */
-function kthLargest(v: Float64Array, k: number): number {
-  const a = Float64Array.from(v);
-  let lo = 0;
-  let hi = a.length - 1;
-  const want = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] > pivot) i++;
-      while (a[j] < pivot) j--;
-      if (i <= j) {
-        [a[i], a[j]] = [a[j], a[i]];
-        i++;
-        j--;
-      }
-    }
-    if (want <= j) hi = j;
-    else if (want >= i) lo = i;
-    else return a[want];
-  }
-  return a[want];
 }

@@ -4,8 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { IndexStore } from '../collection/index-store.node.js';
-import { type IndexModel, modelIdentity } from '../collection/manifest.js';
+import { IndexModelError, IndexStore } from '../collection/index-store.node.js';
+import { mergeInto, parseShard, shardOf } from '../collection/merge.node.js';
+import { type IndexModel, modelDifferences, modelIdentity } from '../collection/manifest.js';
 import { updateIndex } from '../collection/update.node.js';
 import type { ModelAndTransforms } from '../api/node.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
@@ -15,13 +16,15 @@ import { Progress } from './progress.js';
 
 export const indexSpec: CommandSpec = {
   name: 'index',
-  synopsis: 'PATH… --db DIR [--reindex] [--strict] [--batch-size N] [--json] [model options] | --db DIR --stats [--json]',
+  synopsis: 'PATH… --db DIR [--shard I/N] [--reindex] [--strict] [--batch-size N] [--json] [model options] | --merge INDEX… --db DIR | --db DIR --stats [--json]',
   summary: 'Builds or updates an index of image embeddings in DIR: new and changed files embedded, deleted ones dropped; resumable (commits as it goes). PATH: files, directories, globs, @list.txt, -.',
   positionals: { min: 0, max: Infinity },
   options: {
     db: { type: 'string', value: 'DIR', help: 'the index folder (created when missing)' },
     reindex: { type: 'boolean', help: 'rebuild the index with this model (needed when it was made with another model or preprocessing)' },
     stats: { type: 'boolean', help: 'print what the index holds (model, rows, segments) and exit' },
+    shard: { type: 'string', value: 'I/N', help: 'only the inputs whose absolute path falls in shard I of N (a deterministic split: run N of these anywhere, then --merge)' },
+    merge: { type: 'boolean', help: 'the positionals are index folders (made with the same model): copy their rows into --db' },
     json: { type: 'boolean', help: 'the summary (or --stats) as JSON' },
     strict: STRICT_OPTION,
     'batch-size': BATCH_OPTION,
@@ -41,6 +44,7 @@ export async function index(a: Args): Promise<number | void> {
   const db = option(a, 'db');
   if (!db) throw new UsageError(`--db is required: usage: mobileclip index ${indexSpec.synopsis}`);
   if (a.flags.has('stats')) return stats(a, db);
+  if (a.flags.has('merge')) return merge(a, db);
   if (a.positional.length === 0) throw new UsageError('no PATH to index (files, directories, globs, @list.txt or -); --stats shows what the index holds');
   const batchSize = parsedOption(a, 'batch-size', parseBatch);
   const commitRows = parsedOption(a, 'commit-rows', (v) => {
@@ -49,7 +53,9 @@ export async function index(a: Args): Promise<number | void> {
   });
   const progress = Progress.for(a);
   const tally = new SkipTally(a.flags.has('strict'), (line) => progress.notice(line));
-  const files = await gatherImages(a.positional, tally);
+  const shard = parsedOption(a, 'shard', parseShard);
+  const all = await gatherImages(a.positional, tally);
+  const files = shard ? all.filter((f) => shardOf(resolve(f), shard.count) === shard.index) : all;
   if (files.length === 0 && tally.count > 0 && !existsSync(resolve(db, 'manifest.json'))) throw nothingLeft('image', tally);
   const m = await open(a, false, progress, 'image');
   let store: IndexStore | null = null;
@@ -57,7 +63,7 @@ export async function index(a: Args): Promise<number | void> {
     store = await IndexStore.open(db, { write: true, model: indexModelOf(a, m), reindex: a.flags.has('reindex') });
     const t0 = performance.now();
     const bar = progress.bar('images');
-    const s = await progress.phase(`indexing ${files.length} file${files.length === 1 ? '' : 's'}${firstForward(m)}`, () =>
+    const s = await progress.phase(`indexing ${files.length} file${files.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count} of ${all.length})` : ''}${firstForward(m)}`, () =>
       updateIndex(store!, m.model, files, { batchSize, commitRows, onProgress: bar, onSkip: (path, e) => void tally.skip(path, e) }),
     );
     const seconds = (performance.now() - t0) / 1000;
@@ -81,4 +87,28 @@ async function stats(a: Args, db: string): Promise<void> {
   const info = { db, model: m.name, weights: m.load?.weights ?? '(not recorded)', fingerprint: m.weightsFingerprint, embedDim: m.embedDim, imageSize: m.imageSize, images: c.live, rowsStored: c.rows, segments: c.segments, generation: store.manifest.generation };
   if (a.flags.has('json')) console.log(JSON.stringify(info));
   else for (const [k, v] of Object.entries(info)) console.log(`${k.padEnd(11)} ${Array.isArray(v) ? v.join('x') : v}`);
+}
+
+/** `--merge SRC… --db DST`: every live row of the source indexes into DST (created with their model when missing). */
+async function merge(a: Args, db: string): Promise<void> {
+  if (a.positional.length === 0) throw new UsageError('--merge: name the index folders to merge (e.g. shards/*)');
+  const sources: IndexStore[] = [];
+  for (const dir of a.positional) {
+    if (resolve(dir) === resolve(db)) throw new UsageError(`--merge: ${dir} is the target --db itself`);
+    sources.push(await IndexStore.open(dir));
+  }
+  const model = sources[0].manifest.model;
+  for (const [i, s] of sources.entries()) {
+    const diff = modelDifferences(model, s.manifest.model);
+    if (diff.length) throw new IndexModelError(`--merge: ${a.positional[i]} was made with another model or preprocessing than ${a.positional[0]} (${diff.join('; ')})`);
+  }
+  const target = await IndexStore.open(db, { write: true, model });
+  try {
+    const r = await mergeInto(target, sources);
+    const c = target.counts;
+    if (a.flags.has('json')) console.log(JSON.stringify({ db, merged: sources.length, rows: r.rows, replaced: r.replaced, images: c.live }));
+    else console.log(`${db}: ${r.rows} rows from ${sources.length} index${sources.length === 1 ? '' : 'es'} (${r.replaced} replacing rows of the same files); ${c.live} images in the index`);
+  } finally {
+    await target.close();
+  }
 }

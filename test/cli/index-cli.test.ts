@@ -162,4 +162,41 @@ describe.runIf(haveFixtures())('mobileclip index / search', () => {
     expect(hit.path).toBe(join(dir, 'photos', 'renamed-img005.png'));
     expect(hit.score).toBeGreaterThanOrEqual(0.999);
   });
+
+  it('--shard I/N splits the inputs with no overlap; --merge of the shards equals one index over the whole folder, bit for bit', async () => {
+    mkdirSync(join(dir, 'small'));
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, 'small', `s${i}.png`), distinctPng(1000 + i));
+    const counts: number[] = [];
+    for (const i of [1, 2, 3]) {
+      const r = await run('index', 'small', '--db', `shard${i}`, '--shard', `${i}/3`, '--json', ...model());
+      expect(r.code, r.err).toBe(0);
+      counts.push(JSON.parse(r.out).images);
+    }
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+    const merged = await run('index', '--merge', 'shard1', 'shard2', 'shard3', '--db', 'merged', '--json');
+    expect(merged.code, merged.err).toBe(0);
+    expect(JSON.parse(merged.out)).toMatchObject({ merged: 3, rows: 20, replaced: 0, images: 20 });
+    expect((await run('index', 'small', '--db', 'whole', ...model())).code).toBe(0);
+    const rowsOf = async (db: string) => {
+      const m = JSON.parse(readFileSync(join(dir, db, 'manifest.json'), 'utf8'));
+      const out = new Map<string, number[]>();
+      for (const seg of m.segments) {
+        const paths = JSON.parse(readFileSync(join(dir, db, seg.file.replace('.safetensors', '.rows.json')), 'utf8')) as { path: string }[];
+        const e = (await readSafetensors(join(dir, db, seg.file))).float32('embeddings');
+        paths.forEach((p, i) => seg.removed.includes(i) || out.set(p.path, Array.from(e.subarray(i * 64, (i + 1) * 64))));
+      }
+      return out;
+    };
+    const [a, b] = [await rowsOf('merged'), await rowsOf('whole')];
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [p, v] of b) expect(a.get(p), p).toEqual(v);
+    // The merged index searches like the whole one.
+    const q = join(dir, 'small', 's7.png');
+    const hit = JSON.parse((await run('search', '--image', q, '--db', 'merged', '--top', '1', '--json')).out).hits[0];
+    expect(hit.path).toBe(q);
+    const bad = await run('index', 'small', '--db', 'x', '--shard', '4/3', ...model());
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--shard takes I\/N with 1 ≤ I ≤ N \(e\.g\. 3\/8\), got "4\/3"/);
+  });
 });

@@ -3,9 +3,11 @@
  * (src/collection/), committing as it goes so a killed run resumes; `--stats` says what is in one.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { IndexModelError, IndexStore } from '../collection/index-store.node.js';
 import { mergeInto, parseShard, shardOf } from '../collection/merge.node.js';
+import { exportPgvector } from '../collection/export-pgvector.node.js';
+import { checkOutputPath } from '../io/write-output.js';
 import { type IndexModel, modelDifferences, modelIdentity } from '../collection/manifest.js';
 import { updateIndex } from '../collection/update.node.js';
 import type { ModelAndTransforms } from '../api/node.js';
@@ -16,7 +18,7 @@ import { Progress } from './progress.js';
 
 export const indexSpec: CommandSpec = {
   name: 'index',
-  synopsis: 'PATH… --db DIR [--shard I/N] [--reindex] [--strict] [--batch-size N] [--json] [model options] | --merge INDEX… --db DIR | --db DIR --stats [--json]',
+  synopsis: 'PATH… --db DIR [--shard I/N] [--reindex] [--strict] [--batch-size N] [--json] [model options] | --merge INDEX… --db DIR | --db DIR --stats [--json] | --db DIR --export FILE.sql [--table NAME]',
   summary: 'Builds or updates an index of image embeddings in DIR: new and changed files embedded, deleted ones dropped; resumable (commits as it goes). PATH: files, directories, globs, @list.txt, -.',
   positionals: { min: 0, max: Infinity },
   options: {
@@ -25,6 +27,8 @@ export const indexSpec: CommandSpec = {
     stats: { type: 'boolean', help: 'print what the index holds (model, rows, segments) and exit' },
     shard: { type: 'string', value: 'I/N', help: 'only the inputs whose absolute path falls in shard I of N (a deterministic split: run N of these anywhere, then --merge)' },
     merge: { type: 'boolean', help: 'the positionals are index folders (made with the same model): copy their rows into --db' },
+    export: { type: 'string', value: 'FILE.sql', help: 'write the index as SQL for PostgreSQL with pgvector (CREATE TABLE + INSERTs: psql -f FILE.sql) and exit' },
+    table: { type: 'string', value: 'NAME', help: 'the table --export creates and fills (default images)' },
     json: { type: 'boolean', help: 'the summary (or --stats) as JSON' },
     strict: STRICT_OPTION,
     'batch-size': BATCH_OPTION,
@@ -45,6 +49,8 @@ export async function index(a: Args): Promise<number | void> {
   if (!db) throw new UsageError(`--db is required: usage: mobileclip index ${indexSpec.synopsis}`);
   if (a.flags.has('stats')) return stats(a, db);
   if (a.flags.has('merge')) return merge(a, db);
+  const exportTo = option(a, 'export');
+  if (exportTo) return exportSql(a, db, exportTo);
   if (a.positional.length === 0) throw new UsageError('no PATH to index (files, directories, globs, @list.txt or -); --stats shows what the index holds');
   const batchSize = parsedOption(a, 'batch-size', parseBatch);
   const commitRows = parsedOption(a, 'commit-rows', (v) => {
@@ -111,4 +117,14 @@ async function merge(a: Args, db: string): Promise<void> {
   } finally {
     await target.close();
   }
+}
+
+/** `--export FILE.sql`: the index as pgvector SQL (export-pgvector.node.ts). */
+async function exportSql(a: Args, db: string, out: string): Promise<void> {
+  if (!out.endsWith('.sql')) throw new UsageError(`--export ${out}: the name must end in .sql (SQL for PostgreSQL with pgvector)`);
+  const store = await IndexStore.open(db);
+  checkOutputPath(out, [join(db, 'manifest.json')]);
+  const r = await exportPgvector(store, out, option(a, 'table') ?? 'images');
+  if (a.flags.has('json')) console.log(JSON.stringify({ db, out, rows: r.rows, bytes: r.bytes }));
+  else console.log(`${out}: ${r.rows} images as pgvector SQL (${(r.bytes / 1e6).toFixed(1)} MB); load it with psql -f ${out}`);
 }

@@ -199,4 +199,33 @@ describe.runIf(haveFixtures())('mobileclip index / search', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--shard takes I\/N with 1 ≤ I ≤ N \(e\.g\. 3\/8\), got "4\/3"/);
   });
+
+  it('--export FILE.sql loads into PostgreSQL with pgvector (PGlite): every row, every value the same float32, the same ranking as search', async () => {
+    const r = await run('index', '--db', 'whole', '--export', 'whole.sql', '--table', "my images", '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ rows: 20 });
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { vector } = await import('@electric-sql/pglite/vector');
+    const pg = await PGlite.create({ extensions: { vector } });
+    try {
+      await pg.exec(readFileSync(join(dir, 'whole.sql'), 'utf8'));
+      const rows = (await pg.query<{ path: string; embedding: string }>('SELECT path, embedding::text AS embedding FROM "my images"')).rows;
+      expect(rows).toHaveLength(20);
+      const mine = new Map<string, Float32Array>();
+      const m = JSON.parse(readFileSync(join(dir, 'whole', 'manifest.json'), 'utf8'));
+      for (const seg of m.segments) {
+        const paths = JSON.parse(readFileSync(join(dir, 'whole', seg.file.replace('.safetensors', '.rows.json')), 'utf8')) as { path: string }[];
+        const e = (await readSafetensors(join(dir, 'whole', seg.file))).float32('embeddings');
+        paths.forEach((p, i) => seg.removed.includes(i) || mine.set(p.path, e.slice(i * 64, (i + 1) * 64)));
+      }
+      for (const row of rows) expect(Float32Array.from(JSON.parse(row.embedding) as number[]), row.path).toEqual(mine.get(row.path));
+      const q = join(dir, 'small', 's7.png');
+      const ours = JSON.parse((await run('search', '--image', q, '--db', 'whole', '--top', '5', '--json')).out).hits.map((h: { path: string }) => h.path);
+      const theirs = (await pg.query<{ path: string }>(`SELECT path FROM "my images" ORDER BY embedding <#> $1 LIMIT 5`, [`[${Array.from(mine.get(q)!).join(',')}]`])).rows.map((x) => x.path);
+      expect(theirs).toEqual(ours);
+      expect(ours[0]).toBe(q);
+    } finally {
+      await pg.close();
+    }
+  }, 120_000);
 });

@@ -4,7 +4,8 @@
  * shapes (the s0-full fixture's random weights) on --device=cpu|webgpu (default cpu), batch 8:
  *   - per stage, per image: read, decode, preprocess (resize, crop, normalise); per batch: forward;
  *   - model-only images/s: forwards over inputs preprocessed beforehand;
- *   - end-to-end images/s: the stream the CLI runs (read, decode, preprocess a batch ahead, forward);
+ *   - end-to-end images/s: the stream the CLI runs (read, decode, preprocess a batch ahead, forward),
+ *     decoding on the main thread, then on the decode pool (--decode-threads, default the CLI's);
  *   - the ratio (goal: ≥ 0.85 for images ≤ 1 MP), peak RSS, and the 10,000-photo estimate.
  * Needs MOBILECLIP_FIXTURES. Writes bench/results/index.json.
  */
@@ -16,11 +17,13 @@ import { createModelAndTransforms } from '../src/api/node.js';
 import { streamImageEmbeddings } from '../src/api/image-stream.js';
 import { decodeImage } from '../src/preprocess/decode.js';
 import { preprocessImage } from '../src/preprocess/transform.js';
+import { DecodePool, defaultDecodeThreads } from '../src/preprocess/decode-pool.node.js';
 import { median, printTable } from './harness.js';
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const files = Number(arg('files', '200'));
 const device = arg('device', 'cpu') as 'cpu' | 'webgpu';
+const decodeThreads = Number(arg('decode-threads', String(defaultDecodeThreads())));
 const fixtures = process.env.MOBILECLIP_FIXTURES;
 if (!fixtures) throw new Error('set MOBILECLIP_FIXTURES to the shared fixtures folder');
 
@@ -103,15 +106,23 @@ try {
     forward.push(performance.now() - t);
   }
   const modelOnly = inputs.length / ((performance.now() - t0) / 1000);
-  // End to end: the stream, as embed/classify/index run it.
-  t0 = performance.now();
+  // End to end: the stream, as embed/classify/index run it — decoding on the main thread, then on the pool.
   let embedded = 0;
   let skipped = 0;
-  for await (const ev of streamImageEmbeddings(model, paths, (p) => model.preprocess(p, p), { batchSize: batch })) {
-    if (ev.kind === 'skipped') skipped++;
-    else embedded += ev.items.length;
-  }
-  const endToEnd = embedded / ((performance.now() - t0) / 1000);
+  const stream = async (prepare: (p: string) => Promise<Float32Array>) => {
+    embedded = 0;
+    skipped = 0;
+    const t = performance.now();
+    for await (const ev of streamImageEmbeddings(model, paths, prepare, { batchSize: batch })) {
+      if (ev.kind === 'skipped') skipped++;
+      else embedded += ev.items.length;
+    }
+    return embedded / ((performance.now() - t) / 1000);
+  };
+  const mainThread = await stream((p) => model.preprocess(p, p));
+  const pool = new DecodePool(model.pipeline, decodeThreads);
+  const endToEnd = await stream((p) => pool.prepare(p));
+  await pool.close();
   const rssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   const rows = [
     { stage: 'read (per image)', medianMs: Number(median(read).toFixed(2)) },
@@ -120,7 +131,7 @@ try {
     { stage: `forward (per batch of ${batch})`, medianMs: Number(median(forward).toFixed(1)) },
   ];
   printTable(rows);
-  const summary = { device: model.backend.description, files, embedded, skipped, meanMegapixels: Number((megapixels / Math.max(1, files - files / 3)).toFixed(2)), modelOnlyImagesPerSecond: Number(modelOnly.toFixed(2)), endToEndImagesPerSecond: Number(endToEnd.toFixed(2)), ratio: Number((endToEnd / modelOnly).toFixed(3)), peakRssMB: rssMB, tenThousandPhotosMinutes: Number((10000 / endToEnd / 60).toFixed(1)) };
+  const summary = { device: model.backend.description, files, embedded, skipped, meanMegapixels: Number((megapixels / Math.max(1, files - files / 3)).toFixed(2)), modelOnlyImagesPerSecond: Number(modelOnly.toFixed(2)), endToEndMainThreadImagesPerSecond: Number(mainThread.toFixed(2)), decodeThreads, endToEndImagesPerSecond: Number(endToEnd.toFixed(2)), ratio: Number((endToEnd / modelOnly).toFixed(3)), peakRssMB: rssMB, tenThousandPhotosMinutes: Number((10000 / endToEnd / 60).toFixed(1)) };
   printTable([summary]);
   m.dispose();
   mkdirSync('bench/results', { recursive: true });

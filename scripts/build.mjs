@@ -11,6 +11,8 @@ rmSync('dist', { recursive: true, force: true });
 const node = { ...COMMON, platform: 'node', external: ['webgpu'] };
 await build({ ...node, entryPoints: ['src/index.node.ts'], outfile: 'dist/node/index.js' });
 await build({ ...node, entryPoints: ['src/cli/run.ts'], outfile: 'dist/node/cli.js' });
+// The decode pool's worker (src/preprocess/decode-pool.node.ts loads it beside index.js and cli.js).
+await build({ ...node, entryPoints: ['src/preprocess/decode-worker.node.ts'], outfile: 'dist/node/decode-worker.js' });
 await buildBrowser('dist/browser');
 
 // TypeScript 6 and later declare WebGPU in lib.dom; for older versions the package's `types@<6`

@@ -24,7 +24,7 @@ export type ImageStreamEvent<T> =
   /** An input left out, and why. */
   | { kind: 'skipped'; item: T; error: Error };
 
-type Prepared<T> = { item: T; input: Float32Array } | { item: T; error: Error };
+type Prepared<T> = { item: T; input: Float32Array } | { item: T; error: Error; fatal: boolean };
 
 export async function* streamImageEmbeddings<T, I>(model: MobileCLIP<I>, items: Iterable<T> | AsyncIterable<T>, prepare: (item: T) => Promise<Float32Array>, o: ImageStreamOptions = {}): AsyncGenerator<ImageStreamEvent<T>> {
   const batchSize = o.batchSize ?? 8;
@@ -33,11 +33,13 @@ export async function* streamImageEmbeddings<T, I>(model: MobileCLIP<I>, items: 
   const size = 3 * h * w;
   // Each preparation settles into a value (never a rejection left unobserved while it waits its turn).
   const start = (item: T): Promise<Prepared<T>> =>
-    prepare(item).then(
+    Promise.resolve(item).then(prepare).then(
       (input) => ({ item, input }),
       (e: unknown) => {
-        if (e instanceof ModelDisposedError) throw e;
-        return { item, error: e instanceof Error ? e : new Error(String(e)) };
+        // The model gone, or the decoding machinery broken (an error marked `fatal`): not a file to
+        // skip, the stream stops there (settled here all the same: no rejection waits unobserved).
+        const fatal = e instanceof ModelDisposedError || (e as { fatal?: unknown })?.fatal === true;
+        return { item, error: e instanceof Error ? e : new Error(String(e)), fatal };
       },
     );
   const iterator = (Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as AsyncIterator<T> | Iterator<T>;
@@ -65,6 +67,7 @@ export async function* streamImageEmbeddings<T, I>(model: MobileCLIP<I>, items: 
     const p = await queue.shift()!;
     await fill();
     if ('error' in p) {
+      if (p.fatal) throw p.error;
       yield { kind: 'skipped', item: p.item, error: p.error };
       continue;
     }

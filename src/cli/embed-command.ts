@@ -14,7 +14,7 @@ import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
 import { streamImageEmbeddings } from '../api/image-stream.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
 import { gatherImages, nothingLeft, SkipTally } from './image-inputs.js';
-import { BATCH_OPTION, firstForward, list, MODEL_OPTIONS, modelInputs, open, parseBatch, STRICT_OPTION } from './model-commands.js';
+import { BATCH_OPTION, DECODE_THREADS_OPTION, decodePool, firstForward, list, MODEL_OPTIONS, modelInputs, open, parseBatch, STRICT_OPTION } from './model-commands.js';
 import { Progress } from './progress.js';
 
 export const embedSpec: CommandSpec = {
@@ -32,6 +32,7 @@ export const embedSpec: CommandSpec = {
     raw: { type: 'boolean', help: 'the projections before L2 normalisation' },
     strict: STRICT_OPTION,
     'batch-size': BATCH_OPTION,
+    'decode-threads': DECODE_THREADS_OPTION,
     ...MODEL_OPTIONS,
   },
 };
@@ -102,26 +103,31 @@ export async function embed(a: Args): Promise<void> {
     if (files.length) {
       const bar = progress.bar('images');
       let skipped = 0;
-      await progress.phase(`embedding ${files.length} image${files.length > 1 ? 's' : ''}${firstForward(m)}`, async () => {
-        for await (const ev of streamImageEmbeddings(m.model, files, (f) => m.model.preprocess(f, f), { batchSize, normalize })) {
-          if (ev.kind === 'skipped') {
-            const why = tally.skip(ev.item, ev.error);
-            skipped++;
-            if (jsonl) console.log(JSON.stringify({ file: ev.item, skipped: why }));
-          } else {
-            const { data, dim } = ev.embeddings;
-            ev.items.forEach((file, i) => {
-              if (!quiet) {
-                const e = round(data.subarray(i * dim, (i + 1) * dim));
-                emit({ file, embedding: e }, `image ${file}: ${head(e)}`);
-              }
-            });
-            if (keep) images.add(ev.items, data, dim);
-            embedded += ev.items.length;
+      const pool = decodePool(a, m.model.pipeline);
+      try {
+        await progress.phase(`embedding ${files.length} image${files.length > 1 ? 's' : ''}${firstForward(m)}`, async () => {
+          for await (const ev of streamImageEmbeddings(m.model, files, (f) => (pool ? pool.prepare(f) : m.model.preprocess(f, f)), { batchSize, normalize })) {
+            if (ev.kind === 'skipped') {
+              const why = tally.skip(ev.item, ev.error);
+              skipped++;
+              if (jsonl) console.log(JSON.stringify({ file: ev.item, skipped: why }));
+            } else {
+              const { data, dim } = ev.embeddings;
+              ev.items.forEach((file, i) => {
+                if (!quiet) {
+                  const e = round(data.subarray(i * dim, (i + 1) * dim));
+                  emit({ file, embedding: e }, `image ${file}: ${head(e)}`);
+                }
+              });
+              if (keep) images.add(ev.items, data, dim);
+              embedded += ev.items.length;
+            }
+            bar?.(embedded + skipped, files.length);
           }
-          bar?.(embedded + skipped, files.length);
-        }
-      });
+        });
+      } finally {
+        await pool?.close();
+      }
       if (embedded === 0) throw nothingLeft('image', tally);
     }
     if (texts.length) {

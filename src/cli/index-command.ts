@@ -13,7 +13,7 @@ import { updateIndex } from '../collection/update.node.js';
 import type { ModelAndTransforms } from '../api/node.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
 import { gatherImages, nothingLeft, SkipTally } from './image-inputs.js';
-import { BATCH_OPTION, firstForward, MODEL_OPTIONS, modelPaths, open, parseBatch, STRICT_OPTION } from './model-commands.js';
+import { BATCH_OPTION, DECODE_THREADS_OPTION, decodePool, firstForward, MODEL_OPTIONS, modelPaths, open, parseBatch, STRICT_OPTION } from './model-commands.js';
 import { Progress } from './progress.js';
 
 export const indexSpec: CommandSpec = {
@@ -32,6 +32,7 @@ export const indexSpec: CommandSpec = {
     json: { type: 'boolean', help: 'the summary (or --stats) as JSON' },
     strict: STRICT_OPTION,
     'batch-size': BATCH_OPTION,
+    'decode-threads': DECODE_THREADS_OPTION,
     'commit-rows': { type: 'string', value: 'N', help: 'commit after every N new images (default 256; also every 10 s): what a killed run keeps' },
     ...MODEL_OPTIONS,
   },
@@ -69,9 +70,15 @@ export async function index(a: Args): Promise<number | void> {
     store = await IndexStore.open(db, { write: true, model: indexModelOf(a, m), reindex: a.flags.has('reindex') });
     const t0 = performance.now();
     const bar = progress.bar('images');
-    const s = await progress.phase(`indexing ${files.length} file${files.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count} of ${all.length})` : ''}${firstForward(m)}`, () =>
-      updateIndex(store!, m.model, files, { batchSize, commitRows, onProgress: bar, onSkip: (path, e) => void tally.skip(path, e) }),
-    );
+    const pool = decodePool(a, m.model.pipeline) ?? undefined;
+    let s;
+    try {
+      s = await progress.phase(`indexing ${files.length} file${files.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count} of ${all.length})` : ''}${firstForward(m)}`, () =>
+        updateIndex(store!, m.model, files, { batchSize, commitRows, pool, onProgress: bar, onSkip: (path, e) => void tally.skip(path, e) }),
+      );
+    } finally {
+      await pool?.close();
+    }
     const seconds = (performance.now() - t0) / 1000;
     const counts = store.counts;
     const skipped = tally.count; // the expansion's skips and the update's both went through the tally

@@ -23,6 +23,8 @@ import { checkDevice } from '../api/backend-choice.js';
 import { type Args, type CommandSpec, type OptionSpec, option, parsedOption, UsageError } from './args.js';
 import { EXPANDED_OPTION } from './checkpoint-commands.js';
 import { Progress } from './progress.js';
+import { DecodePool, defaultDecodeThreads } from '../preprocess/decode-pool.node.js';
+import type { Pipeline } from '../preprocess/transform.js';
 import { gatherImages, nothingLeft, SkipTally } from './image-inputs.js';
 import { streamImageEmbeddings } from '../api/image-stream.js';
 import type { Prediction } from '../api/mobileclip.js';
@@ -47,6 +49,20 @@ export const firstForward = (m: { model: { gpu: unknown } }) => (m.model.gpu ? '
 export const list = (a: Args, k: string): string[] => a.multi.get(k) ?? [];
 
 export const STRICT_OPTION: OptionSpec = { type: 'boolean', help: 'stop at the first input that cannot be used (missing, not an image, broken) instead of skipping it' };
+export const DECODE_THREADS_OPTION: OptionSpec = { type: 'string', value: 'N', help: 'worker threads that decode and preprocess images while the model runs (default: the cores but one, at most 4; 0: on the main thread)' };
+
+/** --decode-threads: 0 to 64. */
+export function parseDecodeThreads(v: string): number {
+  if (!/^\d{1,2}$/.test(v) || Number(v) > 64) throw new UsageError(`--decode-threads takes a whole number from 0 to 64, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** The decode pool the options ask for (null: decode on the main thread). */
+export function decodePool(a: Args, pipeline: Pipeline): DecodePool | null {
+  const n = parsedOption(a, 'decode-threads', parseDecodeThreads) ?? defaultDecodeThreads();
+  return n > 0 ? new DecodePool(pipeline, n) : null;
+}
+
 export const BATCH_OPTION: OptionSpec = { type: 'string', value: 'N', help: 'images (or texts) per forward (default 8 images, 32 texts)' };
 
 /** --batch-size: a whole number from 1 to 256. */
@@ -131,6 +147,7 @@ export const classifySpec: CommandSpec = {
     jsonl: { type: 'boolean', help: "one JSON line per image as soon as its batch is done (skipped images too, with the reason)" },
     strict: STRICT_OPTION,
     'batch-size': BATCH_OPTION,
+    'decode-threads': DECODE_THREADS_OPTION,
     ...MODEL_OPTIONS,
   },
 };
@@ -162,27 +179,32 @@ export async function classify(a: Args): Promise<void> {
     const bar = progress.bar('images');
     let done = 0;
     let classified = 0;
-    await progress.phase(`classifying ${files.length} image${files.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}`, async () => {
-      for await (const ev of streamImageEmbeddings(m.model, files, (f) => m.model.preprocess(f, f), { batchSize })) {
-        done += ev.kind === 'skipped' ? 1 : ev.items.length;
-        bar?.(done, files.length);
-        if (ev.kind === 'skipped') {
-          const why = tally.skip(ev.item, ev.error);
-          if (a.flags.has('jsonl')) console.log(JSON.stringify({ file: ev.item, skipped: why }));
-          continue;
-        }
-        const preds = await m.model.predict(ev.embeddings, classes, labels, top);
-        classified += ev.items.length;
-        ev.items.forEach((file, i) => {
-          if (a.flags.has('json')) all.push({ file, predictions: preds[i] });
-          else if (a.flags.has('jsonl')) console.log(JSON.stringify({ file, predictions: preds[i] }));
-          else {
-            console.log(file);
-            for (const p of preds[i]) console.log(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}`);
+    const pool = decodePool(a, m.model.pipeline);
+    try {
+      await progress.phase(`classifying ${files.length} image${files.length > 1 ? 's' : ''} × ${labels.length} label${labels.length > 1 ? 's' : ''}`, async () => {
+        for await (const ev of streamImageEmbeddings(m.model, files, (f) => (pool ? pool.prepare(f) : m.model.preprocess(f, f)), { batchSize })) {
+          done += ev.kind === 'skipped' ? 1 : ev.items.length;
+          bar?.(done, files.length);
+          if (ev.kind === 'skipped') {
+            const why = tally.skip(ev.item, ev.error);
+            if (a.flags.has('jsonl')) console.log(JSON.stringify({ file: ev.item, skipped: why }));
+            continue;
           }
-        });
-      }
-    });
+          const preds = await m.model.predict(ev.embeddings, classes, labels, top);
+          classified += ev.items.length;
+          ev.items.forEach((file, i) => {
+            if (a.flags.has('json')) all.push({ file, predictions: preds[i] });
+            else if (a.flags.has('jsonl')) console.log(JSON.stringify({ file, predictions: preds[i] }));
+            else {
+              console.log(file);
+              for (const p of preds[i]) console.log(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}`);
+            }
+          });
+        }
+      });
+    } finally {
+      await pool?.close();
+    }
     if (classified === 0) throw nothingLeft('image', tally);
     if (a.flags.has('json')) console.log(JSON.stringify(all));
     if (tally.count > 0 || progress.enabled) progress.notice(`classified ${classified} image${classified === 1 ? '' : 's'}${tally.count ? `; ${tally.summary()}` : ''}`);

@@ -12,6 +12,7 @@ import { streamImageEmbeddings } from '../api/image-stream.js';
 import type { MobileCLIP } from '../api/mobileclip.js';
 import type { NodeImageInput } from '../preprocess/image-input.node.js';
 import type { IndexStore, LiveRow } from './index-store.node.js';
+import type { DecodePool } from '../preprocess/decode-pool.node.js';
 import type { RowInfo } from './manifest.js';
 
 export interface UpdateOptions {
@@ -25,6 +26,8 @@ export interface UpdateOptions {
   onProgress?: (done: number, total: number) => void;
   /** A file left out, and why (a broken image, an unreadable file). May throw to stop (--strict). */
   onSkip?: (path: string, error: Error) => void;
+  /** Decode on these worker threads (decode-pool.node.ts) instead of the calling one. */
+  pool?: DecodePool;
 }
 
 export interface UpdateSummary {
@@ -93,6 +96,11 @@ export async function updateIndex(store: IndexStore, model: MobileCLIP<NodeImage
   };
   // Read once: the bytes are hashed and decoded from the same buffer.
   const prepare = async (p: Pending) => {
+    if (o.pool) {
+      const r = await o.pool.prepareHashed(p.given);
+      p.sha256 = r.sha256;
+      return r.input;
+    }
     const bytes = await readBytes(p.path, 'image');
     p.sha256 = createHash('sha256').update(bytes).digest('hex');
     return model.preprocess(bytes as NodeImageInput, p.given);

@@ -29,7 +29,7 @@ try {
   let seed = 12345;
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
-      seed = (seed * 1103515245 + 12345) >>> 0;
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       const n = (seed >>> 24) & 31;
       const i = (y * width + x) * 3;
       rgb[i] = ((x * 255) / width + n) & 255;

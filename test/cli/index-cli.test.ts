@@ -22,9 +22,9 @@ function distinctPng(i: number): Uint8Array {
   const w = 40;
   const h = 30;
   const data = new Uint8Array(w * h * 3);
-  let seed = (i + 1) * 2654435761;
+  let seed = Math.imul(i + 1, 2654435761);
   for (let p = 0; p < data.length; p++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; // Math.imul: a float product would lose the low bits
     data[p] = ((seed >>> 24) + (p % 97) * i) & 255;
   }
   return encodePng({ width: w, height: h, data, channels: 3, depth: 8 });

@@ -62,11 +62,11 @@ export async function search(a: Args): Promise<void> {
     t.push(performance.now());
     const ms = (i: number) => Number((t[i + 1] - t[i]).toFixed(1));
     const c = store.counts;
-    const explain = { images: live.count, segments: c.segments, generation: store.manifest.generation, model: made.name, backend: m.model.backend.description, queryMs: ms(0), readMs: ms(1), productMs: ms(2), topKMs: ms(3) };
+    const explain = { images: live.count, segments: c.segments, generation: store.manifest.generation, model: made.load?.model ?? made.name, backend: m.model.backend.description, queryMs: ms(0), readMs: ms(1), productMs: ms(2), topKMs: ms(3) };
     if (a.flags.has('json')) console.log(JSON.stringify({ query: text ?? { image }, images: live.count, hits, ...(a.flags.has('explain') ? { explain } : {}) }));
     else for (const h of hits) console.log(`${h.score.toFixed(4)}  ${h.path}`);
     if (a.flags.has('explain') && !a.flags.has('json')) {
-      process.stderr.write(`searched all ${live.count} images of ${db} (${c.segments} segment${c.segments === 1 ? '' : 's'}, commit ${store.manifest.generation}), exact, with ${made.name} on ${explain.backend}: ` +
+      process.stderr.write(`searched all ${live.count} images of ${db} (${c.segments} segment${c.segments === 1 ? '' : 's'}, commit ${store.manifest.generation}), exact, with ${explain.model} on ${explain.backend}: ` +
         `the query embedded in ${explain.queryMs} ms, the index read in ${explain.readMs} ms, scored in ${explain.productMs} ms, top ${topText} in ${explain.topKMs} ms\n`);
     }
   } finally {

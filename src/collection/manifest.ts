@@ -93,7 +93,24 @@ export function modelDifferences(a: IndexModel, b: IndexModel): string[] {
   return out;
 }
 
-/** A loaded model's identity as an index records it (the `load` part is the caller's). */
+/**
+ * A loaded model's identity as an index records it (the `load` part is the caller's). A model made
+ * from a config file is named by its architecture, not by the file's path (spec.name): the same
+ * config moved or copied is the same model.
+ */
 export function modelIdentity(m: { spec: { name: string }; weightsFingerprint: string; embedDim: number; imageSize: readonly number[]; pipeline: unknown }): IndexModel {
-  return { name: m.spec.name, weightsFingerprint: m.weightsFingerprint, embedDim: m.embedDim, imageSize: [m.imageSize[0], m.imageSize[1]], preprocessing: JSON.stringify(m.pipeline), normalized: true };
+  const { name, ...architecture } = m.spec;
+  const id = name.endsWith('.json') ? `config ${fnv64(JSON.stringify(architecture))}` : name;
+  return { name: id, weightsFingerprint: m.weightsFingerprint, embedDim: m.embedDim, imageSize: [m.imageSize[0], m.imageSize[1]], preprocessing: JSON.stringify(m.pipeline), normalized: true };
+}
+
+/** Two FNV-1a lanes over UTF-16 code units, as 16 hex digits (tells configs apart; not cryptographic). */
+function fnv64(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < s.length; i++) {
+    a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+    b = Math.imul(b ^ s.charCodeAt(i), 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }

@@ -178,6 +178,11 @@ describe.runIf(haveFixtures())('mobileclip index / search', () => {
     expect(merged.code, merged.err).toBe(0);
     expect(JSON.parse(merged.out)).toMatchObject({ merged: 3, rows: 20, replaced: 0, images: 20 });
     expect((await run('index', 'small', '--db', 'whole', ...model())).code).toBe(0);
+    // The same config under another path is the same model (named by its architecture, not its path).
+    copyFileSync(fixturePath('clip-tiny', 'config.json'), join(dir, 'moved-config.json'));
+    const again = await run('index', 'small', '--db', 'whole', '--json', '--config', join(dir, 'moved-config.json'), '--weights', fixturePath('clip-tiny', 'model.safetensors'), '--device', 'cpu');
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ added: 0, unchanged: 20, images: 20 });
     const rowsOf = async (db: string) => {
       const m = JSON.parse(readFileSync(join(dir, db, 'manifest.json'), 'utf8'));
       const out = new Map<string, number[]>();

@@ -5,11 +5,11 @@
  * lists it (the same way): killed at any moment, the folder holds the last manifest and what it
  * lists; a segment written but never listed is removed by the next writer.
  */
-import { readdir, readFile, rm, open as openFile, writeFile } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { readdir, rm, open as openFile, writeFile } from 'node:fs/promises';
+import { constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { float32Tensor } from '../io/host-tensor.js';
-import { readSafetensors } from '../io/read-file.js';
+import { readRegularFile, readSafetensors } from '../io/read-file.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { isTemporaryName, writeFileAtomic } from '../io/write-output.js';
 import { checkManifest, checkRows, INDEX_FORMAT, INDEX_VERSION, IndexFormatError, type IndexModel, type Manifest, modelDifferences, type RowInfo, type SegmentEntry } from './manifest.js';
@@ -38,6 +38,9 @@ export interface OpenIndexOptions {
 }
 
 const MANIFEST = 'manifest.json';
+/** Bounds on what an index's JSON can be: the manifest (segments and their removed rows), and a segment's rows file per row (a path and three fields). */
+const MANIFEST_BYTES = 256 * 1024 * 1024;
+const ROW_BYTES = 8192;
 const LOCK = 'index.lock';
 const segmentName = (n: number) => `seg-${String(n).padStart(8, '0')}.safetensors`;
 /** A segment's rows: `seg-NNNNNNNN.rows.json` beside `seg-NNNNNNNN.safetensors`. */
@@ -115,9 +118,11 @@ export class IndexStore {
     const path = join(this.dir, s.file);
     const dim = this.manifest.model.embedDim;
     const bad = (what: string) => new IndexFormatError(`${path}: ${what}`);
-    const fh = await openFile(path, 'r').catch((e: Error) => Promise.reject(bad(`cannot open the segment (${e.message})`)));
+    const fh = await openFile(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: Error) => Promise.reject(bad(`cannot open the segment (${e.message})`)));
     try {
-      const size = (await fh.stat()).size;
+      const st = await fh.stat();
+      if (!st.isFile()) throw bad('not a regular file');
+      const size = st.size;
       const head = new Uint8Array(8);
       if ((await fh.read(head, 0, 8, 0)).bytesRead !== 8) throw bad('shorter than a safetensors header');
       const n = Number(new DataView(head.buffer).getBigUint64(0, true));
@@ -148,16 +153,10 @@ export class IndexStore {
     }
   }
 
-  /** One segment's rows (its `.rows.json` beside it), checked against the manifest. */
+  /** One segment's rows (its `.rows.json` beside it), checked against the manifest; at most ROW_BYTES a row. */
   async readRows(s: SegmentEntry): Promise<RowInfo[]> {
     const path = join(this.dir, rowsName(s.file));
-    let v: unknown;
-    try {
-      v = JSON.parse(await readFile(path, 'utf8'));
-    } catch (e) {
-      throw new IndexFormatError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not JSON (${(e as Error).message})`}`);
-    }
-    return checkRows(v, s.rows, path);
+    return checkRows(await readJson(path, s.rows * ROW_BYTES + 1024, 'the rows'), s.rows, path);
   }
 
   /** Every live row (not its embedding), by absolute path. */
@@ -203,7 +202,10 @@ export class IndexStore {
       let k = starts.length - 1;
       while (starts[k] > i) k--;
       const s = segments[k];
-      if (!rows.has(k)) rows.set(k, this.readRows(s).then((all) => all.filter((_, r) => !s.removed.includes(r))));
+      if (!rows.has(k)) {
+        const removed = new Set(s.removed);
+        rows.set(k, this.readRows(s).then((all) => all.filter((_, r) => !removed.has(r))));
+      }
       return (await rows.get(k)!)[i - starts[k]];
     };
     return { count, dim, embeddings, rowAt };
@@ -218,12 +220,9 @@ export class IndexStore {
     const m = this.manifest;
     const dim = m.model.embedDim;
     if (embeddings.length !== rows.length * dim) throw new RangeError(`commit: ${embeddings.length} values for ${rows.length} rows of ${dim}`);
-    const segments = m.segments.map((s) => ({ ...s, removed: [...s.removed] }));
-    for (const r of removals) {
-      const s = segments.find((x) => x.file === r.segment);
-      if (s && !s.removed.includes(r.row)) s.removed.push(r.row);
-    }
-    for (const s of segments) s.removed.sort((a, b) => a - b);
+    const removed = new Map(m.segments.map((s) => [s.file, new Set(s.removed)]));
+    for (const r of removals) removed.get(r.segment)?.add(r.row);
+    const segments = m.segments.map((s) => ({ ...s, removed: [...removed.get(s.file)!].sort((a, b) => a - b) }));
     let nextSegment = m.nextSegment;
     if (rows.length) {
       const file = segmentName(nextSegment++);
@@ -235,7 +234,8 @@ export class IndexStore {
     const next: Manifest = { ...m, generation: m.generation + 1, nextSegment, segments };
     await writeFileAtomic(join(this.dir, MANIFEST), JSON.stringify(next));
     this.manifest = next;
-    // Segments no row of which is live any more, and those a --reindex replaced: unlisted now.
+    // The segments a --reindex replaced are unlisted now. (Segments whose rows are all removed stay
+    // until a compaction, which this format allows but this build does not do.)
     if (this.replaced.length) {
       for (const f of this.replaced) for (const name of [f, rowsName(f)]) await rm(join(this.dir, name), { force: true });
       this.replaced = [];
@@ -259,20 +259,23 @@ export class IndexStore {
 
 async function readManifest(dir: string): Promise<Manifest | null> {
   const path = join(dir, MANIFEST);
+  if (!existsSync(path)) return null;
+  return checkManifest(await readJson(path, MANIFEST_BYTES, 'the manifest'), path);
+}
+
+/** A JSON file of the index, read as a regular file of at most `maxBytes` (a FIFO or a device is refused, not waited on). */
+async function readJson(path: string, maxBytes: number, what: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await readRegularFile(path, 'any', maxBytes));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new IndexFormatError(`${path}: cannot read the manifest (${(e as Error).message})`);
+    throw new IndexFormatError(`cannot read ${what}: ${(e as Error).message}`);
   }
-  let v: unknown;
   try {
-    v = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new IndexFormatError(`${path}: not JSON (${(e as Error).message})`);
   }
-  return checkManifest(v, path);
 }
 
 /** The write lock: a file naming the writer's pid, created exclusively; one whose process is gone is taken over. */
@@ -287,7 +290,7 @@ async function takeLock(dir: string): Promise<boolean> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    const pid = Number(new TextDecoder().decode(await readRegularFile(path, 'any', 64).catch(() => new Uint8Array())).trim());
     if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) throw new IndexBusyError(`${dir}: ${pid === process.pid ? 'this process is already writing this index' : `another mobileclip index (pid ${pid}) is writing this index; wait for it, or stop it`}`);
     await rm(path, { force: true }); // left by a writer that was killed
   }

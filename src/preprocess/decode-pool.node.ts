@@ -41,6 +41,8 @@ export class DecodePool {
   private readonly pending = new Map<number, { resolve: (x: { input: Float32Array; sha256?: string }) => void; reject: (e: Error) => void }>();
   private next = 0;
   private turn = 0;
+  /** Why the pool no longer works (a worker died, or it was closed): later requests fail at once, never wait. */
+  private broken: Error | null = null;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -50,6 +52,7 @@ export class DecodePool {
       const w = startWorker();
       w.on('message', (r: DecodeReply) => this.settle(r));
       w.on('error', (e) => this.failAll(e));
+      w.on('exit', (code) => this.failAll(new Error(`a decode worker exited (code ${code})`)));
       w.unref();
       this.workers.push(w);
     }
@@ -66,6 +69,7 @@ export class DecodePool {
   }
 
   private request(path: string, hash: boolean): Promise<{ input: Float32Array; sha256?: string }> {
+    if (this.broken) return Promise.reject(this.broken);
     const id = this.next++;
     const w = this.workers[this.turn++ % this.workers.length];
     return new Promise((resolve, reject) => {
@@ -77,8 +81,8 @@ export class DecodePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
     this.failAll(new Error('the decode pool was closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
   private settle(r: DecodeReply): void {
@@ -97,6 +101,7 @@ export class DecodePool {
   /** A worker that died: every file waiting on it fails with an error the stream stops at (`fatal`), not a skip. */
   private failAll(e: Error): void {
     (e as Error & { fatal?: boolean }).fatal = true;
+    this.broken ??= e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }

@@ -34,7 +34,7 @@ describe.runIf(haveFixtures())('DecodePool', () => {
     }
   });
 
-  it("a broken file's error keeps the decoder's name and message; a closed pool's waiting files fail as fatal", async () => {
+  it("a broken file's error keeps the decoder's name and message; a closed pool's waiting and later files fail as fatal", async () => {
     const cut = join(dir, 'cut.jpg');
     writeFileSync(cut, readFileSync(fixturePath('preprocess', 'photo_q90.jpg')).subarray(0, 3000));
     const pool = new DecodePool(applePipeline(64), 1);
@@ -42,9 +42,11 @@ describe.runIf(haveFixtures())('DecodePool', () => {
     expect(e).toBeInstanceOf(Error);
     expect((e as Error).name).toMatch(/DecodeError$/);
     expect((e as Error).message).toMatch(/cut\.jpg: corrupt or truncated JPEG data/);
-    const waiting = pool.prepare(fixturePath('preprocess', 'astronaut.png'));
+    const waiting = pool.prepare(fixturePath('preprocess', 'astronaut.png')).catch((x: Error & { fatal?: boolean }) => x);
     await pool.close();
-    const f = await waiting.catch((x: Error & { fatal?: boolean }) => x);
+    const f = await waiting;
     expect((f as Error & { fatal?: boolean }).fatal).toBe(true);
+    // And a request after that fails at once rather than waiting on a worker that is gone.
+    await expect(pool.prepare(fixturePath('preprocess', 'astronaut.png'))).rejects.toThrow(/the decode pool was closed/);
   });
 });

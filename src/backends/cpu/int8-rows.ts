@@ -35,17 +35,26 @@ export class Int8Rows {
     this.at = { query, out, scale, err, norm, rows, stage };
     const bytes = stage + CHUNK_ROWS * this.dimPad * 4;
     const need = bytes - k.memory.buffer.byteLength;
-    if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+    if (need > 0) k.memory.grow(Math.ceil(need / 65536)); // a RangeError past 4 GiB: create() answers null
     // Exact int32 sums: dimPad · 127 · |q̂| < 2³¹.
     this.qMax = Math.min(32767, Math.floor((2 ** 31 - 1) / (this.dimPad * 127)));
   }
 
-  /** `rows` [count × dim] as int8 rows; null where the engine has no WebAssembly SIMD. */
+  /**
+   * `rows` [count × dim] as int8 rows; null where the engine has no WebAssembly SIMD, or where they
+   * do not fit one WebAssembly memory (4 GiB: about 7 M rows of 512): the caller computes every score then.
+   */
   static create(rows: Float32Array, count: number, dim: number): Int8Rows | null {
     const k = kernelInstance();
     if (!k) return null;
     if (rows.length !== count * dim) throw new RangeError(`Int8Rows: ${rows.length} values for ${count} × ${dim}`);
-    const self = new Int8Rows(k, count, dim);
+    let self: Int8Rows;
+    try {
+      self = new Int8Rows(k, count, dim);
+    } catch (e) {
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
     const { stage, rows: dst, scale, err, norm } = self.at;
     const d = self.dimPad;
     for (let r0 = 0; r0 < count; r0 += CHUNK_ROWS) {

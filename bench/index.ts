@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { createModelAndTransforms } from '../src/api/node.js';
-import { streamImageEmbeddings } from '../src/api/image-stream.js';
+import { streamImageEmbeddings } from '../src/collection/image-stream.js';
 import { decodeImage } from '../src/preprocess/decode.js';
 import { preprocessImage } from '../src/preprocess/transform.js';
 import { DecodePool, defaultDecodeThreads } from '../src/preprocess/decode-pool.node.js';

@@ -93,6 +93,8 @@ interface RecordedForward {
 
 export class ModelDisposedError extends Error {
   override name = 'ModelDisposedError';
+  /** Not one input's fault: a stream of files stops here rather than skipping the file (collection/image-stream.ts). */
+  readonly fatal = true;
 }
 
 export interface ModelOptions<I = ImageInput> {

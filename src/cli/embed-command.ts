@@ -11,7 +11,7 @@ import { float32Tensor, type StateDict } from '../io/host-tensor.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
-import { streamImageEmbeddings } from '../api/image-stream.js';
+import { streamImageEmbeddings } from '../collection/image-stream.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
 import { gatherImages, nothingLeft, SkipTally } from './image-inputs.js';
 import { BATCH_OPTION, DECODE_THREADS_OPTION, decodePool, firstForward, list, MODEL_OPTIONS, modelInputs, open, parseBatch, STRICT_OPTION } from './model-commands.js';

@@ -26,7 +26,7 @@ import { Progress } from './progress.js';
 import { DecodePool, defaultDecodeThreads } from '../preprocess/decode-pool.node.js';
 import type { Pipeline } from '../preprocess/transform.js';
 import { gatherImages, nothingLeft, SkipTally } from './image-inputs.js';
-import { streamImageEmbeddings } from '../api/image-stream.js';
+import { streamImageEmbeddings } from '../collection/image-stream.js';
 import type { Prediction } from '../api/mobileclip.js';
 
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {

@@ -6,8 +6,12 @@
  * truncated JPEG, an unreadable file) is reported as skipped, with its error, and the stream goes on.
  * Embeddings equal `encodeImages`' for the same inputs: the same preprocess and the same forward.
  */
-import type { Embeddings, MobileCLIP } from './mobileclip.js';
-import { ModelDisposedError } from './mobileclip.js';
+
+/** What the stream needs of a model (MobileCLIP is one): its input size and a forward on prepared inputs. */
+export interface ImageEncoder {
+  readonly imageSize: readonly [number, number] | readonly number[];
+  encodeImageInputs(inputs: Float32Array, count: number, options?: { normalize?: boolean }): Promise<{ data: Float32Array; count: number; dim: number }>;
+}
 
 export interface ImageStreamOptions {
   /** Images per forward (default 8). */
@@ -20,13 +24,13 @@ export interface ImageStreamOptions {
 
 export type ImageStreamEvent<T> =
   /** One forward's inputs and their embeddings (row i is items[i]). */
-  | { kind: 'embedded'; items: T[]; embeddings: Embeddings }
+  | { kind: 'embedded'; items: T[]; embeddings: { data: Float32Array; count: number; dim: number } }
   /** An input left out, and why. */
   | { kind: 'skipped'; item: T; error: Error };
 
 type Prepared<T> = { item: T; input: Float32Array } | { item: T; error: Error; fatal: boolean };
 
-export async function* streamImageEmbeddings<T, I>(model: MobileCLIP<I>, items: Iterable<T> | AsyncIterable<T>, prepare: (item: T) => Promise<Float32Array>, o: ImageStreamOptions = {}): AsyncGenerator<ImageStreamEvent<T>> {
+export async function* streamImageEmbeddings<T>(model: ImageEncoder, items: Iterable<T> | AsyncIterable<T>, prepare: (item: T) => Promise<Float32Array>, o: ImageStreamOptions = {}): AsyncGenerator<ImageStreamEvent<T>> {
   const batchSize = o.batchSize ?? 8;
   const ahead = Math.max(1, o.ahead ?? batchSize);
   const [h, w] = model.imageSize;
@@ -36,9 +40,9 @@ export async function* streamImageEmbeddings<T, I>(model: MobileCLIP<I>, items: 
     Promise.resolve(item).then(prepare).then(
       (input) => ({ item, input }),
       (e: unknown) => {
-        // The model gone, or the decoding machinery broken (an error marked `fatal`): not a file to
-        // skip, the stream stops there (settled here all the same: no rejection waits unobserved).
-        const fatal = e instanceof ModelDisposedError || (e as { fatal?: unknown })?.fatal === true;
+        // An error marked `fatal` (the model disposed, the decode pool broken) is not a file to skip:
+        // the stream stops there (settled here all the same: no rejection waits unobserved).
+        const fatal = (e as { fatal?: unknown })?.fatal === true;
         return { item, error: e instanceof Error ? e : new Error(String(e)), fatal };
       },
     );
@@ -53,12 +57,12 @@ export async function* streamImageEmbeddings<T, I>(model: MobileCLIP<I>, items: 
     }
   };
   let batch: T[] = [];
-  let inputs = new Float32Array(batchSize * size);
+  // One buffer for every batch: the forward has copied it by the time it returns.
+  const inputs = new Float32Array(batchSize * size);
   const flush = async (): Promise<ImageStreamEvent<T>> => {
     const embeddings = await model.encodeImageInputs(inputs.subarray(0, batch.length * size), batch.length, { normalize: o.normalize });
     const event: ImageStreamEvent<T> = { kind: 'embedded', items: batch, embeddings };
     batch = [];
-    inputs = new Float32Array(batchSize * size);
     return event;
   };
   await fill();
@@ -71,6 +75,8 @@ export async function* streamImageEmbeddings<T, I>(model: MobileCLIP<I>, items: 
       yield { kind: 'skipped', item: p.item, error: p.error };
       continue;
     }
+    // A model input of another size (a preparer with another pipeline) would land in the wrong place.
+    if (p.input.length !== size) throw new RangeError(`${String(p.item)}: a model input of ${p.input.length} values; the model takes 3 × ${h} × ${w}`);
     inputs.set(p.input, batch.length * size);
     batch.push(p.item);
     if (batch.length === batchSize) yield await flush();

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readBytes } from '../io/read-file.js';
-import { streamImageEmbeddings } from '../api/image-stream.js';
-import type { MobileCLIP } from '../api/mobileclip.js';
+import { type ImageEncoder, streamImageEmbeddings } from './image-stream.js';
 import type { NodeImageInput } from '../preprocess/image-input.node.js';
 import type { IndexStore, LiveRow } from './index-store.node.js';
 import type { DecodePool } from '../preprocess/decode-pool.node.js';
@@ -50,7 +49,12 @@ interface Pending {
   replaces?: { segment: string; row: number };
 }
 
-export async function updateIndex(store: IndexStore, model: MobileCLIP<NodeImageInput>, files: readonly string[], o: UpdateOptions = {}): Promise<UpdateSummary> {
+/** What an update needs of a model (MobileCLIP is one): the stream's forward and its own preprocessing. */
+export interface IndexingModel extends ImageEncoder {
+  preprocess(image: NodeImageInput, name?: string): Promise<Float32Array>;
+}
+
+export async function updateIndex(store: IndexStore, model: IndexingModel, files: readonly string[], o: UpdateOptions = {}): Promise<UpdateSummary> {
   const summary: UpdateSummary = { added: 0, reused: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
   const live = await store.liveRows();
   const todo: Pending[] = [];
@@ -116,7 +120,11 @@ export async function updateIndex(store: IndexStore, model: MobileCLIP<NodeImage
   // A file of the same size as a live row may be that row's content under another name (a rename,
   // a copy): hashed first, and when the content matches, its embedding is copied, not computed.
   const bySize = new Map<number, LiveRow[]>();
-  for (const r of live.values()) bySize.set(r.size, [...(bySize.get(r.size) ?? []), r]);
+  for (const r of live.values()) {
+    const list = bySize.get(r.size);
+    if (list) list.push(r);
+    else bySize.set(r.size, [r]);
+  }
   const segments = new Map<string, Float32Array>();
   const toEmbed: Pending[] = [];
   for (const p of todo) {

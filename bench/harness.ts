@@ -13,6 +13,7 @@ export interface Timing {
 
 export { median } from '../src/bench/run-models.js';
 import { median } from '../src/bench/run-models.js';
+import { formatTable, type TableRow } from '../src/bench/table.js';
 
 /** `run` records one launch (and disposes what it made); it must not read back. */
 export async function timeGpu(gpu: Gpu, run: () => void, opts: { repeats?: number; targetMs?: number } = {}): Promise<Timing> {
@@ -35,15 +36,8 @@ export async function timeGpu(gpu: Gpu, run: () => void, opts: { repeats?: numbe
   return { medianMs: median(samples), minMs: Math.min(...samples), iters, repeats };
 }
 
-export function printTable(rows: Record<string, string | number>[]): void {
-  if (rows.length === 0) return;
-  const cols = Object.keys(rows[0]);
-  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v);
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ');
-  console.log(line(cols));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
+export function printTable(rows: TableRow[]): void {
+  if (rows.length) console.log(formatTable(rows));
 }
 
 /** `--off=depthwiseTiles,…` / `--on=runtimeEpilogue,…`: those kernel choices of gpu.tuning set, to compare paths. */

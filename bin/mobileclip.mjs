@@ -31,8 +31,9 @@ const NOISE_START = 'Warning: maxDynamic';
 
 const child = spawn(process.execPath, [...entry(), ...process.argv.slice(2)], {
   stdio: ['inherit', 'inherit', 'pipe'],
-  // The child's stderr is a pipe: tell it whether ours is a terminal (progress bars are drawn only there).
-  env: { ...process.env, MOBILECLIP_STDERR_TTY: process.stderr.isTTY ? '1' : '0' },
+  // The child's stderr is a pipe: tell it whether ours is a terminal (progress bars are drawn only
+  // there) and how wide it is (they fit in it).
+  env: { ...process.env, MOBILECLIP_STDERR_TTY: process.stderr.isTTY ? '1' : '0', MOBILECLIP_STDERR_COLUMNS: String(process.stderr.columns ?? '') },
 });
 
 process.stderr.on('error', () => {}); // a closed stderr must not crash the launcher

@@ -1,5 +1,6 @@
 // Bundles the library for Node (Dawn through the `webgpu` package, kept external: an optional
-// dependency) and for browsers (navigator.gpu; no Node built-ins may leak in: the build fails if
+// dependency; undici too, loaded only behind a proxy, so its security fixes reach users through
+// npm rather than our release) and for browsers (navigator.gpu; no Node built-ins may leak in: the build fails if
 // one does; see bundles.mjs), and the CLI. No source maps: with sources inlined they are 6 MB a
 // bundle, and the TypeScript sources (run through tsx in a checkout) are the place to debug.
 import { build } from 'esbuild';
@@ -8,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { buildBrowser, COMMON } from './bundles.mjs';
 
 rmSync('dist', { recursive: true, force: true });
-const node = { ...COMMON, platform: 'node', external: ['webgpu'] };
+const node = { ...COMMON, platform: 'node', external: ['webgpu', 'undici'] };
 await build({ ...node, entryPoints: ['src/index.node.ts'], outfile: 'dist/node/index.js' });
 await build({ ...node, entryPoints: ['src/cli/run.ts'], outfile: 'dist/node/cli.js' });
 // The decode pool's worker (src/preprocess/decode-pool.node.ts loads it beside index.js and cli.js).

@@ -34,6 +34,8 @@ export interface FetchOptions {
   sources?: Sources;
   /** How long a download waits for the server's answer and for the next bytes of its body (default 30 s and 60 s; Node: MOBILECLIP_CONNECT_TIMEOUT, MOBILECLIP_IDLE_TIMEOUT in seconds). */
   timeouts?: DownloadTimeouts;
+  /** The fetch downloads use (default the global one; Node: through the proxy HTTPS_PROXY / HTTP_PROXY name, NO_PROXY excepted). */
+  fetch?: typeof fetch;
 }
 
 export interface Platform {

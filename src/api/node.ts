@@ -16,6 +16,7 @@ import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-
 import { vocabBytes, weightsBytes } from './model-files.js';
 import type { Sources } from './sources.js';
 import type { DownloadTimeouts } from '../io/download.js';
+import { proxyFetchFromEnv } from '../io/proxy-fetch.node.js';
 
 const withoutUndefined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -102,6 +103,7 @@ export function withNodeDefaults<O extends LoadOptions>(o: O): O {
     sources: { ...sourcesFromEnv(), ...o.sources },
     timeouts: { ...withoutUndefined(timeoutsFromEnv()), ...o.timeouts },
     token: o.token ?? (process.env.HF_TOKEN || undefined),
+    fetch: o.fetch ?? proxyFetchFromEnv(),
     device: o.device ?? deviceFromEnv(),
   };
 }
@@ -111,6 +113,14 @@ export const NODE_FILES = {
   readLocal: (path: string, what: string) => readBytes(path, what === 'vocab' ? 'vocabulary' : what === 'config' ? 'config' : 'checkpoint'),
   readConfig: async (n: string) => (n.endsWith('.json') ? readConfigFile(n) : null),
 };
+
+/**
+ * The CLIP vocabulary's bytes as every command finds it: `given` (a file, URL or hf-hub: reference),
+ * else the published one, downloaded once into the cache (offline: from the cache only).
+ */
+export async function vocabularyBytes(given: string | undefined, o: NodeCreateOptions = {}): Promise<{ bytes: Uint8Array; source: string }> {
+  return (await vocabBytes(given ?? true, withNodeDefaults(o), NODE_FILES))!;
+}
 
 /**
  * Fetches a model's checkpoint and vocabulary into the cache without running it (`mobileclip

@@ -76,6 +76,8 @@ export interface ModelBenchOptions {
   /** Storage types to run (default f32 only). */
   dtypes?: StorageDType[];
   onRow?: (row: BenchRow) => void;
+  /** Runs each step of the bench (the reference GEMMs, each row); the CLI wraps them in progress lines. */
+  step?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
 }
 
 /** The reference GEMMs: the text MLP's shape at batch 13, and a large one (ViT-L's MLP at batch 8). */
@@ -114,7 +116,8 @@ export interface GemmPeak {
 
 export async function runModelBench(gpu: Backend, o: ModelBenchOptions): Promise<{ rows: BenchRow[]; gemmPeak: GemmPeak }> {
   const rows: BenchRow[] = [];
-  const before = await measureGemmPeak(gpu);
+  const step = o.step ?? ((_label, work) => work());
+  const before = await step('timing the reference GEMMs', () => measureGemmPeak(gpu));
   const row = (r: Omit<BenchRow, 'medianMs' | 'itemsPerSecond' | 'gflops' | 'gemmPeakShare'>, flops: number): BenchRow => {
     const ms = median(r.warmMs);
     const gflops = flops / (ms / 1000) / 1e9;
@@ -129,7 +132,7 @@ export async function runModelBench(gpu: Backend, o: ModelBenchOptions): Promise
       const spec = modelSpec(name);
       const { store, image, text } = loadModel(gpu, { ...spec, image: o.towers.includes('image') ? spec.image : null, text: o.towers.includes('text') ? spec.text : null }, 'synthetic', { dtype });
       /** Times `forward` eagerly and, with `plans`, recorded once and replayed. */
-      const bench = async (tower: 'image' | 'text', batch: number, forward: () => Tensor) => {
+      const bench = (tower: 'image' | 'text', batch: number, forward: () => Tensor) => step(`timing ${spec.name} ${tower} batch ${batch} ${dtype}`, async () => {
         gpu.resetPeak();
         const t = await time(gpu, forward, o.repeats);
         row({ model: spec.name, tower, batch, dtype, coldMs: t.cold, warmMs: t.warm, peakBytes: gpu.counters().peakBytes }, t.flops);
@@ -140,7 +143,7 @@ export async function runModelBench(gpu: Backend, o: ModelBenchOptions): Promise
         row({ model: spec.name, tower: `${tower} (plan)`, batch, dtype, coldMs: tp.cold, warmMs: tp.warm, peakBytes: plan.activationBytes }, t.flops);
         plan.dispose();
         y.dispose();
-      };
+      });
       try {
         if (image) {
           const [h, w] = spec.imageSize;
@@ -164,7 +167,7 @@ export async function runModelBench(gpu: Backend, o: ModelBenchOptions): Promise
       }
     }
   }
-  const after = await measureGemmPeak(gpu);
+  const after = await step('timing the reference GEMMs again', () => measureGemmPeak(gpu));
   const gemmPeak = { gflops: Math.max(before, after), before, after };
   for (const r of rows) r.gemmPeakShare = r.gflops / gemmPeak.gflops;
   return { rows, gemmPeak };

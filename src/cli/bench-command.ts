@@ -9,10 +9,13 @@ import { benchTable, peakFootnote, runModelBench } from '../bench/run-models.js'
 import { modelSpec } from '../models/model-specs.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
 import type { StorageDType } from '../runtime/dtype.js';
+import { formatTable } from '../bench/table.js';
+import { checkOutputPath, writeFileAtomic } from '../io/write-output.js';
+import { Progress } from './progress.js';
 
 export const benchSpec: CommandSpec = {
   name: 'bench',
-  synopsis: '[--device auto|webgpu|cpu] [--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--dtypes f32,f16] [--repeats N] [--json]',
+  synopsis: '[--device auto|webgpu|cpu] [--models s0,b] [--towers image,text] [--image-batches 1,8] [--text-batches 1,32] [--dtypes f32,f16] [--repeats N] [--json] [--out FILE.json]',
   summary: 'Timings of the towers with random weights of the real shapes (no checkpoint needed) on the backend in use: cold and warm medians, GFLOP/s, peak tensor memory.',
   positionals: { min: 0, max: 0 },
   options: {
@@ -23,7 +26,8 @@ export const benchSpec: CommandSpec = {
     'text-batches': { type: 'string', value: 'LIST', help: 'text batch sizes (default 1)' },
     dtypes: { type: 'string', value: 'LIST', help: 'f32 and/or f16 (default f32)' },
     repeats: { type: 'string', value: 'N', help: 'timed runs per row (default 3)' },
-    json: { type: 'boolean', help: 'the rows as JSON' },
+    json: { type: 'boolean', help: 'the result as JSON on stdout (instead of the table)' },
+    out: { type: 'string', value: 'FILE.json', help: 'also write the result as JSON to FILE (the table still prints)' },
   },
 };
 
@@ -51,10 +55,17 @@ export async function bench(a: Args): Promise<void> {
   const imageBatches = nums(get('image-batches', '1'));
   const textBatches = nums(get('text-batches', '1'));
   const device = parsedOption(a, 'device', (v) => checkDevice(v, '--device'));
-  const gpu = await createBackend(device, (line) => console.error(line));
+  const out = option(a, 'out');
+  if (out !== undefined) {
+    if (!out.endsWith('.json')) throw new UsageError(`--out writes JSON: give a file ending in .json, got ${out}`);
+    checkOutputPath(out, []);
+  }
+  const progress = Progress.for(a);
+  const gpu = await createBackend(device, (line) => progress.notice(line));
   try {
     if (dtypes.includes('f16') && !gpu.f16Storage) throw new UsageError(`--dtypes f16 needs f16 storage, which ${gpu.description} lacks`);
-    if (!a.flags.has('json')) console.log(`backend: ${describeBackend(gpu)}`);
+    const json = a.flags.has('json');
+    if (!json) console.log(`backend: ${describeBackend(gpu)}`);
     const { rows, gemmPeak } = await runModelBench(gpu, {
       models,
       towers: towers as ('image' | 'text')[],
@@ -62,11 +73,17 @@ export async function bench(a: Args): Promise<void> {
       textBatches,
       repeats,
       dtypes: dtypes as StorageDType[],
+      step: (label, work) => progress.phase(label, work),
     });
-    if (a.flags.has('json')) console.log(JSON.stringify({ backend: gpu.kind, adapter: describeBackend(gpu), policy: gpu.kind === 'webgpu' ? describePolicy((gpu as Gpu).policy) : null, gemmPeak, rows }));
+    const result = { backend: gpu.kind, adapter: describeBackend(gpu), policy: gpu.kind === 'webgpu' ? describePolicy((gpu as Gpu).policy) : null, gemmPeak, rows };
+    if (out !== undefined) {
+      await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
+      progress.notice(`wrote ${out}`);
+    }
+    if (json) console.log(JSON.stringify(result));
     else {
       console.log(`GEMM peak: ${gemmPeak.gflops.toFixed(2)} GFLOP/s (reference linear layers, best of before the rows ${gemmPeak.before.toFixed(2)} and after ${gemmPeak.after.toFixed(2)})`);
-      console.table(benchTable(rows));
+      console.log(formatTable(benchTable(rows)));
       const note = peakFootnote(rows);
       if (note) console.log(note);
     }

@@ -1,7 +1,9 @@
 /**
  * The `mobileclip` command. Exit codes, the same in every command: 0 success, 2 a usage error
  * (unknown command or option, missing or malformed argument), 1 any other failure (a missing or
- * bad file, a GPU error, a parity mismatch). Help goes to stdout, errors to stderr as one line.
+ * bad file, a GPU error, a parity mismatch). Help goes to stdout, errors to stderr as one line;
+ * with --json (a command that takes it) an error is `{"error": {"type", "message"}}` on stdout
+ * instead, so a program reading the JSON always gets JSON, with the same exit code.
  */
 import { readFileSync } from 'node:fs';
 import { type Args, type CommandSpec, commandHelp, nearest, parseCommandArgs, UsageError } from './args.js';
@@ -81,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let args: Args | undefined;
+  // Known before the arguments parse, so that a usage error is JSON too.
+  const json = Boolean(command.spec.options.json) && rest.some((r) => r === '--json');
   try {
     args = parseCommandArgs(command.spec, rest);
     if (args.flags.has('help')) {
@@ -90,7 +94,13 @@ export async function main(argv: string[]): Promise<number> {
     return (await command.run(args)) ?? 0;
   } catch (e) {
     const err = e as Error;
-    if (err instanceof UsageError || err instanceof OutputPathError) {
+    const usage = err instanceof UsageError || err instanceof OutputPathError;
+    if (json) {
+      console.log(JSON.stringify({ error: { type: err.name || 'Error', message: err.message } }));
+      if (process.env.MOBILECLIP_DEBUG) console.error(err.stack);
+      return usage ? 2 : 1;
+    }
+    if (usage) {
       console.error(`mobileclip ${cmd}: ${err.message}\n(mobileclip ${cmd} --help lists the options)`);
       return 2;
     }

@@ -71,7 +71,7 @@ export function parseBatch(v: string): number {
   return Number(v);
 }
 
-const LOCAL_VOCAB = 'weights/bpe_simple_vocab_16e6.txt.gz';
+export const LOCAL_VOCAB = 'weights/bpe_simple_vocab_16e6.txt.gz';
 
 /**
  * The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults).

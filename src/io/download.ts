@@ -39,6 +39,8 @@ export interface DownloadOptions {
   headers?: Record<string, string>;
   /** What a 401/403 should tell the user (how to give credentials). */
   authHint?: string;
+  /** How to fetch (default the global fetch; Node passes a proxy-aware one when HTTPS_PROXY is set). */
+  fetch?: typeof fetch;
 }
 
 export interface DownloadTimeouts {
@@ -96,7 +98,7 @@ export async function download(url: string, o: DownloadOptions): Promise<Uint8Ar
   try {
     let r: Response;
     try {
-      r = await fetch(url, { signal: ac.signal, headers: o.headers });
+      r = await (o.fetch ?? fetch)(url, { signal: ac.signal, headers: o.headers });
     } catch (e) {
       if (o.signal?.aborted) throw o.signal.reason;
       throw new DownloadError(`${o.what}: ${url} could not be fetched (${timedOut || causeOf(e)})${dropped}`);

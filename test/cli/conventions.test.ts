@@ -114,6 +114,39 @@ describe('mobileclip conventions', () => {
       expect(shown.err).toMatch(/^loading .*model\.safetensors… done in \d+\.\d\d s$/m);
       expect(shown.err).toMatch(/^embedding 1 image \(the first forward compiles the GPU kernels\)… done in \d+\.\d\d s$/m);
       for (const r of [plain, quiet, piped]) expect(r.err).toBe('');
+      // Into a pipe nothing is redrawn: each phase is one line.
+      expect(shown.err).not.toContain('\r');
+    });
+
+    it('on a narrow terminal every redrawn progress line fits its width (stty cols 60)', () => {
+      const images = ['photo_q90.jpg', 'astronaut.png', 'coffee.png'].map((f) => fixturePath('preprocess', f));
+      const argv = ['embed', '--model', fixturePath('clip-tiny', 'config.json'), '--weights', fixturePath('clip-tiny', 'model.safetensors'), ...images, '--batch-size', '1'];
+      const cmd = `stty cols 60; "${process.execPath}" "${BIN}" ${argv.map((x) => `"${x}"`).join(' ')}`;
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      // (The command's own output shares the terminal: its result lines are taken out first.)
+      const redrawn = r.stdout.replace(/image \S+: \[[^\]]*\] \(\d+\)/g, '').split(/\r\n?|\n/).map((l) => l.replace(/\x1b\[K/g, '')).filter((l) => /\[[#.]+\]|kernels? compiled/.test(l));
+      expect(redrawn.length).toBeGreaterThan(0);
+      for (const l of redrawn.flatMap((x) => x.split('\r'))) expect(l.length, l).toBeLessThan(60);
+      expect(r.stdout).toMatch(/\[#+\] 3\/3/);
+    });
+
+    it('--json: an error is JSON on stdout ({"error": {"type", "message"}}) with the usual exit code, nothing on stderr', async () => {
+      const missing = await run('info', join(dir, 'nope.pt'), '--json');
+      expect(missing.code).toBe(1);
+      expect(missing.err).toBe('');
+      const e1 = JSON.parse(missing.out) as { error: { type: string; message: string } };
+      expect(e1.error.type).toMatch(/Error$/);
+      expect(e1.error.message).toMatch(/nope\.pt.*no such file/);
+      const usage = await run('info', 'a.pt', 'b.pt', '--json');
+      expect(usage.code).toBe(2);
+      expect(usage.err).toBe('');
+      expect(JSON.parse(usage.out)).toEqual({ error: { type: 'UsageError', message: expect.stringMatching(/unexpected argument "b\.pt"/) } });
+      // A command without --json keeps the plain form.
+      const plain = await run('preprocess', join(dir, 'nope.png'), '--out', join(dir, 'p.png'));
+      expect(plain.code).toBe(1);
+      expect(plain.out).toBe('');
+      expect(plain.err).toMatch(/^mobileclip preprocess: .*nope\.png/);
     });
 
     it('progress on a real terminal (script(1) gives the command a pty): shown by default, hidden by --quiet', () => {
@@ -123,7 +156,8 @@ describe('mobileclip conventions', () => {
       expect(onTty.stdout).toMatch(/loading .*model\.safetensors… done in \d+\.\d\d s/);
       // On a terminal the kernels are counted as they compile: on the loading line (compiled ahead
       // while the checkpoint loads) or on the first forward's.
-      expect(onTty.stdout).toMatch(/(loading .*model\.safetensors|embedding 1 image \(the first forward compiles the GPU kernels\))… \d+ kernels compiled \(\d+\.\d s\); /);
+      // (A line that would not fit the terminal's width drops the label's parenthetical remark.)
+      expect(onTty.stdout).toMatch(/(loading .*model\.safetensors|embedding 1 image( \(the first forward compiles the GPU kernels\))?)… \d+ kernels compiled \(\d+\.\d s\); /);
       expect(onTty.stdout).toMatch(/image .*photo_q90\.jpg: \[/);
       const quiet = spawnSync('script', ['-qec', cmd('--quiet'), '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
       expect(quiet.status, quiet.stderr).toBe(0);

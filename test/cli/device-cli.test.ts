@@ -6,10 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { runCli, runCliWith } from '../helpers/cli.js';
 import { fixturePath, haveFixtures } from '../helpers/fixtures.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { cpuBeatsSoftwareAdapter } from '../../src/api/backend-choice.js';
 import { createGpu } from '../../src/backends/webgpu/node.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'mobileclip-device-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const NO_VULKAN = { VK_ICD_FILENAMES: '/nonexistent/icd.json', MOBILECLIP_DEVICE: 'auto' };
 
 describe('--device', () => {
@@ -33,15 +38,38 @@ describe('--device', () => {
     expect(r.err).toMatch(/MOBILECLIP_DEVICE must be one of 'auto', 'webgpu', 'cpu', not "tpu"/);
   });
 
-  it('bench --device cpu times a tower on the CPU backend and says which in its JSON', async () => {
-    const r = await runCliWith({ timeoutMs: 180_000 }, 'bench', '--device', 'cpu', '--towers', 'text', '--repeats', '1', '--json');
+  it('bench --device cpu: a plain aligned table on stdout, the same rows as JSON in --out (naming the CPU backend), one progress line per step on stderr', async () => {
+    const out = join(dir, 'bench.json');
+    const r = await runCliWith({ timeoutMs: 240_000 }, 'bench', '--device', 'cpu', '--towers', 'text', '--repeats', '1', '--out', out, '--progress');
     expect(r.code, r.err).toBe(0);
-    const j = JSON.parse(r.out) as { backend: string; adapter: string; policy: null; gemmPeak: { gflops: number }; rows: { tower: string; medianMs: number; gflops: number; peakBytes: number }[] };
+    const j = JSON.parse(readFileSync(out, 'utf8')) as { backend: string; adapter: string; policy: null; gemmPeak: { gflops: number }; rows: { tower: string; medianMs: number; gflops: number; peakBytes: number }[] };
     expect(j.backend).toBe('cpu');
     expect(j.adapter).toMatch(new RegExp(`^cpu, CPU \\(WebAssembly (relaxed )?SIMD, ${availableParallelism() > 1 ? `${availableParallelism()} threads` : '1 thread: one logical core'}\\)$`));
     expect(j.policy).toBe(null);
     expect(j.rows.map((x) => x.tower)).toEqual(['text']);
     for (const x of [j.gemmPeak.gflops, j.rows[0].medianMs, j.rows[0].gflops, j.rows[0].peakBytes]) expect(x).toBeGreaterThan(0);
+
+    // The table: a header, a rule, one line per row, numbers right-aligned under their rule.
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toBe(`backend: ${j.adapter}`);
+    const at = lines.findIndex((l) => l.startsWith('model '));
+    expect(at, r.out).toBeGreaterThan(0);
+    const [header, rule, row] = lines.slice(at, at + 3);
+    expect(header.split(/ {2,}/)).toEqual(['model', 'tower', 'batch', 'dtype', 'cold ms', 'warm median ms', 'items/s', 'GFLOP/s', '% GEMM peak', 'peak MiB (incl. weights)']);
+    expect(rule).toMatch(/^-+( {2}-+){9}$/);
+    expect(row).toMatch(/^mobileclip_s0 +text +1 +f32 +\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+\*? +\d+$/);
+    const ends = [...rule.matchAll(/-+/g)].map((m) => m.index! + m[0].length);
+    expect(row.length).toBe(ends[ends.length - 1]);
+    expect(r.out).not.toMatch(/\(index\)|'/);
+
+    // Into a pipe: one line per step, nothing redrawn.
+    expect(r.err).not.toContain('\r');
+    expect(r.err.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^timing the reference GEMMs… done in \d+\.\d\d s$/),
+      expect.stringMatching(/^timing mobileclip_s0 text batch 1 f32… done in \d+\.\d\d s$/),
+      expect.stringMatching(/^timing the reference GEMMs again… done in \d+\.\d\d s$/),
+      `wrote ${out}`,
+    ]);
   });
 
   describe.runIf(haveFixtures())('with fixtures', () => {

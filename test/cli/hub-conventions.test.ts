@@ -2,12 +2,14 @@
  * The hub's conventions as huggingface_hub users know them, through the real CLI against local
  * servers: HF_TOKEN sent as a bearer token to the hub only (a 401 without one says what to do),
  * HF_ENDPOINT as the hub (a mirror), `mobileclip download` filling the cache, `cache list`,
- * `cache verify` dropping a damaged entry, `cache clear`; and a cached load that trusts the hash
- * recorded when the file was written instead of re-hashing it.
+ * `cache verify` dropping a damaged entry, `cache clear`; a cached load that trusts the hash
+ * recorded when the file was written instead of re-hashing it; `tokenize` fetching the vocabulary
+ * like every command; downloads through the proxy HTTPS_PROXY / HTTP_PROXY name, NO_PROXY excepted.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,7 +65,7 @@ describe.runIf(haveFixtures())('hub conventions', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const env = (cache: string, extra: Record<string, string> = {}) => ({ MOBILECLIP_CACHE: cache, MOBILECLIP_VOCAB_URL: `${other.url}/bpe.txt.gz`, MOBILECLIP_HUB_URL: '', HF_ENDPOINT: '', HF_TOKEN: '', ...extra });
+  const env = (cache: string, extra: Record<string, string> = {}) => ({ MOBILECLIP_CACHE: cache, MOBILECLIP_VOCAB_URL: `${other.url}/bpe.txt.gz`, MOBILECLIP_HUB_URL: '', HF_ENDPOINT: '', HF_TOKEN: '', HTTPS_PROXY: '', https_proxy: '', HTTP_PROXY: '', http_proxy: '', NO_PROXY: '', no_proxy: '', ...extra });
 
   it('a private repo: 401 without HF_TOKEN says to set it; with it, the token goes to the hub only and never into the cache', async () => {
     const cache = join(dir, 'private');
@@ -112,5 +114,57 @@ describe.runIf(haveFixtures())('hub conventions', () => {
     const clear = await runCliWith({ env: env(cache) }, 'cache', 'clear');
     expect(clear.out).toMatch(/removed 2 entries \(\d+\.\d MB\) from /);
     expect(readdirSync(cache)).toEqual([]);
+  });
+  it('tokenize without --vocab fetches the published vocabulary once; then --offline reads it from the cache', async () => {
+    const cache = join(dir, 'tokenize');
+    const before = other.seen.length;
+    const first = await runCliWith({ env: env(cache), cwd: dir }, 'tokenize', 'a photo of a cat', '--json');
+    expect(first.code, first.err).toBe(0);
+    const ids = (JSON.parse(first.out) as { ids: number[] }[])[0].ids;
+    expect(ids.slice(0, 7)).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+    expect(other.seen.length - before).toBe(1);
+    const offline = await runCliWith({ env: env(cache), cwd: dir }, 'tokenize', 'a photo of a cat', '--json', '--offline');
+    expect(offline.code, offline.err).toBe(0);
+    expect(offline.out).toBe(first.out);
+    expect(other.seen.length - before).toBe(1);
+    const none = await runCliWith({ env: env(join(dir, 'empty-cache')), cwd: dir }, 'tokenize', 'a cat', '--offline');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/vocab: .*bpe\.txt\.gz is needed but downloads are off/);
+  });
+
+  it('HTTPS_PROXY / HTTP_PROXY: downloads go through the proxy (CONNECT), NO_PROXY hosts do not; a dead proxy is named with its cause', async () => {
+    const tunnels: string[] = [];
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: import('node:net').Socket, head: Buffer) => {
+      tunnels.push(req.url!);
+      const [host, port] = req.url!.split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const hubHost = new URL(hub.url).host;
+      const through = await runCliWith({ env: env(join(dir, 'proxied'), { HF_ENDPOINT: hub.url, HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, NO_PROXY: '' }) }, 'download', 'hf-hub:public/oc', '--json');
+      expect(through.code, through.err).toBe(0);
+      expect(JSON.parse(through.out).map((f: { bytes: number }) => f.bytes)).toEqual([weights.byteLength, vocab.byteLength]);
+      expect(tunnels).toContain(hubHost);
+      expect(tunnels).toContain(new URL(other.url).host);
+      const n = tunnels.length;
+      const bypass = await runCliWith({ env: env(join(dir, 'bypass'), { HF_ENDPOINT: hub.url, HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' }) }, 'download', 'hf-hub:public/oc');
+      expect(bypass.code, bypass.err).toBe(0);
+      expect(tunnels.length).toBe(n);
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+    const dead = await runCliWith({ env: env(join(dir, 'dead'), { HF_ENDPOINT: hub.url, HTTP_PROXY: proxyUrl, NO_PROXY: '' }) }, 'download', 'hf-hub:public/oc');
+    expect(dead.code).toBe(1);
+    expect(dead.err).toMatch(/open_clip_config\.json could not be fetched \(fetch failed: ECONNREFUSED/);
   });
 });

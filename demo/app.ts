@@ -210,6 +210,7 @@ function removeImage(id: number): void {
   images = images.filter((i) => i.id !== id);
   if (gone?.source instanceof Blob) URL.revokeObjectURL(gone.src);
   imageEmbeddings = null;
+  $('status').replaceChildren(); // its counts or its error were about the photos as they were
   showImages();
 }
 

@@ -20,7 +20,7 @@ import { TestServer } from '../helpers/http-server.js';
 const SHOTS = resolve('test-results/demo');
 /** The page's own script: the worker client and the model list. The runtime (~850 kB) is in worker.js. */
 const PAGE_SCRIPT_LIMIT = 64 * 1024;
-const LONG_NAME = 'IMG_20240612_181533_holiday_in_the_mountains_with_the_family.png';
+const LONG_NAME = 'IMG_20240612_181533_holiday_in_the_mountains_with_the_family.jpg';
 
 describe.runIf(haveFixtures() && haveChromium())('the demo page in a real Chromium', () => {
   let server: TestServer;
@@ -62,7 +62,7 @@ describe.runIf(haveFixtures() && haveChromium())('the demo page in a real Chromi
     await p.click('#settings-toggle'); // folded again, as a visitor leaves it
     await p.setInputFiles('#images', [
       ...['astronaut.png', 'chelsea.png', 'coffee.png'].map((name) => ({ name, mimeType: 'image/png', buffer: readFileSync(fixturePath('preprocess', name)) })),
-      { name: LONG_NAME, mimeType: 'image/png', buffer: readFileSync(fixturePath('preprocess', 'gradient_300x200.png')) },
+      { name: LONG_NAME, mimeType: 'image/jpeg', buffer: readFileSync(fixturePath('preprocess', 'photo_q90.jpg')) },
     ]);
     await p.fill('#labels', 'an astronaut, a cat, a cup of coffee, a sunset over the mountains');
     await p.click('#classify');
@@ -180,7 +180,18 @@ describe.runIf(haveFixtures() && haveChromium())('the demo page in a real Chromi
       expect(r.maxNameLines).toBeLessThan(1.5); // one line each: never broken mid-word
       expect(r.shown).toEqual(['astronaut.png', 'chelsea.png', 'coffee.png', LONG_NAME]);
       expect(r.cut).toContain(LONG_NAME);
-      await p.screenshot({ path: join(SHOTS, `demo-${width}.png`), fullPage: true });
+      // The page's column only (the side margins are empty): a smaller file for docs/demo.png.
+      const column = await p.evaluate(() => {
+        const r = document.body.getBoundingClientRect();
+        return { x: Math.max(0, r.x), y: 0, width: Math.min(r.width, document.documentElement.clientWidth), height: document.scrollingElement!.scrollHeight };
+      });
+      await p.screenshot({ path: join(SHOTS, `demo-${width}.png`), fullPage: true, clip: column });
+      // Removing a photo takes its result and its search row too; then a smaller shot for docs/.
+      await p.click(`#thumbs button[aria-label="Remove ${LONG_NAME}"]`);
+      expect(await p.locator('.image-result').count()).toBe(3);
+      expect(await p.locator('#ranking li').count()).toBe(3);
+      column.height = await p.evaluate(() => document.scrollingElement!.scrollHeight);
+      await p.screenshot({ path: join(SHOTS, `demo-${width}-three.png`), fullPage: true, clip: column });
       await p.close();
     });
   }
@@ -194,6 +205,7 @@ describe.runIf(haveFixtures() && haveChromium())('the demo page in a real Chromi
       const text = (await p.textContent('#adapter'))!;
       expect(text).toMatch(/runs on the processor instead/);
       expect(await p.textContent('body')).not.toMatch(/--enable|unsafe|flag/i);
+      await p.screenshot({ path: join(SHOTS, 'demo-no-webgpu-390.png') }); // a phone's first screen
     } finally {
       await plain.close();
     }

@@ -261,6 +261,16 @@ async function search(): Promise<void> {
   busy(false);
 }
 
+/** A changed setting retires the loaded model, so the next Classify loads what the settings now say. */
+function settingsChanged(): void {
+  if (model) {
+    void model.dispose();
+    model = null;
+    imageEmbeddings = null;
+  }
+  void describeChoice();
+}
+
 const guard = (f: () => Promise<void>) => () => void f().catch(fail);
 
 function wire(): void {
@@ -281,9 +291,9 @@ function wire(): void {
   });
   $('weights-file').addEventListener('change', (e) => {
     localWeights = (e.target as HTMLInputElement).files?.[0] ?? null;
-    void describeChoice();
+    settingsChanged();
   });
-  for (const id of ['model', 'weights', 'config']) $(id).addEventListener('change', () => void describeChoice());
+  for (const id of ['model', 'dtype', 'weights', 'config', 'vocab']) $(id).addEventListener('change', settingsChanged);
   // Drop anywhere: checkpoints become the weights, images join the list.
   document.addEventListener('dragover', (e) => {
     e.preventDefault();
@@ -298,7 +308,7 @@ function wire(): void {
     if (ckpt) {
       localWeights = ckpt;
       ($('weights') as HTMLInputElement).value = '';
-      void describeChoice();
+      settingsChanged();
       say(`Weights: ${ckpt.name} (${mb(ckpt.size)}); they load on the next Classify.`);
     }
     addImages(fileImages(files));

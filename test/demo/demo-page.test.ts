@@ -192,6 +192,11 @@ describe.runIf(haveFixtures() && haveChromium())('the demo page in a real Chromi
       expect(await p.locator('#ranking li').count()).toBe(3);
       column.height = await p.evaluate(() => document.scrollingElement!.scrollHeight);
       await p.screenshot({ path: join(SHOTS, `demo-${width}-three.png`), fullPage: true, clip: column });
+      // A changed setting retires the loaded model: the next Classify loads what the settings say.
+      expect(await p.textContent('#model-summary')).toMatch(/loaded/);
+      await p.click('#settings-toggle');
+      await p.selectOption('#dtype', 'f32');
+      await p.waitForFunction(() => !/loaded/.test(document.getElementById('model-summary')!.textContent!));
       await p.close();
     });
   }

@@ -16,10 +16,13 @@ export async function buildBrowser(outDir) {
   await build({ ...browser, entryPoints: ['src/worker.browser.ts'], outfile: join(outDir, 'worker.js') });
 }
 
-/** The demo page: index.html, style.css, app.js and its worker.js. */
+/**
+ * The demo page: index.html, style.css, app.js (the page: worker client and model list only),
+ * worker.js (the runtime), and index.js (the library, imported by the page only for worker=0).
+ */
 export async function buildDemo(outDir) {
   mkdirSync(outDir, { recursive: true });
   await build({ ...browser, entryPoints: ['demo/app.ts'], outfile: join(outDir, 'app.js') });
-  await build({ ...browser, entryPoints: ['src/worker.browser.ts'], outfile: join(outDir, 'worker.js') });
+  await buildBrowser(outDir);
   for (const f of ['index.html', 'style.css']) copyFileSync(join('demo', f), join(outDir, f));
 }

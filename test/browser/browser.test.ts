@@ -333,7 +333,8 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
 
     // The same by hand: a checkpoint file picked, images chosen, labels typed and Enter pressed.
     await demo.goto(`${server.url}/demo/`);
-    await demo.waitForFunction(() => document.getElementById('adapter')!.textContent!.startsWith('Adapter:'));
+    await demo.waitForSelector('body[data-adapter=webgpu]', { state: 'attached' });
+    await demo.click('#settings-toggle'); // the model settings are folded by default
     await demo.selectOption('#model', '');
     await demo.fill('#config', '/models/clip-tiny-fullvocab/config.json');
     await demo.fill('#vocab', '/vocab/bpe_simple_vocab_16e6.txt.gz');
@@ -389,25 +390,26 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
       });
       const p = await browser.newPage();
       await p.goto(`http://127.0.0.1:${port}/`);
-      await p.waitForFunction(() => document.getElementById('adapter')!.textContent!.startsWith('Adapter:'), undefined, { timeout: 30_000 });
+      await p.waitForSelector('body[data-adapter=webgpu]', { state: 'attached', timeout: 30_000 });
       console.log(`npm run demo: ${(await p.textContent('#adapter'))!}`);
       // The demo server's COOP/COEP headers: the page is cross-origin isolated, so the CPU backend's Worker can run threaded.
       expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);
       expect(await p.locator('#model option').count()).toBeGreaterThan(10);
-      // Phone width: nothing wider than the screen. Keyboard: every control in reading order by Tab.
+      // Phone width: nothing wider than the screen. Keyboard: every control in reading order by Tab,
+      // the task's first, then the (folded) model settings.
       await p.setViewportSize({ width: 390, height: 844 });
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       const order: string[] = [];
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 7; i++) {
         await p.keyboard.press('Tab');
         order.push(await p.evaluate(() => document.activeElement?.id ?? ''));
       }
-      expect(order).toEqual(['model', 'dtype', 'weights', 'weights-file', 'config', 'vocab', 'load', 'images', 'labels', 'classify', 'query', 'search']);
-      // Enter in the labels field submits the classify form (no model yet: the page says so).
+      expect(order).toEqual(['images', 'labels', 'classify', 'settings-toggle', 'query', 'search', 'dev-toggle']);
+      // Enter in the labels field submits the classify form (no photos yet: the page says so).
       await p.focus('#labels');
       await p.keyboard.press('Enter');
-      await p.waitForSelector('#timings .error');
-      expect(await p.textContent('#timings')).toContain('load a model first');
+      await p.waitForSelector('#status .error');
+      expect(await p.textContent('#status')).toContain('No photos yet');
       await p.close();
     } finally {
       process.kill(-child.pid!, 'SIGTERM');
@@ -517,7 +519,7 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
       const result = JSON.parse((await demo.textContent('#result'))!);
       expect(result.error).toBeUndefined();
       expect(result.backend).toBe('cpu');
-      expect(await demo.textContent('#adapter')).toMatch(/^Adapter: none .*the model runs on the CPU/);
+      expect(await demo.textContent('#adapter')).toMatch(/does not offer WebGPU, so the model runs on the processor instead/);
       expect(await demo.textContent('#timings')).toMatch(/on CPU \(WebAssembly/);
       expect(result.images.map((i: { url: string }) => i.url)).toEqual(images);
       for (const im of result.images) {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,40 @@ describe('the packed package', () => {
     }
     const stray = files.filter((f) => /^(src|test|bench|scripts|weights)\/|\.map$|\.tsbuildinfo$/.test(f));
     expect(stray).toEqual([]);
+  });
+
+  it('installs no package that dist/ already bundles; node_modules measured', () => {
+    // Every package src/ imports is bundled by scripts/build.mjs except those kept external there
+    // (Dawn; undici, loaded only behind a proxy) and the JPEG decoder, whose .wasm Node reads from its package.
+    const RUNTIME = new Set(['webgpu', 'undici', '@cwasm/jpeg-turbo']);
+    const imported = new Set<string>();
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.ts')) for (const m of readFileSync(p, 'utf8').matchAll(/(?:from |import\()'([^'.][^']*)'/g)) if (!m[1].startsWith('node:')) imported.add(m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0]);
+      }
+    };
+    walk(join(ROOT, 'src'));
+    const bundled = [...imported].filter((m) => !RUNTIME.has(m)).sort();
+    expect(bundled).toContain('ftfy-js'); // the scan found the imports
+    const declared = Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies ?? {});
+    expect(declared.filter((d) => bundled.includes(d))).toEqual([]);
+    const tree = JSON.parse(ok(sh('npm', ['ls', '--omit=dev', '--all', '--json'], project), 'npm ls')) as { dependencies?: Record<string, { dependencies?: object }> };
+    const names = new Set<string>();
+    const collect = (deps: Record<string, { dependencies?: object }> | undefined) => {
+      for (const [name, d] of Object.entries(deps ?? {})) {
+        names.add(name);
+        collect(d.dependencies as Record<string, { dependencies?: object }> | undefined);
+      }
+    };
+    collect(tree.dependencies);
+    expect(names.has('mobileclip-webgpu')).toBe(true);
+    expect(bundled.filter((b) => names.has(b))).toEqual([]);
+    const du = (path: string) => Number(ok(sh('du', ['-sb', path], project), 'du').split('\t')[0]);
+    const all = du(join(project, 'node_modules'));
+    const dawn = du(join(project, 'node_modules/webgpu'));
+    console.log(`consumer node_modules: ${(all / 1e6).toFixed(1)} MB (${(dawn / 1e6).toFixed(1)} MB of it Dawn, the optional webgpu package; @types/node installed for the type check); packages: ${[...names].sort().join(', ')}`);
   });
 
   it('passes publint and attw (ESM-only profile: no CommonJS build by design)', () => {

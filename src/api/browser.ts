@@ -1,11 +1,15 @@
 /** Browser entry of the API: checkpoint and vocabulary as URLs (cached in Cache Storage), hub references, Blobs/Files or bytes. */
-import '../preprocess/jpeg-wasm.browser.js';
+import { browserJpegWasm } from '../preprocess/jpeg-wasm.browser.js';
+import { setJpegWasmSource } from '../preprocess/jpeg-turbo.js';
 import { createGpu } from '../backends/webgpu/browser.js';
 import { startCpuThreads } from '../backends/cpu/threads.browser.js';
 import { CacheStorageCache } from '../io/byte-cache.browser.js';
 import { type BrowserImageInput, readBrowserImage } from '../preprocess/image-input.browser.js';
 import { createModel, type LoadOptions } from './create.js';
 import type { ModelAndTransforms } from './mobileclip.js';
+
+// Called, not a bare import: package.json's sideEffects lets the bundler drop bare imports.
+setJpegWasmSource(browserJpegWasm);
 
 export type { BrowserImageInput };
 

@@ -4,12 +4,16 @@
  * PNG/JPEG decoders.
  */
 import { fileURLToPath } from 'node:url';
-import './jpeg-wasm.node.js';
+import { nodeJpegWasm } from './jpeg-wasm.node.js';
+import { setJpegWasmSource } from './jpeg-turbo.js';
 import { download } from '../io/download.js';
 import { readBytes } from '../io/read-file.js';
 import type { RgbImage } from './decode.js';
 import { decodeImage } from './decode.js';
 import { COMMON_KINDS, type ImageInput, type ImageReader, readCommonImage, unsupportedImage } from './image-input.js';
+
+// Called, not a bare import: package.json's sideEffects lets the bundler drop bare imports.
+setJpegWasmSource(nodeJpegWasm);
 
 export type NodeImageInput = ImageInput | string | URL;
 

@@ -1,6 +1,5 @@
 /** Node: the libjpeg-turbo wasm is read from the installed @cwasm/jpeg-turbo package. */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { setJpegWasmSource } from './jpeg-turbo.js';
 
-setJpegWasmSource(async () => new Uint8Array(await readFile(createRequire(import.meta.url).resolve('@cwasm/jpeg-turbo/jpeg-turbo.wasm'))));
+export const nodeJpegWasm = async (): Promise<Uint8Array> => new Uint8Array(await readFile(createRequire(import.meta.url).resolve('@cwasm/jpeg-turbo/jpeg-turbo.wasm')));

@@ -9,7 +9,7 @@ import type { ByteCache } from '../io/byte-cache.js';
 import { download, type DownloadTimeouts } from '../io/download.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
-import { DEFAULT_SOURCES, defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
+import { DEFAULT_SOURCES, defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isMovableHubUrl, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
 
 /** A file as the user may give it. */
 export type FileSource = string | URL | Uint8Array | ArrayBuffer | Blob;
@@ -69,7 +69,7 @@ export async function fileBytes(src: FileSource, what: string, o: FetchOptions, 
   const ref = String(src);
   if (isHubRef(ref) || isRemoteUrl(ref) || src instanceof URL) {
     const url = isHubRef(ref) ? weightsUrl(ref, o.sources) : ref;
-    return { bytes: await download(url, { what, ...o, ...hubAuth(url, o) }), source: url };
+    return { bytes: await download(url, { what, ...o, ...hubAuth(url, o), revalidate: isMovableHubUrl(url, o.sources) }), source: url };
   }
   if (p.readLocal) return { bytes: await p.readLocal(ref, what), source: ref };
   const url = new URL(ref, p.baseUrl).href;
@@ -88,7 +88,7 @@ export async function resolveModel(name: string | object, o: FetchOptions): Prom
   }
   const ref = parseHubRef(name);
   const url = hubFileUrl(ref, ref.file ?? OPENCLIP_CONFIG_FILE, o.sources);
-  const bytes = await download(url, { what: 'config', ...o, ...hubAuth(url, o) });
+  const bytes = await download(url, { what: 'config', ...o, ...hubAuth(url, o), revalidate: isMovableHubUrl(url, o.sources) });
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));

@@ -112,6 +112,26 @@ export function hubFileUrl(ref: HubRef, file: string, sources: Sources = {}): st
   return url.href;
 }
 
+/**
+ * Whether `url` is a file of the hub at a movable revision (a branch or tag: `main` by default),
+ * so that a cached copy is checked against the hub before use, as huggingface_hub does. A URL at a
+ * commit (40 hex digits) is pinned: its cached copy is used without asking.
+ */
+export function isMovableHubUrl(url: string, sources: Sources = {}): boolean {
+  const baseText = sources.hubUrl ?? DEFAULT_SOURCES.hubUrl;
+  let u: URL;
+  let base: URL;
+  try {
+    u = new URL(url);
+    base = new URL(baseText.endsWith('/') ? baseText : `${baseText}/`);
+  } catch {
+    return false;
+  }
+  if (u.origin !== base.origin || !u.pathname.startsWith(base.pathname)) return false;
+  const [, , resolve, revision] = u.pathname.slice(base.pathname.length).split('/');
+  return resolve === 'resolve' && revision !== undefined && !/^[0-9a-f]{40}$/.test(decodeURIComponent(revision));
+}
+
 /** A weights reference (an http(s) URL or hf-hub:…) → the URL to fetch. */
 export function weightsUrl(ref: string, sources: Sources = {}): string {
   if (isRemoteUrl(ref)) return ref;

@@ -45,6 +45,15 @@ export class FolderCache implements ByteCache {
     return { bin: join(this.where, `${key}.bin`), json: join(this.where, `${key}.json`) };
   }
 
+  async info(url: string): Promise<CacheEntryInfo | null> {
+    try {
+      const info = await FolderCache.readInfo(this.paths(url).json);
+      return info.url === url ? info : null;
+    } catch {
+      return null;
+    }
+  }
+
   async get(url: string): Promise<Uint8Array | null> {
     const p = this.paths(url);
     let info: CacheEntryInfo;

@@ -17,6 +17,8 @@ export interface ByteCache {
   /** Where the entries live (a folder, or the Cache Storage name), for messages. */
   readonly where: string;
   get(url: string): Promise<Uint8Array | null>;
+  /** What was recorded for `url` (its ETag and sha256), without reading the body; null when not cached. */
+  info?(url: string): Promise<CacheEntryInfo | null>;
   put(info: CacheEntryInfo, bytes: Uint8Array): Promise<void>;
   delete(url: string): Promise<void>;
   /**

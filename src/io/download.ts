@@ -41,6 +41,12 @@ export interface DownloadOptions {
   authHint?: string;
   /** How to fetch (default the global fetch; Node passes a proxy-aware one when HTTPS_PROXY is set). */
   fetch?: typeof fetch;
+  /**
+   * The file lives at a movable revision (a hub branch or tag): a cached copy is first checked
+   * against the server (one HEAD request) and fetched again when the server's copy changed. When
+   * the server cannot be asked, the cached copy is used, as huggingface_hub does.
+   */
+  revalidate?: boolean;
 }
 
 export interface DownloadTimeouts {
@@ -69,8 +75,12 @@ const PROGRESS_STEP = 1 << 20;
 export async function download(url: string, o: DownloadOptions): Promise<Uint8Array> {
   o.signal?.throwIfAborted();
   const kind = kindOf(o);
-  const hit = o.cache ? await o.cache.get(url) : null;
   let dropped = '';
+  if (o.cache && o.revalidate && !o.offline && (await upstreamChanged(url, o))) {
+    await o.cache.delete(url);
+    dropped = ` (its cached copy was dropped: the server's copy changed since)`;
+  }
+  const hit = o.cache ? await o.cache.get(url) : null;
   if (hit) {
     try {
       checkDownloaded(kind, hit, url);
@@ -138,6 +148,40 @@ export async function download(url: string, o: DownloadOptions): Promise<Uint8Ar
       await sink.abort();
       throw e;
     }
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** How long the revalidating HEAD request may take before the cached copy is used as it is. */
+const REVALIDATE_MS = 10_000;
+
+const etagValue = (v: string) => v.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase();
+
+/**
+ * Whether the server now serves something else at `url` than the cache recorded: one HEAD request,
+ * not following redirects (the hub names a large file's sha256 in X-Linked-Etag before redirecting
+ * to its CDN), compared by sha256 where both sides have one, else by ETag. False whenever it
+ * cannot tell: no entry, no answer (offline, a timeout), an error status, nothing to compare.
+ */
+async function upstreamChanged(url: string, o: DownloadOptions): Promise<boolean> {
+  const info = o.cache?.info ? await o.cache.info(url) : null;
+  if (!info) return false;
+  const ac = new AbortController();
+  const stop = () => ac.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', stop, { once: true });
+  const timer = setTimeout(() => ac.abort(), Math.min(REVALIDATE_MS, o.timeouts?.connectMs ?? REVALIDATE_MS));
+  try {
+    const r = await (o.fetch ?? fetch)(url, { method: 'HEAD', redirect: 'manual', headers: o.headers, signal: ac.signal });
+    if (r.type === 'opaqueredirect' || r.status >= 400) return false;
+    const sha256 = sha256FromHeaders(r.headers);
+    if (sha256 && info.sha256) return sha256 !== info.sha256;
+    const etag = r.headers.get('x-linked-etag') ?? r.headers.get('etag');
+    return Boolean(etag && info.etag) && etagValue(etag!) !== etagValue(info.etag!);
+  } catch {
+    o.signal?.throwIfAborted();
+    return false;
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', stop);

@@ -41,9 +41,10 @@ describe.runIf(haveFixtures())('classify with no local weights downloads the pub
     const r = await runCliWith({ cwd: dir, env: env(cache) }, ...args, '--progress');
     const firstMs = performance.now() - t0;
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain(`downloading weights ${server.url}/apple/mobileclip_s0.pt`);
-    expect(r.err).toContain(`downloading vocab ${server.url}/clip/bpe_simple_vocab_16e6.txt.gz`);
-    expect(r.err).toMatch(/\[#{30}\] 107\.9 MB \/ 107\.9 MB/);
+    // Into a pipe: one line per download, with its size; no bar redrawn.
+    expect(r.err).toContain(`\n  downloading weights ${server.url}/apple/mobileclip_s0.pt (107.9 MB)\n`);
+    expect(r.err).toMatch(new RegExp(`\\n  downloading vocab ${server.url}/clip/bpe_simple_vocab_16e6\\.txt\\.gz \\(\\d\\.\\d MB\\)\\n`));
+    expect(r.err).not.toContain('\r');
     const got = JSON.parse(r.out) as { file: string; predictions: { label: string; probability: number }[] }[];
     const logits = (await readSafetensors(fixturePath('s0-full', 'outputs.safetensors'))).float32('logits_per_image');
     for (let i = 0; i < 2; i++) {

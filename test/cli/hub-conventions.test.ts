@@ -23,12 +23,13 @@ const TOKEN = 'hf_test_secret_0123456789';
 interface Seen {
   path: string;
   auth: string | undefined;
+  method: string;
 }
 
 async function serve(handle: (req: IncomingMessage) => { status: number; body?: Uint8Array; headers?: Record<string, string> }): Promise<{ server: Server; url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
-    seen.push({ path: req.url!, auth: req.headers.authorization });
+    seen.push({ path: req.url!, auth: req.headers.authorization, method: req.method! });
     const r = handle(req);
     res.writeHead(r.status, { 'content-length': String(r.body?.byteLength ?? 0), ...r.headers });
     res.end(r.body);
@@ -43,18 +44,22 @@ describe.runIf(haveFixtures())('hub conventions', () => {
   let config: Uint8Array;
   let weights: Uint8Array;
   let vocab: Uint8Array;
+  /** What the hub serves as the weights at every revision (a test changes it to move `main`). */
+  let served: Uint8Array;
+  const configEtag = 'a'.repeat(40); // a git blob id, as the hub sends for small files
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
   beforeAll(async () => {
     config = readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'config.json'));
     weights = readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'model.safetensors'));
+    served = weights;
     vocab = readFileSync(join(fixturePath(), '..', 'vocab', 'bpe_simple_vocab_16e6.txt.gz'));
     // A hub whose repos under /private/ need the token; the mirror serves the same under /mirror/.
     hub = await serve((req) => {
       const path = new URL(req.url!, 'http://x').pathname.replace(/^\/mirror/, '');
       if (path.startsWith('/private/') && req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401 };
-      if (path.endsWith('/resolve/main/open_clip_config.json')) return { status: 200, body: config };
-      if (path.endsWith('/resolve/main/open_clip_model.safetensors')) return { status: 200, body: weights, headers: { etag: `"${sha(weights)}"` } };
+      if (/\/resolve\/(main|[0-9a-f]{40})\/open_clip_config\.json$/.test(path)) return { status: 200, body: config, headers: { etag: `"${configEtag}"` } };
+      if (/\/resolve\/(main|[0-9a-f]{40})\/open_clip_model\.safetensors$/.test(path)) return { status: 200, body: served, headers: { etag: `"${sha(served)}"` } };
       return { status: 404 };
     });
     // The vocabulary comes from another origin: the token must never reach it.
@@ -153,6 +158,7 @@ describe.runIf(haveFixtures())('hub conventions', () => {
       const hubHost = new URL(hub.url).host;
       const through = await runCliWith({ env: env(join(dir, 'proxied'), { HF_ENDPOINT: hub.url, HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, NO_PROXY: '' }) }, 'download', 'hf-hub:public/oc', '--json');
       expect(through.code, through.err).toBe(0);
+      expect(through.err).not.toMatch(/warning/i);
       expect(JSON.parse(through.out).map((f: { bytes: number }) => f.bytes)).toEqual([weights.byteLength, vocab.byteLength]);
       expect(tunnels).toContain(hubHost);
       expect(tunnels).toContain(new URL(other.url).host);
@@ -166,5 +172,40 @@ describe.runIf(haveFixtures())('hub conventions', () => {
     const dead = await runCliWith({ env: env(join(dir, 'dead'), { HF_ENDPOINT: hub.url, HTTP_PROXY: proxyUrl, NO_PROXY: '' }) }, 'download', 'hf-hub:public/oc');
     expect(dead.code).toBe(1);
     expect(dead.err).toMatch(/open_clip_config\.json could not be fetched \(fetch failed: ECONNREFUSED/);
+  });
+  it('a cached file at a branch (main) is checked with one HEAD and fetched again when the hub changed; at a commit it is pinned; with the hub gone the cache serves', async () => {
+    const cache = join(dir, 'revisions');
+    const e = (extra: Record<string, string> = {}) => env(cache, { HF_ENDPOINT: hub.url, ...extra });
+    const since = (n: number) => hub.seen.slice(n).map((x) => `${x.method} ${x.path.replace(/^\/public\/oc\/resolve\//, '')}`);
+    expect((await runCliWith({ env: e() }, 'download', 'hf-hub:public/oc', '--no-vocab')).code).toBe(0);
+    // Unchanged: one HEAD per file, nothing downloaded.
+    let n = hub.seen.length;
+    const same = await runCliWith({ env: e() }, 'download', 'hf-hub:public/oc', '--no-vocab');
+    expect(same.code, same.err).toBe(0);
+    expect(since(n)).toEqual(['HEAD main/open_clip_config.json', 'HEAD main/open_clip_model.safetensors']);
+    // main moves: the weights (same size, one byte changed) are fetched again and the cache holds the new ones.
+    served = new Uint8Array(weights);
+    served[served.length - 5] ^= 0x01;
+    n = hub.seen.length;
+    const moved = await runCliWith({ env: e() }, 'download', 'hf-hub:public/oc', '--no-vocab');
+    expect(moved.code, moved.err).toBe(0);
+    expect(since(n)).toEqual(['HEAD main/open_clip_config.json', 'HEAD main/open_clip_model.safetensors', 'GET main/open_clip_model.safetensors']);
+    const list = JSON.parse((await runCliWith({ env: e() }, 'cache', 'list', '--json')).out) as { entries: { url: string; sha256: string }[] };
+    expect(list.entries.find((x) => x.url.endsWith('/main/open_clip_model.safetensors'))!.sha256).toBe(sha(served));
+    // A commit pins: after the first download no request at all, whatever main does.
+    const commit = 'c'.repeat(40);
+    expect((await runCliWith({ env: e() }, 'download', `hf-hub:public/oc@${commit}`, '--no-vocab')).code).toBe(0);
+    served = weights;
+    n = hub.seen.length;
+    const pinned = await runCliWith({ env: e() }, 'download', `hf-hub:public/oc@${commit}`, '--no-vocab', '--json');
+    expect(pinned.code, pinned.err).toBe(0);
+    expect(since(n)).toEqual([]);
+    expect(JSON.parse(pinned.out)[0].source).toBe(`${hub.url}/public/oc/resolve/${commit}/open_clip_model.safetensors`);
+    // The hub unreachable: the cached main is used as it is.
+    const gone = await runCliWith({ env: e({ HF_ENDPOINT: 'http://127.0.0.1:9' }) }, 'download', 'hf-hub:public/oc', '--no-vocab');
+    expect(gone.code).toBe(1); // a different endpoint is a different cache key: nothing cached there
+    // (Through a proxy that is not there: every request fails, as on a machine gone offline.)
+    const embed = await runCliWith({ env: e({ HTTP_PROXY: 'http://127.0.0.1:9' }), timeoutMs: 120_000 }, 'embed', '--model', 'hf-hub:public/oc', fixturePath('preprocess', 'coffee.png'), '--json');
+    expect(embed.code, embed.err + embed.out).toBe(0);
   });
 });

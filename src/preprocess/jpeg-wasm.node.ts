@@ -1,6 +1,8 @@
-/** Node: the libjpeg-turbo wasm is read from the installed @cwasm/jpeg-turbo package. */
+/**
+ * Node: the libjpeg-turbo wasm is read from the file beside this module (src/preprocess in a
+ * checkout, built by scripts/build-jpeg-wasm.mjs; dist/node in the package, copied by scripts/build.mjs).
+ */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { setJpegWasmSource } from './jpeg-turbo.js';
 
-setJpegWasmSource(async () => new Uint8Array(await readFile(createRequire(import.meta.url).resolve('@cwasm/jpeg-turbo/jpeg-turbo.wasm'))));
+setJpegWasmSource(async () => new Uint8Array(await readFile(new URL('./jpeg-turbo.wasm', import.meta.url))));

@@ -1,13 +1,14 @@
 /**
- * What the JPEG decoder refuses, by name. The progressive scan limit: a progressive JPEG may repeat a scan any number of times, and each
- * scan costs a pass over the whole coefficient buffer, so a small file can take minutes
- * (libjpeg-turbo's TJPARAM_SCANLIMIT exists for this). We refuse more than 500 scans, by name and
- * before decoding the rest. The file is written here segment by segment: an 8×8 grey progressive
- * JPEG whose DC-first scan (every coefficient 0, so every pixel 128) is repeated n times. A
- * repeated DC-first scan is legal (libjpeg checks that Ah matches the previous Al, which holds), so
- * no warning stops the decode earlier: with 500 scans the file decodes, with 501 the limit alone
- * refuses it. And sample precision: like PIL, we decode 8-bit JPEGs only; the same file with a
- * 12-bit frame header is refused (the build leaves libjpeg-turbo's 12- and 16-bit modules out).
+ * What the JPEG decoder refuses, by name. First the progressive scan limit: a progressive JPEG may
+ * repeat a scan any number of times, and each scan costs a pass over the whole coefficient buffer,
+ * so a small file can take minutes (libjpeg-turbo's TJPARAM_SCANLIMIT exists for this). We refuse
+ * more than 500 scans, by name and before decoding the rest. The file is written here segment by
+ * segment: an 8×8 grey progressive JPEG whose DC-first scan (every coefficient 0, so every pixel
+ * 128) is repeated n times. A repeated DC-first scan is legal (libjpeg checks that Ah matches the
+ * previous Al, which holds), so no warning stops the decode earlier: with 500 scans the file
+ * decodes, with 501 the limit alone refuses it. Then sample precision: like PIL, we decode 8-bit
+ * JPEGs only; the same file with a 12- or 16-bit frame header is refused (the build leaves
+ * libjpeg-turbo's 12- and 16-bit modules out).
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/preprocess/image-input.node.js';

@@ -4,7 +4,7 @@
 // one does; see bundles.mjs), and the CLI. No source maps: with sources inlined they are 6 MB a
 // bundle, and the TypeScript sources (run through tsx in a checkout) are the place to debug.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { buildBrowser, COMMON } from './bundles.mjs';
 
@@ -15,6 +15,12 @@ await build({ ...node, entryPoints: ['src/cli/run.ts'], outfile: 'dist/node/cli.
 // The decode pool's worker (src/preprocess/decode-pool.node.ts loads it beside index.js and cli.js).
 await build({ ...node, entryPoints: ['src/preprocess/decode-worker.node.ts'], outfile: 'dist/node/decode-worker.js' });
 await buildBrowser('dist/browser');
+// The JPEG decoder (scripts/build-jpeg-wasm.mjs): Node reads it beside index.js, cli.js and
+// decode-worker.js (src/preprocess/jpeg-wasm.node.ts); the browser bundles inline it. Its licence
+// ships with it.
+copyFileSync('src/preprocess/jpeg-turbo.wasm', 'dist/node/jpeg-turbo.wasm');
+mkdirSync('dist/licenses', { recursive: true });
+copyFileSync('src/preprocess/jpeg-turbo.LICENSE.md', 'dist/licenses/libjpeg-turbo.md');
 
 // TypeScript 6 and later declare WebGPU in lib.dom; for older versions the package's `types@<6`
 // export condition points here, where the entries add the @webgpu/types globals (a dependency).
@@ -25,6 +31,6 @@ for (const entry of ['index.node', 'index.browser']) {
 
 // On stderr: `npm pack --json` (prepack builds) keeps stdout for its JSON.
 const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
-for (const f of ['dist/browser/index.js', 'dist/browser/worker.js', 'dist/node/index.js']) {
+for (const f of ['dist/browser/index.js', 'dist/browser/worker.js', 'dist/node/index.js', 'dist/node/jpeg-turbo.wasm']) {
   console.error(`${f}: ${kb(statSync(f).size)} (${kb(gzipSync(readFileSync(f)).length)} gzipped)`);
 }

@@ -1,6 +1,6 @@
 // The browser bundles, built one way for the package (scripts/build.mjs), the demo
 // (scripts/demo.mjs) and the real-browser tests (test/browser): the library (index.js), its model
-// worker (worker.js, found beside index.js) and the demo page. The JPEG decoder's wasm (~190 kB)
+// worker (worker.js, found beside index.js) and the demo page. The JPEG decoder's wasm (~170 kB, scripts/build-jpeg-wasm.mjs)
 // is inlined as bytes ('.wasm': 'binary'): one file to serve, no second request, no path to
 // configure under a bundler or a CDN, at the price of base64 in the bundle.
 import { build } from 'esbuild';

@@ -1,11 +1,10 @@
 /**
- * JPEG decoding with libjpeg-turbo compiled to WebAssembly (the `@cwasm/jpeg-turbo` build). PIL
- * decodes JPEG with libjpeg-turbo too (default islow IDCT, fancy upsampling), so pixels match it
- * exactly, where a pure-JS decoder with nearest-neighbour chroma upsampling was off by up to 14
- * levels on the fixture photo. We only take the package's .wasm and drive it ourselves through
- * the TurboJPEG API: its own loader reads the file with Node's fs, which browsers lack. The wasm
- * bytes come from a platform source (a file in Node, bundled bytes in the browser build), and the
- * decoding code is the same on both.
+ * JPEG decoding with libjpeg-turbo 3.1 compiled to WebAssembly (scripts/build-jpeg-wasm.mjs builds
+ * it from the upstream release). PIL decodes JPEG with libjpeg-turbo too (default islow IDCT,
+ * fancy upsampling), so pixels match it exactly, where a pure-JS decoder with nearest-neighbour
+ * chroma upsampling was off by up to 14 levels on the fixture photo. We drive the TurboJPEG API
+ * (tj3*) ourselves; the wasm bytes come from a platform source (a file in Node, bundled bytes in
+ * the browser build), and the decoding code is the same on both.
  */
 import { type PilImage, toRgb } from './pil-image.js';
 import { overPixelCap } from './pixel-cap.js';
@@ -16,24 +15,36 @@ export class JpegDecodeError extends Error {
 
 interface TurboExports {
   memory: WebAssembly.Memory;
+  _initialize(): void;
   malloc(n: number): number;
   free(p: number): void;
-  tjInitDecompress(): number;
-  tjDecompressHeader3(h: number, src: number, size: number, w: number, hgt: number, sub: number, cs: number): number;
-  tjDecompress2(h: number, src: number, size: number, dst: number, w: number, pitch: number, hgt: number, pf: number, flags: number): number;
-  tjDestroy(h: number): number;
+  tj3Init(initType: number): number;
+  tj3Set(h: number, param: number, value: number): number;
+  tj3Get(h: number, param: number): number;
+  tj3GetErrorStr(h: number): number;
+  tj3DecompressHeader(h: number, src: number, size: number): number;
+  tj3Decompress8(h: number, src: number, size: number, dst: number, pitch: number, pf: number): number;
+  tj3Destroy(h: number): void;
 }
 
+// Enumerations from turbojpeg.h (TJINIT, TJPARAM, TJPF, TJCS).
+const TJINIT_DECOMPRESS = 1;
+const TJPARAM_STOPONWARNING = 0;
+const TJPARAM_JPEGWIDTH = 5;
+const TJPARAM_JPEGHEIGHT = 6;
+const TJPARAM_COLORSPACE = 8;
+const TJPARAM_SCANLIMIT = 13;
 const TJPF_RGB = 0;
 const TJPF_GRAY = 6;
 const TJPF_CMYK = 11;
 const TJCS_GRAY = 2;
 const TJCS_CMYK = 3;
 const TJCS_YCCK = 4;
-// Stop at libjpeg's first warning (truncated or corrupt data: an error either way) and refuse
-// progressive files of more than 500 scans (a known way to make a small file take minutes).
-const TJFLAG_STOPONWARNING = 8192;
-const TJFLAG_LIMITSCANS = 32768;
+/**
+ * Progressive files of more scans are refused: every scan is a pass over the whole coefficient
+ * buffer, so repeated scans are a known way to make a small file take minutes to decode.
+ */
+export const JPEG_SCAN_LIMIT = 500;
 /** A decode that grew the wasm memory past this drops the instance, so the memory can be reclaimed. */
 const KEEP_MEMORY_BYTES = 256 << 20;
 
@@ -48,9 +59,13 @@ export function setJpegWasmSource(load: () => Promise<Uint8Array>): void {
   instance = null;
 }
 
+/** Thrown through the wasm by libjpeg's longjmp (the build has no setjmp): see decodeJpegTurbo. */
+class LibjpegUnwind extends Error {}
+
 function longjmpUnsupported(): never {
-  // libjpeg reports fatal errors by longjmp; without it we unwind with an exception.
-  throw new JpegDecodeError('libjpeg error');
+  // libjpeg reports fatal errors by longjmp; without it we unwind with an exception. The message
+  // was written to the handle's error string first (tj3GetErrorStr).
+  throw new LibjpegUnwind('libjpeg error');
 }
 
 /**
@@ -66,11 +81,11 @@ export function initJpegDecoder(): Promise<TurboExports> {
     const stub = (name: string) => () => {
       throw new JpegDecodeError(`libjpeg-turbo called unsupported ${name}`);
     };
+    // The imports scripts/build-jpeg-wasm.mjs allows; libjpeg calls none of the WASI ones (its
+    // messages go through TurboJPEG's error manager), they are linked in by unused libc paths.
     const imports = {
-      env: { setjmp: () => 0, longjmp: longjmpUnsupported },
+      env: { longjmp: longjmpUnsupported },
       wasi_snapshot_preview1: {
-        environ_sizes_get: () => 0,
-        environ_get: stub('environ_get'),
         proc_exit: stub('proc_exit'),
         fd_close: stub('fd_close'),
         fd_seek: stub('fd_seek'),
@@ -78,9 +93,19 @@ export function initJpegDecoder(): Promise<TurboExports> {
       },
     };
     const inst = await WebAssembly.instantiate(module, imports);
-    return inst.exports as unknown as TurboExports;
+    const ex = inst.exports as unknown as TurboExports;
+    ex._initialize();
+    return ex;
   });
   return instance;
+}
+
+/** The handle's last error message (TurboJPEG keeps it in the instance; reading it needs no stack). */
+function errorString(ex: TurboExports, handle: number): string {
+  const p = ex.tj3GetErrorStr(handle);
+  const bytes = new Uint8Array(ex.memory.buffer, p, Math.min(200, ex.memory.buffer.byteLength - p));
+  const end = bytes.indexOf(0);
+  return new TextDecoder().decode(bytes.subarray(0, end < 0 ? bytes.length : end));
 }
 
 /**
@@ -90,23 +115,44 @@ export function initJpegDecoder(): Promise<TurboExports> {
  */
 export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: string, maxPixels: number): { width: number; height: number; data: Uint8Array; mode: string; native: PilImage } {
   const src = ex.malloc(input.byteLength);
-  new Uint8Array(ex.memory.buffer, src, input.byteLength).set(input);
-  const handle = ex.tjInitDecompress();
-  const meta = ex.malloc(16);
+  if (src !== 0) new Uint8Array(ex.memory.buffer, src, input.byteLength).set(input);
+  const handle = ex.tj3Init(TJINIT_DECOMPRESS);
   let out = 0;
   let unwound = false;
-  try {
-    if (handle === 0) throw new JpegDecodeError(`${name}: could not allocate a JPEG decompressor`);
-    let status: number;
+  let trap: unknown = null;
+  /**
+   * Runs a TurboJPEG call. A longjmp (a fatal error, or a warning: STOPONWARNING) arrives as a
+   * LibjpegUnwind; a trap (e.g. out of bounds) as a RuntimeError. Either leaves the instance unusable.
+   */
+  const call = (f: () => number): number => {
     try {
-      status = ex.tjDecompressHeader3(handle, src, input.byteLength, meta, meta + 4, meta + 8, meta + 12);
-    } catch {
+      return f();
+    } catch (e) {
       unwound = true;
-      status = -1;
+      if (!(e instanceof LibjpegUnwind)) trap = e;
+      return -1;
     }
-    if (status !== 0) throw new JpegDecodeError(`${name}: corrupt JPEG (unreadable header)`);
-    const [width, height, , colourspace] = new Int32Array(ex.memory.buffer, meta, 4);
-    if (width === 0 || height === 0) throw new JpegDecodeError(`${name}: implausible JPEG size ${width}×${height}`);
+  };
+  /** The error for a failed call: the scan limit and the sample precision by name, anything else as corrupt data. */
+  const failure = (what: string): JpegDecodeError => {
+    const message = trap ? String(trap) : errorString(ex, handle);
+    if (/more than \d+ scans/.test(message)) return new JpegDecodeError(`${name}: progressive JPEG with more than ${JPEG_SCAN_LIMIT} scans (refused: each scan is a pass over the whole image)`);
+    const precision = /Unsupported JPEG data precision (\d+)/.exec(message);
+    if (precision) return new JpegDecodeError(`${name}: a ${precision[1]}-bit JPEG; only 8-bit JPEGs are decoded (as PIL does)`);
+    return new JpegDecodeError(`${name}: ${what} (libjpeg-turbo: ${message})`);
+  };
+  try {
+    if (src === 0) throw new JpegDecodeError(`${name}: a ${input.byteLength}-byte JPEG does not fit in memory`);
+    if (handle === 0) throw new JpegDecodeError(`${name}: could not allocate a JPEG decompressor`);
+    // Like PIL (without LOAD_TRUNCATED_IMAGES), a warning such as premature end of data is an error.
+    if (ex.tj3Set(handle, TJPARAM_STOPONWARNING, 1) !== 0 || ex.tj3Set(handle, TJPARAM_SCANLIMIT, JPEG_SCAN_LIMIT) !== 0) {
+      throw new JpegDecodeError(`${name}: could not configure the JPEG decompressor (${errorString(ex, handle)})`);
+    }
+    if (call(() => ex.tj3DecompressHeader(handle, src, input.byteLength)) !== 0) throw failure('corrupt JPEG (unreadable header)');
+    const width = ex.tj3Get(handle, TJPARAM_JPEGWIDTH);
+    const height = ex.tj3Get(handle, TJPARAM_JPEGHEIGHT);
+    const colourspace = ex.tj3Get(handle, TJPARAM_COLORSPACE);
+    if (width <= 0 || height <= 0) throw new JpegDecodeError(`${name}: implausible JPEG size ${width}×${height}`);
     const over = overPixelCap(width, height, name, maxPixels);
     if (over) throw new JpegDecodeError(over);
     const cmyk = colourspace === TJCS_CMYK || colourspace === TJCS_YCCK;
@@ -114,23 +160,16 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     const samples = cmyk ? 4 : grey ? 1 : 3;
     out = ex.malloc(width * height * samples);
     if (out === 0) throw new JpegDecodeError(`${name}: ${width}×${height} JPEG does not fit in memory`);
-    try {
-      status = ex.tjDecompress2(handle, src, input.byteLength, out, width, width * samples, height, cmyk ? TJPF_CMYK : grey ? TJPF_GRAY : TJPF_RGB, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
-    } catch {
-      unwound = true;
-      status = -1;
-    }
-    // Like PIL (without LOAD_TRUNCATED_IMAGES), a warning such as premature end of data is an error.
-    if (status !== 0) throw new JpegDecodeError(`${name}: corrupt or truncated JPEG data`);
+    const pf = cmyk ? TJPF_CMYK : grey ? TJPF_GRAY : TJPF_RGB;
+    if (call(() => ex.tj3Decompress8(handle, src, input.byteLength, out, width * samples, pf)) !== 0) throw failure('corrupt or truncated JPEG data');
     const decoded = new Uint8Array(ex.memory.buffer, out, width * height * samples).slice();
     if (cmyk) for (let i = 0; i < decoded.length; i++) decoded[i] = 255 - decoded[i];
     const native: PilImage = { mode: cmyk ? 'CMYK' : grey ? 'L' : 'RGB', width, height, data: decoded };
     return { width, height, data: toRgb(native), mode: native.mode, native };
   } finally {
-    ex.free(src);
-    ex.free(meta);
+    if (src) ex.free(src);
     if (out) ex.free(out);
-    if (handle && !unwound) ex.tjDestroy(handle);
+    if (handle && !unwound) ex.tj3Destroy(handle);
     if (unwound || ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) instance = null;
   }
 }

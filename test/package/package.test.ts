@@ -45,7 +45,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the packed package', () => {
   it('ships the built code, types, bin, README and LICENSE only', () => {
     const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as string[];
-    for (const f of ['dist/node/index.js', 'dist/node/cli.js', 'dist/browser/index.js', 'dist/browser/worker.js', 'dist/types/index.node.d.ts', 'dist/types/index.browser.d.ts', 'dist/types/ts5/index.node.d.ts', 'bin/mobileclip.mjs', 'python/mobileclip_fixture.py', 'README.md', 'LICENSE', 'package.json']) {
+    for (const f of ['dist/node/index.js', 'dist/node/cli.js', 'dist/node/jpeg-turbo.wasm', 'dist/licenses/libjpeg-turbo.md', 'dist/browser/index.js', 'dist/browser/worker.js', 'dist/types/index.node.d.ts', 'dist/types/index.browser.d.ts', 'dist/types/ts5/index.node.d.ts', 'bin/mobileclip.mjs', 'python/mobileclip_fixture.py', 'README.md', 'LICENSE', 'package.json']) {
       expect(files).toContain(f);
     }
     const stray = files.filter((f) => /^(src|test|bench|scripts|weights)\/|\.map$|\.tsbuildinfo$/.test(f));
@@ -54,8 +54,8 @@ describe('the packed package', () => {
 
   it('installs no package that dist/ already bundles; node_modules measured', () => {
     // Every package src/ imports is bundled by scripts/build.mjs except those kept external there
-    // (Dawn; undici, loaded only behind a proxy) and the JPEG decoder, whose .wasm Node reads from its package.
-    const RUNTIME = new Set(['webgpu', 'undici', '@cwasm/jpeg-turbo']);
+    // (Dawn; undici, loaded only behind a proxy).
+    const RUNTIME = new Set(['webgpu', 'undici']);
     const imported = new Set<string>();
     const walk = (d: string): void => {
       for (const e of readdirSync(d, { withFileTypes: true })) {

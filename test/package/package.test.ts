@@ -152,7 +152,7 @@ describe('the packed package', () => {
       console.log(`classify on the CPU backend vs WebGPU (lavapipe): max|Δp| = ${worst.toExponential(2)}`);
       expect(worst).toBeLessThanOrEqual(1e-4);
       const lines = r.err.trim().split('\n');
-      expect(lines).toEqual(['no Vulkan driver: none of the files in VK_ICD_FILENAMES exists: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU)']);
+      expect(lines).toEqual(['no Vulkan driver: none of the files in VK_ICD_FILENAMES exists: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU: mesa-vulkan-drivers on Debian and Ubuntu)']);
       expect(r.err).not.toMatch(/vkCreateInstance|Dawn|dawn/);
     });
 

@@ -22,7 +22,8 @@ function entry() {
     }
   }
   if (existsSync(built)) return [built];
-  process.stderr.write(`mobileclip: ${built} is missing: run \`npm run build\` (or \`npm install\` for the TypeScript sources)\n`);
+  // Only a damaged install gets here (the package ships dist/), or a checkout never built.
+  process.stderr.write(`mobileclip: ${built} is missing: reinstall mobileclip-webgpu (in a checkout of its repository: \`npm install\`, or \`npm run build\`)\n`);
   process.exit(1);
 }
 

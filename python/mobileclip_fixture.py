@@ -16,7 +16,8 @@ outputs the parity report compares with forward hooks, and writes
     inputs.safetensors    `image` float32 [B,3,H,W] (the model input), `text` int64 [T,L]
     outputs.safetensors   features, embeddings, logits and every intermediate, float32
 
-in the format of the project's fixtures (see its docs/parity-fixtures.md). It needs torch and the
+in the format of the project's fixtures (see
+https://github.com/mobileclip-webgpu/mobileclip-webgpu/blob/main/docs/parity-fixtures.md). It needs torch and the
 model code you already use, nothing else: safetensors are written by this file, and on torch < 2
 the two functions open_clip and timm call that torch 1.x lacks (F.scaled_dot_product_attention,
 torch.compiler.disable) are supplied as plain-math stand-ins, recorded in config.json.

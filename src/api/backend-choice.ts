@@ -37,6 +37,8 @@ export interface BackendHooks {
   createGpu: () => Promise<Gpu>;
   /** Why WebGPU cannot work here, found without trying it (Node: no Vulkan driver); null when it may. */
   webgpuUnavailable?: () => string | null;
+  /** What would give this platform WebGPU, for the notice that says the CPU runs instead (Node: the Vulkan driver to install). */
+  webgpuRemedy?: string;
   /** Logical cores, where the platform's software adapters are measured (Node); absent: never leave a software adapter. */
   cores?: () => number;
   /** Starts the CPU kernels' worker threads where the platform can (Node; a cross-origin isolated browser's Worker); resolves to the thread count. */
@@ -61,7 +63,7 @@ export async function chooseBackend(device: Device, hooks: BackendHooks, notice:
   if (device === 'webgpu') return hooks.createGpu();
   const unavailable = hooks.webgpuUnavailable?.() ?? null;
   if (unavailable) {
-    notice(`${unavailable}: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU)`);
+    notice(`${unavailable}: running on the CPU backend (pass --device cpu to skip the check${hooks.webgpuRemedy ? `, or ${hooks.webgpuRemedy}` : ''})`);
     return cpu();
   }
   let gpu: Gpu;

@@ -25,7 +25,7 @@ export type BrowserModelAndTransforms = ModelAndTransforms<BrowserImageInput>;
 /** `name`: a model name, an `hf-hub:<org>/<repo>` reference, or a config.json / open_clip_config.json's parsed object. */
 export async function createModelAndTransforms(name: string | object, o: BrowserCreateOptions = {}): Promise<BrowserModelAndTransforms> {
   const cache = o.cache === undefined ? (CacheStorageCache.available() ? new CacheStorageCache() : null) : o.cache;
-  return createModel<BrowserImageInput>(name, { ...o, cache }, { createGpu, webgpuUnavailable, cpuThreads: () => startCpuThreads(), readImage: readBrowserImage, baseUrl: globalThis.location?.href });
+  return createModel<BrowserImageInput>(name, { ...o, cache }, { createGpu, webgpuUnavailable, webgpuRemedy: 'use a browser with WebGPU', cpuThreads: () => startCpuThreads(), readImage: readBrowserImage, baseUrl: globalThis.location?.href });
 }
 
 /** A browser without WebGPU (Firefox on Linux, Safari before 26, …) runs the model on the CPU under device: 'auto'. */

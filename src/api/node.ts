@@ -82,7 +82,7 @@ export async function createModelAndTransforms(name: string, o: NodeCreateOption
 }
 
 /** How Node makes each backend: Dawn for WebGPU, after checking (on Linux) that a Vulkan driver is there. */
-const NODE_BACKENDS: BackendHooks = { createGpu, webgpuUnavailable: () => missingVulkanDriver(), cores: () => availableParallelism(), cpuThreads: () => startCpuThreads() };
+const NODE_BACKENDS: BackendHooks = { createGpu, webgpuUnavailable: () => missingVulkanDriver(), webgpuRemedy: 'install a Vulkan driver for WebGPU: mesa-vulkan-drivers on Debian and Ubuntu', cores: () => availableParallelism(), cpuThreads: () => startCpuThreads() };
 
 /** The backend `device` names in Node (backend-choice.ts has the rule for 'auto'); the caller destroys it. */
 export function createBackend(device: Device | undefined = deviceFromEnv(), onNotice?: (line: string) => void): Promise<Backend> {

@@ -1,7 +1,8 @@
 /**
- * `mobileclip embed`, `classify` and `preprocess`. Defaults point at the files weights/fetch.sh
- * writes (weights/mobileclip_s0.safetensors, weights/bpe_simple_vocab_16e6.txt.gz); where those
- * are missing, the model's published files are downloaded once into the cache (not --offline).
+ * `mobileclip embed`, `classify` and `preprocess`. A model's files are its published ones,
+ * downloaded once into the cache (not --offline); a repository checkout's weights/ folder, laid
+ * out by weights/fetch.sh (weights/mobileclip_s0.safetensors, weights/bpe_simple_vocab_16e6.txt.gz),
+ * is read instead where those files exist under the working directory.
  */
 import { existsSync } from 'node:fs';
 import { readTextFile } from '../io/read-file.js';
@@ -29,11 +30,14 @@ import { gatherImages, nothingLeft, SkipTally } from './image-inputs.js';
 import { streamImageEmbeddings } from '../collection/image-stream.js';
 import type { Prediction } from '../api/mobileclip.js';
 
+/** The vocabulary a repository checkout keeps (weights/fetch.sh), read instead of the published one where it exists. */
+export const LOCAL_VOCAB = 'weights/bpe_simple_vocab_16e6.txt.gz';
+
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', value: 'NAME', help: 'mobileclip_s0 (default), s1, s2, b, blt, or open_clip\'s MobileCLIP-S1 … MobileCLIP2-L-14 (mobileclip list models)' },
   config: { type: 'string', value: 'FILE', help: "the model from an open_clip_config.json (weights default to open_clip_model.safetensors beside it) or a reference config.json" },
-  weights: { type: 'string', value: 'FILE|URL', help: 'checkpoint (.pt or .safetensors; a path, an http(s) URL or hf-hub:<org>/<repo>; default weights/mobileclip_<model>.safetensors, or weights/<hub repo>/open_clip_model.safetensors for open_clip names, as weights/fetch.sh lays them out, else the published checkpoint, downloaded once into the cache)' },
-  vocab: { type: 'string', value: 'FILE|URL', help: 'BPE vocabulary (default weights/bpe_simple_vocab_16e6.txt.gz, else the published one, downloaded once)' },
+  weights: { type: 'string', value: 'FILE|URL', help: 'checkpoint (.pt or .safetensors; a path, an http(s) URL or hf-hub:<org>/<repo>); default: the published checkpoint, downloaded once into the cache (./weights/mobileclip_<model>.safetensors or ./weights/<hub repo>/open_clip_model.safetensors instead, where that file exists)' },
+  vocab: { type: 'string', value: 'FILE|URL', help: `BPE vocabulary (default: the published one, downloaded once into the cache; ./${LOCAL_VOCAB} instead, where it exists)` },
   offline: { type: 'boolean', help: 'never download (also MOBILECLIP_OFFLINE=1): a file that is neither local nor cached is an error naming it' },
   device: { type: 'string', value: 'auto|webgpu|cpu', help: 'where the model runs (default auto: WebGPU where there is an adapter, else the CPU, saying so on stderr)' },
   dtype: { type: 'string', value: 'f32|f16', help: 'GPU storage of weights and activations (default f32; f16 needs WebGPU with shader-f16)' },
@@ -71,7 +75,6 @@ export function parseBatch(v: string): number {
   return Number(v);
 }
 
-export const LOCAL_VOCAB = 'weights/bpe_simple_vocab_16e6.txt.gz';
 
 /**
  * The model, checkpoint and vocabulary the model options name (with weights/fetch.sh's defaults).
@@ -127,8 +130,9 @@ export async function open(a: Args, needVocab: boolean, progress: Progress, prec
     return m;
   } catch (e) {
     if (e instanceof Error && e.name === 'OfflineError') {
-      const wanted = [weights === undefined ? localModelPaths(a).weights : undefined, paths.vocab === undefined && vocab === true ? LOCAL_VOCAB : undefined].filter(Boolean);
-      if (wanted.length) e.message += `\n(no local ${wanted.join(' or ')} either: bash weights/fetch.sh puts them there)`;
+      // The published files are missing: say the one command that fetches them (an npm user has no weights/fetch.sh).
+      const published = weights === undefined || (paths.vocab === undefined && vocab === true);
+      if (published) e.message += `\n(once online, \`mobileclip download ${model}\` puts the model's published files in the cache)`;
     }
     throw e;
   }

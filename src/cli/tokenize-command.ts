@@ -12,7 +12,7 @@ export const tokenizeSpec: CommandSpec = {
   summary: 'The CLIP token ids of each text, padded or truncated to the context length.',
   positionals: { min: 1, max: Infinity },
   options: {
-    vocab: { type: 'string', value: 'FILE|URL', help: `the BPE vocabulary (default ${LOCAL_VOCAB}, else the published one, downloaded once like every command's)` },
+    vocab: { type: 'string', value: 'FILE|URL', help: `the BPE vocabulary (default: the published one, downloaded once into the cache like every command's; ./${LOCAL_VOCAB} instead, where it exists)` },
     context: { type: 'string', value: 'N', help: 'ids per text (default 77)' },
     offline: { type: 'boolean', help: 'never download (also MOBILECLIP_OFFLINE=1): the vocabulary must be local or cached' },
     json: { type: 'boolean', help: 'the rows as JSON' },

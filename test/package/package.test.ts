@@ -3,15 +3,19 @@
  * the tarball, then the installed CLI run through npx, the library imported from an .mjs, and a
  * TypeScript consumer type-checked for the node and browser conditions (node16 and bundler
  * resolution, skipLibCheck off) with TypeScript 7 and 5.9. publint and attw lint the tarball.
+ * The README's marked shell examples run as written through the installed CLI (see
+ * test/helpers/readme.ts for the markers, and the test below for what stands in for the network).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURES, fixturePath, haveFixtures } from '../helpers/fixtures.js';
 import { readSafetensors } from '../../src/io/read-file.js';
+import { TestServer } from '../helpers/http-server.js';
+import { readmeShellBlocks, readmeText, shellWords } from '../helpers/readme.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (name: string) => join(ROOT, 'node_modules/.bin', name);
@@ -23,6 +27,26 @@ function sh(cmd: string, args: string[], cwd: string, timeout = 180_000, env: No
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false', ...env } });
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}\n${r.stdout}\n${r.stderr}`);
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** `bash -c command` without blocking the event loop (a server in this process answers it). */
+function shAsync(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('bash', ['-c', command], { cwd, env: { ...process.env, npm_config_update_notifier: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`${command}: no exit after ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`));
+    }, timeoutMs);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, out, err });
+    });
+  });
 }
 
 function ok(r: { code: number | null; out: string; err: string }, what: string): string {
@@ -152,7 +176,7 @@ describe('the packed package', () => {
       console.log(`classify on the CPU backend vs WebGPU (lavapipe): max|Δp| = ${worst.toExponential(2)}`);
       expect(worst).toBeLessThanOrEqual(1e-4);
       const lines = r.err.trim().split('\n');
-      expect(lines).toEqual(['no Vulkan driver: none of the files in VK_ICD_FILENAMES exists: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU)']);
+      expect(lines).toEqual(['no Vulkan driver: none of the files in VK_ICD_FILENAMES exists: running on the CPU backend (pass --device cpu to skip the check, or install a Vulkan driver for WebGPU: mesa-vulkan-drivers on Debian and Ubuntu)']);
       expect(r.err).not.toMatch(/vkCreateInstance|Dawn|dawn/);
     });
 
@@ -183,6 +207,72 @@ console.log(JSON.stringify(Array.from(e.data)));
         expect(r.err, where).not.toMatch(/vkCreateInstance/);
       }
     });
+
+    /**
+     * The README's examples as a user types them, in the consumer project (where `npx mobileclip`
+     * is the installed package). The files they name are put there first: cat.jpg, dog.png and a
+     * photos/ folder, copied from the preprocessing fixtures. No real checkpoint can be fetched
+     * here, so a local server stands in for the network with the published file names:
+     * MOBILECLIP_APPLE_URL serves the full-size S0 fixture as Apple's mobileclip_s0.pt (the default
+     * model: classify, embed, index, search, download and --offline run it for real),
+     * MOBILECLIP_VOCAB_URL the CLIP vocabulary, and MOBILECLIP_HUB_URL a hub holding
+     * timm/MobileCLIP2-S0-OpenCLIP as the tiny OpenCLIP fixture (for `download hf-hub:…`). Blocks
+     * marked `offline` name models whose real weights are not here (MobileCLIP2-S4, L-14, B-LT): they
+     * run with MOBILECLIP_OFFLINE=1 and an empty cache and must fail only for the missing download
+     * (exit 1, "downloads are off"; a usage error, such as a renamed option, exits 2).
+     */
+    it("the README's marked examples run as written through the installed CLI", async () => {
+      const blocks = readmeShellBlocks();
+      const server = await TestServer.start();
+      try {
+        server.set('/apple/mobileclip_s0.pt', readFileSync(fixturePath('s0-full', 'model.safetensors')));
+        server.set('/clip/bpe_simple_vocab_16e6.txt.gz', readFileSync(vocab()));
+        server.hub('timm/MobileCLIP2-S0-OpenCLIP', 'open_clip_config.json', readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'config.json')));
+        server.hub('timm/MobileCLIP2-S0-OpenCLIP', 'open_clip_model.safetensors', readFileSync(fixturePath('openclip', 'oc-mci-tiny', 'model.safetensors')));
+        copyFileSync(fixturePath('preprocess', 'photo_q90.jpg'), join(project, 'cat.jpg'));
+        copyFileSync(fixturePath('preprocess', 'astronaut.png'), join(project, 'dog.png'));
+        mkdirSync(join(project, 'photos'), { recursive: true });
+        for (const [from, to] of [['chelsea.png', 'chelsea.png'], ['coffee.png', 'coffee.png'], ['photo_q90.jpg', 'beach.jpg']]) copyFileSync(fixturePath('preprocess', from), join(project, 'photos', to));
+        const quiet = { HF_TOKEN: '', HF_ENDPOINT: '', HTTPS_PROXY: '', https_proxy: '', HTTP_PROXY: '', http_proxy: '', NO_PROXY: '', no_proxy: '', MOBILECLIP_DEVICE: 'auto' };
+        const sources = { MOBILECLIP_APPLE_URL: `${server.url}/apple`, MOBILECLIP_VOCAB_URL: `${server.url}/clip/bpe_simple_vocab_16e6.txt.gz`, MOBILECLIP_HUB_URL: server.url };
+        const env = {
+          run: { ...quiet, ...sources, MOBILECLIP_CACHE: join(dir, 'readme-cache'), MOBILECLIP_OFFLINE: '' },
+          offline: { ...quiet, ...sources, MOBILECLIP_CACHE: join(dir, 'readme-empty-cache'), MOBILECLIP_OFFLINE: '1' },
+        };
+        let ran = 0;
+        for (const block of blocks) {
+          if (!block.mode) continue;
+          for (const command of block.commands) {
+            const t0 = performance.now();
+            const r = await shAsync(command, project, env[block.mode], 300_000);
+            const what = `README.md:${block.line} (${block.mode}): ${command}\nstdout: ${r.out.slice(0, 2000)}\nstderr: ${r.err.slice(0, 2000)}`;
+            if (block.mode === 'run') {
+              expect(r.code, what).toBe(0);
+              // What the command says it writes (`> F`, `--out F`) is there.
+              const words = shellWords(command);
+              for (let i = 0; i < words.length - 1; i++) if (words[i] === '>' || words[i] === '--out') expect(statSync(join(project, words[i + 1])).size, what).toBeGreaterThan(0);
+            } else {
+              expect(r.code, what).toBe(1);
+              expect(r.err, what).toMatch(/is needed but downloads are off/);
+            }
+            console.log(`ok   ${block.mode.padEnd(7)} ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s  ${command}`);
+            ran++;
+          }
+        }
+        expect(ran).toBeGreaterThanOrEqual(12);
+        // The run blocks reached the stand-in network, each file once (then the cache).
+        expect(server.count('/apple/mobileclip_s0.pt')).toBe(1);
+        expect(server.count('/timm/MobileCLIP2-S0-OpenCLIP/resolve/main/open_clip_model.safetensors')).toBe(1);
+        expect(JSON.parse(readFileSync(join(project, 'embeddings.json'), 'utf8')).images).toHaveLength(2);
+        expect(existsSync(join(project, 'photos.index', 'manifest.json'))).toBe(true);
+        // Paths the README names inside the installed package exist there.
+        const shipped = [...readmeText().matchAll(/node_modules\/mobileclip-webgpu\/[\w./-]+/g)].map((m) => m[0]);
+        expect(shipped.length).toBeGreaterThan(0);
+        for (const path of shipped) expect(existsSync(join(project, path)), path).toBe(true);
+      } finally {
+        await server.close();
+      }
+    }, 900_000);
   });
 
   it('type-checks a consumer for the node and browser conditions (TypeScript 7 and 5.9, skipLibCheck off)', () => {

@@ -56,7 +56,7 @@ describe.runIf(haveFixtures())('collections through the CLI: folders, lists, std
     expect(embedded.map((l) => l.file)).toEqual(GOOD);
     for (const l of embedded) expect(l.embedding).toHaveLength(64);
     expect(lines.filter((l) => l.skipped).map((l) => [l.file, l.skipped])).toEqual([
-      ['photos/sub/cut.jpg', 'corrupt or truncated JPEG data'],
+      ['photos/sub/cut.jpg', 'corrupt or truncated JPEG data (libjpeg-turbo: Premature end of JPEG file)'],
       ['photos/sub/fake.png', expect.stringMatching(/^a text file; only PNG and JPEG/)],
     ]);
     const err = r.err.split('\n');
@@ -64,7 +64,7 @@ describe.runIf(haveFixtures())('collections through the CLI: folders, lists, std
       'skipped photos/clip.mov: not a supported image type (.mov)',
       'skipped photos/notes.txt: not a supported image type (.txt)',
       'skipped missing.png: no such file or directory',
-      'skipped photos/sub/cut.jpg: corrupt or truncated JPEG data',
+      'skipped photos/sub/cut.jpg: corrupt or truncated JPEG data (libjpeg-turbo: Premature end of JPEG file)',
       expect.stringMatching(/^skipped photos\/sub\/fake\.png: a text file; only PNG and JPEG/),
       'embedded 7 images; 5 skipped: 2 cannot decode, 2 not a supported image type, 1 no such file or directory',
     ]);
@@ -78,7 +78,7 @@ describe.runIf(haveFixtures())('collections through the CLI: folders, lists, std
     // A file that fails only when decoded: the stream stops there, and nothing is written either.
     const broken = await run('embed', 'photos/a.png', 'photos/sub/cut.jpg', '--strict', '--out', 'strict.safetensors', ...model());
     expect(broken.code).toBe(1);
-    expect(broken.err).toMatch(/photos\/sub\/cut\.jpg: corrupt or truncated JPEG data \(--strict/);
+    expect(broken.err).toMatch(/photos\/sub\/cut\.jpg: corrupt or truncated JPEG data \(libjpeg-turbo: Premature end of JPEG file\) \(--strict/);
     expect(existsSync(join(dir, 'strict.safetensors'))).toBe(false);
   });
 
@@ -92,7 +92,7 @@ describe.runIf(haveFixtures())('collections through the CLI: folders, lists, std
     const byFile = new Map(rows(named.out).map((l) => [l.file, l.embedding]));
     // The glob reaches the truncated JPEG too: skipped, and said.
     expect(rows(glob.out).map((l) => l.file)).toEqual(['photos/sub/d.jpg', 'photos/z.jpg']);
-    expect(glob.err.split('\n')).toEqual(['skipped photos/sub/cut.jpg: corrupt or truncated JPEG data', 'embedded 2 images; 1 skipped: 1 cannot decode']);
+    expect(glob.err.split('\n')).toEqual(['skipped photos/sub/cut.jpg: corrupt or truncated JPEG data (libjpeg-turbo: Premature end of JPEG file)', 'embedded 2 images; 1 skipped: 1 cannot decode']);
     for (const r of [glob, listed, piped]) {
       expect(r.code, r.err).toBe(0);
       for (const l of rows(r.out)) expect(l.embedding).toEqual(byFile.get(l.file));

@@ -28,6 +28,7 @@ export interface Route {
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.json': 'application/json', '.css': 'text/css', '.png': 'image/png', '.jpg': 'image/jpeg', '.wasm': 'application/wasm' };
 
 export class TestServer {
+  /** Paths requested, in order; a HEAD request as 'HEAD <path>' (so count() counts the bodies served). */
   readonly requests: string[] = [];
   private readonly routes = new Map<string, Route>();
   private readonly mounts: [string, string][] = [];
@@ -94,7 +95,7 @@ export class TestServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', this.url).pathname;
-    this.requests.push(path);
+    this.requests.push(req.method === 'HEAD' ? `HEAD ${path}` : path);
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-expose-headers', 'content-length, etag');
     res.setHeader('cache-control', 'no-store');

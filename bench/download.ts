@@ -8,7 +8,8 @@
  *   load       the library's createModelAndTransforms, from its first download event to its last,
  *              with the image tower's kernels compiling alongside (precompile, the default) on
  *              --device (default webgpu): the case where a download used to compete with compilation.
- * Options: --rounds=3 --device=webgpu|cpu --out=bench/results/download. Needs MOBILECLIP_FIXTURES.
+ * Options: --rounds=3 --device=webgpu|cpu --rate=MB/s (the server paces its writes to this rate: a
+ * real link rather than loopback; default unpaced) --out=bench/results/download. Needs MOBILECLIP_FIXTURES.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { median, printTable } from './harness.js';
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const rounds = Number(arg('rounds', '3'));
 const device = arg('device', 'webgpu') as 'webgpu' | 'cpu';
+const rate = Number(arg('rate', '0')) * 1e6;
 const outBase = arg('out', 'bench/results/download');
 const fixtures = process.env.MOBILECLIP_FIXTURES;
 if (!fixtures) throw new Error('set MOBILECLIP_FIXTURES to the shared fixtures folder');
@@ -32,7 +34,19 @@ const server = createServer((req, res) => {
   const b = req.url === '/apple/mobileclip_s0.pt' ? body : req.url === '/clip/vocab.txt.gz' ? vocab : null;
   if (!b) return res.writeHead(404).end();
   res.writeHead(200, { 'content-length': String(b.byteLength), 'content-type': 'application/octet-stream' });
-  res.end(b);
+  if (!rate) return res.end(b);
+  // Paced: 1 MB pieces on a schedule that keeps the average at `rate` (waiting for the socket when it is behind).
+  const piece = 1 << 20;
+  const t0 = performance.now();
+  const send = (at: number): void => {
+    if (at >= b.byteLength) return void res.end();
+    const more = res.write(b.subarray(at, at + piece));
+    const due = t0 + ((at + piece) / rate) * 1000 - performance.now();
+    const next = () => setTimeout(() => send(at + piece), Math.max(0, due));
+    if (more) next();
+    else res.once('drain', next);
+  };
+  send(0);
 });
 await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
 const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -97,8 +111,8 @@ const summary = [
   { what: 'mobileclip download, less start-up', 'median s': med('download') - med('startup'), 'MB/s': mb / (med('download') - med('startup')), 'vs curl': (med('download') - med('startup')) / med('curl') },
   { what: `library load's download (${device}, kernels compiling)`, 'median s': med('load'), 'MB/s': mb / med('load'), 'vs curl': med('load') / med('curl') },
 ];
-console.log(`${mb.toFixed(1)} MB from a local server, ${rounds} interleaved rounds, fresh caches`);
+console.log(`${mb.toFixed(1)} MB from a local server${rate ? ` paced to ${rate / 1e6} MB/s` : ''}, ${rounds} interleaved rounds, fresh caches`);
 printTable(summary.map((r) => ({ ...r, 'median s': Number(r['median s'].toFixed(3)), 'MB/s': Number(r['MB/s'].toFixed(0)), 'vs curl': Number(r['vs curl'].toFixed(2)) })));
 mkdirSync(join(outBase, '..'), { recursive: true });
-writeFileSync(`${outBase}.json`, JSON.stringify({ bytes: body.byteLength, device, rounds: rows, summary }, null, 2));
+writeFileSync(`${outBase}.json`, JSON.stringify({ bytes: body.byteLength, device, rateBytesPerSecond: rate || null, rounds: rows, summary }, null, 2));
 console.log(`wrote ${outBase}.json`);

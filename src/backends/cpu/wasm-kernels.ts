@@ -19,6 +19,8 @@ interface Exports {
   activate(x: number, y: number, n: number, act: number): void;
   pack_b_kn(src: number, dst: number, k: number, n: number): void;
   pad_plane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void;
+  layer_norm(x: number, y: number, w: number, b: number, rows: number, d: number, eps: number): void;
+  softmax(x: number, y: number, rows: number, d: number, stride: number, row0: number, causal: number): void;
   epilogue(c: number, rows: number, np4: number, bias: number, biasN: number, act: number, scale: number, scaleN: number, residual: number): void;
   quantize_i8(src: number, dst: number, n: number, dim: number, scale: number, err: number, norm: number): void;
   dot_i8(rows: number, q: number, n: number, dim: number, out: number): void;
@@ -89,6 +91,41 @@ export class WasmKernels {
       this.exports.activate(0, CHUNK * 4, Math.ceil(n / 4) * 4, ACT_CODE[act]);
       dst.set(mem.subarray(CHUNK, CHUNK + n), from);
     }
+  }
+
+  /**
+   * LayerNorm over the last dim (d = w.length) of `src` into `dst` (may be `src`), in the kernels'
+   * memory a chunk of rows at a time: the weight and bias first, then the rows, normalised in place.
+   */
+  layerNorm(src: Float32Array, dst: Float32Array, w: Float32Array, b: Float32Array, eps: number): void {
+    const d = w.length;
+    const per = Math.max(1, Math.floor(CHUNK / d)); // rows per chunk
+    for (let r0 = 0; r0 * d < src.length; r0 += per) {
+      const rows = Math.min(per, src.length / d - r0);
+      const mem = this.floats(2 * d + per * d);
+      mem.set(w, 0);
+      mem.set(b, d);
+      mem.set(src.subarray(r0 * d, (r0 + rows) * d), 2 * d);
+      this.exports.layer_norm(8 * d, 8 * d, 0, 4 * d, rows, d, eps);
+      dst.set(mem.subarray(2 * d, 2 * d + rows * d), r0 * d);
+    }
+  }
+
+  /** Softmax over the last dim (d) of `src` into `dst` (may be `src`); causal: row i of each [d, d] block keeps columns ≤ i. */
+  softmax(src: Float32Array, dst: Float32Array, d: number, causal: boolean): void {
+    const per = Math.max(1, Math.floor(CHUNK / d));
+    for (let r0 = 0; r0 * d < src.length; r0 += per) {
+      const rows = Math.min(per, src.length / d - r0);
+      const mem = this.floats(per * d);
+      mem.set(src.subarray(r0 * d, (r0 + rows) * d), 0);
+      this.exports.softmax(0, 0, rows, d, d, r0, causal ? 1 : 0);
+      dst.set(mem.subarray(0, rows * d), r0 * d);
+    }
+  }
+
+  /** Softmax in place on `rows` rows of d floats at `at`, `stride` floats apart, in the kernels' memory; causal: row i keeps columns ≤ i. */
+  softmaxAt(at: number, rows: number, d: number, stride: number, causal: boolean): void {
+    this.exports.softmax(at * 4, at * 4, rows, d, stride, 0, causal ? 1 : 0);
   }
 
   /** B [k, n] at `src` as 8-column panels at `dst` (zeroed by the caller); offsets in floats. */

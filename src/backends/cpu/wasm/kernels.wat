@@ -334,6 +334,164 @@
       (br_if $each (i32.lt_u (local.tee $px (i32.add (local.get $px) (i32.const 16))) (local.get $end))))
   )
 
+  ;; ---- row reductions: LayerNorm and softmax, in float32 ---------------------------------------
+
+  ;; y = (x − μ)/√(σ² + eps)·w + b over each of $rows rows of $d floats (x and y rows $d apart, y may
+  ;; be x; w and b $d floats). Three passes over the row, four lanes at a time, the d mod 4 tail
+  ;; in scalars with the same arithmetic:
+  ;;   δ  = Σ(x − x₀)/d        (μ = x₀ + δ, kept as the pair: shifted by the row's first value, the
+  ;;                            sum's rounding and x − μ = (x − x₀) − δ scale with the row's spread,
+  ;;                            not its offset — a rounded μ would cost u·|μ|/σ of relative error)
+  ;;   σ² = Σ((x − x₀) − δ)²/d (two passes, not E[x²] − μ²)
+  ;;   y  = ((x − x₀) − δ)·inv·w + b, inv = 1/√(σ² + eps)
+  ;; Each sum runs in four f32 lanes (⌈d/4⌉ terms each), then (l0 + l1) + (l2 + l3).
+  ;; Cost: 10 flops, 12 bytes (x, y, once more x from cache) per element; memory bound.
+  (func (export "layer_norm") (param $x i32) (param $y i32) (param $w i32) (param $b i32) (param $rows i32) (param $d i32) (param $eps f32)
+    (local $r i32) (local $i i32) (local $d4 i32) (local $px i32) (local $py i32)
+    (local $shift f32) (local $delta f32) (local $inv f32) (local $s f32) (local $t f32)
+    (local $acc v128) (local $v v128) (local $sv v128) (local $mv v128) (local $iv v128)
+    (if (i32.eqz (i32.mul (local.get $rows) (local.get $d))) (then (return)))
+    (local.set $d4 (i32.and (local.get $d) (i32.const -4)))
+    (loop $rowsl
+      (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $d)) (i32.const 2))))
+      (local.set $py (i32.add (local.get $y) (i32.shl (i32.mul (local.get $r) (local.get $d)) (i32.const 2))))
+      ;; μ
+      (local.set $shift (f32.load (local.get $px)))
+      (local.set $sv (f32x4.splat (local.get $shift)))
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $done (loop $sum
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.sub (v128.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $sv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $sum)))
+      (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                             (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+      (block $done (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $s (f32.add (local.get $s) (f32.sub (f32.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $shift))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+      (local.set $delta (f32.div (local.get $s) (f32.convert_i32_u (local.get $d))))   ;; δ
+      (local.set $mv (f32x4.splat (local.get $delta)))
+      ;; σ²
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $done (loop $sum
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
+        (local.set $v (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $sv)) (local.get $mv)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $v) (local.get $v))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $sum)))
+      (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                             (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+      (block $done (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $t (f32.sub (f32.sub (f32.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $shift)) (local.get $delta)))
+        (local.set $s (f32.add (local.get $s) (f32.mul (local.get $t) (local.get $t))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+      (local.set $inv (f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div (local.get $s) (f32.convert_i32_u (local.get $d))) (local.get $eps)))))
+      (local.set $iv (f32x4.splat (local.get $inv)))
+      ;; y
+      (local.set $i (i32.const 0))
+      (block $done (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
+        (v128.store (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.add
+            (f32x4.mul (f32x4.mul (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $sv)) (local.get $mv)) (local.get $iv))
+                       (v128.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2)))))
+            (v128.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $each)))
+      (block $done (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
+        (f32.store (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.add
+            (f32.mul (f32.mul (f32.sub (f32.sub (f32.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $shift)) (local.get $delta)) (local.get $inv))
+                     (f32.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2)))))
+            (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+      (br_if $rowsl (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows))))
+  )
+
+  ;; Softmax over each of $rows rows of $d floats, rows $stride floats apart (x and y alike; y may
+  ;; be x), shifted by the row maximum: y = exp(x − m)/Σ exp(x − m). Causal ($causal ≠ 0): row
+  ;; $row0 + r keeps columns ≤ (row0 + r) mod d, the rest are 0 (attention's mask on [n, n] blocks).
+  ;; Three passes: the maximum; exp (the module's $exp) stored into y and summed in four f32 lanes;
+  ;; y / Σ. The d mod 4 tail in scalars ($exp on a splat, lane 0).
+  ;; Cost: ~30 flops (the exp) per element, 8 bytes; compute bound on the exp.
+  (func (export "softmax") (param $x i32) (param $y i32) (param $rows i32) (param $d i32) (param $stride i32) (param $row0 i32) (param $causal i32)
+    (local $r i32) (local $i i32) (local $end i32) (local $e4 i32) (local $px i32) (local $py i32)
+    (local $m f32) (local $s f32) (local $e f32)
+    (local $acc v128) (local $v v128) (local $mv v128) (local $sv v128)
+    (if (i32.eqz (i32.mul (local.get $rows) (local.get $d))) (then (return)))
+    (loop $rowsl
+      (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $stride)) (i32.const 2))))
+      (local.set $py (i32.add (local.get $y) (i32.shl (i32.mul (local.get $r) (local.get $stride)) (i32.const 2))))
+      (local.set $end (if (result i32) (local.get $causal)
+        (then (i32.add (i32.rem_u (i32.add (local.get $row0) (local.get $r)) (local.get $d)) (i32.const 1)))
+        (else (local.get $d))))
+      (local.set $e4 (i32.and (local.get $end) (i32.const -4)))
+      ;; m
+      (local.set $mv (v128.const f32x4 -inf -inf -inf -inf))
+      (local.set $i (i32.const 0))
+      (block $done (loop $max
+        (br_if $done (i32.ge_u (local.get $i) (local.get $e4)))
+        (local.set $mv (f32x4.max (local.get $mv) (v128.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $max)))
+      (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mv)) (f32x4.extract_lane 1 (local.get $mv)))
+                             (f32.max (f32x4.extract_lane 2 (local.get $mv)) (f32x4.extract_lane 3 (local.get $mv)))))
+      (block $done (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $m (f32.max (local.get $m) (f32.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+      (local.set $mv (f32x4.splat (local.get $m)))
+      ;; exp(x − m) into y, and its sum
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $done (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $e4)))
+        (local.set $v (call $exp (f32x4.sub (v128.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mv))))
+        (v128.store (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2))) (local.get $v))
+        (local.set $acc (f32x4.add (local.get $acc) (local.get $v)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $each)))
+      (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                             (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+      (block $done (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $e (f32x4.extract_lane 0 (call $exp (f32x4.splat (f32.sub (f32.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2)))) (local.get $m))))))
+        (f32.store (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2))) (local.get $e))
+        (local.set $s (f32.add (local.get $s) (local.get $e)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+      ;; y / Σ; the masked columns 0
+      (local.set $sv (f32x4.splat (local.get $s)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $e4)))
+        (v128.store (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.div (v128.load (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2)))) (local.get $sv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $each)))
+      (block $done (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.div (f32.load (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2)))) (local.get $s)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+      (block $done (loop $zeros
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
+        (f32.store (i32.add (local.get $py) (i32.shl (local.get $i) (i32.const 2))) (f32.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $zeros)))
+      (br_if $rowsl (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows))))
+  )
+
   ;; The GEMM epilogue on C [rows, np4] in place, in the order of the GPU's:
   ;;   c = act(c + bias) · scale + residual
   ;; bias and scale along N (a vector of np4) or along M (one value per row); a pointer of -1 for

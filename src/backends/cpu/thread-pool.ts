@@ -1,7 +1,7 @@
 /**
  * The CPU kernels on several threads: every thread runs an instance of the shared-memory build of
- * the kernels over one shared WebAssembly.Memory, and a job (a GEMM's 4-row panels) is split by
- * rows between the calling thread and the workers. Synchronous for the caller, as the ops are:
+ * the kernels over one shared WebAssembly.Memory, and a job (a GEMM's 4-row panels, a depthwise
+ * conv's output planes) is split between the calling thread and the workers. Synchronous for the caller, as the ops are:
  * the job goes into a control block of shared Int32s, the workers are woken with Atomics.notify,
  * the caller does its share and waits with Atomics.wait for the count of workers still running to
  * reach 0 (allowed in Node's main thread and in Workers, not on a page's main thread, where the
@@ -10,16 +10,17 @@
 
 /** Control block slots (Int32). */
 export const SEQ = 0; // bumped for each job; workers wait on it
-export const OP = 1; // 1: gemm_4x8
+export const OP = 1; // 1: gemm_4x8, 2: depthwise_planes
 export const THREADS = 2; // threads taking part, the caller included
-export const ARGS = 3; // six arguments
+export const ARGS = 3; // up to six arguments
 export const PENDING = 9; // workers still running the job
 export const CONTROL_INTS = 16;
 
 /**
  * What each worker runs (plain JavaScript: it is evaluated in the worker), given `instance` (its
  * kernels on the shared memory), `control` (the Int32Array) and `index` (1 … threads − 1). Thread
- * t takes 4-row panels [⌊mp·t/T⌋, ⌊mp·(t+1)/T⌋).
+ * t takes 4-row panels [⌊mp·t/T⌋, ⌊mp·(t+1)/T⌋), or planes [⌊planes·t/T⌋, ⌊planes·(t+1)/T⌋) with
+ * the t-th scratch area.
  */
 export const WORKER_LOOP = `
 let seen = 0;
@@ -31,6 +32,10 @@ for (;;) {
     const [a, b, c, mp, np, k] = control.subarray(${ARGS}, ${ARGS} + 6);
     const m0 = Math.floor((mp * index) / T), m1 = Math.floor((mp * (index + 1)) / T);
     if (m1 > m0) instance.exports.gemm_4x8(a + m0 * k * 16, b, c + m0 * np * 128, m1 - m0, np, k);
+  } else if (index < T && control[${OP}] === 2) {
+    const [desc, planes, scratch, scratchBytes] = control.subarray(${ARGS}, ${ARGS} + 4);
+    const p0 = Math.floor((planes * index) / T), p1 = Math.floor((planes * (index + 1)) / T);
+    if (p1 > p0) instance.exports.depthwise_planes(desc, p0, p1, scratch + index * scratchBytes);
   }
   if (Atomics.sub(control, ${PENDING}, 1) === 1) Atomics.notify(control, ${PENDING});
 }`;
@@ -45,15 +50,35 @@ export class ThreadPool {
   /** gemm_4x8 (byte offsets, as the export takes them) split by 4-row panels over every thread. */
   gemm(own: (a: number, b: number, c: number, mp: number, np: number, k: number) => void, a: number, b: number, c: number, mp: number, np: number, k: number): void {
     const T = Math.min(this.threads, mp);
+    this.post(1, T, [a, b, c, mp, np, k]);
+    const m1 = Math.floor(mp / T);
+    if (m1 > 0) own(a, b, c, m1, np, k);
+    this.join();
+  }
+
+  /** depthwise_planes (byte offsets) split by output planes over every thread, thread t on the t-th scratch area (`scratchBytes` each). */
+  depthwise(own: (desc: number, p0: number, p1: number, scratch: number) => void, desc: number, planes: number, scratch: number, scratchBytes: number): void {
+    const T = Math.min(this.threads, planes);
+    this.post(2, T, [desc, planes, scratch, scratchBytes]);
+    const p1 = Math.floor(planes / T);
+    if (p1 > 0) own(desc, 0, p1, scratch);
+    this.join();
+  }
+
+  /** Hands a job to the workers (those with index ≥ T skip it) and wakes them. */
+  private post(op: number, T: number, args: number[]): void {
     const ctl = this.control;
-    ctl[OP] = 1;
+    ctl[OP] = op;
     ctl[THREADS] = T;
-    ctl.set([a, b, c, mp, np, k], ARGS);
+    ctl.set(args, ARGS);
     Atomics.store(ctl, PENDING, this.threads - 1);
     Atomics.add(ctl, SEQ, 1);
     Atomics.notify(ctl, SEQ);
-    const m1 = Math.floor(mp / T);
-    if (m1 > 0) own(a, b, c, m1, np, k);
+  }
+
+  /** Waits for every worker to finish the job. */
+  private join(): void {
+    const ctl = this.control;
     for (let left = Atomics.load(ctl, PENDING); left !== 0; left = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, left);
   }
 }

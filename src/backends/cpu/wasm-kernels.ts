@@ -15,6 +15,7 @@ interface Exports {
   gemm_4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void;
   dw_s1(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
   dw_s2(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
+  depthwise_planes(desc: number, p0: number, p1: number, scratch: number): void;
   madd_peak(iters: number, out: number): void;
   activate(x: number, y: number, n: number, act: number): void;
   pack_b_kn(src: number, dst: number, k: number, n: number): void;
@@ -38,8 +39,8 @@ export const ACT_CODE: Record<Activation, number> = { none: 0, gelu: 1, relu: 2,
 /** Floats per chunk of an elementwise pass through the kernels' memory (256 KiB: stays in cache). */
 const CHUNK = 1 << 16;
 
-/** Below this many multiply-adds a GEMM stays on the calling thread (waking the others costs more). */
-const THREADED_GEMM_FROM = 1 << 20;
+/** Below this many multiply-adds a GEMM or depthwise conv stays on the calling thread (waking the others costs more). */
+const THREADED_FROM = 1 << 20;
 
 export class WasmKernels {
   private view: Float32Array;
@@ -69,7 +70,7 @@ export class WasmKernels {
 
   /** C[4·mp, 8·np] = A·B on packed panels (see kernels.wat), split over the threads when large; offsets in floats. */
   gemm4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void {
-    if (this.pool && mp > 1 && 32 * mp * np * k >= THREADED_GEMM_FROM) this.pool.gemm(this.exports.gemm_4x8, a * 4, b * 4, c * 4, mp, np, k);
+    if (this.pool && mp > 1 && 32 * mp * np * k >= THREADED_FROM) this.pool.gemm(this.exports.gemm_4x8, a * 4, b * 4, c * 4, mp, np, k);
     else this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
   }
 
@@ -144,9 +145,21 @@ export class WasmKernels {
     this.exports.madd_peak(iters, 0);
   }
 
-  /** out[oy, ox] += the kh×kw window of a zero-padded input plane at stride 1 or 2 (see kernels.wat); offsets in floats. */
-  depthwisePlane(stride: 1 | 2, input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void {
-    (stride === 1 ? this.exports.dw_s1 : this.exports.dw_s2)(input * 4, w * 4, out * 4, iw, oh, ow4, kh, kw);
+  /**
+   * Output planes [0, planes) of a conv with one input channel per output, as described at `desc`
+   * (24 i32s: kernels.wat's depthwise_planes), split over the threads when large, thread t using
+   * scratch [scratch + t·scratchFloats, + scratchFloats); offsets in floats. The caller sizes the
+   * memory for `threads` scratch areas; `madds` (the conv's multiply-adds) decides whether to split.
+   */
+  depthwisePlanes(desc: number, planes: number, scratch: number, scratchFloats: number, madds: number): void {
+    if (this.pool && planes > 1 && madds >= THREADED_FROM) this.pool.depthwise(this.exports.depthwise_planes, desc * 4, planes, scratch * 4, scratchFloats * 4);
+    else this.exports.depthwise_planes(desc * 4, 0, planes, scratch * 4);
+  }
+
+  /** The memory as 32-bit integers (for job descriptors), at least `ints` long. */
+  ints(ints: number): Int32Array {
+    const f = this.floats(ints);
+    return new Int32Array(f.buffer, f.byteOffset, f.length);
   }
 }
 

@@ -75,7 +75,7 @@
   ;; output rows are $ow4 floats apart ($ow4 a multiple of 4). dw_s1 for stride 1 (unaligned loads
   ;; of four neighbours), dw_s2 for stride 2 (eight neighbours, the even lanes kept).
   ;; Cost: 2·oh·ow4·kh·kw flops.
-  (func (export "dw_s1") (param $in i32) (param $w i32) (param $out i32) (param $iw i32) (param $oh i32) (param $ow4 i32) (param $kh i32) (param $kw i32)
+  (func $dw_s1 (export "dw_s1") (param $in i32) (param $w i32) (param $out i32) (param $iw i32) (param $oh i32) (param $ow4 i32) (param $kh i32) (param $kw i32)
     (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $row i32) (local $pw i32) (local $po i32)
     (local $acc v128) (local $wv v128) (local $x v128)
     (local.set $po (local.get $out))
@@ -104,7 +104,7 @@
       (br_if $rows (i32.lt_u (local.tee $oy (i32.add (local.get $oy) (i32.const 1))) (local.get $oh))))
   )
 
-  (func (export "dw_s2") (param $in i32) (param $w i32) (param $out i32) (param $iw i32) (param $oh i32) (param $ow4 i32) (param $kh i32) (param $kw i32)
+  (func $dw_s2 (export "dw_s2") (param $in i32) (param $w i32) (param $out i32) (param $iw i32) (param $oh i32) (param $ow4 i32) (param $kh i32) (param $kw i32)
     (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $row i32) (local $pw i32) (local $po i32)
     (local $acc v128) (local $wv v128) (local $x v128)
     (local.set $po (local.get $out))
@@ -132,6 +132,68 @@
         (local.set $po (i32.add (local.get $po) (i32.const 16)))
         (br_if $cols (i32.lt_u (local.tee $ox (i32.add (local.get $ox) (i32.const 4))) (local.get $ow4))))
       (br_if $rows (i32.lt_u (local.tee $oy (i32.add (local.get $oy) (i32.const 1))) (local.get $oh))))
+  )
+
+  ;; Output planes [$p0, $p1) of a conv with one input channel per output (depthwise, and the ×2
+  ;; expanding convs), each plane whole: its input plane zero-padded into $scratch (once per input
+  ;; plane, whichever outputs it feeds), dw_s1 or dw_s2 into the plane of $ow4-float rows after it,
+  ;; the bias and activation there (as the GEMM epilogue does them: bias, then act), then the $ow
+  ;; columns of each row to the output. A plane's values do not depend on which call, or thread,
+  ;; computes it: the thread pool splits the planes between threads, each with scratch of its own.
+  ;; $desc holds the geometry as i32s (byte offsets; see WasmKernels.depthwisePlanes):
+  ;;   0 x [N, Cin, H, W]   4 w [Cout, kh·kw]   8 bias [Cout] (or -1)   12 y [N, Cout, oh, ow]
+  ;;  16 Cin  20 H  24 W  28 Cout  32 Cout/Cin  36 kh  40 kw  44 oh  48 ow  52 ow4  56 iw  60 ih
+  ;;  64 ph  68 pw  72 stride (1 or 2)  76 act  80 rows copied  84 columns copied
+  ;; Scratch: ih·iw + oh·ow4 floats. Cost: 2·oh·ow4·kh·kw flops per plane, plus the padding copy.
+  (func (export "depthwise_planes") (param $desc i32) (param $p0 i32) (param $p1 i32) (param $scratch i32)
+    (local $p i32) (local $oc i32) (local $in i32) (local $last i32) (local $outp i32) (local $plane i32) (local $ow4 i32) (local $oh i32) (local $ow i32)
+    (local $i i32) (local $end i32) (local $src i32) (local $dst i32) (local $bv v128)
+    (if (i32.ge_u (local.get $p0) (local.get $p1)) (then (return)))
+    (local.set $oh (i32.load offset=44 (local.get $desc)))
+    (local.set $ow (i32.load offset=48 (local.get $desc)))
+    (local.set $ow4 (i32.load offset=52 (local.get $desc)))
+    (local.set $plane (i32.shl (i32.mul (i32.load offset=60 (local.get $desc)) (i32.load offset=56 (local.get $desc))) (i32.const 2)))  ;; padded plane, bytes
+    (local.set $outp (i32.add (local.get $scratch) (local.get $plane)))
+    (local.set $last (i32.const -1))
+    (local.set $p (local.get $p0))
+    (loop $planes
+      ;; p = b·Cout + oc; its input plane b·Cin + oc/(Cout/Cin)
+      (local.set $oc (i32.rem_u (local.get $p) (i32.load offset=28 (local.get $desc))))
+      (local.set $in (i32.add
+        (i32.mul (i32.div_u (local.get $p) (i32.load offset=28 (local.get $desc))) (i32.load offset=16 (local.get $desc)))
+        (i32.div_u (local.get $oc) (i32.load offset=32 (local.get $desc)))))
+      (if (i32.ne (local.get $in) (local.get $last))
+        (then
+          (memory.fill (local.get $scratch) (i32.const 0) (local.get $plane))
+          (call $pad_plane
+            (i32.add (i32.load offset=0 (local.get $desc)) (i32.shl (i32.mul (local.get $in) (i32.mul (i32.load offset=20 (local.get $desc)) (i32.load offset=24 (local.get $desc)))) (i32.const 2)))
+            (local.get $scratch) (i32.load offset=80 (local.get $desc)) (i32.load offset=84 (local.get $desc)) (i32.load offset=24 (local.get $desc))
+            (i32.load offset=56 (local.get $desc)) (i32.load offset=64 (local.get $desc)) (i32.load offset=68 (local.get $desc)))
+          (local.set $last (local.get $in))))
+      (memory.fill (local.get $outp) (i32.const 0) (i32.shl (i32.mul (local.get $oh) (local.get $ow4)) (i32.const 2)))
+      (if (i32.eq (i32.load offset=72 (local.get $desc)) (i32.const 1))
+        (then (call $dw_s1 (local.get $scratch) (i32.add (i32.load offset=4 (local.get $desc)) (i32.shl (i32.mul (local.get $oc) (i32.mul (i32.load offset=36 (local.get $desc)) (i32.load offset=40 (local.get $desc)))) (i32.const 2)))
+          (local.get $outp) (i32.load offset=56 (local.get $desc)) (local.get $oh) (local.get $ow4) (i32.load offset=36 (local.get $desc)) (i32.load offset=40 (local.get $desc))))
+        (else (call $dw_s2 (local.get $scratch) (i32.add (i32.load offset=4 (local.get $desc)) (i32.shl (i32.mul (local.get $oc) (i32.mul (i32.load offset=36 (local.get $desc)) (i32.load offset=40 (local.get $desc)))) (i32.const 2)))
+          (local.get $outp) (i32.load offset=56 (local.get $desc)) (local.get $oh) (local.get $ow4) (i32.load offset=36 (local.get $desc)) (i32.load offset=40 (local.get $desc)))))
+      (local.set $end (i32.add (local.get $outp) (i32.shl (i32.mul (local.get $oh) (local.get $ow4)) (i32.const 2))))
+      (if (i32.ge_s (i32.load offset=8 (local.get $desc)) (i32.const 0))
+        (then
+          (local.set $bv (v128.load32_splat (i32.add (i32.load offset=8 (local.get $desc)) (i32.shl (local.get $oc) (i32.const 2)))))
+          (local.set $i (local.get $outp))
+          (loop $bias
+            (v128.store (local.get $i) (f32x4.add (v128.load (local.get $i)) (local.get $bv)))
+            (br_if $bias (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))))
+      (if (i32.load offset=76 (local.get $desc))
+        (then (call $activate_n (local.get $outp) (i32.mul (local.get $oh) (local.get $ow4)) (i32.load offset=76 (local.get $desc)))))
+      ;; the plane's ow columns of each row to y[p]
+      (local.set $src (local.get $outp))
+      (local.set $dst (i32.add (i32.load offset=12 (local.get $desc)) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $oh) (local.get $ow))) (i32.const 2))))
+      (loop $rows
+        (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $ow) (i32.const 2)))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ow) (i32.const 2))))
+        (br_if $rows (i32.lt_u (local.tee $src (i32.add (local.get $src) (i32.shl (local.get $ow4) (i32.const 2)))) (local.get $end))))
+      (br_if $planes (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $p1))))
   )
 
   ;; The machine's multiply-add ceiling for these kernels: $iters steps of eight independent
@@ -576,7 +638,7 @@
   ;; $h rows of $w values of a plane (rows $sw apart, at $src) into the zero-padded plane of row
   ;; stride $iw at $dst, $ph rows and $pw columns in (the caller zeroes $dst and keeps the rows and
   ;; columns copied inside it). Cost: memory bound.
-  (func (export "pad_plane") (param $src i32) (param $dst i32) (param $h i32) (param $w i32) (param $sw i32) (param $iw i32) (param $ph i32) (param $pw i32)
+  (func $pad_plane (export "pad_plane") (param $src i32) (param $dst i32) (param $h i32) (param $w i32) (param $sw i32) (param $iw i32) (param $ph i32) (param $pw i32)
     (local $y i32)
     (if (i32.eqz (i32.mul (local.get $h) (local.get $w))) (then (return)))
     (local.set $dst (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $ph) (local.get $iw)) (local.get $pw)) (i32.const 2))))

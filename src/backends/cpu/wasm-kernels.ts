@@ -147,7 +147,7 @@ export class WasmKernels {
 
   /**
    * Output planes [0, planes) of a conv with one input channel per output, as described at `desc`
-   * (24 i32s: kernels.wat's depthwise_planes), split over the threads when large, thread t using
+   * (22 i32s: kernels.wat's depthwise_planes), split over the threads when large, thread t using
    * scratch [scratch + t·scratchFloats, + scratchFloats); offsets in floats. The caller sizes the
    * memory for `threads` scratch areas; `madds` (the conv's multiply-adds) decides whether to split.
    */

@@ -228,10 +228,14 @@
 
   ;; exp(x): x = k·ln2 + r (k rounded to nearest, ln2 split so k·ln2 is exact to float32), exp(r)
   ;; by its degree-6 polynomial (Cephes' expf coefficients, |error| ≲ 1 ulp), times 2^k built in
-  ;; the exponent bits. x is clamped to [-87.3, 88.3] (2^k stays a normal float).
+  ;; the exponent bits. x is clamped to [-87.3, 88.3] (2^k stays a normal float). 2^k's bits: k is
+  ;; a whole float in [-126, 127], so k + (2^23 + 127) holds k + 127 in its low mantissa bits
+  ;; (exactly), and shifting the word left by 23 leaves (k + 127) << 23 — one add and one shift,
+  ;; where i32x4.trunc_sat_f32x4_s is some eight instructions on x64. The clamps are pmin/pmax (one
+  ;; minps/maxps; f32x4.min/max's NaN and ±0 rules cost several more), x first so a NaN stays NaN.
   (func $exp (param $x v128) (result v128)
     (local $k v128) (local $r v128) (local $p v128)
-    (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88.3 88.3 88.3 88.3)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
+    (local.set $x (f32x4.pmax (f32x4.pmin (local.get $x) (v128.const f32x4 88.3 88.3 88.3 88.3)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
     (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
     (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
     (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
@@ -243,7 +247,7 @@
     (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
     (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
     ;; 2^k: (k + 127) in the exponent field
-    (f32x4.mul (local.get $p) (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+    (f32x4.mul (local.get $p) (i32x4.shl (f32x4.add (local.get $k) (v128.const f32x4 8388735 8388735 8388735 8388735)) (i32.const 23)))
   )
 
   ;; GELU(x) = 0.5·x·(1 + erf(x/√2)) from the float32 fits the WGSL kernels use (wgsl/math.ts):
@@ -263,7 +267,7 @@
     (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (v128.const f32x4 0.1283791668828856 0.1283791668828856 0.1283791668828856 0.1283791668828856)))
     ;; 0.5·x·(1 + z + z·r)
     (local.set $small (f32x4.mul (local.get $half) (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.add (local.get $z) (f32x4.mul (local.get $z) (local.get $r))))))
-    (local.set $t (f32x4.min (f32x4.abs (local.get $x)) (v128.const f32x4 14.5 14.5 14.5 14.5)))
+    (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 14.5 14.5 14.5 14.5)))
     (local.set $w (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t) (v128.const f32x4 0.3535533905932738 0.3535533905932738 0.3535533905932738 0.3535533905932738)))))
     (local.set $q (v128.const f32x4 0.21273615619117334 0.21273615619117334 0.21273615619117334 0.21273615619117334))
     (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (v128.const f32x4 -1.038629903102553 -1.038629903102553 -1.038629903102553 -1.038629903102553)))
@@ -315,7 +319,7 @@
   ;; cost more than the arithmetic. Cost: ~60 operations per four values.
   (func $gelu_n (param $px i32) (param $py i32) (param $n i32)
     (local $end i32) (local $z v128) (local $s v128) (local $r v128) (local $small v128) (local $t v128) (local $w v128) (local $q v128) (local $erfc v128) (local $half v128) (local $x v128) (local $ex v128) (local $ek v128) (local $er v128) (local $ep v128)
-    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128) (local $k4 v128) (local $k5 v128) (local $k6 v128) (local $k7 v128) (local $k8 v128) (local $k9 v128) (local $k10 v128) (local $k11 v128) (local $k12 v128) (local $k13 v128) (local $k14 v128) (local $k15 v128) (local $k16 v128) (local $k17 v128) (local $k18 v128) (local $k19 v128) (local $k20 v128) (local $k21 v128) (local $k22 v128) (local $k23 v128) (local $k24 v128) (local $k25 v128) (local $k26 v128) (local $k27 v128) (local $k28 v128) (local $k29 v128) (local $k30 v128) (local $k31 v128) (local $k32 v128) (local $k33 v128) (local $k34 v128) (local $k35 v128)
+    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128) (local $k4 v128) (local $k5 v128) (local $k6 v128) (local $k7 v128) (local $k8 v128) (local $k9 v128) (local $k10 v128) (local $k11 v128) (local $k12 v128) (local $k13 v128) (local $k14 v128) (local $k15 v128) (local $k16 v128) (local $k17 v128) (local $k18 v128) (local $k19 v128) (local $k20 v128) (local $k21 v128) (local $k22 v128) (local $k23 v128) (local $k24 v128) (local $k25 v128) (local $k26 v128) (local $k27 v128) (local $k28 v128) (local $k29 v128) (local $k30 v128) (local $k31 v128) (local $k32 v128) (local $k33 v128) (local $k34 v128) (local $k35 v128) (local $k36 v128)
     (local.set $k0 (v128.const f32x4 88.3 88.3 88.3 88.3))
     (local.set $k1 (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))
     (local.set $k2 (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
@@ -352,6 +356,7 @@
     (local.set $k33 (v128.const f32x4 -0.5 -0.5 -0.5 -0.5))
     (local.set $k34 (v128.const f32x4 0 0 0 0))
     (local.set $k35 (v128.const f32x4 1.2374368670764582 1.2374368670764582 1.2374368670764582 1.2374368670764582))
+    (local.set $k36 (v128.const f32x4 8388735 8388735 8388735 8388735))
     (local.set $end (i32.add (local.get $px) (i32.shl (local.get $n) (i32.const 2))))
     (loop $each
       (local.set $x (v128.load (local.get $px)))
@@ -366,7 +371,7 @@
       (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (local.get $k19)))
       (local.set $r (f32x4.add (f32x4.mul (local.get $r) (local.get $s)) (local.get $k20)))
       (local.set $small (f32x4.mul (local.get $half) (f32x4.add (local.get $k11) (f32x4.add (local.get $z) (f32x4.mul (local.get $z) (local.get $r))))))
-      (local.set $t (f32x4.min (f32x4.abs (local.get $x)) (local.get $k21)))
+      (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (local.get $k21)))
       (local.set $w (f32x4.div (local.get $k11) (f32x4.add (local.get $k11) (f32x4.mul (local.get $t) (local.get $k22)))))
       (local.set $q (local.get $k23))
       (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (local.get $k24)))
@@ -379,7 +384,7 @@
       (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (local.get $k31)))
       (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $w)) (local.get $k32)))
       (local.set $ex (f32x4.add (f32x4.mul (f32x4.mul (local.get $t) (local.get $t)) (local.get $k33)) (local.get $q)))
-      (local.set $ex (f32x4.max (f32x4.min (local.get $ex) (local.get $k0)) (local.get $k1)))
+      (local.set $ex (f32x4.pmax (f32x4.pmin (local.get $ex) (local.get $k0)) (local.get $k1)))
       (local.set $ek (f32x4.nearest (f32x4.mul (local.get $ex) (local.get $k2))))
       (local.set $er (f32x4.sub (local.get $ex) (f32x4.mul (local.get $ek) (local.get $k3))))
       (local.set $er (f32x4.sub (local.get $er) (f32x4.mul (local.get $ek) (local.get $k4))))
@@ -390,7 +395,7 @@
       (local.set $ep (f32x4.add (f32x4.mul (local.get $ep) (local.get $er)) (local.get $k9)))
       (local.set $ep (f32x4.add (f32x4.mul (local.get $ep) (local.get $er)) (local.get $k10)))
       (local.set $ep (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $ep) (local.get $er)) (local.get $er)) (local.get $er)) (local.get $k11)))
-      (local.set $erfc (f32x4.mul (local.get $w) (f32x4.mul (local.get $ep) (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $ek)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))))
+      (local.set $erfc (f32x4.mul (local.get $w) (f32x4.mul (local.get $ep) (i32x4.shl (f32x4.add (local.get $ek) (local.get $k36)) (i32.const 23)))))
       (v128.store (local.get $py) (v128.bitselect (local.get $small) (v128.bitselect (f32x4.mul (local.get $half) (local.get $erfc)) (f32x4.sub (local.get $x) (f32x4.mul (local.get $half) (local.get $erfc))) (f32x4.lt (local.get $x) (local.get $k34))) (f32x4.le (f32x4.abs (local.get $x)) (local.get $k35))))
       (local.set $py (i32.add (local.get $py) (i32.const 16)))
       (br_if $each (i32.lt_u (local.tee $px (i32.add (local.get $px) (i32.const 16))) (local.get $end))))
@@ -501,7 +506,7 @@
       (local.set $i (i32.const 0))
       (block $done (loop $max
         (br_if $done (i32.ge_u (local.get $i) (local.get $e4)))
-        (local.set $mv (f32x4.max (local.get $mv) (v128.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $mv (f32x4.pmax (local.get $mv) (v128.load (i32.add (local.get $px) (i32.shl (local.get $i) (i32.const 2))))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $max)))
       (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mv)) (f32x4.extract_lane 1 (local.get $mv)))

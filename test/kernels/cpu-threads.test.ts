@@ -48,13 +48,19 @@ function depthwiseConvs(check = false): Float32Array[] {
   });
 }
 
+/** Each case with GELU alone, and with every epilogue operand (bias and scale along M, then along N, and a residual): each thread runs the epilogue of its own rows. */
 function products(): Float32Array[] {
   let seed = 4000;
-  return CASES.map(([M, N, K, batch, bLayout]) => {
+  return CASES.flatMap(([M, N, K, batch, bLayout], i) => {
     const a = cpu.upload(randn(batch * M * K, seed++), [batch * M * K]);
     const b = cpu.upload(randn(batch * N * K, seed++), [batch * N * K]);
-    const y = gemm({ a, b, bLayout, M, N, K, batch, strideA: M * K, strideB: N * K, outShape: [batch, M, N], act: 'gelu' });
-    return (y.storage as Float32Array).slice();
+    const along = i % 2 ? 'm' : 'n';
+    const len = along === 'm' ? M : N;
+    const [bias, scale, residual] = [cpu.upload(randn(len, seed++), [len]), cpu.upload(randn(len, seed++), [len]), cpu.upload(randn(batch * M * N, seed++), [batch, M, N])];
+    const spec = { a, b, bLayout, M, N, K, batch, strideA: M * K, strideB: N * K, outShape: [batch, M, N] };
+    const y = gemm({ ...spec, act: 'gelu' });
+    const z = gemm({ ...spec, act: 'gelu', bias, biasAlong: along, scale, scaleAlong: along, residual });
+    return [(y.storage as Float32Array).slice(), (z.storage as Float32Array).slice()];
   });
 }
 
@@ -72,7 +78,7 @@ describe.runIf(availableParallelism() > 1)('CPU kernels on worker threads', () =
     const many = products();
     many.forEach((y, i) => {
       expect(y.length).toBe(one[i].length);
-      expect(y.every((v, j) => Object.is(v, one[i][j])), `case ${CASES[i].join(' ')}`).toBe(true);
+      expect(y.every((v, j) => Object.is(v, one[i][j])), `case ${CASES[i >> 1].join(' ')}${i & 1 ? ' with bias, scale, residual' : ''}`).toBe(true);
     });
   });
 

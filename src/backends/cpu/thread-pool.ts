@@ -12,14 +12,15 @@
 export const SEQ = 0; // bumped for each job; workers wait on it
 export const OP = 1; // 1: gemm_4x8, 2: depthwise_planes
 export const THREADS = 2; // threads taking part, the caller included
-export const ARGS = 3; // up to six arguments
-export const PENDING = 9; // workers still running the job
-export const CONTROL_INTS = 16;
+export const ARGS = 3; // up to thirteen arguments
+export const PENDING = 16; // workers still running the job
+export const CONTROL_INTS = 32;
 
 /**
  * What each worker runs (plain JavaScript: it is evaluated in the worker), given `instance` (its
  * kernels on the shared memory), `control` (the Int32Array) and `index` (1 … threads − 1). Thread
- * t takes 4-row panels [⌊mp·t/T⌋, ⌊mp·(t+1)/T⌋), or planes [⌊planes·t/T⌋, ⌊planes·(t+1)/T⌋) with
+ * t takes 4-row panels [⌊mp·t/T⌋, ⌊mp·(t+1)/T⌋) and, where the job has one (M > 0), the epilogue
+ * of those rows of C below M (bias and scale along M and the residual offset to them), or planes [⌊planes·t/T⌋, ⌊planes·(t+1)/T⌋) with
  * the t-th scratch area.
  */
 export const WORKER_LOOP = `
@@ -29,9 +30,11 @@ for (;;) {
   seen = Atomics.load(control, ${SEQ});
   const T = control[${THREADS}];
   if (index < T && control[${OP}] === 1) {
-    const [a, b, c, mp, np, k] = control.subarray(${ARGS}, ${ARGS} + 6);
+    const [a, b, c, mp, np, k, M, bias, biasN, act, scale, scaleN, res] = control.subarray(${ARGS}, ${ARGS} + 13);
     const m0 = Math.floor((mp * index) / T), m1 = Math.floor((mp * (index + 1)) / T);
     if (m1 > m0) instance.exports.gemm_4x8(a + m0 * k * 16, b, c + m0 * np * 128, m1 - m0, np, k);
+    const r0 = 4 * m0, r1 = Math.min(4 * m1, M);
+    if (r1 > r0) instance.exports.epilogue(c + r0 * np * 32, r1 - r0, np * 8, bias < 0 ? -1 : biasN ? bias : bias + r0 * 4, biasN, act, scale < 0 ? -1 : scaleN ? scale : scale + r0 * 4, scaleN, res < 0 ? -1 : res + r0 * np * 32);
   } else if (index < T && control[${OP}] === 2) {
     const [desc, planes, scratch, scratchBytes] = control.subarray(${ARGS}, ${ARGS} + 4);
     const p0 = Math.floor((planes * index) / T), p1 = Math.floor((planes * (index + 1)) / T);
@@ -40,6 +43,12 @@ for (;;) {
   if (Atomics.sub(control, ${PENDING}, 1) === 1) Atomics.notify(control, ${PENDING});
 }`;
 
+/** The kernels a threaded GEMM runs (wasm-kernels.ts's exports). */
+export interface GemmExports {
+  gemm_4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void;
+  epilogue(c: number, rows: number, np4: number, bias: number, biasN: number, act: number, scale: number, scaleN: number, residual: number): void;
+}
+
 export class ThreadPool {
   constructor(
     /** Threads taking part, the caller included. */
@@ -47,12 +56,19 @@ export class ThreadPool {
     private readonly control: Int32Array,
   ) {}
 
-  /** gemm_4x8 (byte offsets, as the export takes them) split by 4-row panels over every thread. */
-  gemm(own: (a: number, b: number, c: number, mp: number, np: number, k: number) => void, a: number, b: number, c: number, mp: number, np: number, k: number): void {
+  /**
+   * gemm_4x8 (byte offsets, as the exports take them) split by 4-row panels over every thread, each
+   * thread then running the epilogue on its rows below `epi[0]` (M; 0: no epilogue). `epi`: M, then
+   * the epilogue export's arguments after np4 (bias, biasN, act, scale, scaleN, residual).
+   */
+  gemm(exports: GemmExports, a: number, b: number, c: number, mp: number, np: number, k: number, epi: readonly number[]): void {
     const T = Math.min(this.threads, mp);
-    this.post(1, T, [a, b, c, mp, np, k]);
+    this.post(1, T, [a, b, c, mp, np, k, ...epi]);
     const m1 = Math.floor(mp / T);
-    if (m1 > 0) own(a, b, c, m1, np, k);
+    if (m1 > 0) exports.gemm_4x8(a, b, c, m1, np, k);
+    const [M, bias, biasN, act, scale, scaleN, res] = epi;
+    const r1 = Math.min(4 * m1, M);
+    if (r1 > 0) exports.epilogue(c, r1, np * 8, bias, biasN, act, scale, scaleN, res);
     this.join();
   }
 

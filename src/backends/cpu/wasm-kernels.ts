@@ -27,6 +27,21 @@ interface Exports {
   dot_i8(rows: number, q: number, n: number, dim: number, out: number): void;
 }
 
+/**
+ * The GEMM epilogue on C's first `rows` rows, in place: act(c + bias)·scale + residual, bias and
+ * scale along N (a vector as wide as C) or M (one per row); offsets in floats, -1 for an absent one,
+ * the residual laid out like C.
+ */
+export interface GemmEpilogueAt {
+  rows: number;
+  bias: number;
+  biasN: boolean;
+  act: Activation;
+  scale: number;
+  scaleN: boolean;
+  residual: number;
+}
+
 /** The kernels in an instance of their own (own memory): for data that stays, as search rows do. */
 export interface KernelInstance {
   exports: Exports;
@@ -68,19 +83,20 @@ export class WasmKernels {
     return this.view;
   }
 
-  /** C[4·mp, 8·np] = A·B on packed panels (see kernels.wat), split over the threads when large; offsets in floats. */
-  gemm4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void {
-    if (this.pool && mp > 1 && 32 * mp * np * k >= THREADED_FROM) this.pool.gemm(this.exports.gemm_4x8, a * 4, b * 4, c * 4, mp, np, k);
-    else this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
-  }
-
   /**
-   * The GEMM epilogue in place on C [rows, np4] at `c` (floats): act(c + bias)·scale + residual,
-   * bias and scale along N (np4 values) or M (one per row); offsets in floats, -1 for an absent one.
+   * C[4·mp, 8·np] = A·B on packed panels (see kernels.wat), then, given `epi`, the epilogue on C's
+   * first `epi.rows` rows; split over the threads when large (each thread its rows' product and
+   * epilogue: the same bits as one thread). Offsets in floats.
    */
-  epilogue(c: number, rows: number, np4: number, bias: number, biasN: boolean, act: Activation, scale: number, scaleN: boolean, residual: number): void {
+  gemm4x8(a: number, b: number, c: number, mp: number, np: number, k: number, epi?: GemmEpilogueAt): void {
     const at = (f: number) => (f < 0 ? -1 : f * 4);
-    this.exports.epilogue(c * 4, rows, np4, at(bias), biasN ? 1 : 0, ACT_CODE[act], at(scale), scaleN ? 1 : 0, at(residual));
+    const e = epi ? [epi.rows, at(epi.bias), epi.biasN ? 1 : 0, ACT_CODE[epi.act], at(epi.scale), epi.scaleN ? 1 : 0, at(epi.residual)] : [0, -1, 0, 0, -1, 0, -1];
+    if (this.pool && mp > 1 && 32 * mp * np * k >= THREADED_FROM) {
+      this.pool.gemm(this.exports, a * 4, b * 4, c * 4, mp, np, k, e);
+      return;
+    }
+    this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
+    if (epi && epi.rows > 0) this.exports.epilogue(c * 4, epi.rows, np * 8, e[1], e[2], e[3], e[4], e[5], e[6]);
   }
 
   /** dst[i] = act(src[i]), through the kernels' memory in cache-sized chunks. */

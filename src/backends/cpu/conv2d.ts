@@ -14,7 +14,7 @@ import type { Conv2dGeometry } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { ACTIVATE } from './activation.js';
 import { gemm } from './gemm.js';
-import { ACT_CODE, wasmKernels } from './wasm-kernels.js';
+import { DEPTHWISE_FIELDS, wasmKernels } from './wasm-kernels.js';
 import { countFlops } from './flop-count.js';
 
 export function conv2d(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
@@ -91,16 +91,19 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
   const biasAt = at4(wAt + cout * kh * kw);
   const yAt = at4(biasAt + cout);
   const descAt = at4(yAt + planes * oh * ow);
-  const scratchAt = descAt + 24;
+  const scratchAt = at4(descAt + DEPTHWISE_FIELDS.length);
   const scratch = at4(ih * iw + oh * ow4);
   const mem = kernels.floats(scratchAt + kernels.threads * scratch);
   mem.set(xt.storage as Float32Array, xAt);
   mem.set(wt.storage as Float32Array, wAt);
   if (bias) mem.set(bias, biasAt);
-  const desc = [xAt, wAt, bias ? biasAt : -1, yAt].map((f) => (f < 0 ? -1 : f * 4));
-  desc.push(cin, h, w, cout, cout / cin, kh, kw, oh, ow, ow4, iw, ih, ph, pw, s, ACT_CODE[g.act], Math.min(h, ih - ph), Math.min(w, iw - pw));
-  kernels.ints(descAt + 24).set(desc, descAt);
-  kernels.depthwisePlanes(descAt, planes, scratchAt, scratch, planes * oh * ow4 * kh * kw);
+  kernels.depthwisePlanes(
+    {
+      x: xAt, w: wAt, bias: bias ? biasAt : -1, y: yAt, n, cin, h, wIn: w, cout, perInput: cout / cin, kh, kw, oh, ow, ow4, iw, ih, ph, pw,
+      stride: s, act: g.act, rows: Math.min(h, ih - ph), cols: Math.min(w, iw - pw),
+    },
+    descAt, scratchAt, scratch,
+  );
   (out.storage as Float32Array).set(kernels.floats(0).subarray(yAt, yAt + planes * oh * ow));
   return out;
 }

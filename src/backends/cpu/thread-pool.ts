@@ -1,11 +1,11 @@
 /**
  * The CPU kernels on several threads: every thread runs an instance of the shared-memory build of
  * the kernels over one shared WebAssembly.Memory, and a job (a GEMM's 4-row panels, a depthwise
- * conv's output planes) is split between the calling thread and the workers. Synchronous for the caller, as the ops are:
- * the job goes into a control block of shared Int32s, the workers are woken with Atomics.notify,
- * the caller does its share and waits with Atomics.wait for the count of workers still running to
- * reach 0 (allowed in Node's main thread and in Workers, not on a page's main thread, where the
- * backend stays on one thread). The workers' side is WORKER_LOOP.
+ * conv's output planes) is split between the calling thread and the workers. Synchronous for the
+ * caller, as the ops are: the job goes into a control block of shared Int32s, the workers are
+ * woken with Atomics.notify, the caller does its share and waits with Atomics.wait for the count
+ * of workers still running to reach 0 (allowed in Node's main thread and in Workers, not on a
+ * page's main thread, where the backend stays on one thread). The workers' side is WORKER_LOOP.
  */
 
 /** Control block slots (Int32). */
@@ -20,8 +20,8 @@ export const CONTROL_INTS = 32;
  * What each worker runs (plain JavaScript: it is evaluated in the worker), given `instance` (its
  * kernels on the shared memory), `control` (the Int32Array) and `index` (1 … threads − 1). Thread
  * t takes 4-row panels [⌊mp·t/T⌋, ⌊mp·(t+1)/T⌋) and, where the job has one (M > 0), the epilogue
- * of those rows of C below M (bias and scale along M and the residual offset to them), or planes [⌊planes·t/T⌋, ⌊planes·(t+1)/T⌋) with
- * the t-th scratch area.
+ * of those rows of C below M (bias and scale along M and the residual offset to them); or output
+ * planes [⌊planes·t/T⌋, ⌊planes·(t+1)/T⌋) with the t-th scratch area.
  */
 export const WORKER_LOOP = `
 let seen = 0;

@@ -19,7 +19,6 @@ interface Exports {
   madd_peak(iters: number, out: number): void;
   activate(x: number, y: number, n: number, act: number): void;
   pack_b_kn(src: number, dst: number, k: number, n: number): void;
-  pad_plane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void;
   layer_norm(x: number, y: number, w: number, b: number, rows: number, d: number, eps: number): void;
   softmax(x: number, y: number, rows: number, d: number, stride: number, row0: number, causal: number): void;
   epilogue(c: number, rows: number, np4: number, bias: number, biasN: number, act: number, scale: number, scaleN: number, residual: number): void;
@@ -41,6 +40,20 @@ export interface GemmEpilogueAt {
   scaleN: boolean;
   residual: number;
 }
+
+/**
+ * depthwise_planes' job, field by field in the order of its i32 description (kernels.wat: field i
+ * at byte 4·i): operand offsets in floats (bias -1 when absent), then the geometry — the padded
+ * input plane ih × iw, the output rows ow4 floats apart in scratch, the padding ph, pw and the
+ * rows × cols of the input copied into it.
+ */
+export interface DepthwiseJob {
+  x: number; w: number; bias: number; y: number;
+  n: number; cin: number; h: number; wIn: number; cout: number; perInput: number; kh: number; kw: number;
+  oh: number; ow: number; ow4: number; iw: number; ih: number; ph: number; pw: number; stride: 1 | 2; act: Activation; rows: number; cols: number;
+}
+/** The order of depthwise_planes' description (n is not in it: the plane count travels as the job's length). */
+export const DEPTHWISE_FIELDS = ['x', 'w', 'bias', 'y', 'cin', 'h', 'wIn', 'cout', 'perInput', 'kh', 'kw', 'oh', 'ow', 'ow4', 'iw', 'ih', 'ph', 'pw', 'stride', 'act', 'rows', 'cols'] as const;
 
 /** The kernels in an instance of their own (own memory): for data that stays, as search rows do. */
 export interface KernelInstance {
@@ -150,10 +163,6 @@ export class WasmKernels {
     this.exports.pack_b_kn(src * 4, dst * 4, k, n);
   }
 
-  /** h rows of w values (rows sw apart) at `src` into the padded plane (row stride iw, zeroed by the caller) at `dst`, ph rows and pw columns in. */
-  padPlane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void {
-    this.exports.pad_plane(src * 4, dst * 4, h, w, sw, iw, ph, pw);
-  }
 
   /** `iters` steps of eight register-only multiply-adds on four lanes (64·iters flops): the ceiling benchmarks compare with. */
   maddPeak(iters: number): void {
@@ -162,20 +171,20 @@ export class WasmKernels {
   }
 
   /**
-   * Output planes [0, planes) of a conv with one input channel per output, as described at `desc`
-   * (22 i32s: kernels.wat's depthwise_planes), split over the threads when large, thread t using
-   * scratch [scratch + t·scratchFloats, + scratchFloats); offsets in floats. The caller sizes the
-   * memory for `threads` scratch areas; `madds` (the conv's multiply-adds) decides whether to split.
+   * Every output plane (N·Cout) of a conv with one input channel per output (kernels.wat's
+   * depthwise_planes), its description written at `descAt`, split over the threads when large,
+   * thread t using scratch [scratchAt + t·scratchFloats, + scratchFloats). The caller has placed
+   * the operands and sized the memory for `threads` scratch areas; offsets in floats.
    */
-  depthwisePlanes(desc: number, planes: number, scratch: number, scratchFloats: number, madds: number): void {
-    if (this.pool && planes > 1 && madds >= THREADED_FROM) this.pool.depthwise(this.exports.depthwise_planes, desc * 4, planes, scratch * 4, scratchFloats * 4);
-    else this.exports.depthwise_planes(desc * 4, 0, planes, scratch * 4);
-  }
-
-  /** The memory as 32-bit integers (for job descriptors), at least `ints` long. */
-  ints(ints: number): Int32Array {
-    const f = this.floats(ints);
-    return new Int32Array(f.buffer, f.byteOffset, f.length);
+  depthwisePlanes(job: DepthwiseJob, descAt: number, scratchAt: number, scratchFloats: number): void {
+    const bytes = (f: number) => (f < 0 ? -1 : f * 4);
+    const values: Record<(typeof DEPTHWISE_FIELDS)[number], number> = { ...job, x: bytes(job.x), w: bytes(job.w), bias: bytes(job.bias), y: bytes(job.y), act: ACT_CODE[job.act] };
+    const f = this.floats(descAt + DEPTHWISE_FIELDS.length);
+    new Int32Array(f.buffer, f.byteOffset, f.length).set(DEPTHWISE_FIELDS.map((k) => values[k]), descAt);
+    const planes = job.n * job.cout;
+    const madds = planes * job.oh * job.ow4 * job.kh * job.kw;
+    if (this.pool && planes > 1 && madds >= THREADED_FROM) this.pool.depthwise(this.exports.depthwise_planes, descAt * 4, planes, scratchAt * 4, scratchFloats * 4);
+    else this.exports.depthwise_planes(descAt * 4, 0, planes, scratchAt * 4);
   }
 }
 

@@ -214,7 +214,8 @@
   ;; the bias and activation there (as the GEMM epilogue does them: bias, then act), then the $ow
   ;; columns of each row to the output. A plane's values do not depend on which call, or thread,
   ;; computes it: the thread pool splits the planes between threads, each with scratch of its own.
-  ;; $desc holds the geometry as i32s (byte offsets; see WasmKernels.depthwisePlanes):
+  ;; $desc holds the job as i32s (operands as byte offsets; wasm-kernels.ts's DepthwiseJob and
+  ;; DEPTHWISE_FIELDS write it in this order):
   ;;   0 x [N, Cin, H, W]   4 w [Cout, kh·kw]   8 bias [Cout] (or -1)   12 y [N, Cout, oh, ow]
   ;;  16 Cin  20 H  24 W  28 Cout  32 Cout/Cin  36 kh  40 kw  44 oh  48 ow  52 ow4  56 iw  60 ih
   ;;  64 ph  68 pw  72 stride (1 or 2)  76 act  80 rows copied  84 columns copied

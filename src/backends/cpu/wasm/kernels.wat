@@ -563,7 +563,8 @@
   ;; $row0 + r keeps columns ≤ (row0 + r) mod d, the rest are 0 (attention's mask on [n, n] blocks).
   ;; Three passes: the maximum; exp (the module's $exp) stored into y and summed in four f32 lanes;
   ;; y / Σ. The d mod 4 tail in scalars ($exp on a splat, lane 0).
-  ;; Cost: ~30 flops (the exp) per element, 8 bytes; compute bound on the exp.
+  ;; Cost: ~30 vector operations per four elements (most in the exp), 8 bytes per element; bound by
+  ;; the exp (measured: [8, 77, 77] in 0.28–0.39 ms on one thread, ~7 ns per element).
   (func (export "softmax") (param $x i32) (param $y i32) (param $rows i32) (param $d i32) (param $stride i32) (param $row0 i32) (param $causal i32)
     (local $r i32) (local $i i32) (local $end i32) (local $e4 i32) (local $px i32) (local $py i32)
     (local $m f32) (local $s f32) (local $e f32)

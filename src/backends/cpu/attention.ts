@@ -2,7 +2,8 @@
  * Multi-head attention from the fused qkv [B, N, 3, heads, hd] on the CPU, per (batch, head):
  * scores S = (q·scale)·kᵀ, a softmax along each row (shifted by the row maximum; causal: the keys
  * up to the query's position), then P·v. With WebAssembly SIMD both products run in the packed
- * 4×8-tile GEMM kernel, q, k, v packed straight from the strided qkv; without, plain loops.
+ * 4×8-tile GEMM kernel, q, k, v packed straight from the strided qkv, and the softmax in the wasm
+ * row kernel (kernels.wat); without, plain loops in float64.
  * Cost: 4·B·heads·N²·hd flops.
  */
 import type { AttentionGeometry } from '../../runtime/backend-ops.js';
@@ -52,16 +53,12 @@ function attentionPacked(kernels: WasmKernels, qkv: Float32Array, y: Float32Arra
         for (let d = 0; d < hd; d++) mem[vAt + (d >> 3) * n * 8 + j * 8 + (d & 7)] = qkv[vo + j * row + d];
       }
       kernels.gemm4x8(qAt, kAt, sAt, n4 / 4, n8 / 8, hd);
-      // Softmax per query row, written as the 4-row panels of P.
+      // Softmax of each query row in place (the wasm kernel; causal: the masked keys become 0), then P as 4-row panels.
+      kernels.softmaxAt(sAt, n, n, n8, causal);
       for (let i = 0; i < n; i++) {
         const s = sAt + i * n8;
-        const end = causal ? i + 1 : n;
-        let mx = -Infinity;
-        for (let j = 0; j < end; j++) mx = Math.max(mx, mem[s + j]);
-        let l = 0;
-        for (let j = 0; j < end; j++) l += Math.exp(mem[s + j] - mx);
         const d0 = pAt + (i >> 2) * n * 4 + (i & 3);
-        for (let j = 0; j < n; j++) mem[d0 + j * 4] = j < end ? Math.exp(mem[s + j] - mx) / l : 0;
+        for (let j = 0; j < n; j++) mem[d0 + j * 4] = mem[s + j];
       }
       kernels.gemm4x8(pAt, vAt, oAt, n4 / 4, hd8 / 8, n);
       for (let i = 0; i < n; i++) {

@@ -3,7 +3,8 @@
  *  - dense (groups = 1): im2col, then the GEMM (its packed SIMD kernel and bias/activation
  *    epilogue) with the weight [Cout, Cin·KH·KW] as A, packed once;
  *  - one input channel per output (depthwise, and the ×2 expanding convs) at strides 1 and 2:
- *    the SIMD plane kernel on a zero-padded copy of each input plane, four outputs per step;
+ *    the SIMD plane kernel on a zero-padded copy of each input plane, four outputs per step, the
+ *    output planes split over the threads;
  *  - anything else (grouped convs with several inputs per output, other strides), or no SIMD: the
  *    direct loop — for each output plane, each (input channel, tap) adds weight × a strided input
  *    row segment to the plane's rows, padding bounds computed once per tap.
@@ -13,7 +14,7 @@ import type { Conv2dGeometry } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { ACTIVATE } from './activation.js';
 import { gemm } from './gemm.js';
-import { wasmKernels } from './wasm-kernels.js';
+import { DEPTHWISE_FIELDS, wasmKernels } from './wasm-kernels.js';
 import { countFlops } from './flop-count.js';
 
 export function conv2d(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
@@ -66,47 +67,44 @@ function viaIm2col(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
   });
 }
 
-/** One input plane per output plane: each input plane padded once, then the SIMD plane kernel per output it feeds. */
+/**
+ * One input plane per output plane, in the kernels' memory: the input, weights and bias copied in
+ * once, then kernels.wat's depthwise_planes over every output plane (split by planes over the
+ * threads: bit-identical to one thread), then the output copied out.
+ */
 function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor {
   const kernels = wasmKernels()!;
   const { n, cin, h, w, cout, kh, kw, oh, ow } = g;
   const [ph, pw] = g.pad;
-  const wts = wt.storage as Float32Array;
   const bias = g.bias?.storage as Float32Array | undefined;
   const out = xt.backend.empty([n, cout, oh, ow], 'f32', 'conv2d');
-  const y = out.storage as Float32Array;
-  const perInput = cout / cin;
+  const planes = n * cout;
+  if (planes * oh * ow === 0) return out;
   const ow4 = Math.ceil(ow / 4) * 4;
   // The padded plane holds every read of the last group of four outputs (stride 2 loads eight).
   const iw = ow4 * s + kw + 4;
   const ih = (oh - 1) * s + kh;
-  // Memory: the input as it is, one padded plane, one kernel, one output plane, its bias row.
+  const at4 = (f: number) => Math.ceil(f / 4) * 4; // regions 16-byte aligned
+  // Memory: the input, the weights, the bias, the output, the job's description, a scratch area per thread.
   const xAt = 0;
-  const inAt = n * cin * h * w;
-  const wAt = inAt + ih * iw;
-  const outAt = wAt + kh * kw;
-  const biasAt = outAt + oh * ow4;
-  const mem = kernels.floats(biasAt + ow4);
+  const wAt = at4(xAt + n * cin * h * w);
+  const biasAt = at4(wAt + cout * kh * kw);
+  const yAt = at4(biasAt + cout);
+  const descAt = at4(yAt + planes * oh * ow);
+  const scratchAt = at4(descAt + DEPTHWISE_FIELDS.length);
+  const scratch = at4(ih * iw + oh * ow4);
+  const mem = kernels.floats(scratchAt + kernels.threads * scratch);
   mem.set(xt.storage as Float32Array, xAt);
-  const rows = Math.min(h, ih - ph);
-  const cols = Math.min(w, iw - pw);
-  for (let b = 0; b < n; b++) {
-    for (let ic = 0; ic < cin; ic++) {
-      mem.fill(0, inAt, inAt + ih * iw);
-      kernels.padPlane(xAt + (b * cin + ic) * h * w, inAt, rows, cols, w, iw, ph, pw);
-      for (let o = 0; o < perInput; o++) {
-        const oc = ic * perInput + o;
-        mem.set(wts.subarray(oc * kh * kw, (oc + 1) * kh * kw), wAt);
-        mem.fill(0, outAt, outAt + oh * ow4);
-        kernels.depthwisePlane(s, inAt, wAt, outAt, iw, oh, ow4, kh, kw);
-        if (bias) mem.fill(bias[oc], biasAt, biasAt + ow4);
-        if (bias || g.act !== 'none') kernels.epilogue(outAt, oh, ow4, bias ? biasAt : -1, true, g.act, -1, false, -1);
-        const d = (b * cout + oc) * oh * ow;
-        if (ow === ow4) y.set(mem.subarray(outAt, outAt + oh * ow), d);
-        else for (let oy = 0; oy < oh; oy++) y.set(mem.subarray(outAt + oy * ow4, outAt + oy * ow4 + ow), d + oy * ow);
-      }
-    }
-  }
+  mem.set(wt.storage as Float32Array, wAt);
+  if (bias) mem.set(bias, biasAt);
+  kernels.depthwisePlanes(
+    {
+      x: xAt, w: wAt, bias: bias ? biasAt : -1, y: yAt, n, cin, h, wIn: w, cout, perInput: cout / cin, kh, kw, oh, ow, ow4, iw, ih, ph, pw,
+      stride: s, act: g.act, rows: Math.min(h, ih - ph), cols: Math.min(w, iw - pw),
+    },
+    descAt, scratchAt, scratch,
+  );
+  (out.storage as Float32Array).set(kernels.floats(0).subarray(yAt, yAt + planes * oh * ow));
   return out;
 }
 

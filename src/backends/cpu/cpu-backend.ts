@@ -1,9 +1,9 @@
 /**
  * The CPU backend: tensors in typed arrays (f32 as Float32Array, i32 as Int32Array; no f16
- * storage), ops computed synchronously (ops.ts): the GEMMs and convs in WebAssembly SIMD kernels
- * (wasm-kernels.ts), the rest in TypeScript. It runs wherever JavaScript
- * does: a machine or browser without WebGPU gets a result, not an error. Work is done when an op
- * returns, so `read` and `sync` wait for nothing.
+ * storage), ops computed synchronously (ops.ts): the GEMMs, convs, attention, LayerNorm, softmax
+ * and activations in WebAssembly SIMD kernels (wasm-kernels.ts), the rest in TypeScript. It runs
+ * wherever JavaScript does: a machine or browser without WebGPU gets a result, not an error. Work
+ * is done when an op returns, so `read` and `sync` wait for nothing.
  */
 import type { Backend, ConstantSource, ConstantValue } from '../../runtime/backend.js';
 import type { DType, HostArray } from '../../runtime/dtype.js';

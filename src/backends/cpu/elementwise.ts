@@ -50,9 +50,15 @@ export function channelAffine(x: Tensor, scaleT: Tensor, s: ChannelAffineSpec): 
   return out;
 }
 
+/** With SIMD, the wasm kernel (f32 sums, kernels.wat); else this loop in float64, the plain reference. */
 export function layerNorm(x: Tensor, wT: Tensor, bT: Tensor, eps: number): Tensor {
   const out = x.backend.empty(x.shape, 'f32', 'layerNorm');
   const [src, y, w, b] = [f32(x), f32(out), f32(wT), f32(bT)];
+  const kernels = wasmKernels();
+  if (kernels) {
+    kernels.layerNorm(src, y, w, b, eps);
+    return out;
+  }
   const d = w.length;
   for (let r = 0; r < src.length; r += d) {
     let mean = 0;
@@ -66,11 +72,19 @@ export function layerNorm(x: Tensor, wT: Tensor, bT: Tensor, eps: number): Tenso
   return out;
 }
 
-/** Softmax over the last dim; causal: row i of each [n, n] block keeps columns ≤ i (the rest are 0). */
+/**
+ * Softmax over the last dim; causal: row i of each [n, n] block keeps columns ≤ i (the rest are 0).
+ * With SIMD, the wasm kernel (f32 sums, its own exp); else this loop in float64, the plain reference.
+ */
 export function softmax(x: Tensor, opts: { causal: boolean }): Tensor {
   const out = x.backend.empty(x.shape, 'f32', 'softmax');
   const [src, y] = [f32(x), f32(out)];
   const d = x.shape[x.shape.length - 1];
+  const kernels = wasmKernels();
+  if (kernels) {
+    kernels.softmax(src, y, d, opts.causal);
+    return out;
+  }
   for (let r = 0, row = 0; r < src.length; r += d, row++) {
     const end = opts.causal ? (row % d) + 1 : d;
     let m = -Infinity;

@@ -110,10 +110,11 @@ function gemmPacked(s: GemmSpec, y: Float32Array): void {
       if (N !== Np) mem.fill(0, bAt, bAt + Np * K); // the last panel's missing columns
       kernels.packBkn(rawAt, bAt, K, N);
     } else if (bt === 0 || !bShared) mem.set(bShared ?? packB(b, bt * s.strideB, K, N, s.bLayout), bAt);
-    kernels.gemm4x8(aAt, bAt, cAt, Mp / 4, Np / 8, K);
     const yo = bt * M * N;
     if (residual) copyRows(residual, yo, N, mem, resAt, Np, M);
-    if (s.bias || s.scale || residual || (s.act ?? 'none') !== 'none') kernels.epilogue(cAt, M, Np, biasAt, biasN, s.act ?? 'none', scaleAt, scaleN, resAt);
+    const act = s.act ?? 'none';
+    const epi = s.bias || s.scale || residual || act !== 'none' ? { rows: M, bias: biasAt, biasN, act, scale: scaleAt, scaleN, residual: resAt } : undefined;
+    kernels.gemm4x8(aAt, bAt, cAt, Mp / 4, Np / 8, K, epi);
     copyRows(kernels.floats(0), cAt, Np, y, yo, N, M);
   }
 }

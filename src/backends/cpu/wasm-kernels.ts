@@ -15,14 +15,45 @@ interface Exports {
   gemm_4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void;
   dw_s1(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
   dw_s2(input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void;
+  depthwise_planes(desc: number, p0: number, p1: number, scratch: number): void;
   madd_peak(iters: number, out: number): void;
   activate(x: number, y: number, n: number, act: number): void;
   pack_b_kn(src: number, dst: number, k: number, n: number): void;
-  pad_plane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void;
+  layer_norm(x: number, y: number, w: number, b: number, rows: number, d: number, eps: number): void;
+  softmax(x: number, y: number, rows: number, d: number, stride: number, row0: number, causal: number): void;
   epilogue(c: number, rows: number, np4: number, bias: number, biasN: number, act: number, scale: number, scaleN: number, residual: number): void;
   quantize_i8(src: number, dst: number, n: number, dim: number, scale: number, err: number, norm: number): void;
   dot_i8(rows: number, q: number, n: number, dim: number, out: number): void;
 }
+
+/**
+ * The GEMM epilogue on C's first `rows` rows, in place: act(c + bias)·scale + residual, bias and
+ * scale along N (a vector as wide as C) or M (one per row); offsets in floats, -1 for an absent one,
+ * the residual laid out like C.
+ */
+export interface GemmEpilogueAt {
+  rows: number;
+  bias: number;
+  biasN: boolean;
+  act: Activation;
+  scale: number;
+  scaleN: boolean;
+  residual: number;
+}
+
+/**
+ * depthwise_planes' job, field by field in the order of its i32 description (kernels.wat: field i
+ * at byte 4·i): operand offsets in floats (bias -1 when absent), then the geometry — the padded
+ * input plane ih × iw, the output rows ow4 floats apart in scratch, the padding ph, pw and the
+ * rows × cols of the input copied into it.
+ */
+export interface DepthwiseJob {
+  x: number; w: number; bias: number; y: number;
+  n: number; cin: number; h: number; wIn: number; cout: number; perInput: number; kh: number; kw: number;
+  oh: number; ow: number; ow4: number; iw: number; ih: number; ph: number; pw: number; stride: 1 | 2; act: Activation; rows: number; cols: number;
+}
+/** The order of depthwise_planes' description (n is not in it: the plane count travels as the job's length). */
+export const DEPTHWISE_FIELDS = ['x', 'w', 'bias', 'y', 'cin', 'h', 'wIn', 'cout', 'perInput', 'kh', 'kw', 'oh', 'ow', 'ow4', 'iw', 'ih', 'ph', 'pw', 'stride', 'act', 'rows', 'cols'] as const;
 
 /** The kernels in an instance of their own (own memory): for data that stays, as search rows do. */
 export interface KernelInstance {
@@ -36,8 +67,8 @@ export const ACT_CODE: Record<Activation, number> = { none: 0, gelu: 1, relu: 2,
 /** Floats per chunk of an elementwise pass through the kernels' memory (256 KiB: stays in cache). */
 const CHUNK = 1 << 16;
 
-/** Below this many multiply-adds a GEMM stays on the calling thread (waking the others costs more). */
-const THREADED_GEMM_FROM = 1 << 20;
+/** Below this many multiply-adds a GEMM or depthwise conv stays on the calling thread (waking the others costs more). */
+const THREADED_FROM = 1 << 20;
 
 export class WasmKernels {
   private view: Float32Array;
@@ -65,19 +96,20 @@ export class WasmKernels {
     return this.view;
   }
 
-  /** C[4·mp, 8·np] = A·B on packed panels (see kernels.wat), split over the threads when large; offsets in floats. */
-  gemm4x8(a: number, b: number, c: number, mp: number, np: number, k: number): void {
-    if (this.pool && mp > 1 && 32 * mp * np * k >= THREADED_GEMM_FROM) this.pool.gemm(this.exports.gemm_4x8, a * 4, b * 4, c * 4, mp, np, k);
-    else this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
-  }
-
   /**
-   * The GEMM epilogue in place on C [rows, np4] at `c` (floats): act(c + bias)·scale + residual,
-   * bias and scale along N (np4 values) or M (one per row); offsets in floats, -1 for an absent one.
+   * C[4·mp, 8·np] = A·B on packed panels (see kernels.wat), then, given `epi`, the epilogue on C's
+   * first `epi.rows` rows; split over the threads when large (each thread its rows' product and
+   * epilogue: the same bits as one thread). Offsets in floats.
    */
-  epilogue(c: number, rows: number, np4: number, bias: number, biasN: boolean, act: Activation, scale: number, scaleN: boolean, residual: number): void {
+  gemm4x8(a: number, b: number, c: number, mp: number, np: number, k: number, epi?: GemmEpilogueAt): void {
     const at = (f: number) => (f < 0 ? -1 : f * 4);
-    this.exports.epilogue(c * 4, rows, np4, at(bias), biasN ? 1 : 0, ACT_CODE[act], at(scale), scaleN ? 1 : 0, at(residual));
+    const e = epi ? [epi.rows, at(epi.bias), epi.biasN ? 1 : 0, ACT_CODE[epi.act], at(epi.scale), epi.scaleN ? 1 : 0, at(epi.residual)] : [0, -1, 0, 0, -1, 0, -1];
+    if (this.pool && mp > 1 && 32 * mp * np * k >= THREADED_FROM) {
+      this.pool.gemm(this.exports, a * 4, b * 4, c * 4, mp, np, k, e);
+      return;
+    }
+    this.exports.gemm_4x8(a * 4, b * 4, c * 4, mp, np, k);
+    if (epi && epi.rows > 0) this.exports.epilogue(c * 4, epi.rows, np * 8, e[1], e[2], e[3], e[4], e[5], e[6]);
   }
 
   /** dst[i] = act(src[i]), through the kernels' memory in cache-sized chunks. */
@@ -91,15 +123,46 @@ export class WasmKernels {
     }
   }
 
+  /**
+   * LayerNorm over the last dim (d = w.length) of `src` into `dst` (may be `src`), in the kernels'
+   * memory a chunk of rows at a time: the weight and bias first, then the rows, normalised in place.
+   */
+  layerNorm(src: Float32Array, dst: Float32Array, w: Float32Array, b: Float32Array, eps: number): void {
+    const d = w.length;
+    const per = Math.max(1, Math.floor(CHUNK / d)); // rows per chunk
+    for (let r0 = 0; r0 * d < src.length; r0 += per) {
+      const rows = Math.min(per, src.length / d - r0);
+      const mem = this.floats(2 * d + per * d);
+      mem.set(w, 0);
+      mem.set(b, d);
+      mem.set(src.subarray(r0 * d, (r0 + rows) * d), 2 * d);
+      this.exports.layer_norm(8 * d, 8 * d, 0, 4 * d, rows, d, eps);
+      dst.set(mem.subarray(2 * d, 2 * d + rows * d), r0 * d);
+    }
+  }
+
+  /** Softmax over the last dim (d) of `src` into `dst` (may be `src`); causal: row i of each [d, d] block keeps columns ≤ i. */
+  softmax(src: Float32Array, dst: Float32Array, d: number, causal: boolean): void {
+    const per = Math.max(1, Math.floor(CHUNK / d));
+    for (let r0 = 0; r0 * d < src.length; r0 += per) {
+      const rows = Math.min(per, src.length / d - r0);
+      const mem = this.floats(per * d);
+      mem.set(src.subarray(r0 * d, (r0 + rows) * d), 0);
+      this.exports.softmax(0, 0, rows, d, d, r0, causal ? 1 : 0);
+      dst.set(mem.subarray(0, rows * d), r0 * d);
+    }
+  }
+
+  /** Softmax in place on `rows` rows of d floats at `at`, `stride` floats apart, in the kernels' memory; causal: row i keeps columns ≤ i. */
+  softmaxAt(at: number, rows: number, d: number, stride: number, causal: boolean): void {
+    this.exports.softmax(at * 4, at * 4, rows, d, stride, 0, causal ? 1 : 0);
+  }
+
   /** B [k, n] at `src` as 8-column panels at `dst` (zeroed by the caller); offsets in floats. */
   packBkn(src: number, dst: number, k: number, n: number): void {
     this.exports.pack_b_kn(src * 4, dst * 4, k, n);
   }
 
-  /** h rows of w values (rows sw apart) at `src` into the padded plane (row stride iw, zeroed by the caller) at `dst`, ph rows and pw columns in. */
-  padPlane(src: number, dst: number, h: number, w: number, sw: number, iw: number, ph: number, pw: number): void {
-    this.exports.pad_plane(src * 4, dst * 4, h, w, sw, iw, ph, pw);
-  }
 
   /** `iters` steps of eight register-only multiply-adds on four lanes (64·iters flops): the ceiling benchmarks compare with. */
   maddPeak(iters: number): void {
@@ -107,9 +170,21 @@ export class WasmKernels {
     this.exports.madd_peak(iters, 0);
   }
 
-  /** out[oy, ox] += the kh×kw window of a zero-padded input plane at stride 1 or 2 (see kernels.wat); offsets in floats. */
-  depthwisePlane(stride: 1 | 2, input: number, w: number, out: number, iw: number, oh: number, ow4: number, kh: number, kw: number): void {
-    (stride === 1 ? this.exports.dw_s1 : this.exports.dw_s2)(input * 4, w * 4, out * 4, iw, oh, ow4, kh, kw);
+  /**
+   * Every output plane (N·Cout) of a conv with one input channel per output (kernels.wat's
+   * depthwise_planes), its description written at `descAt`, split over the threads when large,
+   * thread t using scratch [scratchAt + t·scratchFloats, + scratchFloats). The caller has placed
+   * the operands and sized the memory for `threads` scratch areas; offsets in floats.
+   */
+  depthwisePlanes(job: DepthwiseJob, descAt: number, scratchAt: number, scratchFloats: number): void {
+    const bytes = (f: number) => (f < 0 ? -1 : f * 4);
+    const values: Record<(typeof DEPTHWISE_FIELDS)[number], number> = { ...job, x: bytes(job.x), w: bytes(job.w), bias: bytes(job.bias), y: bytes(job.y), act: ACT_CODE[job.act] };
+    const f = this.floats(descAt + DEPTHWISE_FIELDS.length);
+    new Int32Array(f.buffer, f.byteOffset, f.length).set(DEPTHWISE_FIELDS.map((k) => values[k]), descAt);
+    const planes = job.n * job.cout;
+    const madds = planes * job.oh * job.ow4 * job.kh * job.kw;
+    if (this.pool && planes > 1 && madds >= THREADED_FROM) this.pool.depthwise(this.exports.depthwise_planes, descAt * 4, planes, scratchAt * 4, scratchFloats * 4);
+    else this.exports.depthwise_planes(descAt * 4, 0, planes, scratchAt * 4);
   }
 }
 

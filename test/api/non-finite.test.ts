@@ -76,11 +76,12 @@ describe.runIf(haveFixtures())('a checkpoint with a NaN', () => {
   it('the CLI: refused (exit 1) with the tensor name; with --allow-non-finite, --json never prints null', async () => {
     const args = ['embed', '--model', config(), '--weights', poisoned, '--image', fixturePath('preprocess', 'coffee.png'), '--json'];
     const refused = await runCli(...args);
+    // With --json the error is JSON on stdout.
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain(key);
+    expect(JSON.parse(refused.out).error.message).toContain(key);
     const allowed = await runCli(...args, '--allow-non-finite');
     expect(allowed.code).toBe(1);
-    expect(allowed.err).toMatch(/NonFiniteOutputError: image 0: the embedding holds NaN/);
+    expect(JSON.parse(allowed.out)).toEqual({ error: { type: 'NonFiniteOutputError', message: expect.stringMatching(/^image 0: the embedding holds NaN/) } });
     expect(allowed.out).not.toMatch(/null/);
   });
 });

@@ -12,7 +12,7 @@ import { createModelInWorker, type WorkerModelInfo } from '../src/api/worker-cli
 import { weightsUrl } from '../src/api/sources.js';
 import type { Prediction } from '../src/api/mobileclip.js';
 import type { LoadProgress } from '../src/io/load-progress.js';
-import { DEFAULT_MODEL, displayName, mb, modelGroups, publishedWeights, remoteSize, weightsBound } from './models.js';
+import { DEFAULT_MODEL, displayName, mb, modelGroups, publishedWeights, remoteSize, savedSize, weightsBound } from './models.js';
 import { errorBlock, type PageImage, predictionCard, rankingRow, thumbnail } from './render.js';
 
 interface Model {
@@ -106,6 +106,8 @@ async function describeChoice(): Promise<void> {
   } catch {
     url = null;
   }
+  const saved = url ? await savedSize(url) : null;
+  if (saved !== null) return void line(`${mb(saved)}, saved on this device`);
   const bound = chosen && !typed ? weightsBound(chosen) : null;
   line(bound ? `up to ${mb(bound)} to download once` : 'download size unknown');
   const exact = url ? await remoteSize(url) : null;

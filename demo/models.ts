@@ -6,6 +6,7 @@
 import { defaultWeightsUrl } from '../src/api/sources.js';
 import { listModels, modelSpec } from '../src/models/model-specs.js';
 import { parameterBound } from '../src/models/parameter-count.js';
+import { CacheStorageCache } from '../src/io/byte-cache.browser.js';
 
 export const DEFAULT_MODEL = 'mobileclip_s0';
 
@@ -50,6 +51,15 @@ export async function remoteSize(url: string): Promise<number | null> {
     const r = await fetch(url, { method: 'HEAD' });
     const n = Number(r.headers.get('content-length'));
     return r.ok && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The size of `url`'s copy in the library's download cache (a load then downloads nothing); null when there is none. */
+export async function savedSize(url: string): Promise<number | null> {
+  try {
+    return CacheStorageCache.available() ? await new CacheStorageCache().storedSize(url) : null;
   } catch {
     return null;
   }

@@ -27,6 +27,13 @@ export class CacheStorageCache implements ByteCache {
     return checkedEntry(this, info, new Uint8Array(await r.arrayBuffer()));
   }
 
+  /** The size recorded for `url`'s entry, without reading its body (a page saying what is saved); null when there is none. */
+  async storedSize(url: string): Promise<number | null> {
+    const r = await (await caches.open(this.where)).match(url);
+    const size = Number(r?.headers.get('x-mobileclip-size'));
+    return r && Number.isSafeInteger(size) ? size : null;
+  }
+
   async put(info: CacheEntryInfo, bytes: Uint8Array): Promise<void> {
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'x-mobileclip-size': String(info.size) };
     if (info.sha256) headers['x-mobileclip-sha256'] = info.sha256;

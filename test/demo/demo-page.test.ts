@@ -197,6 +197,8 @@ describe.runIf(haveFixtures() && haveChromium())('the demo page in a real Chromi
       await p.click('#settings-toggle');
       await p.selectOption('#dtype', 'f32');
       await p.waitForFunction(() => !/loaded/.test(document.getElementById('model-summary')!.textContent!));
+      // Its weights are in the download cache now: the summary says so instead of a download size.
+      await p.waitForFunction(() => /MB, saved on this device$/.test(document.getElementById('model-summary')!.textContent!), undefined, { timeout: 10_000 });
       await p.close();
     });
   }

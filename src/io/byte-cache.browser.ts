@@ -27,11 +27,16 @@ export class CacheStorageCache implements ByteCache {
     return checkedEntry(this, info, new Uint8Array(await r.arrayBuffer()));
   }
 
-  /** The size recorded for `url`'s entry, without reading its body (a page saying what is saved); null when there is none. */
-  async storedSize(url: string): Promise<number | null> {
+  async info(url: string): Promise<CacheEntryInfo | null> {
     const r = await (await caches.open(this.where)).match(url);
     const size = Number(r?.headers.get('x-mobileclip-size'));
-    return r && Number.isSafeInteger(size) ? size : null;
+    if (!r || !Number.isSafeInteger(size)) return null;
+    return { url, size, sha256: r.headers.get('x-mobileclip-sha256') ?? undefined, etag: r.headers.get('etag') ?? undefined };
+  }
+
+  /** The size recorded for `url`'s entry, without reading its body (a page saying what is saved); null when there is none. */
+  async storedSize(url: string): Promise<number | null> {
+    return (await this.info(url))?.size ?? null;
   }
 
   async put(info: CacheEntryInfo, bytes: Uint8Array): Promise<void> {

@@ -6,8 +6,8 @@
  * else its `name`; its size and `lastModified` play the part of a disk file's size and mtime, and
  * its SHA-256 (crypto.subtle) lets a renamed or copied file reuse its row's embedding.
  *
- * Page thread or a module worker that imports the library; createModelInWorker's WorkerModel does
- * not offer it yet (its model lives on the worker's side).
+ * On the page thread, in a module worker that imports the library, and through createModelInWorker
+ * (WorkerModel.openIndex: the same index run in the model's worker, Files passed by reference).
  */
 import { OpfsIndexFolder } from '../collection/index-folder.opfs.js';
 import { IndexStore } from '../collection/index-store.js';

@@ -55,6 +55,8 @@ describe.runIf(haveFixtures() && haveChromium())('openIndex in OPFS, in a real C
   let page: Page;
   let dir: string;
   const errors: string[] = [];
+  /** The page's first searches (query → hits), for the worker's to match. */
+  let pageHits: Record<string, { path: string; score: number }[]> = {};
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mobileclip-opfs-'));
@@ -95,6 +97,7 @@ describe.runIf(haveFixtures() && haveChromium())('openIndex in OPFS, in a real C
     expect(first.skips).toEqual(['cut.png']);
     expect(first.size).toBe(4);
     expect(first.forwards).toBe(4);
+    pageHits = first.hits;
 
     // 2. Reload: the index comes back from OPFS; the same Files compute nothing; a renamed copy reuses its twin.
     await page.reload();
@@ -179,4 +182,54 @@ describe.runIf(haveFixtures() && haveChromium())('openIndex in OPFS, in a real C
     }
     expect(errors).toEqual([]);
   }, 180_000);
+
+  it("createModelInWorker's openIndex opens the page's OPFS index: the same rows, nothing computed, one writer at a time across page and worker", async () => {
+    const r = await page.evaluate(async () => {
+      const w = window as any;
+      const { model, files } = await w.setup();
+      const config = await (await fetch('/models/m/config.json')).json();
+      const worker = await w.mobileclip.createModelInWorker(config, { weights: '/models/m/model.safetensors', vocab: '/vocab/bpe_simple_vocab_16e6.txt.gz', workerUrl: new URL('/lib/worker.js', location.href) });
+      try {
+        const index = await worker.openIndex('photos');
+        const size = index.size;
+        const skips: string[] = [];
+        const progress: number[][] = [];
+        const again = await index.update(files, { onSkip: (k: string) => skips.push(k), onProgress: (d: number, t: number) => progress.push([d, t]) });
+        const pruned = await index.update(files, { removeMissing: true });
+        const hits = await w.searchAll(index);
+        const byImage = await index.search({ image: files.find((f: File) => f.name === 'coffee.png') }, { k: 1 });
+        // The page takes the write lock (its update holds it until close): the worker's update is refused meanwhile.
+        await index.close();
+        const onPage = await w.mobileclip.openIndex('photos', model);
+        await onPage.update(files);
+        const busy = await worker.openIndex('photos').then((i: any) => i.update(files)).then(() => 'no error', (e: Error) => `${e.name}: ${e.message}`);
+        await onPage.close();
+        const later = await worker.openIndex('photos');
+        const after = await later.update(files);
+        await later.close();
+        return { size, again, skips, progress, pruned, sizeAfter: index.size, hits, byImage, busy, after, backend: worker.info.backend, adapter: worker.info.adapter.description };
+      } finally {
+        await worker.dispose();
+      }
+    });
+    console.log(`worker backend: ${r.backend} (${r.adapter}); 'a cat' in the worker: ${JSON.stringify(r.hits['a cat'])}`);
+    expect(r.size).toBe(5); // the page's four photos and the renamed copy
+    expect(r.again).toMatchObject({ added: 0, reused: 0, updated: 0, unchanged: 4, removed: 0, skipped: 1 });
+    expect(r.skips).toEqual(['cut.png']); // relayed as it happened
+    expect(r.progress.at(-1)).toEqual([1, 1]); // only the cut PNG was tried: nothing embedded
+    expect(r.pruned).toMatchObject({ added: 0, unchanged: 4, removed: 1 });
+    expect(r.sizeAfter).toBe(4);
+    expect(r.byImage[0].path).toBe('coffee.png');
+    expect(r.busy).toMatch(/^IndexBusyError: opfs:photos: another writer/);
+    expect(r.after).toMatchObject({ added: 0, unchanged: 4 });
+    expect(Object.keys(r.hits)).toHaveLength(3);
+    let diff = 0;
+    for (const [q, hits] of Object.entries(pageHits)) {
+      expect(r.hits[q].map((h: { path: string }) => h.path)).toEqual(hits.map((h) => h.path));
+      hits.forEach((h, i) => (diff = Math.max(diff, Math.abs(h.score - r.hits[q][i].score))));
+    }
+    console.log(`worker against page scores: max |Δ| ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-6);
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

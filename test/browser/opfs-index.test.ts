@@ -6,7 +6,10 @@
  * OPFS files, copied out, open with Node's openIndex (the format is the same) and give the page's
  * search bit for bit; and Node's own index of the same photos with the same model, on Node's CPU
  * backend, ranks them in the same order with scores within float32 noise of the page's (WebGPU
- * through SwiftShader here, or whatever the page's backend says it is).
+ * through SwiftShader here, or whatever the page's backend says it is). createModelInWorker's
+ * openIndex opens the same OPFS index from the worker (same hits, nothing embedded), the Web Lock
+ * refuses its update while the page writes, and what a cut-short commit leaves is removed by the
+ * next writer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -232,4 +235,39 @@ describe.runIf(haveFixtures() && haveChromium())('openIndex in OPFS, in a real C
     expect(diff).toBeLessThan(1e-6);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it("what a commit cut short leaves in OPFS (a temporary file, Chromium's swap file, an unlisted segment) is not read, and the next writer removes it", async () => {
+    const r = await page.evaluate(async () => {
+      const w = window as any;
+      const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('photos');
+      const put = async (name: string, text: string) => {
+        const out = await (await d.getFileHandle(name, { create: true })).createWritable();
+        await out.write(text);
+        await out.close();
+      };
+      const names = async () => {
+        const out: string[] = [];
+        for await (const k of (d as any).keys()) out.push(k);
+        return out.sort();
+      };
+      const before = await names();
+      await put('.manifest.json.0.deadbeef.tmp', '{"half": ');
+      await put('manifest.json.crswap', 'partial');
+      await put('seg-00000099.rows.json', '[]');
+      await put('seg-00000099.safetensors', 'not yet listed');
+      const { model, files } = await w.setup();
+      const index = await w.mobileclip.openIndex('photos', model);
+      const size = index.size;
+      const hits = (await index.search('a cat', { k: 10 })).map((h: { path: string }) => h.path);
+      const withLeftovers = await names();
+      const summary = await index.update(files);
+      await index.close();
+      return { before, size, hits, withLeftovers, summary, after: await names() };
+    });
+    expect(r.size).toBe(4);
+    expect(r.hits).toEqual(pageHits['a cat'].map((h) => h.path));
+    expect(r.withLeftovers).toHaveLength(r.before.length + 4); // a reader removes nothing
+    expect(r.summary).toMatchObject({ added: 0, unchanged: 4 });
+    expect(r.after).toEqual(r.before);
+  }, 60_000);
 });

@@ -6,3 +6,7 @@ export { readBrowserImage } from './preprocess/image-input.browser.js';
 export { CacheStorageCache, BROWSER_CACHE_NAME } from './io/byte-cache.browser.js';
 export { createModelInWorker, WorkerModel, type WorkerCreateOptions, type WorkerModelInfo } from './api/worker-client.js';
 export { modelInfo } from './api/worker-protocol.js';
+export { openIndex, fileKey, type BrowserImageIndex, type BrowserIndexUpdateOptions, type SearchHit, type SearchOptions, type UpdateSummary } from './api/collection.browser.js';
+export { IndexBusyError } from './collection/index-folder.js';
+export { IndexModelError } from './collection/index-store.js';
+export { IndexFormatError } from './collection/manifest.js';

@@ -9,7 +9,10 @@ import type { OnLoadProgress } from '../io/load-progress.js';
 import { type BrowserImageInput, isA } from '../preprocess/image-input.browser.js';
 import type { LoadOptions } from './create.js';
 import type { ClassifyOptions, Embeddings, Prediction } from './mobileclip.js';
-import type { WorkerImage, WorkerModelInfo, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { WorkerImage, WorkerIndexState, WorkerModelInfo, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { SearchHit, SearchOptions } from './collection.js';
+import type { BrowserImageIndex, BrowserIndexUpdateOptions } from './collection.browser.js';
+import type { UpdateSummary } from '../collection/update.js';
 
 export type { WorkerModelInfo };
 
@@ -28,6 +31,7 @@ interface Pending {
   reject: (e: Error) => void;
   onProgress?: (done: number, total: number) => void;
   onLoadProgress?: OnLoadProgress;
+  onSkip?: (path: string, reason: string) => void;
 }
 
 
@@ -67,6 +71,7 @@ async function toWorkerImage(img: BrowserImageInput, transfer: Transferable[]): 
 
 export class WorkerModel {
   private nextId = 1;
+  private nextIndex = 1;
   private readonly pending = new Map<number, Pending>();
   info!: WorkerModelInfo;
 
@@ -102,7 +107,7 @@ export class WorkerModel {
     return new Promise<T>((resolve, reject) => {
       if (hooks.signal?.aborted) return reject(hooks.signal.reason);
       hooks.signal?.addEventListener('abort', () => this.worker.postMessage({ id: this.nextId++, op: 'abort', target: id }), { once: true });
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, onProgress: hooks.onProgress, onLoadProgress: hooks.onLoadProgress });
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, onProgress: hooks.onProgress, onLoadProgress: hooks.onLoadProgress, onSkip: hooks.onSkip });
       this.worker.postMessage({ ...q, id } as WorkerRequest, transfer);
     });
   }
@@ -112,6 +117,7 @@ export class WorkerModel {
     if (!p) return;
     if (r.kind === 'load-progress') p.onLoadProgress?.(r.progress);
     else if (r.kind === 'progress') p.onProgress?.(r.done, r.total);
+    else if (r.kind === 'skip') p.onSkip?.(r.path, r.reason);
     else {
       this.pending.delete(r.id);
       if (r.kind === 'done') p.resolve(r.value as never);
@@ -147,6 +153,33 @@ export class WorkerModel {
     // Functions do not cross to the worker: progress comes back as messages (label progress is not relayed).
     const { onProgress, onLabelProgress: _labels, ...options } = opts;
     return this.call({ op: 'classify', images: list, labels: [...labels], options }, transfer, { onProgress });
+  }
+
+  /**
+   * openIndex (collection.browser.ts) run in the worker, with its model: the index in the OPFS
+   * folder `name`, updated from Files (passed by reference) and searched there; the same folder a
+   * page's openIndex opens (one writer at a time across both: a Web Lock).
+   */
+  async openIndex(name: string): Promise<BrowserImageIndex> {
+    const index = this.nextIndex++;
+    let state = await this.call<WorkerIndexState>({ op: 'indexOpen', index, name }, []);
+    return {
+      folder: state.folder,
+      get size() {
+        return state.size;
+      },
+      update: async (files: readonly File[], o: BrowserIndexUpdateOptions = {}): Promise<UpdateSummary> => {
+        const { onProgress, onSkip, signal, ...options } = o;
+        state = await this.call<WorkerIndexState>({ op: 'indexUpdate', index, files: [...files], options }, [], { onProgress, onSkip, signal });
+        return state.summary!;
+      },
+      search: async (query: string | { image: BrowserImageInput }, o: SearchOptions = {}): Promise<SearchHit[]> => {
+        const transfer: Transferable[] = [];
+        const q = typeof query === 'string' ? query : { image: await toWorkerImage(query.image, transfer) };
+        return this.call({ op: 'indexSearch', index, query: q, options: { k: o.k, threshold: o.threshold } }, transfer);
+      },
+      close: () => this.call({ op: 'indexClose', index }, []),
+    };
   }
 
   /** Frees the model's GPU memory and ends the worker. */

@@ -4,6 +4,7 @@
  * with their buffers transferred. Started by the worker bundle (src/worker.browser.ts).
  */
 import { createModelAndTransforms, type BrowserModelAndTransforms } from './browser.js';
+import { type BrowserImageIndex, openIndex } from './collection.browser.js';
 import { modelInfo, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 interface Port {
@@ -13,11 +14,18 @@ interface Port {
 
 export function serveModel(port: Port): void {
   let loaded: BrowserModelAndTransforms | null = null;
-  const aborts = new Map<number, AbortController>();
+  /** Calls that can be cancelled, and what a cancel says. */
+  const aborts = new Map<number, { ac: AbortController; what: string }>();
+  const indexes = new Map<number, BrowserImageIndex>();
   const reply = (r: WorkerReply, transfer: Transferable[] = []) => port.postMessage(r, transfer);
 
   async function handle(q: WorkerRequest): Promise<void> {
     const progress = (done: number, total: number) => reply({ id: q.id, kind: 'progress', done, total });
+    const opened = (n: number) => {
+      const index = indexes.get(n);
+      if (!index) throw new Error(`${q.op}: that index is closed`);
+      return index;
+    };
     const model = () => {
       if (!loaded) throw new Error(`${q.op}: no model is loaded in this worker`);
       return loaded.model;
@@ -26,7 +34,7 @@ export function serveModel(port: Port): void {
       case 'load': {
         if (loaded) throw new Error('load: this worker already holds a model (one per worker)');
         const ac = new AbortController();
-        aborts.set(q.id, ac);
+        aborts.set(q.id, { ac, what: 'the load was cancelled' });
         try {
           loaded = await createModelAndTransforms(q.name, { ...q.options, signal: ac.signal, onProgress: (p) => reply({ id: q.id, kind: 'load-progress', progress: p }) });
         } finally {
@@ -44,10 +52,35 @@ export function serveModel(port: Port): void {
       }
       case 'classify':
         return reply({ id: q.id, kind: 'done', value: await model().classify(q.images, q.labels, { ...q.options, onProgress: progress }) });
+      case 'indexOpen': {
+        const index = await openIndex(q.name, model());
+        indexes.set(q.index, index);
+        return reply({ id: q.id, kind: 'done', value: { folder: index.folder, size: index.size } });
+      }
+      case 'indexUpdate': {
+        const index = opened(q.index);
+        const ac = new AbortController();
+        aborts.set(q.id, { ac, what: 'the index update was cancelled' });
+        try {
+          const summary = await index.update(q.files, { ...q.options, signal: ac.signal, onProgress: progress, onSkip: (path, reason) => reply({ id: q.id, kind: 'skip', path, reason }) });
+          return reply({ id: q.id, kind: 'done', value: { folder: index.folder, size: index.size, summary } });
+        } finally {
+          aborts.delete(q.id);
+        }
+      }
+      case 'indexSearch':
+        return reply({ id: q.id, kind: 'done', value: await opened(q.index).search(q.query, q.options) });
+      case 'indexClose':
+        await indexes.get(q.index)?.close();
+        indexes.delete(q.index);
+        return reply({ id: q.id, kind: 'done', value: null });
       case 'abort':
-        aborts.get(q.target)?.abort(new DOMException('the load was cancelled', 'AbortError'));
+        const a = aborts.get(q.target);
+        a?.ac.abort(new DOMException(a.what, 'AbortError'));
         return;
       case 'dispose':
+        for (const index of indexes.values()) await index.close();
+        indexes.clear();
         loaded?.dispose();
         loaded = null;
         return reply({ id: q.id, kind: 'done', value: null });

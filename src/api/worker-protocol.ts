@@ -10,6 +10,8 @@ import type { StorageDType } from '../runtime/dtype.js';
 import type { ImageSize } from '../preprocess/image-size.js';
 import { describePolicy } from '../backends/webgpu/policy.js';
 import type { BackendKind } from '../runtime/backend.js';
+import type { UpdateSummary } from '../collection/update.js';
+import type { SearchHit } from './collection.js';
 
 /** An image as it crosses to the worker: what the worker's reader takes, DOM elements already turned into ImageBitmaps. */
 export type WorkerImage = string | Blob | ImageData | ImageBitmap | Uint8Array | ArrayBuffer | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 1 | 3 | 4 };
@@ -42,11 +44,25 @@ export type WorkerRequest =
   | { id: number; op: 'encodeImages'; images: WorkerImage[]; options: { normalize?: boolean; batchSize?: number } }
   | { id: number; op: 'encodeTexts'; texts: string[]; options: { normalize?: boolean; batchSize?: number } }
   | { id: number; op: 'classify'; images: WorkerImage[]; labels: string[]; options: Omit<ClassifyOptions, 'onProgress'> }
+  /** openIndex in the worker (collection.browser.ts): `index` numbers the handle for the calls after. */
+  | { id: number; op: 'indexOpen'; index: number; name: string }
+  | { id: number; op: 'indexUpdate'; index: number; files: File[]; options: { batchSize?: number; removeMissing?: boolean } }
+  | { id: number; op: 'indexSearch'; index: number; query: string | { image: WorkerImage }; options: { k?: number; threshold?: number } }
+  | { id: number; op: 'indexClose'; index: number }
   | { id: number; op: 'abort'; target: number }
   | { id: number; op: 'dispose' };
 
 export type WorkerReply =
   | { id: number; kind: 'load-progress'; progress: LoadProgress }
   | { id: number; kind: 'progress'; done: number; total: number }
-  | { id: number; kind: 'done'; value: WorkerModelInfo | Embeddings | Prediction[][] | null }
+  /** A file an index update left out, as it happens. */
+  | { id: number; kind: 'skip'; path: string; reason: string }
+  | { id: number; kind: 'done'; value: WorkerModelInfo | Embeddings | Prediction[][] | WorkerIndexState | SearchHit[] | null }
   | { id: number; kind: 'error'; error: { name: string; message: string } };
+
+/** An index's state after an open or an update (`summary` after an update). */
+export interface WorkerIndexState {
+  folder: string;
+  size: number;
+  summary?: UpdateSummary;
+}

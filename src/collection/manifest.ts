@@ -5,6 +5,7 @@
  * manifest lists the committed segments and, per segment, the rows removed since (a file deleted or
  * changed); it is replaced by an atomic rename, so a reader sees one commit or the next, never half.
  */
+import { CONFIG_OBJECT_NAME } from '../models/model-specs.js';
 
 export const INDEX_FORMAT = 'mobileclip-index';
 export const INDEX_VERSION = 1;
@@ -95,12 +96,15 @@ export function modelDifferences(a: IndexModel, b: IndexModel): string[] {
 
 /**
  * A loaded model's identity as an index records it (the `load` part is the caller's). A model made
- * from a config file is named by its architecture, not by the file's path (spec.name): the same
- * config moved or copied is the same model.
+ * from a config is named by its architecture, not by the file's path (spec.name): the same config
+ * moved, copied, or passed as a parsed object in the browser is the same model.
  */
 export function modelIdentity(m: { spec: { name: string }; weightsFingerprint: string; embedDim: number; imageSize: readonly number[]; pipeline: unknown }): IndexModel {
   const { name, ...architecture } = m.spec;
-  const id = name.endsWith('.json') ? `config ${fnv64(JSON.stringify(architecture))}` : name;
+  // A config's path (Node, the CLI) or a parsed config object (what the browser entry takes): the
+  // same architecture is the same model on both, so an index moves between them.
+  const fromConfig = name.endsWith('.json') || name === CONFIG_OBJECT_NAME;
+  const id = fromConfig ? `config ${fnv64(JSON.stringify(architecture))}` : name;
   return { name: id, weightsFingerprint: m.weightsFingerprint, embedDim: m.embedDim, imageSize: [m.imageSize[0], m.imageSize[1]], preprocessing: JSON.stringify(m.pipeline), normalized: true };
 }
 

@@ -51,9 +51,12 @@ export function listModels(): { name: string; format: 'apple' | 'openclip'; imag
   return [...apple, ...oc];
 }
 
+/** The name of a model made from a parsed config object (no file path, no hub reference, to name it by). */
+export const CONFIG_OBJECT_NAME = 'custom';
+
 /** A custom model from a reference-style config.json ({embed_dim, image_cfg, text_cfg}) or an open_clip_config.json. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function modelSpecFromConfig(json: any, sd?: StateDict, name = 'custom'): ModelSpec {
+export function modelSpecFromConfig(json: any, sd?: StateDict, name = CONFIG_OBJECT_NAME): ModelSpec {
   if (isOpenClipConfig(json)) return modelSpecFromOpenClip(json, name);
   if (!json?.image_cfg || !json?.text_cfg) throw new UnknownModelError(`${name}: a model config needs image_cfg and text_cfg`);
   const { image, text } = towersFromConfig(json, sd, name);
@@ -65,7 +68,7 @@ export function modelSpecFromConfig(json: any, sd?: StateDict, name = 'custom'):
  * fixtures). The ViT stem width is read from `sd` when given.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function towersFromConfig(json: any, sd?: StateDict, name = 'custom'): TowerSpec {
+export function towersFromConfig(json: any, sd?: StateDict, name = CONFIG_OBJECT_NAME): TowerSpec {
   const isVit = json?.image_cfg && (json.image_cfg.vit || json.image_cfg.model_name === 'vit_b16');
   const image: ImageSpec | null = !json?.image_cfg ? null : isVit ? { kind: 'vit', cfg: vitConfigFromJson(json, sd) } : { kind: 'mci', cfg: mciConfigFromJson(json) };
   return { name, image, text: json?.text_cfg ? textConfigFromJson(json) : null };

@@ -1,6 +1,6 @@
 /**
  * Where an index's files live (docs/index-format.md): the few file operations IndexStore needs, so
- * the same store, format and commit order run on a disk folder (index-folder.node.ts) and in the
+ * the same store, format and commit order run on a disk folder (index-store.node.ts) and in the
  * browser's origin-private file system (index-folder.opfs.ts). Every name is a plain file name in
  * the one folder (manifest.json, seg-N.safetensors, seg-N.rows.json); there are no subfolders.
  */

@@ -10,6 +10,7 @@
  * (WorkerModel.openIndex: the same index run in the model's worker, Files passed by reference).
  */
 import { OpfsIndexFolder } from '../collection/index-folder.opfs.js';
+import { sha256Hex } from '../io/byte-cache.js';
 import { IndexStore } from '../collection/index-store.js';
 import { type UpdateEntry, type UpdateSummary, updateEntries } from '../collection/update.js';
 import type { BrowserImageInput } from '../preprocess/image-input.browser.js';
@@ -48,7 +49,6 @@ interface FileEntry extends UpdateEntry {
  */
 export function openIndex(name: string, model: MobileCLIP<BrowserImageInput>): Promise<BrowserImageIndex> {
   const folder = new OpfsIndexFolder(name);
-  const sha256 = async (bytes: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
   const bytes = async (e: FileEntry) => new Uint8Array(await e.file.arrayBuffer());
   return openIndexWith(
     folder.name,
@@ -75,10 +75,10 @@ export function openIndex(name: string, model: MobileCLIP<BrowserImageInput>): P
         entries,
         {
           bytes,
-          sha256,
+          sha256: sha256Hex,
           async prepare(e) {
             const b = await bytes(e);
-            e.sha256 = await sha256(b);
+            e.sha256 = await sha256Hex(b);
             return model.preprocess(b, e.given);
           },
           gone: async () => o.removeMissing === true,

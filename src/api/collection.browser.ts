@@ -12,7 +12,7 @@
 import { OpfsIndexFolder } from '../collection/index-folder.opfs.js';
 import { sha256Hex } from '../io/byte-cache.js';
 import { IndexStore } from '../collection/index-store.js';
-import { type UpdateEntry, type UpdateSummary, updateEntries } from '../collection/update.js';
+import { emptySummary, type UpdateEntry, type UpdateSummary, updateEntries } from '../collection/update.js';
 import type { BrowserImageInput } from '../preprocess/image-input.browser.js';
 import { type Index, openIndexWith, type SearchHit, type SearchOptions } from './collection.js';
 import type { MobileCLIP } from './mobileclip.js';
@@ -55,7 +55,7 @@ export function openIndex(name: string, model: MobileCLIP<BrowserImageInput>): P
     model,
     (o) => IndexStore.open(folder, o),
     async (writer, files: readonly File[], o: BrowserIndexUpdateOptions) => {
-      const summary: UpdateSummary = { added: 0, reused: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
+      const summary = emptySummary();
       const entries: FileEntry[] = [];
       const seen = new Set<string>();
       for (const file of files) {

@@ -91,12 +91,8 @@ export function parseHubRef(s: string): HubRef {
   return { repo: `${org}/${name}`, revision, file: fileParts.length ? fileParts.join('/') : undefined };
 }
 
-/**
- * The URL of `file` in a hub repo, <hub>/<org>/<repo>/resolve/<revision>/<file>, built by the URL
- * API (the revision encoded as one segment, as huggingface_hub does) and checked to stay under the
- * hub's base; an error otherwise.
- */
-export function hubFileUrl(ref: HubRef, file: string, sources: Sources = {}): string {
+/** The hub's base URL (the sources', else huggingface.co) with a trailing slash; an error when it is not an http(s) URL. */
+function hubBase(sources: Sources): URL {
   const baseText = sources.hubUrl ?? DEFAULT_SOURCES.hubUrl;
   let base: URL;
   try {
@@ -105,6 +101,16 @@ export function hubFileUrl(ref: HubRef, file: string, sources: Sources = {}): st
     throw new HubRefError(`the hub URL ${JSON.stringify(baseText)} is not a URL`);
   }
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new HubRefError(`the hub URL ${JSON.stringify(baseText)} is not http(s)`);
+  return base;
+}
+
+/**
+ * The URL of `file` in a hub repo, <hub>/<org>/<repo>/resolve/<revision>/<file>, built by the URL
+ * API (the revision encoded as one segment, as huggingface_hub does) and checked to stay under the
+ * hub's base; an error otherwise.
+ */
+export function hubFileUrl(ref: HubRef, file: string, sources: Sources = {}): string {
+  const base = hubBase(sources);
   const checked = parseHubRef(`${HUB_PREFIX}${ref.repo}@${ref.revision}${file ? `/${file}` : ''}`);
   const segments = [...checked.repo.split('/'), 'resolve', checked.revision, ...(checked.file ?? '').split('/')].map(encodeURIComponent);
   const url = new URL(segments.join('/'), base);
@@ -118,12 +124,11 @@ export function hubFileUrl(ref: HubRef, file: string, sources: Sources = {}): st
  * commit (40 hex digits) is pinned: its cached copy is used without asking.
  */
 export function isMovableHubUrl(url: string, sources: Sources = {}): boolean {
-  const baseText = sources.hubUrl ?? DEFAULT_SOURCES.hubUrl;
   let u: URL;
   let base: URL;
   try {
     u = new URL(url);
-    base = new URL(baseText.endsWith('/') ? baseText : `${baseText}/`);
+    base = hubBase(sources);
   } catch {
     return false;
   }

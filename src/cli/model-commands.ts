@@ -83,7 +83,12 @@ export function parseBatch(v: string): number {
 export function modelPaths(a: Args): { model: string; weights: string | undefined; vocab: string | undefined } {
   const paths = localModelPaths(a);
   const local = (f: string | undefined, given: boolean) => (given || f === undefined || existsSync(f) ? f : undefined);
-  return { model: paths.model, weights: local(paths.weights, a.flags.has('weights') || a.flags.has('config')), vocab: local(paths.vocab, a.flags.has('vocab')) };
+  return { model: paths.model, weights: local(paths.weights, a.flags.has('weights') || a.flags.has('config')), vocab: vocabPath(a) };
+}
+
+/** --vocab as given, else the local default file where it exists; undefined: the published vocabulary. */
+export function vocabPath(a: Args): string | undefined {
+  return option(a, 'vocab') ?? (existsSync(LOCAL_VOCAB) ? LOCAL_VOCAB : undefined);
 }
 
 function localModelPaths(a: Args): { model: string; weights: string | undefined; vocab: string } {

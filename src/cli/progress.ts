@@ -27,14 +27,14 @@ function stderrIsTTY(): boolean {
 }
 
 /** The terminal's width (the launcher passes its own, since ours is a pipe); 80 when unknown. */
-export function stderrColumns(): number {
+function stderrColumns(): number {
   const told = Number(process.env.MOBILECLIP_STDERR_COLUMNS);
   const n = process.stderr.isTTY ? process.stderr.columns : Number.isInteger(told) && told > 0 ? told : 0;
   return n >= 20 ? n : 80;
 }
 
 /** `s` at most `max` characters, its middle replaced by an ellipsis (a path's start and file name both stay readable). */
-export function shorten(s: string, max: number): string {
+function shorten(s: string, max: number): string {
   if (s.length <= max) return s;
   if (max < 5) return s.slice(0, Math.max(0, max));
   const head = Math.ceil((max - 1) / 2);

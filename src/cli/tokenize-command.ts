@@ -1,9 +1,8 @@
 /** `mobileclip tokenize [--vocab FILE|URL] [--json] [--context N] TEXT…`: the 77 ids per text. */
-import { existsSync } from 'node:fs';
 import { offlineFromEnv, vocabularyBytes } from '../api/node.js';
 import { SimpleTokenizer } from '../tokenizer/simple-tokenizer.js';
 import { type Args, type CommandSpec, option, UsageError } from './args.js';
-import { LOCAL_VOCAB } from './model-commands.js';
+import { LOCAL_VOCAB, vocabPath } from './model-commands.js';
 import { Progress } from './progress.js';
 
 export const tokenizeSpec: CommandSpec = {
@@ -23,7 +22,7 @@ export async function tokenize(args: Args): Promise<void> {
   const ctxFlag = option(args, 'context');
   const context = ctxFlag === undefined ? 77 : Number(ctxFlag);
   if (!Number.isInteger(context) || context < 2) throw new UsageError(`--context must be an integer ≥ 2, got ${ctxFlag}`);
-  const given = option(args, 'vocab') ?? (existsSync(LOCAL_VOCAB) ? LOCAL_VOCAB : undefined);
+  const given = vocabPath(args);
   const progress = Progress.for(args);
   const offline = args.flags.has('offline') || offlineFromEnv();
   const vocab = await vocabularyBytes(given, { offline, onProgress: progress.load() });

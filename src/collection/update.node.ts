@@ -11,7 +11,7 @@ import type { ImageEncoder } from './image-stream.js';
 import type { NodeImageInput } from '../preprocess/image-input.node.js';
 import type { IndexStore } from './index-store.js';
 import type { DecodePool } from '../preprocess/decode-pool.node.js';
-import { type UpdateEntry, type UpdateOptions as CommonUpdateOptions, type UpdateSummary, updateEntries } from './update.js';
+import { emptySummary, type UpdateEntry, type UpdateOptions as CommonUpdateOptions, type UpdateSummary, updateEntries } from './update.js';
 
 export type { UpdateSummary };
 
@@ -26,7 +26,7 @@ export interface IndexingModel extends ImageEncoder {
 }
 
 export async function updateIndex(store: IndexStore, model: IndexingModel, files: readonly string[], o: UpdateOptions = {}): Promise<UpdateSummary> {
-  const summary: UpdateSummary = { added: 0, reused: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
+  const summary = emptySummary();
   const entries: UpdateEntry[] = [];
   /** Named but not stat'able: not removed as gone (an unreadable file is not a deleted one). */
   const unreadable = new Set<string>();

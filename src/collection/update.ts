@@ -56,7 +56,10 @@ export interface UpdateSource<E extends UpdateEntry> {
 }
 
 /** `summary` comes in with the files the platform could not even look at already counted as skipped. */
-export async function updateEntries<E extends UpdateEntry>(store: IndexStore, model: ImageEncoder, entries: readonly E[], source: UpdateSource<E>, o: UpdateOptions = {}, summary: UpdateSummary = { added: 0, reused: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 }): Promise<UpdateSummary> {
+/** An update's counts before it starts (the platform's stat and name checks count their skips into it first). */
+export const emptySummary = (): UpdateSummary => ({ added: 0, reused: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 });
+
+export async function updateEntries<E extends UpdateEntry>(store: IndexStore, model: ImageEncoder, entries: readonly E[], source: UpdateSource<E>, o: UpdateOptions = {}, summary: UpdateSummary = emptySummary()): Promise<UpdateSummary> {
   const live = await store.liveRows();
   const todo: E[] = [];
   const named = new Set<string>();

@@ -80,13 +80,17 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return hex;
 }
 
+/** An ETag's value without its weak prefix and quotes, lower-case (how two are compared). */
+export const etagValue = (v: string): string => v.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase();
+
 /**
  * The sha256 a server's headers name for the body: the Hugging Face hub sends it as the ETag
  * (or X-Linked-Etag, before a CDN redirect) of large (LFS) files. Undefined when none is named.
  */
 export function sha256FromHeaders(headers: Headers): string | undefined {
   for (const name of ['x-linked-etag', 'etag']) {
-    const v = headers.get(name)?.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase();
+    const got = headers.get(name);
+    const v = got === null ? undefined : etagValue(got);
     if (v && /^[0-9a-f]{64}$/.test(v)) return v;
   }
   return undefined;

@@ -7,7 +7,7 @@
  * dropped and fetched again, once. Cancelling through `signal` rejects with the signal's
  * AbortError and caches nothing.
  */
-import { type BodySink, type ByteCache, type CacheSink, memorySink, sha256FromHeaders, sha256Hex } from './byte-cache.js';
+import { type BodySink, type ByteCache, type CacheSink, etagValue, memorySink, sha256FromHeaders, sha256Hex } from './byte-cache.js';
 import type { OnLoadProgress } from './load-progress.js';
 import { checkDownloaded, DOWNLOAD_LIMITS, type DownloadKind } from './check-download.js';
 
@@ -156,8 +156,6 @@ export async function download(url: string, o: DownloadOptions): Promise<Uint8Ar
 
 /** How long the revalidating HEAD request may take before the cached copy is used as it is. */
 const REVALIDATE_MS = 10_000;
-
-const etagValue = (v: string) => v.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase();
 
 /**
  * Whether the server now serves something else at `url` than the cache recorded: one HEAD request,

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { v8Flags } from './bin/v8-flags.mjs';
 
 export default defineConfig({
   test: {
@@ -7,7 +8,8 @@ export default defineConfig({
     fileParallelism: false,
     pool: 'forks',
     // Memory checks collect garbage first (globalThis.gc), so they measure what is kept, not GC timing.
-    execArgv: ['--expose-gc'],
+    // The CLI's V8 flags too (relaxed SIMD on Node 20), so the CPU kernels tested are the ones it runs.
+    execArgv: ['--expose-gc', ...v8Flags()],
     testTimeout: 120_000,
     // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
     reporters: ['default', 'json'],

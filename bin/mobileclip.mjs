@@ -4,11 +4,13 @@
  * two warnings that Dawn prints from native code whenever an adapter is requested on drivers that
  * report unbounded dynamic-buffer limits (lavapipe does): they are not JavaScript output, so the
  * CLI cannot drop them itself. Installed, it runs the built CLI (dist/node/cli.js) and needs no
- * dev dependency; in a checkout with tsx installed, the TypeScript sources.
+ * dev dependency; in a checkout with tsx installed, the TypeScript sources. The child gets the V8
+ * flags of v8-flags.mjs (relaxed SIMD on Node 20).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { v8Flags } from './v8-flags.mjs';
 
 const source = fileURLToPath(new URL('../src/cli/run.ts', import.meta.url));
 const built = fileURLToPath(new URL('../dist/node/cli.js', import.meta.url));
@@ -30,7 +32,7 @@ function entry() {
 const DAWN_NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
 const NOISE_START = 'Warning: maxDynamic';
 
-const child = spawn(process.execPath, [...entry(), ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [...v8Flags(), ...entry(), ...process.argv.slice(2)], {
   stdio: ['inherit', 'inherit', 'pipe'],
   // The child's stderr is a pipe: tell it whether ours is a terminal (progress bars are drawn only
   // there) and how wide it is (they fit in it).

@@ -191,20 +191,22 @@ export class WasmKernels {
 const decode = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 
 let loaded: WasmKernels | null | undefined;
-/** Forces the JavaScript path (tests compare the two); null restores the engine's best. */
-let forced: KernelVariant | null = null;
+/** A variant forced by tests (forceKernels); null: the engine's best. */
+let forced: Exclude<KernelVariant, 'relaxed-simd'> | null = null;
+let plainSimd: WasmKernels | null | undefined; // the SIMD build forced where relaxed SIMD runs: one thread, for tests
 
 /** The kernels this engine runs best, or null where it has no WebAssembly SIMD. */
 export function wasmKernels(): WasmKernels | null {
   if (forced === 'javascript') return null;
+  if (forced === 'simd') return (plainSimd ??= instantiate(['simd']));
   if (loaded === undefined) loaded = instantiate();
   return loaded;
 }
 
-function instantiate(): WasmKernels | null {
+function instantiate(variants: readonly Exclude<KernelVariant, 'javascript'>[] = ['relaxed-simd', 'simd']): WasmKernels | null {
   if (typeof WebAssembly === 'undefined') return null;
-  for (const [variant, b64] of [['relaxed-simd', RELAXED_SIMD_WASM], ['simd', SIMD_WASM]] as const) {
-    const bytes = decode(b64);
+  for (const variant of variants) {
+    const bytes = decode(variant === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD_WASM);
     if (!WebAssembly.validate(bytes)) continue;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
     return new WasmKernels(variant, instance.exports as unknown as Exports, (instance.exports as { memory: WebAssembly.Memory }).memory);
@@ -238,7 +240,10 @@ export function kernelVariant(): KernelVariant {
   return wasmKernels()?.variant ?? 'javascript';
 }
 
-/** For tests: run the JavaScript kernels ('javascript') or the engine's best (null). */
-export function forceKernels(variant: 'javascript' | null): void {
+/**
+ * For tests: run the JavaScript kernels ('javascript'), the plain SIMD build on one thread where the
+ * engine also runs relaxed SIMD ('simd': multiply, then add), or the engine's best (null).
+ */
+export function forceKernels(variant: 'javascript' | 'simd' | null): void {
   forced = variant;
 }

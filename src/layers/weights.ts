@@ -8,7 +8,7 @@
  */
 import { BYTES_PER_ELEMENT, type StorageDType } from '../runtime/dtype.js';
 import type { Backend, ConstantSource } from '../runtime/backend.js';
-import type { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../runtime/tensor.js';
 import { fmtShape, numel } from '../runtime/shape.js';
 import { fileKeyName, firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32, transpose2d } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
@@ -147,6 +147,8 @@ export class WeightStore {
   /** Every GPU tensor made from the checkpoint, for dispose(). */
   readonly uploaded: Tensor[] = [];
 
+  /** Inside `checkOnly`: keys and shapes are checked and marked used, no data is read or stored. */
+  private checking = false;
   /** Makes up every tensor's host data instead of reading the checkpoint (synthetic and zero stores). */
   private madeUp: ((key: string, shape: readonly number[]) => Float32Array) | null = null;
   /** A zero store's one zero buffer, which every weight views instead of being uploaded. */
@@ -166,6 +168,22 @@ export class WeightStore {
     for (const t of original.values()) held += numel(t.shape);
     this.missingBudget = Math.max(2 * held, 1 << 24);
     this.fused = hasTrainingBranches(original) ? reparameterizeStateDict(original, { strict: false }).stateDict : original;
+  }
+
+  /**
+   * Runs `build` (a module's constructor) for what it asks of the checkpoint alone: every key it
+   * takes is checked and marked used (problems reported by finish() as for a real build), but no
+   * tensor is widened or stored: each take gets zeros (untouched, so their pages are never
+   * mapped) in a tensor that is not the backend's. The module built is thrown away; building it
+   * for real later cannot fail on the checkpoint.
+   */
+  checkOnly(build: () => unknown): void {
+    this.checking = true;
+    try {
+      build();
+    } finally {
+      this.checking = false;
+    }
   }
 
   /**
@@ -239,7 +257,7 @@ export class WeightStore {
   private hostOwned(key: string, shape: readonly number[]): { data: Float32Array; owned: boolean } {
     if (this.madeUp) return { data: this.madeUp(key, shape), owned: true };
     if (this.original.has(key)) this.markUsed(key);
-    if (!this.check(this.fused, key, shape)) return { data: new Float32Array(numel(shape)), owned: true };
+    if (!this.check(this.fused, key, shape) || this.checking) return { data: new Float32Array(numel(shape)), owned: true };
     const t = this.fused.get(key)!;
     return { data: toFloat32(t, key), owned: t.dtype !== 'F32' };
   }
@@ -262,6 +280,7 @@ export class WeightStore {
   /** `upload`; `owned` data (see hostOwned) is adopted where the backend can, not copied. */
   private store(label: string, data: Float32Array, shape: readonly number[], owned: boolean): Tensor {
     if (this.zeroSource) return this.zeroSource.tensor('zero', shape, this.dtype, label);
+    if (this.checking) return new Tensor(this.backend, shape, this.dtype, data, label, false);
     const adopt = owned && this.dtype === 'f32' ? this.backend.adopt?.bind(this.backend) : undefined;
     const t = this.backend.keep(adopt ? adopt(data, shape, label) : this.backend.upload(data, shape, this.dtype, label));
     this.uploaded.push(t);
@@ -329,6 +348,7 @@ export class WeightStore {
       }
       return { weight: new Float32Array(numel(weightShape)), bias: new Float32Array(weightShape[0]) };
     }
+    if (this.checking) return { weight: new Float32Array(numel(weightShape)), bias: new Float32Array(weightShape[0]) };
     return { weight: toFloat32(this.fused.get(wKey)!, wKey), bias: toFloat32(this.fused.get(bKey)!, bKey) };
   }
 

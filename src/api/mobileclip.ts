@@ -157,7 +157,10 @@ export class MobileCLIP<I = ImageInput> {
     this.dtype = options.dtype ?? 'f32';
     this.readImage = options.readImage ?? (readImageInput as ImageReader<I>);
     this.weightsFingerprint = fingerprintStateDict(stateDict);
-    const loaded = loadModel(backend, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite });
+    // On the CPU the text tower is built at its first use (its keys checked now): an image-only
+    // run's first embedding does not wait for the text weights to be widened and stored. WebGPU
+    // builds both now, as its ahead-of-time compiles expect.
+    const loaded = loadModel(backend, spec, stateDict, { source: options.source, dtype: this.dtype, allowNonFinite: options.allowNonFinite, deferText: backend.kind === 'cpu' });
     this.store = loaded.store;
     this.clip = loaded.clip!;
   }

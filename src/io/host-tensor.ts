@@ -93,11 +93,16 @@ export function firstNonFinite(t: HostTensor): number {
   const n = d.byteLength;
   switch (t.dtype) {
     case 'F32': // exponent bits all ones; little-endian: byte 3 holds the sign and 7 exponent bits
+      if (d.byteOffset % 4 === 0) {
+        // One 32-bit read per value where aligned (4× fewer loads than the bytes).
+        const w = new Uint32Array(d.buffer, d.byteOffset, n / 4);
+        for (let i = 0; i < w.length; i++) if ((w[i] & 0x7f800000) === 0x7f800000) return i;
+        return -1;
+      }
       for (let i = 0; i < n; i += 4) if ((d[i + 3] & 0x7f) === 0x7f && (d[i + 2] & 0x80) === 0x80) return i / 4;
       return -1;
     case 'F16':
-      for (let i = 0; i < n; i += 2) if ((d[i + 1] & 0x7c) === 0x7c) return i / 2;
-      return -1;
+      return firstNonFiniteF16(d);
     case 'BF16':
       for (let i = 0; i < n; i += 2) if ((d[i + 1] & 0x7f) === 0x7f && (d[i] & 0x80) === 0x80) return i / 2;
       return -1;
@@ -107,6 +112,34 @@ export function firstNonFinite(t: HostTensor): number {
     default:
       return -1;
   }
+}
+
+/** A half is non-finite when its five exponent bits (0x7c00) are all ones. */
+const F16_EXPONENT = 0x7c00;
+
+/** firstNonFinite of F16 bytes: two halves per 32-bit read where aligned (a whole checkpoint is scanned at load). */
+function firstNonFiniteF16(d: Uint8Array): number {
+  const n = d.byteLength >> 1;
+  if (d.byteOffset % 2 !== 0) {
+    for (let i = 0; i < n; i++) if ((d[2 * i + 1] & 0x7c) === 0x7c) return i;
+    return -1;
+  }
+  if (n === 0) return -1;
+  const h = new Uint16Array(d.buffer, d.byteOffset, n);
+  let i = 0;
+  if (d.byteOffset % 4 !== 0) {
+    if ((h[0] & F16_EXPONENT) === F16_EXPONENT) return 0;
+    i = 1;
+  }
+  // Little-endian: a word's low half is the earlier value.
+  const words = new Uint32Array(d.buffer, d.byteOffset + 2 * i, (n - i) >> 1);
+  for (let w = 0; w < words.length; w++, i += 2) {
+    const v = words[w];
+    if ((v & F16_EXPONENT) === F16_EXPONENT) return i;
+    if (((v >>> 16) & F16_EXPONENT) === F16_EXPONENT) return i + 1;
+  }
+  if (i < n && (h[i] & F16_EXPONENT) === F16_EXPONENT) return i;
+  return -1;
 }
 
 /** A 2-D [rows, cols] tensor transposed on the host (any element size), bits unchanged. */

@@ -55,6 +55,11 @@ export function absorbBn(w: Float32Array, shape: readonly number[], bn: BatchNor
   if (bn.weight.length !== cout) throw new ShapeError(`${where}: BatchNorm has ${bn.weight.length} channels, the kernel ${fmtShape(shape)} has ${cout} outputs`);
   const { scale, shift } = bnAffine(bn, rounding, where);
   const per = w.length / cout;
-  const weight = Float32Array.from(w, (v, i) => v * scale[Math.floor(i / per)]);
+  // One pass, channel by channel (a mapping callback per element cost ~5× this at load).
+  const weight = new Float32Array(w.length);
+  for (let o = 0; o < cout; o++) {
+    const s = scale[o];
+    for (let i = o * per, end = i + per; i < end; i++) weight[i] = w[i] * s;
+  }
   return { weight, bias: shift };
 }

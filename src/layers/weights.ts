@@ -8,7 +8,7 @@
  */
 import { BYTES_PER_ELEMENT, type StorageDType } from '../runtime/dtype.js';
 import type { Backend, ConstantSource } from '../runtime/backend.js';
-import type { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../runtime/tensor.js';
 import { fmtShape, numel } from '../runtime/shape.js';
 import { fileKeyName, firstNonFinite, isFloat, STORED_BYTES, type StateDict, toFloat32, transpose2d } from '../io/host-tensor.js';
 import { hasTrainingBranches, reparameterizeStateDict } from './reparam.js';
@@ -147,6 +147,8 @@ export class WeightStore {
   /** Every GPU tensor made from the checkpoint, for dispose(). */
   readonly uploaded: Tensor[] = [];
 
+  /** Inside `checkOnly`: keys and shapes are checked and marked used, no data is read or stored. */
+  private checking = false;
   /** Makes up every tensor's host data instead of reading the checkpoint (synthetic and zero stores). */
   private madeUp: ((key: string, shape: readonly number[]) => Float32Array) | null = null;
   /** A zero store's one zero buffer, which every weight views instead of being uploaded. */
@@ -166,6 +168,22 @@ export class WeightStore {
     for (const t of original.values()) held += numel(t.shape);
     this.missingBudget = Math.max(2 * held, 1 << 24);
     this.fused = hasTrainingBranches(original) ? reparameterizeStateDict(original, { strict: false }).stateDict : original;
+  }
+
+  /**
+   * Runs `build` (a module's constructor) for what it asks of the checkpoint alone: every key it
+   * takes is checked and marked used (problems reported by finish() as for a real build), but no
+   * tensor is widened or stored: each take gets zeros (untouched, so their pages are never
+   * mapped) in a tensor that is not the backend's. The module built is thrown away; building it
+   * for real later cannot fail on the checkpoint.
+   */
+  checkOnly(build: () => unknown): void {
+    this.checking = true;
+    try {
+      build();
+    } finally {
+      this.checking = false;
+    }
   }
 
   /**
@@ -228,10 +246,20 @@ export class WeightStore {
 
   /** Host float32 data of a key present in both forms (zeros when missing, reported at finish()). */
   host(key: string, shape: readonly number[]): Float32Array {
-    if (this.madeUp) return this.madeUp(key, shape);
+    return this.hostOwned(key, shape).data;
+  }
+
+  /**
+   * `host`, and whether its array is new and referenced nowhere else (widened from f16, bf16 or
+   * f64, made up, or a zero stand-in), not a view of the checkpoint's or a folded weight's data:
+   * a new one may be handed to the backend without a copy (`Backend.adopt`).
+   */
+  private hostOwned(key: string, shape: readonly number[]): { data: Float32Array; owned: boolean } {
+    if (this.madeUp) return { data: this.madeUp(key, shape), owned: true };
     if (this.original.has(key)) this.markUsed(key);
-    if (!this.check(this.fused, key, shape)) return new Float32Array(numel(shape));
-    return toFloat32(this.fused.get(key)!, key);
+    if (!this.check(this.fused, key, shape) || this.checking) return { data: new Float32Array(numel(shape)), owned: true };
+    const t = this.fused.get(key)!;
+    return { data: toFloat32(t, key), owned: t.dtype !== 'F32' };
   }
 
   /** An eval BatchNorm's four tensors at `prefix` (its num_batches_tracked consumed), host float32. */
@@ -246,15 +274,23 @@ export class WeightStore {
    * new length during a forward).
    */
   upload(label: string, data: Float32Array, shape: readonly number[]): Tensor {
+    return this.store(label, data, shape, false);
+  }
+
+  /** `upload`; `owned` data (see hostOwned) is adopted where the backend can, not copied. */
+  private store(label: string, data: Float32Array, shape: readonly number[], owned: boolean): Tensor {
     if (this.zeroSource) return this.zeroSource.tensor('zero', shape, this.dtype, label);
-    const t = this.backend.keep(this.backend.upload(data, shape, this.dtype, label));
+    if (this.checking) return new Tensor(this.backend, shape, this.dtype, data, label, false);
+    const adopt = owned && this.dtype === 'f32' ? this.backend.adopt?.bind(this.backend) : undefined;
+    const t = this.backend.keep(adopt ? adopt(data, shape, label) : this.backend.upload(data, shape, this.dtype, label));
     this.uploaded.push(t);
     return t;
   }
 
   /** A key's tensor on the GPU (in the store's dtype), checked against its expected shape. */
   take(key: string, shape: readonly number[]): Tensor {
-    return this.upload(key, this.host(key, shape), shape);
+    const h = this.hostOwned(key, shape);
+    return this.store(key, h.data, shape, h.owned);
   }
 
   /**
@@ -273,14 +309,15 @@ export class WeightStore {
    * when the whole fits): for tables such as a 49408 × 768 token embedding.
    */
   takeRows(key: string, shape: readonly number[]): Tensor[] {
-    const host = this.host(key, shape);
+    const { data: host, owned } = this.hostOwned(key, shape);
     const rowElems = numel(shape.slice(1));
     const rowBytes = rowElems * BYTES_PER_ELEMENT[this.dtype];
     const perBlock = Math.max(1, Math.floor(this.backend.maxTensorBytes / rowBytes));
     const blocks: Tensor[] = [];
     for (let r = 0; r < shape[0]; r += perBlock) {
       const n = Math.min(perBlock, shape[0] - r);
-      blocks.push(this.upload(`${key}[${r}:${r + n}]`, host.subarray(r * rowElems, (r + n) * rowElems), [n, ...shape.slice(1)]));
+      // Blocks are disjoint views of the one new array: each may be adopted.
+      blocks.push(this.store(`${key}[${r}:${r + n}]`, host.subarray(r * rowElems, (r + n) * rowElems), [n, ...shape.slice(1)], owned));
     }
     return blocks;
   }
@@ -311,6 +348,7 @@ export class WeightStore {
       }
       return { weight: new Float32Array(numel(weightShape)), bias: new Float32Array(weightShape[0]) };
     }
+    if (this.checking) return { weight: new Float32Array(numel(weightShape)), bias: new Float32Array(weightShape[0]) };
     return { weight: toFloat32(this.fused.get(wKey)!, wKey), bias: toFloat32(this.fused.get(bKey)!, bKey) };
   }
 

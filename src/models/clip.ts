@@ -32,13 +32,18 @@ export class CLIP {
   constructor(
     store: WeightStore,
     readonly image: ImageEncoder | null,
-    readonly text: TextTransformer | null,
+    /** The text tower, or what builds it at its first use (towers.ts, deferText). */
+    private readonly textOf: TextTransformer | (() => TextTransformer) | null,
     opts: { clampLogitScale?: boolean } = {},
   ) {
     const raw = store.host('logit_scale', [])[0];
     const scale = Math.fround(Math.exp(raw));
     // Apple's CLIP clamps at inference; open_clip does not (its training clamps the parameter instead).
     this.logitScale = (opts.clampLogitScale ?? true) ? Math.min(scale, LOGIT_SCALE_MAX) : scale;
+  }
+
+  get text(): TextTransformer | null {
+    return typeof this.textOf === 'function' ? this.textOf() : this.textOf;
   }
 
   encodeImage(images: Tensor, opts: { normalize?: boolean; capture?: Capture } = {}): Tensor {

@@ -21,6 +21,8 @@ export interface LoadOptions {
   allowNonFinite?: boolean;
   /** Seed of synthetic weights. */
   seed?: number;
+  /** Check the text tower's keys now, build it at its first use (towers.ts). */
+  deferText?: boolean;
 }
 
 export interface LoadedModel extends Towers {
@@ -55,10 +57,11 @@ export function loadModel(backend: Backend, spec: TowerSpec, weights: StateDict 
   }
   const store = new WeightStore(backend, adapted, source, dtype, o.allowNonFinite);
   try {
-    const towers = buildTowers(store, spec);
+    const towers = buildTowers(store, spec, { deferText: o.deferText });
     // A one-tower spec may load from a full CLIP checkpoint: only its tower's keys must all be used.
-    store.finish(towers.clip ? undefined : [...(towers.image ? ['image_encoder.'] : []), ...(towers.text ? ['text_encoder.'] : [])]);
-    return { store, ...towers };
+    // (The spec, not the towers, says which there are: reading a deferred text tower builds it.)
+    store.finish(spec.image && spec.text ? undefined : [...(spec.image ? ['image_encoder.'] : []), ...(spec.text ? ['text_encoder.'] : [])]);
+    return Object.assign(towers, { store });
   } catch (e) {
     store.dispose();
     if (!(e instanceof WeightLoadError)) throw e;

@@ -33,6 +33,12 @@ export interface Backend {
   empty(shape: readonly number[], dtype?: DType, label?: string): Tensor;
   /** Host data as a tensor (a Float32Array may be stored as f16; a Uint16Array is f16 bits). */
   upload(data: HostArray | readonly number[], shape: readonly number[], dtype?: DType, label?: string): Tensor;
+  /**
+   * Host float32 data the caller hands over (it never reads or writes the array again) as an f32
+   * tensor without a copy, where the backend stores tensors in host memory (the CPU's): a weight
+   * widened from f16 at load is not copied a second time. Absent: upload it.
+   */
+  adopt?(data: Float32Array, shape: readonly number[], label?: string): Tensor;
   /** Writes host data into an existing tensor (a plan's input between runs). */
   writeTensor(t: Tensor, data: Float32Array | Int32Array): void;
   /** The tensor's values: f32 and f16 as Float32Array, i32 as Int32Array. */

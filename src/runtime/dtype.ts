@@ -60,18 +60,32 @@ export function toF16Bits(src: ArrayLike<number>): Uint16Array {
   return out;
 }
 
-let f16Table: Float32Array | null = null;
+let f16Table: Uint32Array | null = null;
 
-/** Widens f16 bits to float32 (exact) through a 65536-entry table: checkpoints hold millions. */
+/** Widens f16 bits to float32 (exact) through a 65536-entry table of float32 bits: checkpoints hold millions. */
 export function fromF16Bits(src: Uint16Array): Float32Array {
   if (!f16Table) {
-    f16Table = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) f16Table[h] = f16BitsToF32(h);
+    const values = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) values[h] = f16BitsToF32(h);
+    f16Table = new Uint32Array(values.buffer);
   }
   const t = f16Table;
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = t[src[i]];
-  return out;
+  const n = src.length;
+  // Bits in, bits out (no float conversion), and two halves per 32-bit read where the data is
+  // 4-byte aligned: ~1.4× the one-at-a-time loop. Little-endian, as every engine we run on (and
+  // the checkpoint formats) is: the first half is the low one.
+  const out = new Uint32Array(n);
+  if (n === 0) return new Float32Array(0);
+  let i = 0;
+  if (src.byteOffset % 4 !== 0) out[i++] = t[src[0]];
+  const words = new Uint32Array(src.buffer, src.byteOffset + 2 * i, (n - i) >> 1);
+  for (let w = 0; w < words.length; w++, i += 2) {
+    const v = words[w];
+    out[i] = t[v & 0xffff];
+    out[i + 1] = t[v >>> 16];
+  }
+  if (i < n) out[i] = t[src[i]];
+  return new Float32Array(out.buffer);
 }
 
 /** bfloat16 bits are the high half of a float32. */

@@ -63,13 +63,26 @@ export class CpuBackend implements Backend {
     if (dtype === 'f16') throw new GpuError(`${label}: the CPU backend stores float32, not f16 (use dtype 'f32')`);
     const n = numel(shape);
     if (n * 4 > MAX_TENSOR_BYTES) throw new GpuError(`${label}: ${fmtShape(shape)} ${dtype} needs ${n * 4} bytes, more than the CPU backend's ${MAX_TENSOR_BYTES} per tensor`);
-    const data = dtype === 'i32' ? new Int32Array(n) : new Float32Array(n);
+    return this.own(dtype === 'i32' ? new Int32Array(n) : new Float32Array(n), shape, dtype, label);
+  }
+
+  /** A tensor owning `data`, counted and recorded in the innermost open scope. */
+  private own(data: CpuStorage, shape: readonly number[], dtype: DType, label: string): Tensor {
     this.memory.liveBytes += data.byteLength;
     this.memory.peakBytes = Math.max(this.memory.peakBytes, this.memory.liveBytes);
     this.memory.tensors++;
     const t = new Tensor(this, shape, dtype, data, label);
     this.scopes.track(t);
     return t;
+  }
+
+  adopt(data: Float32Array, shape: readonly number[], label = 'upload'): Tensor {
+    this.assertUsable();
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new ShapeError(`${label}: invalid shape ${fmtShape(shape)}`);
+    if (numel(shape) !== data.length) {
+      throw new ShapeError(`${label}: ${data.length} values do not fill shape ${fmtShape(shape)} (${numel(shape)} elements)`);
+    }
+    return this.own(data, shape, 'f32', label);
   }
 
   upload(data: HostArray | readonly number[], shape: readonly number[], dtype?: DType, label = 'upload'): Tensor {

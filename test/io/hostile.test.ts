@@ -52,6 +52,19 @@ describe('safetensors: bad files', () => {
     new DataView(bytes.buffer).setBigUint64(0, BigInt(dup.length), true);
     bytes.set(dup, 8);
     expect(() => SafetensorsFile.parse(bytes, 'dup')).toThrow(/duplicate tensor name "a"/);
+    // Names spelled with escapes: the same name twice (\u0022 is a quote), a backslash before a
+    // closing quote, and nested keys that repeat a top-level name (not duplicates).
+    const header = (text: string) => {
+      const h = enc.encode(text);
+      const b = new Uint8Array(8 + h.length + 8);
+      new DataView(b.buffer).setBigUint64(0, BigInt(h.length), true);
+      b.set(h, 8);
+      return b;
+    };
+    const entry = (at: number) => `{"dtype":"F32","shape":[1],"data_offsets":[${at},${at + 4}]}`;
+    expect(() => SafetensorsFile.parse(header(`{"q\\"x":${entry(0)}, "q\\u0022x" :${entry(4)}}`), 'esc')).toThrow(/duplicate tensor name "q"x"/);
+    expect(() => SafetensorsFile.parse(header(`{"b\\\\":${entry(0)},"b\\\\" :${entry(4)}}`), 'bs')).toThrow(/duplicate tensor name "b\\"/);
+    expect(SafetensorsFile.parse(header(`{"__metadata__":{"dtype":"x","w\\\\":"[{"},"dtype":${entry(0)},"w\\\\":${entry(4)}}`), 'nest').names).toEqual(['dtype', 'w\\']);
   });
   it('asking for a float from an integer tensor names the dtype', () => {
     const f = SafetensorsFile.parse(writeSafetensors(new Map([['n', { dtype: 'I64', shape: [], data: new Uint8Array(8) }]])), 'i');

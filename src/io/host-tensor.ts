@@ -96,7 +96,9 @@ export function firstNonFinite(t: HostTensor): number {
       if (d.byteOffset % 4 === 0) {
         // One 32-bit read per value where aligned (4× fewer loads than the bytes).
         const w = new Uint32Array(d.buffer, d.byteOffset, n / 4);
-        for (let i = 0; i < w.length; i++) if ((w[i] & 0x7f800000) === 0x7f800000) return i;
+        const block = firstFlaggedBlock(w, 0x7f800000, 0x00800000, 0x80000000);
+        if (block < 0) return -1;
+        for (let i = block; i < w.length; i++) if ((w[i] & 0x7f800000) === 0x7f800000) return i;
         return -1;
       }
       for (let i = 0; i < n; i += 4) if ((d[i + 3] & 0x7f) === 0x7f && (d[i + 2] & 0x80) === 0x80) return i / 4;
@@ -133,12 +135,34 @@ function firstNonFiniteF16(d: Uint8Array): number {
   }
   // Little-endian: a word's low half is the earlier value.
   const words = new Uint32Array(d.buffer, d.byteOffset + 2 * i, (n - i) >> 1);
-  for (let w = 0; w < words.length; w++, i += 2) {
+  const block = firstFlaggedBlock(words, 0x7c007c00, 0x04000400, 0x80008000);
+  if (block >= 0) i += 2 * block;
+  for (let w = block < 0 ? words.length : block; w < words.length; w++, i += 2) {
     const v = words[w];
     if ((v & F16_EXPONENT) === F16_EXPONENT) return i;
     if (((v >>> 16) & F16_EXPONENT) === F16_EXPONENT) return i + 1;
   }
+  if (block < 0) i += 2 * words.length;
   if (i < n && (h[i] & F16_EXPONENT) === F16_EXPONENT) return i;
+  return -1;
+}
+
+/**
+ * The start of the first block of 1024 words holding an exponent field that is all ones, or -1:
+ * a whole checkpoint is scanned at load, so the scan is branch-free within a block. `field`
+ * masks the exponent field(s) of a word; adding `carry` (the field's lowest bit) to a masked
+ * field carries into the bit above it (`flag`) exactly when every bit of the field is set, and
+ * the masked bits above each field are zero, so one field's carry never reaches another's.
+ * Cost: four integer operations per word.
+ */
+function firstFlaggedBlock(words: Uint32Array, field: number, carry: number, flag: number): number {
+  const BLOCK = 1024;
+  for (let b = 0; b < words.length; b += BLOCK) {
+    const end = Math.min(words.length, b + BLOCK);
+    let acc = 0;
+    for (let w = b; w < end; w++) acc |= (words[w] & field) + carry;
+    if (acc & flag) return b;
+  }
   return -1;
 }
 

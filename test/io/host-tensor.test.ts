@@ -87,4 +87,22 @@ describe('firstNonFinite at every alignment', () => {
       }
     }
   });
+  it('F16 and F32 over many blocks of the scan: a bad value at a block edge, in a later block, in the tail; two bad values give the first; every finite f16 exponent passes', () => {
+    // 1024 words a block: F16 blocks are 2048 values, F32 blocks 1024.
+    for (const [dtype, perBlock] of [['F16', 2048], ['F32', 1024]] as const) {
+      const length = 5 * perBlock + 3;
+      for (const at of [-1, 0, perBlock - 1, perBlock, 3 * perBlock + 1, 5 * perBlock, length - 1]) {
+        for (const second of [-1, length - 2]) {
+          const bad = (i: number) => i === at || (i === second && at >= 0 && second > at);
+          const data =
+            dtype === 'F16'
+              ? new Uint8Array(Uint16Array.from({ length }, (_, i) => (bad(i) ? 0xfc00 : (i * 0x0401) & 0xfbff)).buffer) // exponents 0-30, both signs
+              : new Uint8Array(Float32Array.from({ length }, (_, i) => (bad(i) ? NaN : (i % 2 ? -3.4028234663852886e38 : i * 1e-3))).buffer);
+          for (const offset of [0, 2]) {
+            expect(firstNonFinite({ dtype, shape: [length], data: placed(data, offset) }), `${dtype} at ${at}, second ${second}, offset ${offset}`).toBe(at);
+          }
+        }
+      }
+    }
+  });
 });

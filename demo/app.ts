@@ -5,6 +5,8 @@
  * With query parameters (weights, config or model, vocab, images, labels, query, dtype, worker=0)
  * it runs without clicks and writes its result as JSON into #result, for automated checks.
  *
+ * A folder can be indexed into the browser's storage and searched, across reloads (folder.ts).
+ *
  * This bundle imports the worker client and the model descriptions only; the runtime is in
  * worker.js (and, for worker=0, index.js, imported when asked for).
  */
@@ -14,12 +16,16 @@ import type { Prediction } from '../src/api/mobileclip.js';
 import type { LoadProgress } from '../src/io/load-progress.js';
 import { DEFAULT_MODEL, displayName, mb, modelGroups, publishedWeights, remoteSize, savedSize, weightsBound } from './models.js';
 import { errorBlock, type PageImage, predictionCard, rankingRow, thumbnail } from './render.js';
+import { savedSettings, setupFolder } from './folder.js';
+import type { BrowserImageIndex } from '../src/api/collection.browser.js';
 
 interface Model {
   info: WorkerModelInfo;
   classify(images: readonly (string | Blob)[], labels: readonly string[]): Promise<Prediction[][]>;
   encodeImages(images: readonly (string | Blob)[]): Promise<{ data: Float32Array; count: number; dim: number }>;
   encodeTexts(texts: readonly string[]): Promise<{ data: Float32Array; count: number; dim: number }>;
+  /** The index in OPFS folder `name`, run where the model is. */
+  openIndex(name: string): Promise<BrowserImageIndex>;
   dispose(): Promise<void> | void;
 }
 
@@ -49,9 +55,10 @@ function say(text: string): void {
 /** Whether a load is under way: its errors get a plain first sentence before the library's text. */
 let loading = false;
 
-function fail(e: unknown): void {
+/** Shows `e` in the element `where` (the photos' status line, or the folder's). */
+function fail(e: unknown, where = 'status'): void {
   const message = e instanceof Error ? `${e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}` : String(e);
-  $('status').replaceChildren(errorBlock(message, loading ? 'The model could not be loaded.' : undefined));
+  $(where).replaceChildren(errorBlock(message, loading ? 'The model could not be loaded.' : undefined));
   loading = false;
   $('progress').hidden = true;
   writeResult({ error: message });
@@ -59,7 +66,7 @@ function fail(e: unknown): void {
 }
 
 function busy(on: boolean): void {
-  for (const id of ['load', 'classify', 'search']) ($(id) as HTMLButtonElement).disabled = on;
+  for (const id of ['load', 'classify', 'search', 'folder-pick', 'folder-search', 'folder-forget']) ($(id) as HTMLButtonElement).disabled = on;
   document.body.setAttribute('aria-busy', String(on));
 }
 
@@ -147,6 +154,7 @@ async function mainThreadModel(name: string | object, options: object): Promise<
     classify: (imgs, labels) => m.model.classify(imgs, labels),
     encodeImages: (imgs) => m.model.encodeImages(imgs),
     encodeTexts: (texts) => m.model.encodeTexts(texts),
+    openIndex: (name) => lib.openIndex(name, m.model),
     dispose: () => m.dispose(),
   };
 }
@@ -273,7 +281,25 @@ function settingsChanged(): void {
   void describeChoice();
 }
 
-const guard = (f: () => Promise<void>) => () => void f().catch(fail);
+const guard = (f: () => Promise<void>) => () => void f().catch((e) => fail(e));
+
+/** The settings a folder index is made with, kept with it so that a search after a reload loads the same model. */
+const SETTINGS = ['model', 'dtype', 'weights', 'config', 'vocab'] as const;
+function currentSettings(): { settings: Record<string, string>; label: string } {
+  const settings = Object.fromEntries(SETTINGS.map((k) => [k, ($(k) as HTMLInputElement).value.trim()]));
+  const name = settings.config || !settings.model ? 'custom model' : displayName(settings.model);
+  const dtype = model ? `, ${model.info.model.dtype}` : '';
+  // A checkpoint picked from this device cannot be kept: the label says which file to choose again.
+  return { settings, label: `${name}${dtype}${localWeights ? `, weights ${localWeights.name} from this device` : ''}` };
+}
+
+const folder = setupFolder({
+  model: async () => model ?? (await load(), model!),
+  settings: currentSettings,
+  busy,
+  fail,
+  writeResult,
+});
 
 function wire(): void {
   $('load').addEventListener('click', guard(load));
@@ -321,7 +347,10 @@ async function main(): Promise<void> {
   fillModels();
   wire();
   showImages();
-  await showAdapter();
+  // The settings the kept folder index was made with (query parameters below still win).
+  const saved = savedSettings();
+  if (saved) for (const k of SETTINGS) if (k in saved.settings) ($(k) as HTMLInputElement).value = saved.settings[k];
+  await Promise.all([showAdapter(), folder.refresh()]);
   // Query parameters: fill the form, then run what they ask for.
   for (const k of ['weights', 'config', 'vocab', 'labels', 'query'] as const) if (params.has(k)) ($(k) as HTMLInputElement).value = params.get(k)!;
   if (params.has('model')) ($('model') as HTMLSelectElement).value = params.get('model')!;

@@ -1,7 +1,7 @@
 /**
  * The demo's DOM pieces: thumbnails with names and a remove button, probability bars, the search
- * ranking, and errors as one short line whose long text (a key list can run to hundreds of lines)
- * folds into a <details>.
+ * rankings (of dropped photos and of the folder index), what an index update skipped, and errors
+ * as one short line whose long text (a key list can run to hundreds of lines) folds into a <details>.
  */
 import type { Prediction } from '../src/api/mobileclip.js';
 
@@ -58,6 +58,26 @@ export function predictionCard(im: PageImage, predictions: readonly Prediction[]
 
 export function rankingRow(im: PageImage, score: number, best: boolean): HTMLLIElement {
   return withId(el('li', { className: best ? 'best' : '' }, el('img', { src: im.src, alt: '' }), nameLine(im.name), el('span', { className: 'score', textContent: score.toFixed(3) })), im);
+}
+
+/**
+ * A hit of the folder index: the picture when this visit has its File (`src`), else an empty
+ * square; the file's name, and the folder it is in on a second line (keys are relative paths).
+ */
+export function hitRow(key: string, score: number, best: boolean, src: string | null): HTMLLIElement {
+  const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '';
+  const picture = src ? el('img', { src, alt: '' }) : el('span', { className: 'no-thumb', title: 'No preview: choose the folder again to see the pictures' });
+  const names = el('span', {}, nameLine(key), ...(folder ? [el('span', { className: 'folder-path', title: folder, textContent: `in ${folder}` })] : []));
+  const row = el('li', { className: best ? 'best' : '' }, picture, names, el('span', { className: 'score', textContent: score.toFixed(3) }));
+  row.dataset.key = key;
+  return row;
+}
+
+/** What an update left out, one line each (the file, then why); past `shown`, a count. */
+export function skipList(skips: readonly { key: string; reason: string }[], shown = 8): HTMLUListElement {
+  const list = el('ul', { className: 'skips' }, ...skips.slice(0, shown).map((s) => el('li', {}, el('strong', { textContent: shortName(s.key) }), `: ${s.reason}`)));
+  if (skips.length > shown) list.append(el('li', { textContent: `and ${skips.length - shown} more` }));
+  return list;
 }
 
 /**

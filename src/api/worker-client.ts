@@ -121,7 +121,8 @@ export class WorkerModel {
     else {
       this.pending.delete(r.id);
       if (r.kind === 'done') p.resolve(r.value as never);
-      else p.reject(Object.assign(r.error.name === 'AbortError' ? new DOMException(r.error.message, 'AbortError') : new Error(r.error.message), { name: r.error.name }));
+      // A DOMException's name is a read-only accessor: assigning it throws (here, in the message handler, leaving the call unsettled).
+      else p.reject(r.error.name === 'AbortError' ? new DOMException(r.error.message, 'AbortError') : Object.assign(new Error(r.error.message), { name: r.error.name }));
     }
   }
 

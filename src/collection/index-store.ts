@@ -8,7 +8,7 @@
 import { float32Tensor } from '../io/host-tensor.js';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
 import type { IndexFolder } from './index-folder.js';
-import { checkManifest, checkRows, INDEX_FORMAT, INDEX_VERSION, IndexFormatError, type IndexModel, type Manifest, modelDifferences, type RowInfo, type SegmentEntry } from './manifest.js';
+import { checkManifest, checkRows, countRows, INDEX_FORMAT, INDEX_VERSION, IndexFormatError, type IndexModel, type Manifest, modelDifferences, type RowInfo, type SegmentEntry } from './manifest.js';
 
 export { IndexBusyError } from './index-folder.js';
 
@@ -96,9 +96,7 @@ export class IndexStore {
 
   /** Rows stored, and how many of them are live. */
   get counts(): { segments: number; rows: number; live: number } {
-    const rows = this.manifest.segments.reduce((n, s) => n + s.rows, 0);
-    const removed = this.manifest.segments.reduce((n, s) => n + s.removed.length, 0);
-    return { segments: this.manifest.segments.length, rows, live: rows - removed };
+    return countRows(this.manifest);
   }
 
   /** One segment's embeddings [rows × dim], checked against the manifest. */

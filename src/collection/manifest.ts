@@ -77,6 +77,13 @@ export function checkManifest(v: unknown, where: string): Manifest {
   return v as unknown as Manifest;
 }
 
+/** How many segments and rows a manifest lists, and how many of the rows are live (not removed since). */
+export function countRows(m: Manifest): { segments: number; rows: number; live: number } {
+  const rows = m.segments.reduce((n, s) => n + s.rows, 0);
+  const removed = m.segments.reduce((n, s) => n + s.removed.length, 0);
+  return { segments: m.segments.length, rows, live: rows - removed };
+}
+
 /** The rows of a segment's metadata, checked against its row count. */
 export function checkRows(v: unknown, rows: number, where: string): RowInfo[] {
   if (!Array.isArray(v) || v.length !== rows) throw new IndexFormatError(`${where}: metadata "rows" must list ${rows} files`);

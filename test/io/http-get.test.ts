@@ -3,11 +3,14 @@
  * and fetch (browsers, a caller's fetch, a proxy). The same cases must give the same results:
  * bodies of several 4 MB blocks with and without Content-Length, into the cache and into memory;
  * redirects followed up to 20, a hub token dropped when a redirect leaves its origin; a gzip
- * body decoded; a refused connection named; an abort mid-body leaving no file behind.
+ * body decoded; a refused connection, an unknown host and an untrusted certificate named; an abort
+ * mid-body leaving no file behind.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -40,6 +43,8 @@ const TOKEN = 'Bearer hf_secret';
 
 let hub: Awaited<ReturnType<typeof serve>>;
 let cdn: Awaited<ReturnType<typeof serve>>;
+/** An https server whose certificate is self-signed (made here with openssl): no client trusts it. */
+let untrusted: { server: Server; url: string };
 
 beforeAll(async () => {
   cdn = await serve((req, res) => {
@@ -59,9 +64,14 @@ beforeAll(async () => {
       res.write(body.subarray(0, 1 << 20));
     } else res.writeHead(404).end();
   });
+  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  const tls = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.writeHead(200, { 'content-length': '2' }).end('ok'));
+  await new Promise<void>((done) => tls.listen(0, '127.0.0.1', done));
+  untrusted = { server: tls, url: `https://127.0.0.1:${(tls.address() as { port: number }).port}` };
 });
 afterAll(async () => {
-  for (const s of [hub, cdn]) {
+  for (const s of [hub, cdn, untrusted]) {
     s.server.closeAllConnections();
     await new Promise<void>((r) => s.server.close(() => r()));
   }
@@ -125,6 +135,11 @@ describe.each(TRANSPORTS)('download() through %s', (_name, get) => {
     const url = closed.url;
     await new Promise<void>((r) => closed.server.close(() => r()));
     await expect(download(`${url}/x`, { what: 'file', get, cache: null })).rejects.toThrow(/could not be fetched \(.*ECONNREFUSED/);
+  });
+
+  it('names an unknown host and an untrusted certificate', async () => {
+    await expect(download('http://no-such-host.invalid/x', { what: 'file', get, cache: null })).rejects.toThrow(/no-such-host\.invalid\/x could not be fetched \(.*(ENOTFOUND|EAI_AGAIN)/);
+    await expect(download(`${untrusted.url}/x`, { what: 'file', get, cache: null })).rejects.toThrow(/could not be fetched \(.*self[- ]signed certificate/);
   });
 
   it('an abort mid-body rejects with the AbortError and leaves no file in the cache folder', async () => {

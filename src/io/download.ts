@@ -5,9 +5,9 @@
  * goes to that file only (read back once complete, so an endless one never fills memory), or
  * without a cache to memory, up to the bound of its kind. A body shorter or longer than announced
  * is an error, a sha256 the server names (a hub ETag) is checked, the bytes must be what their kind
- * claims (check-download.ts), and only then is the file cached. A cached entry is checked the same way when read; a bad one is
- * dropped and fetched again, once. Cancelling through `signal` rejects with the signal's
- * AbortError and caches nothing.
+ * claims (check-download.ts), and only then is the file cached. A cached entry is checked the
+ * same way when read; a bad one is dropped and fetched again, once. Cancelling through `signal`
+ * rejects with the signal's AbortError and caches nothing.
  */
 import { type BodySink, type ByteCache, type CacheSink, etagValue, memorySink, sha256FromHeaders, sha256Hex } from './byte-cache.js';
 import type { OnLoadProgress } from './load-progress.js';

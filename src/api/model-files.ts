@@ -8,6 +8,7 @@
 import type { ByteCache } from '../io/byte-cache.js';
 import { download, type DownloadTimeouts } from '../io/download.js';
 import type { OnLoadProgress } from '../io/load-progress.js';
+import type { HttpGet } from '../io/http-get.js';
 import { type ModelSpec, modelSpec, modelSpecFromConfig } from '../models/model-specs.js';
 import { DEFAULT_SOURCES, defaultVocabUrl, defaultWeightsUrl, hubFileUrl, isHubRef, isMovableHubUrl, isRemoteUrl, OPENCLIP_CONFIG_FILE, parseHubRef, type Sources, weightsUrl } from './sources.js';
 
@@ -36,6 +37,8 @@ export interface FetchOptions {
   timeouts?: DownloadTimeouts;
   /** The fetch downloads use (default the global one; Node: through the proxy HTTPS_PROXY / HTTP_PROXY name, NO_PROXY excepted). */
   fetch?: typeof fetch;
+  /** How downloads make requests (default through `fetch`; Node sets node:http when no fetch is given). @internal */
+  get?: HttpGet;
 }
 
 export interface Platform {

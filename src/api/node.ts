@@ -17,6 +17,8 @@ import { vocabBytes, weightsBytes } from './model-files.js';
 import type { Sources } from './sources.js';
 import type { DownloadTimeouts } from '../io/download.js';
 import { proxyFetchFromEnv } from '../io/proxy-fetch.node.js';
+import { nodeHttpGet } from '../io/http-get.node.js';
+import type { HttpGet } from '../io/http-get.js';
 
 const withoutUndefined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -103,9 +105,19 @@ export function withNodeDefaults<O extends LoadOptions>(o: O): O {
     sources: { ...sourcesFromEnv(), ...o.sources },
     timeouts: { ...withoutUndefined(timeoutsFromEnv()), ...o.timeouts },
     token: o.token ?? (process.env.HF_TOKEN || undefined),
-    fetch: o.fetch ?? proxyFetchFromEnv(),
+    ...downloadTransport(o.fetch),
     device: o.device ?? deviceFromEnv(),
   };
+}
+
+/**
+ * How Node downloads: through node:http (a plain stream of Buffers: fetch's WHATWG body cost ~2×
+ * curl's time on loopback), unless the caller gives its own fetch or a proxy variable is set (then
+ * fetch, through undici's proxy agent).
+ */
+function downloadTransport(given: typeof fetch | undefined): { fetch?: typeof fetch; get?: HttpGet } {
+  const f = given ?? proxyFetchFromEnv();
+  return f ? { fetch: f } : { get: nodeHttpGet };
 }
 
 /** How Node reads a model's local files: paths, each of its kind's bound (read-file.ts). */

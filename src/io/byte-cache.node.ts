@@ -23,6 +23,9 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(home, '.cache'), 'mobileclip-webgpu');
 }
 
+/** A download being written to the cache is flushed to disk in the background every this many bytes. */
+const FLUSH_BYTES = 16 << 20;
+
 export class FolderCache implements ByteCache {
   private swept = false;
 
@@ -111,6 +114,10 @@ export class FolderCache implements ByteCache {
     const hash = createHash('sha256');
     let size = 0;
     let closed = false;
+    // The commit's sync must not wait for the whole file to reach the disk (~0.2 s for 108 MB
+    // here): what is written is flushed in the background as the download goes on.
+    let flushed = 0;
+    let flushing: Promise<void> = Promise.resolve();
     // A cache that cannot be written (a full disk) costs the next run a download, never this one
     // its result: what was written moves to memory and the download goes on there.
     let memory: BodySink | null = null;
@@ -135,12 +142,17 @@ export class FolderCache implements ByteCache {
               at += bytesWritten;
               size += bytesWritten;
             }
+            if (size - flushed >= FLUSH_BYTES) {
+              flushed = size;
+              flushing = flushing.then(() => file.datasync()).catch(() => {}); // the commit's sync reports what matters
+            }
             return;
           } catch (e) {
             process.emitWarning(`mobileclip: could not cache ${url} in ${this.where} (${(e as Error).message}); downloading into memory`);
             memory = memorySink(undefined, 2 ** 32 - 1);
             await memory.write(await readBack());
             c = c.subarray(at); // the part that reached the file is in what was read back
+            await flushing;
             await close();
             await rm(tmp, { force: true });
             untrackTemporary(tmp);
@@ -153,6 +165,7 @@ export class FolderCache implements ByteCache {
       commit: async (info) => {
         if (memory) return; // the cache could not be written: nothing to commit
         try {
+          await flushing;
           await file.sync();
           await close();
           await rm(p.json, { force: true });
@@ -166,6 +179,7 @@ export class FolderCache implements ByteCache {
         }
       },
       abort: async () => {
+        await flushing;
         await close().catch(() => {});
         await rm(tmp, { force: true });
         untrackTemporary(tmp);

@@ -87,7 +87,7 @@ export const etagValue = (v: string): string => v.replace(/^W\//, '').replace(/"
  * The sha256 a server's headers name for the body: the Hugging Face hub sends it as the ETag
  * (or X-Linked-Etag, before a CDN redirect) of large (LFS) files. Undefined when none is named.
  */
-export function sha256FromHeaders(headers: Headers): string | undefined {
+export function sha256FromHeaders(headers: { get(name: string): string | null }): string | undefined {
   for (const name of ['x-linked-etag', 'etag']) {
     const got = headers.get(name);
     const v = got === null ? undefined : etagValue(got);

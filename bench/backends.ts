@@ -21,6 +21,9 @@ import { modelSpec } from '../src/models/model-specs.js';
 import { loadModel } from '../src/models/load.js';
 import { median, printTable } from './harness.js';
 import { startCpuThreads } from '../src/backends/cpu/threads.node.js';
+import { relaunchWithCliFlags } from './cli-v8-flags.js';
+
+relaunchWithCliFlags();
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const ALIASES: Record<string, string> = { s0: 'mobileclip_s0', s1: 'mobileclip_s1', s2: 'mobileclip_s2', b: 'mobileclip_b', s4: 'MobileCLIP2-S4' };

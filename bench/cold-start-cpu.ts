@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { printTable, median } from './harness.js';
+import { v8Flags } from './cli-v8-flags.js';
 
 const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const fixtures = process.env.MOBILECLIP_FIXTURES ?? '../shared/fixtures';
@@ -37,7 +38,7 @@ function phaseMs(stderr: string, label: string): number {
 }
 
 function once(cli: string): Run {
-  const args = [process.execPath, cli, 'embed', '--device', 'cpu', image, '--weights', weights, '--progress'];
+  const args = [process.execPath, ...v8Flags(), cli, 'embed', '--device', 'cpu', image, '--weights', weights, '--progress'];
   const t0 = performance.now();
   const r = timeBin ? spawnSync(timeBin, ['-f', 'peak-rss-kb %M', ...args], { encoding: 'utf8' }) : spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
   const totalMs = performance.now() - t0;

@@ -15,6 +15,9 @@ import { wasmKernels } from '../src/backends/cpu/wasm-kernels.js';
 import { attention, conv2d, gelu, layerNorm, linear, pointwiseConv, softmax } from '../src/ops/index.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { median, printTable } from './harness.js';
+import { relaunchWithCliFlags } from './cli-v8-flags.js';
+
+relaunchWithCliFlags();
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const repeats = Number(arg('repeats', '7'));

@@ -19,6 +19,9 @@ import { decodeImage } from '../src/preprocess/decode.js';
 import { preprocessImage } from '../src/preprocess/transform.js';
 import { DecodePool, defaultDecodeThreads } from '../src/preprocess/decode-pool.node.js';
 import { median, printTable } from './harness.js';
+import { relaunchWithCliFlags } from './cli-v8-flags.js';
+
+relaunchWithCliFlags();
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const files = Number(arg('files', '200'));

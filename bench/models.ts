@@ -12,6 +12,9 @@ import { describePolicy } from '../src/backends/webgpu/policy.js';
 import { benchTable, peakFootnote, runModelBench } from '../src/bench/run-models.js';
 import { timingsSvg } from '../src/bench/chart.js';
 import { printTable } from './harness.js';
+import { relaunchWithCliFlags } from './cli-v8-flags.js';
+
+relaunchWithCliFlags();
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const nums = (s: string) => s.split(',').map(Number);

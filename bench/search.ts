@@ -19,6 +19,9 @@ import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { startCpuThreads } from '../src/backends/cpu/threads.node.js';
 import { EmbeddingMatrix } from '../src/api/embedding-matrix.js';
 import { median, printTable } from './harness.js';
+import { relaunchWithCliFlags } from './cli-v8-flags.js';
+
+relaunchWithCliFlags();
 
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const N = Number(arg('rows', '1000000'));

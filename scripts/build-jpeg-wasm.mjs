@@ -1,4 +1,5 @@
-// Builds the JPEG decoder, libjpeg-turbo's TurboJPEG API compiled to WebAssembly, into
+// Builds the JPEG decoder, libjpeg-turbo's TurboJPEG API compiled to WebAssembly, with our own
+// kernels for what follows a decode (src/preprocess/native: Pillow's resize passes in wasm SIMD), into
 // src/preprocess/jpeg-turbo.wasm (git-ignored; scripts/build.mjs copies it into dist/node, and the
 // browser bundles inline it), with its licence terms beside it (jpeg-turbo.LICENSE.md). Run by
 // `npm run build` and `npm test` (pretest); users of the package get the built file.
@@ -15,7 +16,7 @@
 // which drops the instance (the C stack pointer was not restored). See src/preprocess/jpeg-turbo.ts.
 //
 // The result is cached: a stamp beside the .wasm records the inputs (tarball checksum, flags,
-// clang's version, this script, the stubs); the build reruns only when one changes (under a
+// clang's version, this script, the stubs, our kernels); the build reruns only when one changes (under a
 // minute on 2 cores).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,6 +35,10 @@ const URLS = [`http://deb.debian.org/debian/pool/main/libj/libjpeg-turbo/${TARBA
 const EXPORTS = ['malloc', 'free', 'tj3Init', 'tj3Destroy', 'tj3Set', 'tj3Get', 'tj3GetErrorStr', 'tj3DecompressHeader', 'tj3Decompress8'];
 const TARGET = ['--target=wasm32-wasi', '--sysroot=/usr'];
 const CFLAGS = [...TARGET, '-Os', '-DNO_GETENV', '-DNO_PUTENV', '-w'];
+// Our own kernels (src/preprocess/native: Pillow's resize passes) are wasm SIMD code: -msimd128
+// and -O2 for them only. libjpeg-turbo itself gained nothing measurable from -O2, -O3 or clang's
+// auto-vectorisation (bench:decode, session 17: within noise, 10-30 % larger), so it stays -Os.
+const SIMD_CFLAGS = [...TARGET, '-O2', '-msimd128', '-Wall', '-Werror'];
 // No -O at link time: with it, clang runs binaryen's wasm-opt whenever one is on the PATH, so the
 // output would depend on what else is installed.
 const LDFLAGS = [...TARGET, '-mexec-model=reactor', '-Wl,--strip-all', ...EXPORTS.map((e) => `-Wl,--export=${e}`)];
@@ -44,6 +49,8 @@ const out = `${root}src/preprocess/jpeg-turbo.wasm`;
 const licence = `${root}src/preprocess/jpeg-turbo.LICENSE.md`;
 const stampFile = `${out}.stamp`;
 const stubs = fileURLToPath(new URL('jpeg-wasm/precision-stubs.c', import.meta.url));
+/** Our kernels linked into the same module (exported by their export_name attributes). */
+const ownSources = ['pil-resize.c'].map((f) => `${root}src/preprocess/native/${f}`);
 const clang = process.env.CLANG ?? 'clang';
 let clangVersion = '';
 try {
@@ -52,9 +59,10 @@ try {
   fail(`${clang} not found: the JPEG decoder is built with clang, lld and wasi-libc (run scripts/install-wasm-toolchain.sh)`);
 }
 const stamp = createHash('sha256')
-  .update(JSON.stringify({ SHA256, CFLAGS, LDFLAGS, clangVersion }))
+  .update(JSON.stringify({ SHA256, CFLAGS, SIMD_CFLAGS, LDFLAGS, clangVersion }))
   .update(readFileSync(fileURLToPath(import.meta.url)))
   .update(readFileSync(stubs))
+  .update(ownSources.map((f) => readFileSync(f, 'utf8')).join('\0'))
   .digest('hex');
 if (existsSync(out) && existsSync(licence) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) process.exit(0);
 
@@ -116,7 +124,7 @@ const jpegSources = /set\(JPEG_SOURCES ([^)]*)\)/.exec(cmake)?.[1].split(/\s+/).
 if (!jpegSources || !jpegSources.includes('src/jdapimin.c')) fail('CMakeLists.txt: JPEG_SOURCES not found');
 const sources = [...jpegSources.filter((s) => !/-(12|16)\.c$/.test(s)), 'src/jaricom.c', 'src/jcarith.c', 'src/jdarith.c', 'src/turbojpeg.c', 'src/transupp.c', 'src/jdatadst-tj.c', 'src/jdatasrc-tj.c']
   .map((s) => `${srcRoot}${s}`)
-  .concat(stubs);
+  .concat(stubs, ownSources);
 const obj = `${cache}obj/`;
 rmSync(obj, { recursive: true, force: true });
 mkdirSync(obj);
@@ -127,7 +135,8 @@ await Promise.all(
   Array.from({ length: Math.max(1, availableParallelism()) }, async () => {
     while (next < sources.length) {
       const i = next++;
-      await run(clang, [...CFLAGS, `-I${gen}`, `-I${src}`, '-c', sources[i], '-o', objects[i]]);
+      const flags = ownSources.includes(sources[i]) ? SIMD_CFLAGS : [...CFLAGS, `-I${gen}`, `-I${src}`];
+      await run(clang, [...flags, '-c', sources[i], '-o', objects[i]]);
     }
   }),
 );

@@ -28,6 +28,8 @@ export interface TurboExports {
   /** Our kernels linked into the module (src/preprocess/native, driven by pil-resize-wasm.ts). */
   pil_resize_horizontal(src: number, inW: number, height: number, ch: number, dst: number, outW: number, bounds: number, kx: number, stride: number): void;
   pil_resize_vertical(src: number, rowLen: number, dst: number, outH: number, bounds: number, k: number, ksize: number): void;
+  /** 0: libjpeg-turbo's plain C code for everything (scripts/jpeg-wasm/jsimd-wasm.c); 1 (the default): its SIMD where the build has it. For tests. */
+  jpeg_simd_enable(on: number): void;
 }
 
 // Enumerations from turbojpeg.h (TJINIT, TJPARAM, TJPF, TJCS).

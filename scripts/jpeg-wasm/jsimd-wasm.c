@@ -1,17 +1,19 @@
 /*
- * libjpeg-turbo's SIMD dispatch (the jsimd_* functions its WITH_SIMD build calls) for wasm32.
- * Fancy upsampling (h2v1, h1v2, h2v2: what PIL's 4:2:0, 4:2:2 and 4:4:0 files take) runs
- * libjpeg-turbo's own Arm Neon intrinsics code (simd/arm/jdsample-neon.c) compiled for wasm
- * simd128 through SIMDe's Neon headers (scripts/build-jpeg-wasm.mjs); it is exact, the same bits
- * as the C code (test/preprocess/jpeg-simd.test.ts decodes with jpeg_simd_enable(0) and (1)).
+ * libjpeg-turbo's SIMD dispatch (the jsimd_* functions its WITH_SIMD build calls) for wasm32:
+ *  - fancy upsampling (h2v1, h1v2, h2v2: what 4:2:0, 4:2:2 and 4:4:0 files take) runs
+ *    libjpeg-turbo's own Arm Neon intrinsics code (simd/arm/jdsample-neon.c) compiled for wasm
+ *    simd128 through SIMDe's Neon headers (scripts/build-jpeg-wasm.mjs);
+ *  - YCbCr->RGB runs our wasm SIMD kernel, src/preprocess/native/ycc-rgb.c.
+ * Both are exact, the same bits as libjpeg-turbo's C code (test/preprocess/jpeg-simd.test.ts
+ * decodes with jpeg_simd_enable(0) and (1)).
  *
- * The Neon islow IDCT and YCbCr->RGB compile too, and are exact, but run 2-3x slower than the C
- * code: SIMDe 0.7.4 (Debian bookworm's) has no wasm code for the widening multiplies, narrowing
- * shifts and 64-bit halves they use (vmull, vmlal, vqrshrn_n, vcombine...), so it falls back to
- * scalar loops (bench:decode, session 17: 876 ms against 353 ms for a 12 MP decode). They answer
- * "cannot" here with everything else: the encoder, the reduced-size and fast IDCTs, merged and
- * plain upsampling (not what PIL asks for), RGB565. Those entry points must exist for the link but
- * are never called; they trap if they are.
+ * libjpeg-turbo's Neon islow IDCT and YCbCr->RGB compile through SIMDe too, and are exact, but run
+ * 2-3x slower than the C code: SIMDe 0.7.4 (Debian bookworm's) has no wasm code for the widening
+ * multiplies, narrowing shifts and 64-bit halves they use (vmull, vmlal, vqrshrn_n, vcombine...),
+ * so it falls back to scalar loops (bench:decode, session 17: 876 ms against 353 ms for a 12 MP
+ * decode). So the IDCT stays C, and everything else answers "cannot" too: the encoder, the
+ * reduced-size and fast IDCTs, merged and plain upsampling (not what PIL asks for), RGB565. Those
+ * entry points must exist for the link but are never called; they trap if they are.
  */
 #define JPEG_INTERNALS
 #include "src/jinclude.h"
@@ -21,6 +23,10 @@
 #include "src/jsimddct.h"
 #include "simd/jsimd.h"
 
+/* src/preprocess/native/ycc-rgb.c */
+void ycc_rgb_row(const JSAMPLE *y, const JSAMPLE *cb, const JSAMPLE *cr, JSAMPLE *out, JDIMENSION n);
+void ycc_rgb_pixel(int y, int cb, int cr, JSAMPLE *r, JSAMPLE *g, JSAMPLE *b);
+
 /* On by default; jpeg_simd_enable(0) makes every jsimd_can_* answer 0 (the plain C decoder), for tests. */
 static int enabled = 1;
 
@@ -28,6 +34,27 @@ __attribute__((export_name("jpeg_simd_enable"))) void jpeg_simd_enable(int on) {
 
 /* What the Neon code assumes (aarch64/jsimd.c checks the same). */
 #define EIGHT_BIT (BITS_IN_JSAMPLE == 8 && sizeof(JDIMENSION) == 4)
+
+GLOBAL(int) jsimd_can_ycc_rgb(void) { return enabled && EIGHT_BIT; }
+
+/* Packed RGB (what TurboJPEG's TJPF_RGB asks for) a row at a time; the other layouts a pixel at a time, the 4th byte 255 as jdcolor.c sets it. */
+GLOBAL(void) jsimd_ycc_rgb_convert(j_decompress_ptr cinfo, JSAMPIMAGE input_buf, JDIMENSION input_row, JSAMPARRAY output_buf, int num_rows)
+{
+  const J_COLOR_SPACE cs = cinfo->out_color_space;
+  const int r = rgb_red[cs], g = rgb_green[cs], b = rgb_blue[cs], size = rgb_pixelsize[cs];
+  for (; num_rows > 0; num_rows--, input_row++, output_buf++) {
+    const JSAMPLE *y = input_buf[0][input_row], *cb = input_buf[1][input_row], *cr = input_buf[2][input_row];
+    JSAMPLE *out = *output_buf;
+    if (r == 0 && g == 1 && b == 2 && size == 3) {
+      ycc_rgb_row(y, cb, cr, out, cinfo->output_width);
+      continue;
+    }
+    for (JDIMENSION i = 0; i < cinfo->output_width; i++, out += size) {
+      ycc_rgb_pixel(y[i], cb[i], cr[i], out + r, out + g, out + b);
+      if (size == 4) out[6 - r - g - b] = MAXJSAMPLE;
+    }
+  }
+}
 
 GLOBAL(int) jsimd_can_h2v2_fancy_upsample(void) { return enabled && EIGHT_BIT; }
 GLOBAL(int) jsimd_can_h2v1_fancy_upsample(void) { return enabled && EIGHT_BIT; }
@@ -52,7 +79,7 @@ GLOBAL(void) jsimd_h1v2_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_in
 #define CANNOT(name) GLOBAL(int) name(void) { return 0; }
 #define UNUSED(ret, name, ...) GLOBAL(ret) name(__VA_ARGS__) { __builtin_trap(); }
 
-CANNOT(jsimd_can_ycc_rgb) CANNOT(jsimd_can_idct_islow)
+CANNOT(jsimd_can_idct_islow)
 CANNOT(jsimd_can_rgb_ycc) CANNOT(jsimd_can_rgb_gray) CANNOT(jsimd_can_ycc_rgb565) CANNOT(jsimd_c_can_null_convert)
 CANNOT(jsimd_can_h2v2_downsample) CANNOT(jsimd_can_h2v1_downsample) CANNOT(jsimd_can_h2v2_smooth_downsample)
 CANNOT(jsimd_can_h2v2_upsample) CANNOT(jsimd_can_h2v1_upsample) CANNOT(jsimd_can_int_upsample)
@@ -65,7 +92,6 @@ CANNOT(jsimd_can_idct_ifast) CANNOT(jsimd_can_idct_float)
 
 UNUSED(void, jsimd_rgb_ycc_convert, j_compress_ptr c, JSAMPARRAY i, JSAMPIMAGE o, JDIMENSION r, int n)
 UNUSED(void, jsimd_rgb_gray_convert, j_compress_ptr c, JSAMPARRAY i, JSAMPIMAGE o, JDIMENSION r, int n)
-UNUSED(void, jsimd_ycc_rgb_convert, j_decompress_ptr c, JSAMPIMAGE i, JDIMENSION r, JSAMPARRAY o, int n)
 UNUSED(void, jsimd_idct_islow, j_decompress_ptr c, jpeg_component_info *p, JCOEFPTR b, JSAMPARRAY o, JDIMENSION col)
 UNUSED(void, jsimd_ycc_rgb565_convert, j_decompress_ptr c, JSAMPIMAGE i, JDIMENSION r, JSAMPARRAY o, int n)
 UNUSED(void, jsimd_c_null_convert, j_compress_ptr c, JSAMPARRAY i, JSAMPIMAGE o, JDIMENSION r, int n)

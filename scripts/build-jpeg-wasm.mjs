@@ -1,5 +1,5 @@
 // Builds the JPEG decoder, libjpeg-turbo's TurboJPEG API compiled to WebAssembly, with our own
-// wasm SIMD kernels (src/preprocess/native: YCbCr->RGB for the decoder, Pillow's resize passes), into
+// wasm SIMD kernels (src/preprocess/native: the IDCT and YCbCr->RGB for the decoder, Pillow's resize passes), into
 // src/preprocess/jpeg-turbo.wasm (git-ignored; scripts/build.mjs copies it into dist/node, and the
 // browser bundles inline it), with its licence terms beside it (jpeg-turbo.LICENSE.md). Run by
 // `npm run build` and `npm test` (pretest); users of the package get the built file.
@@ -36,7 +36,7 @@ const EXPORTS = ['malloc', 'free', 'tj3Init', 'tj3Destroy', 'tj3Set', 'tj3Get', 
 // (Our C files export their own functions by export_name: pil_resize_*, jpeg_simd_enable.)
 const TARGET = ['--target=wasm32-wasi', '--sysroot=/usr'];
 const CFLAGS = [...TARGET, '-Os', '-DNO_GETENV', '-DNO_PUTENV', '-w'];
-// Our own kernels (src/preprocess/native: Pillow's resize passes, YCbCr->RGB) are wasm SIMD code: -msimd128
+// Our own kernels (src/preprocess/native: Pillow's resize passes, YCbCr->RGB, the islow IDCT) are wasm SIMD code: -msimd128
 // and -O2 for them only. libjpeg-turbo itself gained nothing measurable from -O2, -O3 or clang's
 // auto-vectorisation (bench:decode, session 17: within noise, 10-30 % larger), so it stays -Os.
 const SIMD_CFLAGS = [...TARGET, '-O2', '-msimd128', '-Wall', '-Werror'];
@@ -55,7 +55,7 @@ const stampFile = `${out}.stamp`;
 const codec = `${cache}jpeg-turbo-codec.wasm`;
 const stubs = fileURLToPath(new URL('jpeg-wasm/precision-stubs.c', import.meta.url));
 /** Our kernels linked into the same module (exported by their export_name attributes). */
-const ownSources = ['pil-resize.c', 'ycc-rgb.c'].map((f) => `${root}src/preprocess/native/${f}`);
+const ownSources = ['pil-resize.c', 'ycc-rgb.c', 'idct-islow.c'].map((f) => `${root}src/preprocess/native/${f}`);
 /** libjpeg-turbo's Neon fancy upsampling and our dispatch for it (why only that: jpeg-wasm/jsimd-wasm.c). */
 const neonSources = ['jdsample-neon.c'];
 const jsimd = fileURLToPath(new URL('jpeg-wasm/jsimd-wasm.c', import.meta.url));

@@ -3,17 +3,18 @@
  *  - fancy upsampling (h2v1, h1v2, h2v2: what 4:2:0, 4:2:2 and 4:4:0 files take) runs
  *    libjpeg-turbo's own Arm Neon intrinsics code (simd/arm/jdsample-neon.c) compiled for wasm
  *    simd128 through SIMDe's Neon headers (scripts/build-jpeg-wasm.mjs);
- *  - YCbCr->RGB runs our wasm SIMD kernel, src/preprocess/native/ycc-rgb.c.
+ *  - YCbCr->RGB and the islow IDCT run our wasm SIMD kernels, src/preprocess/native/ycc-rgb.c
+ *    and idct-islow.c.
  * Both are exact, the same bits as libjpeg-turbo's C code (test/preprocess/jpeg-simd.test.ts
  * decodes with jpeg_simd_enable(0) and (1)).
  *
- * libjpeg-turbo's Neon islow IDCT and YCbCr->RGB compile through SIMDe too, and are exact, but run
- * 2-3x slower than the C code: SIMDe 0.7.4 (Debian bookworm's) has no wasm code for the widening
+ * (libjpeg-turbo's Neon islow IDCT and YCbCr->RGB compile through SIMDe too, and are exact, but run
+ * 2-3x slower than the C code: SIMDe 0.7.4, Debian bookworm's, has no wasm code for the widening
  * multiplies, narrowing shifts and 64-bit halves they use (vmull, vmlal, vqrshrn_n, vcombine...),
- * so it falls back to scalar loops (bench:decode, session 17: 876 ms against 353 ms for a 12 MP
- * decode). So the IDCT stays C, and everything else answers "cannot" too: the encoder, the
- * reduced-size and fast IDCTs, merged and plain upsampling (not what PIL asks for), RGB565. Those
- * entry points must exist for the link but are never called; they trap if they are.
+ * so it falls back to scalar loops: bench:decode, session 17, 876 ms against 353 ms for a 12 MP
+ * decode.) Everything else answers "cannot": the encoder, the reduced-size and fast IDCTs, merged
+ * and plain upsampling (not what PIL asks for), RGB565. Those entry points must exist for the link
+ * but are never called; they trap if they are.
  */
 #define JPEG_INTERNALS
 #include "src/jinclude.h"
@@ -26,6 +27,8 @@
 /* src/preprocess/native/ycc-rgb.c */
 void ycc_rgb_row(const JSAMPLE *y, const JSAMPLE *cb, const JSAMPLE *cr, JSAMPLE *out, JDIMENSION n);
 void ycc_rgb_pixel(int y, int cb, int cr, JSAMPLE *r, JSAMPLE *g, JSAMPLE *b);
+/* src/preprocess/native/idct-islow.c */
+void idct_islow_8x8(const JCOEF *coef, const ISLOW_MULT_TYPE *quant, JSAMPLE **out_rows, JDIMENSION col);
 
 /* On by default; jpeg_simd_enable(0) makes every jsimd_can_* answer 0 (the plain C decoder), for tests. */
 static int enabled = 1;
@@ -56,6 +59,15 @@ GLOBAL(void) jsimd_ycc_rgb_convert(j_decompress_ptr cinfo, JSAMPIMAGE input_buf,
   }
 }
 
+/* The kernel reads the multiplier table as int16, as the Neon code does (MULTIPLIER is short WITH_SIMD). */
+GLOBAL(int) jsimd_can_idct_islow(void) { return enabled && DCTSIZE == 8 && sizeof(JCOEF) == 2 && sizeof(ISLOW_MULT_TYPE) == 2 && EIGHT_BIT; }
+
+GLOBAL(void) jsimd_idct_islow(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR coef_block, JSAMPARRAY output_buf, JDIMENSION output_col)
+{
+  (void)cinfo;
+  idct_islow_8x8(coef_block, (const ISLOW_MULT_TYPE *)compptr->dct_table, output_buf, output_col);
+}
+
 GLOBAL(int) jsimd_can_h2v2_fancy_upsample(void) { return enabled && EIGHT_BIT; }
 GLOBAL(int) jsimd_can_h2v1_fancy_upsample(void) { return enabled && EIGHT_BIT; }
 GLOBAL(int) jsimd_can_h1v2_fancy_upsample(void) { return enabled && EIGHT_BIT; }
@@ -79,7 +91,6 @@ GLOBAL(void) jsimd_h1v2_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_in
 #define CANNOT(name) GLOBAL(int) name(void) { return 0; }
 #define UNUSED(ret, name, ...) GLOBAL(ret) name(__VA_ARGS__) { __builtin_trap(); }
 
-CANNOT(jsimd_can_idct_islow)
 CANNOT(jsimd_can_rgb_ycc) CANNOT(jsimd_can_rgb_gray) CANNOT(jsimd_can_ycc_rgb565) CANNOT(jsimd_c_can_null_convert)
 CANNOT(jsimd_can_h2v2_downsample) CANNOT(jsimd_can_h2v1_downsample) CANNOT(jsimd_can_h2v2_smooth_downsample)
 CANNOT(jsimd_can_h2v2_upsample) CANNOT(jsimd_can_h2v1_upsample) CANNOT(jsimd_can_int_upsample)
@@ -92,7 +103,6 @@ CANNOT(jsimd_can_idct_ifast) CANNOT(jsimd_can_idct_float)
 
 UNUSED(void, jsimd_rgb_ycc_convert, j_compress_ptr c, JSAMPARRAY i, JSAMPIMAGE o, JDIMENSION r, int n)
 UNUSED(void, jsimd_rgb_gray_convert, j_compress_ptr c, JSAMPARRAY i, JSAMPIMAGE o, JDIMENSION r, int n)
-UNUSED(void, jsimd_idct_islow, j_decompress_ptr c, jpeg_component_info *p, JCOEFPTR b, JSAMPARRAY o, JDIMENSION col)
 UNUSED(void, jsimd_ycc_rgb565_convert, j_decompress_ptr c, JSAMPIMAGE i, JDIMENSION r, JSAMPARRAY o, int n)
 UNUSED(void, jsimd_c_null_convert, j_compress_ptr c, JSAMPARRAY i, JSAMPIMAGE o, JDIMENSION r, int n)
 UNUSED(void, jsimd_h2v2_downsample, j_compress_ptr c, jpeg_component_info *p, JSAMPARRAY i, JSAMPARRAY o)

@@ -36,10 +36,14 @@ void ycc_rgb_pixel(int y, int cb, int cr, uint8_t *r, uint8_t *g, uint8_t *b)
 #define PLUS_B(c, j) (BAND(c, j) == 2 ? 16 + PIX(c, j) : (j))
 #define SHUFFLE16(M, a, b, c) wasm_i8x16_shuffle(a, b, M(c, 0), M(c, 1), M(c, 2), M(c, 3), M(c, 4), M(c, 5), M(c, 6), M(c, 7), M(c, 8), M(c, 9), M(c, 10), M(c, 11), M(c, 12), M(c, 13), M(c, 14), M(c, 15))
 
-static inline v128_t widen(v128_t b, int quarter)
+/* The four int32x4 quarters of 16 bytes. */
+static inline void widen(v128_t b, v128_t q[4])
 {
-  const v128_t h = quarter < 2 ? wasm_u16x8_extend_low_u8x16(b) : wasm_u16x8_extend_high_u8x16(b);
-  return quarter % 2 == 0 ? wasm_u32x4_extend_low_u16x8(h) : wasm_u32x4_extend_high_u16x8(h);
+  const v128_t lo = wasm_u16x8_extend_low_u8x16(b), hi = wasm_u16x8_extend_high_u8x16(b);
+  q[0] = wasm_u32x4_extend_low_u16x8(lo);
+  q[1] = wasm_u32x4_extend_high_u16x8(lo);
+  q[2] = wasm_u32x4_extend_low_u16x8(hi);
+  q[3] = wasm_u32x4_extend_high_u16x8(hi);
 }
 
 /* 16 int32 lanes (four vectors) to 16 bytes, clamped to 0..255 by the saturating narrows. */
@@ -56,16 +60,22 @@ void ycc_rgb_row(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, uint8_t
   const v128_t kgb = wasm_i32x4_splat(-FIX(0.34414)), kgr = wasm_i32x4_splat(-FIX(0.71414));
   uint32_t i = 0;
   for (; i + 16 <= n; i += 16, out += 48) {
-    const v128_t yb = wasm_v128_load(y + i), cbb = wasm_v128_load(cb + i), crb = wasm_v128_load(cr + i);
-    v128_t r[4], g[4], b[4];
-    for (int q = 0; q < 4; q++) {
-      const v128_t yq = widen(yb, q);
-      const v128_t cbq = wasm_i32x4_sub(widen(cbb, q), c128);
-      const v128_t crq = wasm_i32x4_sub(widen(crb, q), c128);
-      r[q] = wasm_i32x4_add(yq, wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_mul(crq, kr), half), SCALEBITS));
-      g[q] = wasm_i32x4_add(yq, wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_mul(cbq, kgb), wasm_i32x4_mul(crq, kgr)), half), SCALEBITS));
-      b[q] = wasm_i32x4_add(yq, wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_mul(cbq, kb), half), SCALEBITS));
-    }
+    v128_t yq[4], cbq[4], crq[4], r[4], g[4], b[4];
+    widen(wasm_v128_load(y + i), yq);
+    widen(wasm_v128_load(cb + i), cbq);
+    widen(wasm_v128_load(cr + i), crq);
+#define QUARTER(q)                                                                                                              \
+  do {                                                                                                                          \
+    const v128_t cbc = wasm_i32x4_sub(cbq[q], c128), crc = wasm_i32x4_sub(crq[q], c128);                                        \
+    r[q] = wasm_i32x4_add(yq[q], wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_mul(crc, kr), half), SCALEBITS));                     \
+    g[q] = wasm_i32x4_add(yq[q], wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_mul(cbc, kgb), wasm_i32x4_mul(crc, kgr)), half), SCALEBITS)); \
+    b[q] = wasm_i32x4_add(yq[q], wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_mul(cbc, kb), half), SCALEBITS));                     \
+  } while (0)
+    QUARTER(0);
+    QUARTER(1);
+    QUARTER(2);
+    QUARTER(3);
+#undef QUARTER
     const v128_t R = narrow(r), G = narrow(g), B = narrow(b);
     wasm_v128_store(out, SHUFFLE16(PLUS_B, SHUFFLE16(RG, R, G, 0), B, 0));
     wasm_v128_store(out + 16, SHUFFLE16(PLUS_B, SHUFFLE16(RG, R, G, 1), B, 1));

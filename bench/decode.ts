@@ -6,16 +6,17 @@
  * interleaved (every variant once per round), medians reported, so variants compare within one run.
  *
  *   --jpeg=FILE        the JPEG (default: a generated 4000×3000 photo-like image, 4:2:0, quality 90,
- *                      encoded with `cjpeg` from libjpeg-turbo-progs, which must be on the PATH)
- *   --wasm=A.wasm,B…   decoder builds to compare (default: the built src/preprocess/jpeg-turbo.wasm)
+ *                      3.5 MB, encoded by the test-only encoder module, test/helpers/jpeg-encoder.ts)
+ *   --wasm=A.wasm,B…   decoder builds to compare (default: the built src/preprocess/jpeg-turbo.wasm);
+ *                      "total" rows add the first build's decode to the TypeScript resize (before)
+ *                      and the last build's to the wasm resize (after), round by round
  *   --rounds=N         rounds (default 9)
  *   --save-jpeg=FILE   also write the JPEG used there (to reuse it with --jpeg)
  * Writes bench/results/decode.json.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeJpeg } from '../test/helpers/jpeg-encoder.js';
 import { decodePng } from '../src/preprocess/png.js';
 import { decodeJpegTurbo, initJpegDecoder, setJpegWasmSource } from '../src/preprocess/jpeg-turbo.js';
 import { nodeJpegWasm } from '../src/preprocess/jpeg-wasm.node.js';
@@ -39,17 +40,7 @@ function generatedJpeg(): Uint8Array {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     rgb[i] = Math.max(0, Math.min(255, rgb[i] + (seed >>> 27) - 16));
   }
-  const dir = mkdtempSync(join(tmpdir(), 'mobileclip-bench-decode-'));
-  try {
-    writeFileSync(join(dir, 'in.ppm'), Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`), rgb]));
-    try {
-      return new Uint8Array(execFileSync('cjpeg', ['-quality', '90', join(dir, 'in.ppm')], { maxBuffer: 1 << 28 }));
-    } catch (e) {
-      throw new Error(`cjpeg failed (${(e as Error).message.split('\n')[0]}): install libjpeg-turbo-progs, or pass --jpeg=FILE`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return encodeJpeg(rgb, w, h, { subsampling: '4:2:0', quality: 90 });
 }
 
 const jpegPath = arg('jpeg', '');
@@ -105,7 +96,12 @@ for (let r = 0; r < rounds; r++) {
     times.get(v.name)!.push(performance.now() - t);
   }
 }
-const rows = variants.map((v) => ({ stage: v.name, medianMs: Number(median(times.get(v.name)!).toFixed(1)), minMs: Number(Math.min(...times.get(v.name)!).toFixed(1)) }));
+for (const [name] of resizes) {
+  const sum = (a: string, b: string) => times.get(a)!.map((t, i) => t + times.get(b)![i]);
+  times.set(`total ${name}: before`, sum(`decode ${decoders[0].name}`, `${name} (TypeScript)`));
+  times.set(`total ${name}: after`, sum(`decode ${decoders.at(-1)!.name}`, `${name} (wasm SIMD)`));
+}
+const rows = [...times].map(([stage, t]) => ({ stage, medianMs: Number(median(t).toFixed(1)), minMs: Number(Math.min(...t).toFixed(1)) }));
 printTable(rows);
 printTable(decoders.map((d) => ({ decoder: d.name, wasmBytes: d.size })));
 mkdirSync('bench/results', { recursive: true });

@@ -113,10 +113,15 @@ export function initJpegDecoder(): Promise<TurboExports> {
 }
 
 /** Forgets an instance that must not be used again (the next initJpegDecoder makes a new one). */
-export function dropInstance(ex: TurboExports): void {
+function dropInstance(ex: TurboExports): void {
   if (ready !== ex) return;
   instance = null;
   ready = null;
+}
+
+/** After a call that may have grown the memory (a decode, a resize): a huge one is dropped, so its memory can be reclaimed. */
+export function releaseIfLarge(ex: TurboExports): void {
+  if (ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) dropInstance(ex);
 }
 
 /**
@@ -197,6 +202,7 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     if (src) ex.free(src);
     if (out) ex.free(out);
     if (handle && !unwound) ex.tj3Destroy(handle);
-    if (unwound || ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) dropInstance(ex);
+    if (unwound) dropInstance(ex);
+    else releaseIfLarge(ex);
   }
 }

@@ -4,7 +4,7 @@
  * reference these equal byte for byte (test/preprocess/resize-wasm.test.ts). ~5× faster on a
  * 12 MP photo (npm run bench:decode).
  */
-import type { TurboExports } from './jpeg-turbo.js';
+import { releaseIfLarge, type TurboExports } from './jpeg-turbo.js';
 import { precompute, type ResampleFilter } from './resize.js';
 
 /** Readable bytes past every source buffer: the passes load 16 bytes at a time (pil-resize.c). */
@@ -59,5 +59,6 @@ export function pilResize8Wasm(ex: TurboExports, src: Uint8Array, width: number,
     return new Uint8Array(ex.memory.buffer, cur, w * channels * outH).slice();
   } finally {
     for (const p of blocks) ex.free(p);
+    releaseIfLarge(ex);
   }
 }

@@ -9,6 +9,8 @@ import { precompute, type ResampleFilter } from './resize.js';
 
 /** Readable bytes past every source buffer: the passes load 16 bytes at a time (pil-resize.c). */
 const PAD = 32;
+/** The horizontal pass's source buffer: a few rows, small enough to stay in cache. */
+const CHUNK_BYTES = 256 << 10;
 
 /**
  * `pilResize8` on `ex`'s module; null when its memory cannot hold the buffers (the caller then
@@ -27,9 +29,9 @@ export function pilResize8Wasm(ex: TurboExports, src: Uint8Array, width: number,
     return p;
   };
   try {
-    let cur = alloc(src.length + PAD);
-    if (cur === 0) return null;
-    new Uint8Array(ex.memory.buffer, cur, src.length).set(src);
+    if (outW === width && outH === height) return src.slice();
+    const rowBytes = width * channels;
+    let cur: number;
     let w = width;
     if (outW !== width) {
       const c = precompute(width, outW, filter, true);
@@ -42,10 +44,22 @@ export function pilResize8Wasm(ex: TurboExports, src: Uint8Array, width: number,
       const out = alloc(outW * height * channels + PAD);
       const bounds = int32s(c.bounds);
       const k = int32s(kx);
-      if (out === 0 || bounds === 0 || k === 0) return null;
-      ex.pil_resize_horizontal(cur, width, height, channels, out, outW, bounds, k, stride);
+      // The source goes through a small buffer a few rows at a time (each row is resized on its own),
+      // so the module's memory does not grow by a whole copy of it (as fast: bench:decode).
+      const rows = Math.max(1, Math.min(height, Math.floor(CHUNK_BYTES / rowBytes)));
+      const chunk = alloc(rows * rowBytes + PAD);
+      if (out === 0 || bounds === 0 || k === 0 || chunk === 0) return null;
+      for (let y = 0; y < height; y += rows) {
+        const n = Math.min(rows, height - y);
+        new Uint8Array(ex.memory.buffer, chunk, n * rowBytes).set(src.subarray(y * rowBytes, (y + n) * rowBytes));
+        ex.pil_resize_horizontal(chunk, width, n, channels, out + y * outW * channels, outW, bounds, k, stride);
+      }
       cur = out;
       w = outW;
+    } else {
+      cur = alloc(src.length + PAD);
+      if (cur === 0) return null;
+      new Uint8Array(ex.memory.buffer, cur, src.length).set(src);
     }
     if (outH !== height) {
       const c = precompute(height, outH, filter, true);

@@ -2,7 +2,7 @@
  * The wasm SIMD resize (pil-resize-wasm.ts, native/pil-resize.c) against the TypeScript reference
  * (resize.ts, itself byte-identical to Pillow: image-modes and preprocess tests): the same bytes
  * on every shape (1-pixel images, odd sizes, one axis only, up- and downscaling, thin strips, a
- * ratio with ~90 taps), 1 to 4 bands, bilinear and bicubic, on noise and on a 0/255 checkerboard
+ * ratio with ~90 taps, sources of several row chunks), 1 to 4 bands, bilinear and bicubic, on noise and on a 0/255 checkerboard
  * (bicubic overshoots it: both clamps). The Pillow fixtures run through the wasm path as users
  * run it (decodeImage loads the module), which the last test checks.
  */
@@ -41,6 +41,7 @@ const SHAPES: [number, number, number, number][] = [
   [3, 640, 300, 17],
   [1000, 7, 23, 3],
   [333, 250, 256, 192],
+  [700, 211, 123, 45], // over 256 KB: the horizontal pass's source goes through in chunks of rows
 ];
 
 describe('the wasm SIMD resize equals the TypeScript reference byte for byte', async () => {

@@ -6,27 +6,27 @@
  * clip8((2^21 + sum in*k) >> 22) in int32 arithmetic, as Pillow's, so the bytes are Pillow's.
  * Integer sums do not depend on their order, which is what lets the loops run in vector lanes.
  *
- * Buffers: every source buffer has 32 readable bytes past its end and every vertical output 16
- * writable ones (pil-resize.ts allocates them so); past-the-end lanes are multiplied by zero
- * weights (horizontal) or never stored (vertical).
+ * Buffers: every source buffer has 32 readable bytes past its end and every output 16 writable
+ * ones (pil-resize-wasm.ts allocates them so); past-the-end lanes are multiplied by zero weights
+ * (horizontal) or never stored (vertical), and past-the-end bytes written are overwritten later.
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
 
 #define PRECISION_BITS 22
 
-static inline uint8_t clip8(int32_t ss) { return ss >= (1 << PRECISION_BITS << 8) ? 255 : ss <= 0 ? 0 : (uint8_t)(ss >> PRECISION_BITS); }
 
 /*
  * Rows of inW pixels of ch (1..4) interleaved bytes to rows of outW. bounds: [xmin, taps] per
  * output pixel; kx: per output pixel, `stride` int32 weights over the flat bytes of its taps (each
  * tap's weight repeated ch times, zero past taps*ch; stride a multiple of 12). Twelve bytes a step
  * (12 = lcm(1, 2, 3, 4), so byte m of a step always belongs to channel m % ch) into three int32x4
- * accumulators, folded per channel at the end. Cost: height * outW * taps * ch multiply-adds.
+ * accumulators, folded per channel at the end with shuffles, clipped by the saturating narrows as
+ * in the vertical pass. Cost: height * outW * taps * ch multiply-adds.
  */
 __attribute__((export_name("pil_resize_horizontal"))) void pil_resize_horizontal(const uint8_t *in, int inW, int height, int ch, uint8_t *out, int outW, const int32_t *bounds, const int32_t *kx, int stride)
 {
-  int32_t lanes[12];
+  const v128_t half = wasm_i32x4_splat(1 << (PRECISION_BITS - 1));
   for (int y = 0; y < height; y++) {
     const uint8_t *row = in + (size_t)y * inW * ch;
     uint8_t *o = out + (size_t)y * outW * ch;
@@ -42,14 +42,22 @@ __attribute__((export_name("pil_resize_horizontal"))) void pil_resize_horizontal
         a1 = wasm_i32x4_add(a1, wasm_i32x4_mul(wasm_u32x4_extend_high_u16x8(lo), wasm_v128_load(k + j + 4)));
         a2 = wasm_i32x4_add(a2, wasm_i32x4_mul(wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_high_u8x16(b)), wasm_v128_load(k + j + 8)));
       }
-      wasm_v128_store(lanes, a0);
-      wasm_v128_store(lanes + 4, a1);
-      wasm_v128_store(lanes + 8, a2);
-      for (int c = 0; c < ch; c++) {
-        int32_t ss = 1 << (PRECISION_BITS - 1);
-        for (int m = c; m < 12; m += ch) ss += lanes[m];
-        o[xx * ch + c] = clip8(ss);
+      v128_t sum; /* lane c: channel c's sum (lanes past ch: ignored) */
+      if (ch == 3) {
+        /* Step lanes [R G B R | G B R G | B R G B]: four shuffles line the channels up. */
+        sum = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 1, 2, 3), wasm_i32x4_shuffle(a0, a1, 3, 4, 5, 0)),
+                             wasm_i32x4_add(wasm_i32x4_shuffle(a1, a2, 2, 3, 4, 0), wasm_i32x4_shuffle(a2, a2, 1, 2, 3, 0)));
+      } else {
+        sum = wasm_i32x4_add(wasm_i32x4_add(a0, a1), a2); /* lane m: bytes m, m + 4, m + 8, all channel m % ch */
+        if (ch <= 2) sum = wasm_i32x4_add(sum, wasm_i32x4_shuffle(sum, sum, 2, 3, 0, 1));
+        if (ch == 1) sum = wasm_i32x4_add(sum, wasm_i32x4_shuffle(sum, sum, 1, 0, 3, 2));
       }
+      sum = wasm_i32x4_shr(wasm_i32x4_add(sum, half), PRECISION_BITS);
+      const v128_t packed = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(sum, sum), wasm_i16x8_narrow_i32x4(sum, sum));
+      /* 3 bands store 4 bytes: the 4th is the next pixel's (written after) or the row's padding. */
+      if (ch >= 3) wasm_v128_store32_lane(o + xx * ch, packed, 0);
+      else if (ch == 2) wasm_v128_store16_lane(o + xx * ch, packed, 0);
+      else wasm_v128_store8_lane(o + xx * ch, packed, 0);
     }
   }
 }

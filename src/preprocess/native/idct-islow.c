@@ -91,6 +91,23 @@ static inline v128_t range_limit(v128_t v)
 }
 
 /*
+ * A DC-only block (common in smooth areas and chroma): every column takes pass 1's shortcut and
+ * every row pass 2's, so all 64 pixels are range_limit(((dc·q << 2) + 16) >> 5), the 32-bit sums
+ * wrapping as libjpeg's do. Returns 0 (the general path runs) when row 0 has AC terms.
+ */
+static int dc_only_block(const int16_t *coef, const int16_t *quant, uint8_t **out_rows, uint32_t col)
+{
+  for (int c = 1; c < 8; c++)
+    if (coef[c] != 0) return 0;
+  const uint32_t ws = (uint32_t)(coef[0] * quant[0]) << PASS1_BITS;
+  int32_t v = (int32_t)(ws + (1u << (PASS1_BITS + 2))) >> (PASS1_BITS + 3);
+  v = ((int32_t)((uint32_t)v << 22) >> 22) + 128; /* the low 10 bits, signed, + 128 */
+  const v128_t row = wasm_i8x16_splat((int8_t)(v < 0 ? 0 : v > 255 ? 255 : v));
+  for (int r = 0; r < 8; r++) wasm_v128_store64_lane(out_rows[r] + col, row, 0);
+  return 1;
+}
+
+/*
  * One 8×8 block: coef and quant row-major (64 int16 each, libjpeg's coefficient block and the
  * component's ISLOW multiplier table), out_rows[r] + col the 8 output bytes of row r.
  */
@@ -102,6 +119,7 @@ void idct_islow_8x8(const int16_t *coef, const int16_t *quant, uint8_t **out_row
   v128_t ac = zero16;
   for (int r = 1; r < 8; r++) ac = wasm_v128_or(ac, wasm_v128_load(coef + 8 * r));
   const v128_t ac_zero = wasm_i16x8_eq(ac, zero16);
+  if (!wasm_v128_any_true(ac) && dc_only_block(coef, quant, out_rows, col)) return;
   for (int h = 0; h < 2; h++) {
     v128_t in[8];
     for (int r = 0; r < 8; r++) {

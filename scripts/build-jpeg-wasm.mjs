@@ -1,4 +1,5 @@
-// Builds the JPEG decoder, libjpeg-turbo's TurboJPEG API compiled to WebAssembly, into
+// Builds the JPEG decoder, libjpeg-turbo's TurboJPEG API compiled to WebAssembly, with our own
+// wasm SIMD kernels (src/preprocess/native: the IDCT and YCbCr->RGB for the decoder, Pillow's resize passes), into
 // src/preprocess/jpeg-turbo.wasm (git-ignored; scripts/build.mjs copies it into dist/node, and the
 // browser bundles inline it), with its licence terms beside it (jpeg-turbo.LICENSE.md). Run by
 // `npm run build` and `npm test` (pretest); users of the package get the built file.
@@ -15,11 +16,11 @@
 // which drops the instance (the C stack pointer was not restored). See src/preprocess/jpeg-turbo.ts.
 //
 // The result is cached: a stamp beside the .wasm records the inputs (tarball checksum, flags,
-// clang's version, this script, the stubs); the build reruns only when one changes (under a
+// clang's version, this script, the stubs, our kernels); the build reruns only when one changes (under a
 // minute on 2 cores).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -32,8 +33,15 @@ const SHA256 = '3a13a5ba767dc8264bc40b185e41368a80d5d5f945944d1dbaa4b2fb0099f4e5
 const URLS = [`http://deb.debian.org/debian/pool/main/libj/libjpeg-turbo/${TARBALL}`];
 /** What jpeg-turbo.ts calls; everything else is stripped by the linker. */
 const EXPORTS = ['malloc', 'free', 'tj3Init', 'tj3Destroy', 'tj3Set', 'tj3Get', 'tj3GetErrorStr', 'tj3DecompressHeader', 'tj3Decompress8'];
+// (Our C files export their own functions by export_name: pil_resize_*, jpeg_simd_enable.)
 const TARGET = ['--target=wasm32-wasi', '--sysroot=/usr'];
 const CFLAGS = [...TARGET, '-Os', '-DNO_GETENV', '-DNO_PUTENV', '-w'];
+// Our own kernels (src/preprocess/native: Pillow's resize passes, YCbCr->RGB, the islow IDCT) are wasm SIMD code: -msimd128
+// and -O2 for them only. libjpeg-turbo itself gained nothing measurable from -O2, -O3 or clang's
+// auto-vectorisation (bench:decode, session 17: within noise, 10-30 % larger), so it stays -Os.
+const SIMD_CFLAGS = [...TARGET, '-O2', '-msimd128', '-Wall', '-Werror'];
+// libjpeg-turbo's Neon code through SIMDe: optimised (SIMDe's wrappers must inline), its own warnings off like the rest.
+const NEON_CFLAGS = [...TARGET, '-O2', '-msimd128', '-DNO_GETENV', '-DNO_PUTENV', '-w'];
 // No -O at link time: with it, clang runs binaryen's wasm-opt whenever one is on the PATH, so the
 // output would depend on what else is installed.
 const LDFLAGS = [...TARGET, '-mexec-model=reactor', '-Wl,--strip-all', ...EXPORTS.map((e) => `-Wl,--export=${e}`)];
@@ -43,7 +51,21 @@ const cache = `${root}.cache/libjpeg-turbo/`;
 const out = `${root}src/preprocess/jpeg-turbo.wasm`;
 const licence = `${root}src/preprocess/jpeg-turbo.LICENSE.md`;
 const stampFile = `${out}.stamp`;
+/** The test-only module with the encoder (see step 3). */
+const codec = `${cache}jpeg-turbo-codec.wasm`;
 const stubs = fileURLToPath(new URL('jpeg-wasm/precision-stubs.c', import.meta.url));
+/** Our kernels linked into the same module (exported by their export_name attributes). */
+const ownSources = ['pil-resize.c', 'ycc-rgb.c', 'idct-islow.c'].map((f) => `${root}src/preprocess/native/${f}`);
+/** libjpeg-turbo's Neon fancy upsampling and our dispatch for it (why only that: jpeg-wasm/jsimd-wasm.c). */
+const neonSources = ['jdsample-neon.c'];
+const jsimd = fileURLToPath(new URL('jpeg-wasm/jsimd-wasm.c', import.meta.url));
+// SIMDe (Debian's libsimde-dev, header-only) maps the Neon intrinsics to wasm simd128: its version
+// and headers are inputs of the build.
+const simdeDir = process.env.SIMDE_INCLUDE ?? '/usr/include/simde';
+if (!existsSync(`${simdeDir}/arm/neon.h`)) fail(`${simdeDir}/arm/neon.h not found: install libsimde-dev (scripts/install-wasm-toolchain.sh)`);
+const simdeVersion = ['MAJOR', 'MINOR', 'MICRO'].map((k) => new RegExp(`#define SIMDE_VERSION_${k} (\\d+)`).exec(readFileSync(`${simdeDir}/simde-common.h`, 'utf8'))?.[1]).join('.');
+const simdeHash = createHash('sha256');
+for (const f of readdirSync(simdeDir, { recursive: true }).map(String).sort()) if (statSync(`${simdeDir}/${f}`).isFile()) simdeHash.update(f).update(readFileSync(`${simdeDir}/${f}`));
 const clang = process.env.CLANG ?? 'clang';
 let clangVersion = '';
 try {
@@ -52,11 +74,13 @@ try {
   fail(`${clang} not found: the JPEG decoder is built with clang, lld and wasi-libc (run scripts/install-wasm-toolchain.sh)`);
 }
 const stamp = createHash('sha256')
-  .update(JSON.stringify({ SHA256, CFLAGS, LDFLAGS, clangVersion }))
+  .update(JSON.stringify({ SHA256, CFLAGS, SIMD_CFLAGS, NEON_CFLAGS, LDFLAGS, clangVersion, simdeVersion, simde: simdeHash.digest('hex') }))
   .update(readFileSync(fileURLToPath(import.meta.url)))
   .update(readFileSync(stubs))
+  .update(readFileSync(jsimd))
+  .update(ownSources.map((f) => readFileSync(f, 'utf8')).join('\0'))
   .digest('hex');
-if (existsSync(out) && existsSync(licence) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) process.exit(0);
+if (existsSync(out) && existsSync(codec) && existsSync(licence) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) process.exit(0);
 
 // 1. The source tarball, checked.
 mkdirSync(cache, { recursive: true });
@@ -95,12 +119,18 @@ const configure = (name, values) => {
   });
   writeFileSync(`${gen}${name}`, text);
 };
-configure('jconfig.h', { JPEG_LIB_VERSION: '62', VERSION, LIBJPEG_TURBO_VERSION_NUMBER: VERSION_NUMBER, C_ARITH_CODING_SUPPORTED: '', D_ARITH_CODING_SUPPORTED: '' });
+configure('jconfig.h', { JPEG_LIB_VERSION: '62', VERSION, LIBJPEG_TURBO_VERSION_NUMBER: VERSION_NUMBER, C_ARITH_CODING_SUPPORTED: '', D_ARITH_CODING_SUPPORTED: '', WITH_SIMD: '' });
 configure('jconfigint.h', {
   BUILD: 'wasm', HIDDEN: '__attribute__((visibility("hidden")))', INLINE: '__inline__ __attribute__((always_inline))',
   THREAD_LOCAL: '', CMAKE_PROJECT_NAME: 'libjpeg-turbo', VERSION, SIZE_T: '4', HAVE_BUILTIN_CTZL: '',
-  C_ARITH_CODING_SUPPORTED: '', D_ARITH_CODING_SUPPORTED: '',
+  C_ARITH_CODING_SUPPORTED: '', D_ARITH_CODING_SUPPORTED: '', WITH_SIMD: '',
 });
+// The Neon code's configured header (none of the optional loads: its portable fallbacks are used),
+// and <arm_neon.h> as SIMDe's Neon on wasm simd128.
+const neonCompat = readFileSync(`${srcRoot}simd/arm/neon-compat.h.in`, 'utf8');
+writeFileSync(`${gen}neon-compat.h`, neonCompat.replace(/^#cmakedefine (\w+)$/gm, '/* #undef $1 */'));
+if (/#cmakedefine|@\w+@/.test(readFileSync(`${gen}neon-compat.h`, 'utf8'))) fail('neon-compat.h.in: unexpected template lines');
+writeFileSync(`${gen}arm_neon.h`, '/* libjpeg-turbo\'s Neon intrinsics on wasm simd128, through SIMDe. */\n#pragma once\n#define SIMDE_ENABLE_NATIVE_ALIASES\n#include <simde/arm/neon.h>\n');
 configure('jversion.h', { COPYRIGHT_YEAR: '1991-2025' });
 writeFileSync(
   `${gen}setjmp.h`,
@@ -116,7 +146,7 @@ const jpegSources = /set\(JPEG_SOURCES ([^)]*)\)/.exec(cmake)?.[1].split(/\s+/).
 if (!jpegSources || !jpegSources.includes('src/jdapimin.c')) fail('CMakeLists.txt: JPEG_SOURCES not found');
 const sources = [...jpegSources.filter((s) => !/-(12|16)\.c$/.test(s)), 'src/jaricom.c', 'src/jcarith.c', 'src/jdarith.c', 'src/turbojpeg.c', 'src/transupp.c', 'src/jdatadst-tj.c', 'src/jdatasrc-tj.c']
   .map((s) => `${srcRoot}${s}`)
-  .concat(stubs);
+  .concat(stubs, ownSources, neonSources.map((s) => `${srcRoot}simd/arm/${s}`), jsimd);
 const obj = `${cache}obj/`;
 rmSync(obj, { recursive: true, force: true });
 mkdirSync(obj);
@@ -127,17 +157,25 @@ await Promise.all(
   Array.from({ length: Math.max(1, availableParallelism()) }, async () => {
     while (next < sources.length) {
       const i = next++;
-      await run(clang, [...CFLAGS, `-I${gen}`, `-I${src}`, '-c', sources[i], '-o', objects[i]]);
+      const own = ownSources.includes(sources[i]);
+      const neon = !own && (sources[i] === jsimd || sources[i].includes('/simd/arm/'));
+      const flags = own ? SIMD_CFLAGS : neon ? [...NEON_CFLAGS, `-I${gen}`, `-I${src}`, `-I${srcRoot}`] : [...CFLAGS, `-I${gen}`, `-I${src}`];
+      await run(clang, [...flags, '-c', sources[i], '-o', objects[i]]);
     }
   }),
 );
 await run(clang, [...LDFLAGS, ...objects, '-o', out]);
+// For tests and benchmarks only (never shipped): the same objects with the encoder exported too, to
+// make JPEGs of every subsampling and mode (test/preprocess/jpeg-simd.test.ts, bench/decode.ts).
+await run(clang, [...LDFLAGS, ...['tj3Compress8', 'tj3Free'].map((e) => `-Wl,--export=${e}`), ...objects, '-o', codec]);
 
 // 4. The imports are the contract with jpeg-turbo.ts: anything beyond these is a build error.
 const allowed = new Set(['env.longjmp', 'wasi_snapshot_preview1.fd_close', 'wasi_snapshot_preview1.fd_seek', 'wasi_snapshot_preview1.fd_write', 'wasi_snapshot_preview1.proc_exit']);
-const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(out))).map((i) => `${i.module}.${i.name}`);
-const extra = imports.filter((i) => !allowed.has(i));
-if (extra.length) fail(`jpeg-turbo.wasm imports ${extra.join(', ')}: jpeg-turbo.ts provides only ${[...allowed].join(', ')}`);
+for (const file of [out, codec]) {
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(file))).map((i) => `${i.module}.${i.name}`);
+  const extra = imports.filter((i) => !allowed.has(i));
+  if (extra.length) fail(`${file} imports ${extra.join(', ')}: jpeg-turbo.ts provides only ${[...allowed].join(', ')}`);
+}
 // 5. The licence terms the binary ships under (libjpeg-turbo's LICENSE.md and the IJG licence it
 // points to, README.ijg's LEGAL ISSUES); scripts/build.mjs copies this into dist/licenses.
 const ijg = readFileSync(`${srcRoot}README.ijg`, 'utf8');

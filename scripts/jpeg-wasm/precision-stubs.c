@@ -37,3 +37,31 @@ TWO(j16init_d_diff_controller)
 ONE(j16init_upsampler)
 ONE(j16init_color_deconverter)
 ONE(j16init_lossless_decompressor)
+
+/*
+ * The encoder's, for the test-only module with the encoder (jpeg-turbo-codec.wasm, never shipped):
+ * it makes 8-bit JPEGs only.
+ */
+static void refuse_c(j_compress_ptr cinfo)
+{
+  ERREXIT1(cinfo, JERR_BAD_PRECISION, cinfo->data_precision);
+}
+
+#define ONE_C(name) void name(j_compress_ptr cinfo) { refuse_c(cinfo); }
+#define TWO_C(name) void name(j_compress_ptr cinfo, boolean b) { (void)b; refuse_c(cinfo); }
+
+TWO_C(j12init_c_main_controller)
+TWO_C(j12init_c_prep_controller)
+TWO_C(j12init_c_coef_controller)
+TWO_C(j12init_c_diff_controller)
+ONE_C(j12init_color_converter)
+ONE_C(j12init_downsampler)
+ONE_C(j12init_forward_dct)
+ONE_C(j12init_lossless_compressor)
+
+TWO_C(j16init_c_main_controller)
+TWO_C(j16init_c_prep_controller)
+TWO_C(j16init_c_diff_controller)
+ONE_C(j16init_color_converter)
+ONE_C(j16init_downsampler)
+ONE_C(j16init_lossless_compressor)

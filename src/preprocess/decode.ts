@@ -6,7 +6,7 @@
  * colour management and premultiplied alpha change pixels). PIL does not apply EXIF orientation
  * here, and neither do we. The pixel cap is checked from the header before anything is decoded.
  */
-import { decodeJpegTurbo, initJpegDecoder } from './jpeg-turbo.js';
+import { decodeJpegTurbo, initJpegDecoder, preloadJpegModule } from './jpeg-turbo.js';
 import { decodePng, hasPngSignature, PNG_SIGNATURE } from './png.js';
 import type { PilImage } from './pil-image.js';
 import { MAX_IMAGE_PIXELS } from './pixel-cap.js';
@@ -50,6 +50,7 @@ function sniff(b: Uint8Array): string {
 
 export async function decodeImage(bytes: Uint8Array, name = 'image', opts: DecodeOptions = {}): Promise<RgbImage> {
   if (hasPngSignature(bytes)) {
+    await preloadJpegModule(); // the resize runs in it
     try {
       return decodePng(bytes, name, opts.maxPixels);
     } catch (e) {

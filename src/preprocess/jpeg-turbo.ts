@@ -13,7 +13,7 @@ export class JpegDecodeError extends Error {
   override name = 'JpegDecodeError';
 }
 
-interface TurboExports {
+export interface TurboExports {
   memory: WebAssembly.Memory;
   _initialize(): void;
   malloc(n: number): number;
@@ -25,6 +25,11 @@ interface TurboExports {
   tj3DecompressHeader(h: number, src: number, size: number): number;
   tj3Decompress8(h: number, src: number, size: number, dst: number, pitch: number, pf: number): number;
   tj3Destroy(h: number): void;
+  /** Our kernels linked into the module (src/preprocess/native, driven by pil-resize-wasm.ts). */
+  pil_resize_horizontal(src: number, inW: number, height: number, ch: number, dst: number, outW: number, bounds: number, kx: number, stride: number): void;
+  pil_resize_vertical(src: number, rowLen: number, dst: number, outH: number, bounds: number, k: number, ksize: number): void;
+  /** 0: libjpeg-turbo's plain C code for everything (scripts/jpeg-wasm/jsimd-wasm.c); 1 (the default): its SIMD where the build has it. For tests. */
+  jpeg_simd_enable(on: number): void;
 }
 
 // Enumerations from turbojpeg.h (TJINIT, TJPARAM, TJPF, TJCS).
@@ -51,13 +56,19 @@ const KEEP_MEMORY_BYTES = 256 << 20;
 let source: (() => Promise<Uint8Array>) | null = null;
 let compiled: Promise<WebAssembly.Module> | null = null;
 let instance: Promise<TurboExports> | null = null;
+/** The current instance once it is ready (what synchronous callers, the resize, use). */
+let ready: TurboExports | null = null;
 
 /** Where the wasm comes from: set once by the platform entry point. */
 export function setJpegWasmSource(load: () => Promise<Uint8Array>): void {
   source = load;
   compiled = null;
   instance = null;
+  ready = null;
 }
+
+/** The module's exports if an instance is ready (initJpegDecoder resolved), else null: no loading. */
+export const loadedJpegModule = (): TurboExports | null => ready;
 
 /** Thrown through the wasm by libjpeg's longjmp (the build has no setjmp): see decodeJpegTurbo. */
 class LibjpegUnwind extends Error {}
@@ -95,9 +106,30 @@ export function initJpegDecoder(): Promise<TurboExports> {
     const inst = await WebAssembly.instantiate(module, imports);
     const ex = inst.exports as unknown as TurboExports;
     ex._initialize();
+    ready = ex;
     return ex;
   });
   return instance;
+}
+
+/** Forgets an instance that must not be used again (the next initJpegDecoder makes a new one). */
+function dropInstance(ex: TurboExports): void {
+  if (ready !== ex) return;
+  instance = null;
+  ready = null;
+}
+
+/** After a call that may have grown the memory (a decode, a resize): a huge one is dropped, so its memory can be reclaimed. */
+export function releaseIfLarge(ex: TurboExports): void {
+  if (ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) dropInstance(ex);
+}
+
+/**
+ * Loads the module where a platform source is set, for the resize after a PNG decode (which needs
+ * no JPEG decoder). A failure leaves the TypeScript resize; decoding a JPEG reports it.
+ */
+export async function preloadJpegModule(): Promise<void> {
+  if (source) await initJpegDecoder().catch(() => null);
 }
 
 /** The handle's last error message (TurboJPEG keeps it in the instance; reading it needs no stack). */
@@ -170,6 +202,7 @@ export function decodeJpegTurbo(ex: TurboExports, input: Uint8Array, name: strin
     if (src) ex.free(src);
     if (out) ex.free(out);
     if (handle && !unwound) ex.tj3Destroy(handle);
-    if (unwound || ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) instance = null;
+    if (unwound) dropInstance(ex);
+    else releaseIfLarge(ex);
   }
 }

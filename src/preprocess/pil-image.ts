@@ -8,6 +8,8 @@
  * palette (entries past it read the grey ramp), I clipped to 0..255, LA/RGBA lose alpha, CMYK by
  * PIL's formula (samples as PIL holds them: Adobe-inverted from the JPEG).
  */
+import { loadedJpegModule } from './jpeg-turbo.js';
+import { pilResize8Wasm } from './pil-resize-wasm.js';
 import { type ResampleFilter, pilResize32, pilResize8, pilResizeNearest } from './resize.js';
 
 export type PilMode = '1' | 'L' | 'P' | 'I' | 'LA' | 'RGB' | 'RGBA' | 'CMYK';
@@ -78,6 +80,15 @@ export function toRgb(img: PilImage): Uint8Array {
   return out;
 }
 
+/**
+ * The 8-bit resize: the wasm SIMD passes when the decoder module is loaded (decodeImage loads it),
+ * else the TypeScript ones; the same bytes either way.
+ */
+function resize8(src: Uint8Array, width: number, height: number, outW: number, outH: number, bands: number, filter: ResampleFilter): Uint8Array {
+  const ex = loadedJpegModule();
+  return (ex && pilResize8Wasm(ex, src, width, height, outW, outH, bands, filter)) ?? pilResize8(src, width, height, outW, outH, bands, filter);
+}
+
 /** `Image.resize((w, h), filter)` with PIL's per-mode rules. */
 export function resizePil(img: PilImage, w: number, h: number, filter: ResampleFilter): PilImage {
   if (w === img.width && h === img.height) return img;
@@ -92,7 +103,7 @@ export function resizePil(img: PilImage, w: number, h: number, filter: ResampleF
       for (let c = 0; c < bands - 1; c++) pre[p + c] = muldiv255(src[p + c], a);
       pre[p + bands - 1] = a;
     }
-    const r = pilResize8(pre, img.width, img.height, w, h, bands, filter);
+    const r = resize8(pre, img.width, img.height, w, h, bands, filter);
     for (let p = 0; p < r.length; p += bands) {
       const a = r[p + bands - 1];
       if (a === 0 || a === 255) continue;
@@ -100,7 +111,7 @@ export function resizePil(img: PilImage, w: number, h: number, filter: ResampleF
     }
     return { ...img, width: w, height: h, data: r };
   }
-  return { ...img, width: w, height: h, data: pilResize8(img.data as Uint8Array, img.width, img.height, w, h, bands, filter) };
+  return { ...img, width: w, height: h, data: resize8(img.data as Uint8Array, img.width, img.height, w, h, bands, filter) };
 }
 
 /** `Image.crop((left, top, left + w, top + h))` (inside the image). */

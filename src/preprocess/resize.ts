@@ -27,13 +27,14 @@ const FILTERS: Record<ResampleFilter, { support: number; f: (x: number) => numbe
   },
 };
 
-interface Coeffs {
+export interface Coeffs {
   ksize: number;
   bounds: Int32Array; // [xmin, count] per output
   k: Float64Array; // 8-bit: integer weights (exact in double); 32-bit: the normalised doubles
 }
 
-function precompute(inSize: number, outSize: number, filter: ResampleFilter, fixed: boolean): Coeffs {
+/** Pillow's per-axis coefficients (precompute_coeffs; `fixed`: normalize_coeffs_8bpc's integers). */
+export function precompute(inSize: number, outSize: number, filter: ResampleFilter, fixed: boolean): Coeffs {
   const { support: fs, f } = FILTERS[filter];
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);

@@ -13,7 +13,7 @@
 //
 // libjpeg reports fatal errors with longjmp. wasi-libc has no setjmp, so setjmp() is 0 and
 // longjmp is an import that throws a JavaScript exception: the decode unwinds to its caller,
-// which drops the instance (the C stack pointer was not restored). See src/preprocess/jpeg-turbo.ts.
+// which drops the instance (the C stack pointer was not restored). See src/preprocess/jpeg-turbo.ts and image-wasm.ts.
 //
 // The result is cached: a stamp beside the .wasm records the inputs (tarball checksum, flags,
 // clang's version, this script, the stubs, our kernels); the build reruns only when one changes (under a
@@ -31,7 +31,7 @@ const SHA256 = '3a13a5ba767dc8264bc40b185e41368a80d5d5f945944d1dbaa4b2fb0099f4e5
 // Debian's pool keeps an orig tarball while some suite still carries that upstream version; when it
 // is gone, LIBJPEG_TURBO_TARBALL names a local copy (the checksum is checked all the same).
 const URLS = [`http://deb.debian.org/debian/pool/main/libj/libjpeg-turbo/${TARBALL}`];
-/** What jpeg-turbo.ts calls; everything else is stripped by the linker. */
+/** What jpeg-turbo.ts and pil-resize-wasm.ts call; everything else is stripped by the linker. */
 const EXPORTS = ['malloc', 'free', 'tj3Init', 'tj3Destroy', 'tj3Set', 'tj3Get', 'tj3GetErrorStr', 'tj3DecompressHeader', 'tj3Decompress8'];
 // (Our C files export their own functions by export_name: pil_resize_*, jpeg_simd_enable.)
 const TARGET = ['--target=wasm32-wasi', '--sysroot=/usr'];
@@ -169,12 +169,12 @@ await run(clang, [...LDFLAGS, ...objects, '-o', out]);
 // make JPEGs of every subsampling and mode (test/preprocess/jpeg-simd.test.ts, bench/decode.ts).
 await run(clang, [...LDFLAGS, ...['tj3Compress8', 'tj3Free'].map((e) => `-Wl,--export=${e}`), ...objects, '-o', codec]);
 
-// 4. The imports are the contract with jpeg-turbo.ts: anything beyond these is a build error.
+// 4. The imports are the contract with image-wasm.ts: anything beyond these is a build error.
 const allowed = new Set(['env.longjmp', 'wasi_snapshot_preview1.fd_close', 'wasi_snapshot_preview1.fd_seek', 'wasi_snapshot_preview1.fd_write', 'wasi_snapshot_preview1.proc_exit']);
 for (const file of [out, codec]) {
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(file))).map((i) => `${i.module}.${i.name}`);
   const extra = imports.filter((i) => !allowed.has(i));
-  if (extra.length) fail(`${file} imports ${extra.join(', ')}: jpeg-turbo.ts provides only ${[...allowed].join(', ')}`);
+  if (extra.length) fail(`${file} imports ${extra.join(', ')}: image-wasm.ts provides only ${[...allowed].join(', ')}`);
 }
 // 5. The licence terms the binary ships under (libjpeg-turbo's LICENSE.md and the IJG licence it
 // points to, README.ijg's LEGAL ISSUES); scripts/build.mjs copies this into dist/licenses.

@@ -1,6 +1,6 @@
 /** Browser entry of the API: checkpoint and vocabulary as URLs (cached in Cache Storage), hub references, Blobs/Files or bytes. */
 import { browserJpegWasm } from '../preprocess/jpeg-wasm.browser.js';
-import { setJpegWasmSource } from '../preprocess/jpeg-turbo.js';
+import { setJpegWasmSource } from '../preprocess/image-wasm.js';
 import { createGpu } from '../backends/webgpu/browser.js';
 import { startCpuThreads } from '../backends/cpu/threads.browser.js';
 import { CacheStorageCache } from '../io/byte-cache.browser.js';

@@ -6,7 +6,8 @@
  * colour management and premultiplied alpha change pixels). PIL does not apply EXIF orientation
  * here, and neither do we. The pixel cap is checked from the header before anything is decoded.
  */
-import { decodeJpegTurbo, initJpegDecoder, preloadJpegModule } from './jpeg-turbo.js';
+import { initJpegDecoder, preloadJpegModule } from './image-wasm.js';
+import { decodeJpegTurbo } from './jpeg-turbo.js';
 import { decodePng, hasPngSignature, PNG_SIGNATURE } from './png.js';
 import type { PilImage } from './pil-image.js';
 import { MAX_IMAGE_PIXELS } from './pixel-cap.js';

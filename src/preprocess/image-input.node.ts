@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { nodeJpegWasm } from './jpeg-wasm.node.js';
-import { setJpegWasmSource } from './jpeg-turbo.js';
+import { setJpegWasmSource } from './image-wasm.js';
 import { download } from '../io/download.js';
 import { readBytes } from '../io/read-file.js';
 import type { RgbImage } from './decode.js';

@@ -8,7 +8,7 @@
  * palette (entries past it read the grey ramp), I clipped to 0..255, LA/RGBA lose alpha, CMYK by
  * PIL's formula (samples as PIL holds them: Adobe-inverted from the JPEG).
  */
-import { loadedJpegModule } from './jpeg-turbo.js';
+import { loadedJpegModule } from './image-wasm.js';
 import { pilResize8Wasm } from './pil-resize-wasm.js';
 import { type ResampleFilter, pilResize32, pilResize8, pilResizeNearest } from './resize.js';
 

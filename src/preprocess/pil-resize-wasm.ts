@@ -4,7 +4,7 @@
  * reference these equal byte for byte (test/preprocess/resize-wasm.test.ts). ~5× faster on a
  * 12 MP photo (npm run bench:decode).
  */
-import { releaseIfLarge, type TurboExports } from './jpeg-turbo.js';
+import { releaseIfLarge, type TurboExports } from './image-wasm.js';
 import { precompute, type ResampleFilter } from './resize.js';
 
 /** Readable bytes past every source buffer: the passes load 16 bytes at a time (pil-resize.c). */

@@ -14,7 +14,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/preprocess/image-input.node.js';
-import { decodeJpegTurbo, initJpegDecoder } from '../../src/preprocess/jpeg-turbo.js';
+import { initJpegDecoder } from '../../src/preprocess/image-wasm.js';
+import { decodeJpegTurbo } from '../../src/preprocess/jpeg-turbo.js';
 import { encodeJpeg, TJSAMP } from '../helpers/jpeg-encoder.js';
 
 const SIZES: [number, number][] = [

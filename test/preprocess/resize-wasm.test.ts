@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/preprocess/image-input.node.js';
 import { decodeImage } from '../../src/preprocess/decode.js';
-import { initJpegDecoder, loadedJpegModule } from '../../src/preprocess/jpeg-turbo.js';
+import { initJpegDecoder, loadedJpegModule } from '../../src/preprocess/image-wasm.js';
 import { pilResize8Wasm } from '../../src/preprocess/pil-resize-wasm.js';
 import { pilResize8, type ResampleFilter } from '../../src/preprocess/resize.js';
 

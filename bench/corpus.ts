@@ -94,7 +94,7 @@ interface Spec {
  * The mix, by quota (so a small corpus still has every bucket and format), in a seeded shuffled
  * order. Broken files are small images made first and then damaged.
  */
-function planCorpus(n: number, seed: number, brokenShare: number): Spec[] {
+export function planCorpus(n: number, seed: number, brokenShare: number): Spec[] {
   const broken = brokenShare > 0 ? Math.min(n, Math.max(1, Math.ceil(n * brokenShare))) : 0;
   const good = n - broken;
   const big = Math.round(good * 0.1);

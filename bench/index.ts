@@ -11,6 +11,8 @@
  *   3. end to end on the ≤1 MP subset (its first --subset-files=400 files): the stream the CLI runs
  *      (read, decode, preprocess a batch ahead on the decode pool, forward); the ratio to model-only
  *      (goal ≥ 0.85); decoding on the main thread too with --main-thread (default when files ≤ 300);
+ *      the stream's own forwards are timed: their median (slower than model-only when decoding
+ *      competes for the cores) and the time the model waited for inputs;
  *   4. end to end over the whole corpus through the decode pool: the skipped files and why (they
  *      must be exactly the broken ones), the 10,000-photo estimate for this mix;
  *   peak RSS after each pass.
@@ -109,17 +111,31 @@ await forward(0);
 const forwardMs: number[] = [];
 for (let k = 0; k < modelBatches / 2; k++) forwardMs.push(await forward(k));
 
-// 3 and 4. End to end: the stream, as embed/classify/index run it.
+// 3 and 4. End to end: the stream, as embed/classify/index run it. Its forwards are timed too: the
+// rest of the pass is the time the model waited for inputs (decoding not hidden behind a forward).
 const stream = async (paths: string[], prepare: (p: string) => Promise<Float32Array>) => {
   let embedded = 0;
   const skipped: { path: string; error: string }[] = [];
+  const forwards: number[] = []; // full batches (the median)
+  let forwardTotalMs = 0; // every batch (the sum)
+  const timed = {
+    imageSize: model.imageSize,
+    encodeImageInputs: async (inputs: Float32Array, count: number, o?: { normalize?: boolean }) => {
+      const t = performance.now();
+      const r = await model.encodeImageInputs(inputs, count, o);
+      const ms = performance.now() - t;
+      forwardTotalMs += ms;
+      if (count === batch) forwards.push(ms);
+      return r;
+    },
+  };
   const t = performance.now();
-  for await (const ev of streamImageEmbeddings(model, paths, prepare, { batchSize: batch })) {
+  for await (const ev of streamImageEmbeddings(timed, paths, prepare, { batchSize: batch })) {
     if (ev.kind === 'skipped') skipped.push({ path: ev.item, error: ev.error.message });
     else embedded += ev.items.length;
   }
   const seconds = (performance.now() - t) / 1000;
-  return { embedded, skipped, seconds, imagesPerSecond: embedded / seconds };
+  return { embedded, skipped, seconds, imagesPerSecond: embedded / seconds, forwardMedianMs: forwards.length ? median(forwards) : NaN, waitSeconds: seconds - forwardTotalMs / 1000 };
 };
 const subset = corpus.files.filter((f) => f.bucket === '≤1 MP').slice(0, subsetFiles).map((f) => f.path);
 const pool = new DecodePool(model.pipeline, decodeThreads);
@@ -165,11 +181,16 @@ const summary = {
   subsetFiles: subset.length,
   subsetImagesPerSecond: round(subsetPool.imagesPerSecond, 2),
   subsetRatio: round(subsetPool.imagesPerSecond / modelOnly, 3),
+  subsetForwardMedianMs: round(subsetPool.forwardMedianMs),
+  subsetModelWaitSeconds: round(subsetPool.waitSeconds),
+  subsetSeconds: round(subsetPool.seconds),
   ...(subsetMain ? { subsetMainThreadImagesPerSecond: round(subsetMain.imagesPerSecond, 2), subsetMainThreadRatio: round(subsetMain.imagesPerSecond / modelOnly, 3) } : {}),
   wholeEmbedded: whole.embedded,
   wholeSkipped: whole.skipped.length,
   wholeSeconds: round(whole.seconds),
   wholeImagesPerSecond: round(whole.embedded / whole.seconds, 2),
+  wholeForwardMedianMs: round(whole.forwardMedianMs),
+  wholeModelWaitSeconds: round(whole.waitSeconds),
   tenThousandPhotosMinutes: round((10000 * whole.seconds) / corpus.files.length / 60),
   peakRssMB: rssAfterWhole,
 };

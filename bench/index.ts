@@ -1,7 +1,7 @@
 /**
  * A folder through the model at the model's speed? (npm run bench:index): the generated corpus of
- * bench/corpus.ts (--files=2000 JPEGs and PNGs of 0.3 to 12 MP, 2 % broken; cached under
- * .cache/bench-corpus/; --seed=1, --broken-share=0.02), S0's real shapes (the s0-full fixture's random weights) on
+ * bench/corpus.ts (--files=2000 JPEGs and PNGs of 0.3 to 12 MP, --broken-share=0.02, --seed=1;
+ * cached under .cache/bench-corpus/), S0's real shapes (the s0-full fixture's random weights) on
  * --device=cpu|webgpu (default cpu), batch 8:
  *   1. per stage, per image, on the main thread: read, decode, preprocess (resize, crop, normalise),
  *      medians per size bucket (≤1 MP, 1–4 MP, 12 MP) × format, over the first --stage-sample=60
@@ -9,7 +9,8 @@
  *   2. model-only images/s: --model-batches=6 forwards of 8 prepared inputs (the model's speed does
  *      not depend on the image), half before and half after pass 3, so drift shows;
  *   3. end to end on the ≤1 MP subset (its first --subset-files=400 files): the stream the CLI runs
- *      (read, decode, preprocess a batch ahead on the decode pool, forward); the ratio to model-only
+ *      (read, decode, preprocess a batch ahead on the decode pool of --decode-threads, default the
+ *      CLI's; forward); the ratio to model-only
  *      (goal ≥ 0.85); decoding on the main thread too with --main-thread (default when files ≤ 300);
  *      the stream's own forwards are timed: their median (slower than model-only when decoding
  *      competes for the cores) and the time the model waited for inputs;

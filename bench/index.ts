@@ -10,8 +10,8 @@
  *      not depend on the image), half before and half after pass 3, so drift shows;
  *   3. end to end on the ≤1 MP subset (its first --subset-files=400 files): the stream the CLI runs
  *      (read, decode, preprocess a batch ahead on the decode pool of --decode-threads, default the
- *      CLI's; forward); the ratio to model-only
- *      (goal ≥ 0.85); decoding on the main thread too with --main-thread (default when files ≤ 300);
+ *      CLI's; forward); the ratio to model-only (goal ≥ 0.85); decoding on the main thread too with
+ *      --main-thread (default when files ≤ 300);
  *      the stream's own forwards are timed: their median (slower than model-only when decoding
  *      competes for the cores) and the time the model waited for inputs;
  *   4. end to end over the whole corpus through the decode pool: the skipped files and why (they

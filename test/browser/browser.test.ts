@@ -400,11 +400,12 @@ describe.runIf(haveFixtures() && haveChromium())('in a real Chromium', () => {
       await p.setViewportSize({ width: 390, height: 844 });
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       const order: string[] = [];
-      for (let i = 0; i < 7; i++) {
+      for (let i = 0; i < 10; i++) {
         await p.keyboard.press('Tab');
         order.push(await p.evaluate(() => document.activeElement?.id ?? ''));
       }
-      expect(order).toEqual(['images', 'labels', 'classify', 'settings-toggle', 'query', 'search', 'dev-toggle']);
+      // Then the folder card: its picker and its search (Forget appears once a folder is indexed).
+      expect(order).toEqual(['images', 'labels', 'classify', 'settings-toggle', 'query', 'search', 'folder-pick', 'folder-query', 'folder-search', 'dev-toggle']);
       // Enter in the labels field submits the classify form (no photos yet: the page says so).
       await p.focus('#labels');
       await p.keyboard.press('Enter');

@@ -19,10 +19,11 @@ export type Device = 'auto' | 'webgpu' | 'cpu';
  * A software adapter under 'auto': Mesa's lavapipe in Node on a machine of at most 2 logical
  * cores, with f32 storage → the CPU backend; otherwise WebGPU. Measured (`npm run bench:backends`,
  * one interleaved run, WebGPU replaying its plans over lavapipe on both cores of a 2-core machine),
- * WebGPU time / CPU time — CPU on one thread: S0 image b1 1.02, b8 1.14; S0 text b1 1.46, b8 1.40;
- * S2 image b1 1.20; B image b1 1.41; MobileCLIP2-S4 image b1 1.47; with its GEMMs on two threads:
- * 1.33, 1.51; 1.85, 2.18; 1.69; 1.93; 2.05 — the CPU at least as fast in every cell. Not measured,
- * so left on WebGPU: more cores, SwiftShader in browsers, and f16 storage (the CPU stores f32 only).
+ * WebGPU time / CPU time — first run, CPU on one thread with plain SIMD: S0 image b1 1.02, b8
+ * 1.14; S0 text b1 1.46, b8 1.40; S2 image b1 1.20; B image b1 1.41; MobileCLIP2-S4 image b1 1.47;
+ * session 17, CPU on two threads with relaxed SIMD (the CLI's): 1.79, 2.39; 2.72, 3.14; 2.36;
+ * 3.24; 2.71 — the CPU faster in every cell. Not measured, so left on WebGPU: more cores,
+ * SwiftShader in browsers, and f16 storage (the CPU stores f32 only).
  */
 export const SOFTWARE_ADAPTER_RULE = { adapter: /llvmpipe|lavapipe/i, maxCores: 2, dtype: 'f32' } as const;
 

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode as encodePng } from 'fast-png';
 import { encodeJpeg, type EncodeOptions } from '../test/helpers/jpeg-encoder.js';
+import { rng } from '../test/helpers/random.js';
 
 export type Bucket = '≤1 MP' | '1–4 MP' | '12 MP';
 export const BUCKETS: readonly Bucket[] = ['≤1 MP', '1–4 MP', '12 MP'];
@@ -161,17 +162,8 @@ function writeFile(dir: string, i: number, s: Spec, seed: number): CorpusFile {
   return { path: name, format: s.format, variant, width, height, bucket: s.broken ? null : s.bucket, bytes: statSync(join(dir, name)).size, broken: s.broken };
 }
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** A small seeded generator of floats in [0, 1): mulberry32, the tests' own. */
+export const prng = rng;
 
 /** A grid of (gw+1)×(gh+1) random values per band, and each column's cell and fraction, for bilinear lookups. */
 function grid(w: number, h: number, gw: number, gh: number, bands: number, amp: number, rnd: () => number) {

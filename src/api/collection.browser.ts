@@ -13,7 +13,7 @@ import { OpfsIndexFolder } from '../collection/index-folder.opfs.js';
 import { sha256Hex } from '../io/byte-cache.js';
 import { IndexStore } from '../collection/index-store.js';
 import { emptySummary, type UpdateEntry, type UpdateSummary, updateEntries } from '../collection/update.js';
-import type { BrowserImageInput } from '../preprocess/image-input.browser.js';
+import { type BrowserImageInput, imageBlobBytes } from '../preprocess/image-input.browser.js';
 import { type Index, openIndexWith, type SearchHit, type SearchOptions } from './collection.js';
 import type { MobileCLIP } from './mobileclip.js';
 
@@ -49,7 +49,7 @@ interface FileEntry extends UpdateEntry {
  */
 export function openIndex(name: string, model: MobileCLIP<BrowserImageInput>): Promise<BrowserImageIndex> {
   const folder = new OpfsIndexFolder(name);
-  const bytes = async (e: FileEntry) => new Uint8Array(await e.file.arrayBuffer());
+  const bytes = (e: FileEntry) => imageBlobBytes(e.file, e.given);
   return openIndexWith(
     folder.name,
     model,

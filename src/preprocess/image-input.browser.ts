@@ -8,6 +8,7 @@
  * The JPEG decoder's wasm is registered by the browser entry (api/browser.ts), as bundled bytes.
  */
 import { download } from '../io/download.js';
+import { SIZE_LIMITS } from '../io/size-limits.js';
 import { decodeImage, type RgbImage } from './decode.js';
 import { COMMON_KINDS, type ImageInput, type ImageReader, pixelsToRgb, readCommonImage, unsupportedImage } from './image-input.js';
 
@@ -70,16 +71,25 @@ async function rasterize(src: CanvasImageSource | VideoFrame, name: string): Pro
   return pixelsToRgb({ data: data.data, width, height, channels: 4 }, name);
 }
 
+/**
+ * A Blob's bytes, bounded as an image file read from disk is (SIZE_LIMITS.image): a picked file
+ * of several GB is refused by its size before anything is read.
+ */
+export async function imageBlobBytes(blob: Blob, label: string): Promise<Uint8Array> {
+  if (blob.size > SIZE_LIMITS.image) throw new RangeError(`${label}: ${blob.size} bytes, more than an image can be (${SIZE_LIMITS.image} bytes)`);
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
 export const readBrowserImage: ImageReader<BrowserImageInput> = async (input, name) => {
   if (typeof input === 'string' || input instanceof URL) {
     const base = (globalThis as { location?: { href: string } }).location?.href;
     const url = typeof input === 'string' ? new URL(input, base) : input;
-    return decodeImage(await download(url.href, { what: name }), url.href);
+    return decodeImage(await download(url.href, { what: name, kind: 'image' }), url.href);
   }
   if (isA(input, 'Blob')) {
     const blob = input as Blob;
     const label = isA(blob, 'File') ? (blob as File).name : name;
-    return decodeImage(new Uint8Array(await blob.arrayBuffer()), label);
+    return decodeImage(await imageBlobBytes(blob, label), label);
   }
   if (isA(input, 'ImageData')) {
     const d = input as ImageData;

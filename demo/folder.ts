@@ -7,7 +7,7 @@
  * in localStorage, so that search loads the same model.
  */
 import type { BrowserImageIndex, UpdateSummary } from '../src/api/collection.browser.js';
-import { checkManifest, countRows } from '../src/collection/manifest.js';
+import { checkManifest, countRows, MANIFEST, MANIFEST_BYTES } from '../src/collection/manifest.js';
 import { hitRow, skipList } from './render.js';
 
 /** The OPFS folder of the demo's index (one per origin). */
@@ -52,8 +52,10 @@ async function held(): Promise<{ photos: number; model: string } | null> {
   if (typeof navigator.storage?.getDirectory !== 'function') return null;
   try {
     const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(INDEX_NAME);
-    const text = await (await (await dir.getFileHandle('manifest.json')).getFile()).text();
-    const m = checkManifest(JSON.parse(text), `opfs:${INDEX_NAME}/manifest.json`);
+    const file = await (await dir.getFileHandle(MANIFEST)).getFile();
+    // Bounded as the index store bounds it (the page reads it before any model loads).
+    if (file.size > MANIFEST_BYTES) throw new Error(`opfs:${INDEX_NAME}/${MANIFEST}: ${file.size} bytes, more than a manifest can be (${MANIFEST_BYTES})`);
+    const m = checkManifest(JSON.parse(await file.text()), `opfs:${INDEX_NAME}/${MANIFEST}`);
     return { photos: countRows(m).live, model: m.model.name };
   } catch (e) {
     if ((e as Error).name === 'NotFoundError') return null;

@@ -8,7 +8,7 @@ import { IndexModelError, IndexStore } from '../collection/index-store.node.js';
 import { mergeInto, parseShard, shardOf } from '../collection/merge.node.js';
 import { exportPgvector } from '../collection/export-pgvector.node.js';
 import { checkOutputPath } from '../io/write-output.js';
-import { type IndexModel, modelDifferences, modelIdentity } from '../collection/manifest.js';
+import { type IndexModel, MANIFEST, modelDifferences, modelIdentity } from '../collection/manifest.js';
 import { updateIndex } from '../collection/update.node.js';
 import type { ModelAndTransforms } from '../api/node.js';
 import { type Args, type CommandSpec, option, parsedOption, UsageError } from './args.js';
@@ -63,7 +63,7 @@ export async function index(a: Args): Promise<number | void> {
   const shard = parsedOption(a, 'shard', parseShard);
   const all = await gatherImages(a.positional, tally);
   const files = shard ? all.filter((f) => shardOf(resolve(f), shard.count) === shard.index) : all;
-  if (files.length === 0 && tally.count > 0 && !existsSync(resolve(db, 'manifest.json'))) throw nothingLeft('image', tally);
+  if (files.length === 0 && tally.count > 0 && !existsSync(resolve(db, MANIFEST))) throw nothingLeft('image', tally);
   const m = await open(a, false, progress, 'image');
   let store: IndexStore | null = null;
   try {
@@ -130,7 +130,7 @@ async function merge(a: Args, db: string): Promise<void> {
 async function exportSql(a: Args, db: string, out: string): Promise<void> {
   if (!out.endsWith('.sql')) throw new UsageError(`--export ${out}: the name must end in .sql (SQL for PostgreSQL with pgvector)`);
   const store = await IndexStore.open(db);
-  checkOutputPath(out, [join(db, 'manifest.json')]);
+  checkOutputPath(out, [join(db, MANIFEST)]);
   const r = await exportPgvector(store, out, option(a, 'table') ?? 'images');
   if (a.flags.has('json')) console.log(JSON.stringify({ db, out, rows: r.rows, bytes: r.bytes }));
   else console.log(`${out}: ${r.rows} images as pgvector SQL (${(r.bytes / 1e6).toFixed(1)} MB); load it with psql -f ${out}`);

@@ -8,7 +8,7 @@
 import { float32Tensor } from '../io/host-tensor.js';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
 import type { IndexFolder } from './index-folder.js';
-import { checkManifest, checkRows, countRows, INDEX_FORMAT, INDEX_VERSION, IndexFormatError, type IndexModel, type Manifest, modelDifferences, type RowInfo, type SegmentEntry } from './manifest.js';
+import { checkManifest, checkRows, countRows, INDEX_FORMAT, MANIFEST, MANIFEST_BYTES, INDEX_VERSION, IndexFormatError, type IndexModel, type Manifest, modelDifferences, type RowInfo, type SegmentEntry } from './manifest.js';
 
 export { IndexBusyError } from './index-folder.js';
 
@@ -31,9 +31,7 @@ export interface OpenIndexOptions {
   reindex?: boolean;
 }
 
-const MANIFEST = 'manifest.json';
-/** Bounds on what an index's JSON can be: the manifest (segments and their removed rows), and a segment's rows file per row (a path and three fields). */
-const MANIFEST_BYTES = 256 * 1024 * 1024;
+/** Bound on a segment's rows file, per row (a path and three fields); the manifest's is MANIFEST_BYTES. */
 const ROW_BYTES = 8192;
 /** The largest safetensors header a segment may have (one tensor and its metadata). */
 const SEGMENT_HEADER_BYTES = 1 << 20;

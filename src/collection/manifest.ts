@@ -8,6 +8,9 @@
 import { CONFIG_OBJECT_NAME } from '../models/model-specs.js';
 
 export const INDEX_FORMAT = 'mobileclip-index';
+/** The manifest's file name in an index folder, and the most bytes it may have (segments and their removed rows). */
+export const MANIFEST = 'manifest.json';
+export const MANIFEST_BYTES = 256 * 1024 * 1024;
 export const INDEX_VERSION = 1;
 
 export class IndexFormatError extends Error {

@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 const dir = fileURLToPath(new URL('../src/backends/cpu/wasm/', import.meta.url));
-const source = readFileSync(`${dir}kernels.wat`, 'utf8');
+// A line with # in its names ($x#) stands for two: # as 0, then as 1 (one step for two vectors).
+const source = readFileSync(`${dir}kernels.wat`, 'utf8')
+  .split('\n')
+  .flatMap((line) => (/\$\w+#/.test(line) && !line.trimStart().startsWith(';;') ? ['0', '1'].map((v) => line.replace(/(\$\w+)#/g, (_, name) => name + v)) : [line]))
+  .join('\n');
 // MADD(x, y, acc): each argument is one (local.get $name).
 const MADD = /\(MADD (\(local\.get \$\w+\)) (\(local\.get \$\w+\)) (\(local\.get \$\w+\))\)/g;
 const OWN_MEMORY = '(memory (export "memory") 1)';

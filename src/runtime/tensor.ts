@@ -65,7 +65,8 @@ export class Tensor {
   }
 
   assertAlive(): void {
-    if (this.disposed) throw new Error(`tensor ${this.label} ${fmtShape(this.shape)} was used after dispose()`);
+    // A view dies with its owner (the CPU backend reuses a released tensor's array).
+    if (this.disposed || this.base?.disposed) throw new Error(`tensor ${this.label} ${fmtShape(this.shape)} was used after dispose()`);
   }
 
   toString(): string {

@@ -29,6 +29,8 @@ export interface CpuMemoryStats {
   liveBytes: number;
   peakBytes: number;
   tensors: number;
+  /** Bytes of released tensors' arrays held for reuse (at most the largest liveBytes seen). */
+  pooledBytes: number;
 }
 
 export class CpuBackend implements Backend {
@@ -39,7 +41,17 @@ export class CpuBackend implements Backend {
   private readonly scopes = new Scopes();
   private readonly identities = new Map<string, Float32Array>();
   private destroyed = false;
-  readonly memory: CpuMemoryStats = { liveBytes: 0, peakBytes: 0, tensors: 0 };
+  readonly memory: CpuMemoryStats = { liveBytes: 0, peakBytes: 0, tensors: 0, pooledBytes: 0 };
+  /**
+   * Arrays of released tensors by element count (f32 as n, i32 as −n), for the next tensors of that
+   * size. A forward allocates the same sizes every time; fresh arrays of a few MB each cost page
+   * faults and, worse, V8's GCs for external memory pressure (whose marking took a core from the
+   * kernels' worker thread). Only arrays this backend allocated (never an adopted one) and never a
+   * kept tensor's (a weight's: its packed panels are cached by array).
+   */
+  private readonly pool = new Map<number, CpuStorage[]>();
+  private readonly poolable = new WeakSet<CpuStorage>();
+  private highWater = 0;
   /** FLOPs of the GEMMs, convs and attention run so far (the ops add theirs: countFlops). */
   flops = 0;
 
@@ -63,13 +75,21 @@ export class CpuBackend implements Backend {
     if (dtype === 'f16') throw new GpuError(`${label}: the CPU backend stores float32, not f16 (use dtype 'f32')`);
     const n = numel(shape);
     if (n * 4 > MAX_TENSOR_BYTES) throw new GpuError(`${label}: ${fmtShape(shape)} ${dtype} needs ${n * 4} bytes, more than the CPU backend's ${MAX_TENSOR_BYTES} per tensor`);
-    return this.own(dtype === 'i32' ? new Int32Array(n) : new Float32Array(n), shape, dtype, label);
+    const reused = this.pool.get(dtype === 'i32' ? -n : n)?.pop();
+    if (reused) {
+      this.memory.pooledBytes -= reused.byteLength;
+      return this.own(reused.fill(0), shape, dtype, label);
+    }
+    const data = dtype === 'i32' ? new Int32Array(n) : new Float32Array(n);
+    if (n > 0) this.poolable.add(data);
+    return this.own(data, shape, dtype, label);
   }
 
   /** A tensor owning `data`, counted and recorded in the innermost open scope. */
   private own(data: CpuStorage, shape: readonly number[], dtype: DType, label: string): Tensor {
     this.memory.liveBytes += data.byteLength;
     this.memory.peakBytes = Math.max(this.memory.peakBytes, this.memory.liveBytes);
+    this.highWater = Math.max(this.highWater, this.memory.liveBytes);
     this.memory.tensors++;
     const t = new Tensor(this, shape, dtype, data, label);
     this.scopes.track(t);
@@ -144,8 +164,15 @@ export class CpuBackend implements Backend {
   }
 
   release(t: Tensor): void {
-    this.memory.liveBytes -= (t.storage as CpuStorage).byteLength;
+    const data = t.storage as CpuStorage;
+    this.memory.liveBytes -= data.byteLength;
     this.memory.tensors--;
+    if (t.kept || this.destroyed || !this.poolable.has(data) || this.memory.pooledBytes + data.byteLength > this.highWater) return;
+    const key = data instanceof Int32Array ? -data.length : data.length;
+    const free = this.pool.get(key);
+    if (free) free.push(data);
+    else this.pool.set(key, [data]);
+    this.memory.pooledBytes += data.byteLength;
   }
 
   counters(): { flops: number; peakBytes: number } {
@@ -163,6 +190,8 @@ export class CpuBackend implements Backend {
   destroy(): void {
     this.destroyed = true;
     this.identities.clear();
+    this.pool.clear();
+    this.memory.pooledBytes = 0;
   }
 }
 

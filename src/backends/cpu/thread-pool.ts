@@ -21,22 +21,25 @@ export const CONTROL_INTS = 32;
  * kernels on the shared memory), `control` (the Int32Array) and `index` (1 … threads − 1). Thread
  * t takes 4-row panels [⌊mp·t/T⌋, ⌊mp·(t+1)/T⌋) and, where the job has one (M > 0), the epilogue
  * of those rows of C below M (bias and scale along M and the residual offset to them); or output
- * planes [⌊planes·t/T⌋, ⌊planes·(t+1)/T⌋) with the t-th scratch area.
+ * planes [⌊planes·t/T⌋, ⌊planes·(t+1)/T⌋) with the t-th scratch area. It allocates nothing per
+ * job (the arguments are read slot by slot): garbage in the worker meant GC pauses the caller waits on.
  */
 export const WORKER_LOOP = `
+const A = ${ARGS};
 let seen = 0;
 for (;;) {
   Atomics.wait(control, ${SEQ}, seen);
   seen = Atomics.load(control, ${SEQ});
   const T = control[${THREADS}];
   if (index < T && control[${OP}] === 1) {
-    const [a, b, c, mp, np, k, M, bias, biasN, act, scale, scaleN, res] = control.subarray(${ARGS}, ${ARGS} + 13);
+    const a = control[A], b = control[A + 1], c = control[A + 2], mp = control[A + 3], np = control[A + 4], k = control[A + 5];
+    const M = control[A + 6], bias = control[A + 7], biasN = control[A + 8], act = control[A + 9], scale = control[A + 10], scaleN = control[A + 11], res = control[A + 12];
     const m0 = Math.floor((mp * index) / T), m1 = Math.floor((mp * (index + 1)) / T);
     if (m1 > m0) instance.exports.gemm_4x8(a + m0 * k * 16, b, c + m0 * np * 128, m1 - m0, np, k);
     const r0 = 4 * m0, r1 = Math.min(4 * m1, M);
     if (r1 > r0) instance.exports.epilogue(c + r0 * np * 32, r1 - r0, np * 8, bias < 0 ? -1 : biasN ? bias : bias + r0 * 4, biasN, act, scale < 0 ? -1 : scaleN ? scale : scale + r0 * 4, scaleN, res < 0 ? -1 : res + r0 * np * 32);
   } else if (index < T && control[${OP}] === 2) {
-    const [desc, planes, scratch, scratchBytes] = control.subarray(${ARGS}, ${ARGS} + 4);
+    const desc = control[A], planes = control[A + 1], scratch = control[A + 2], scratchBytes = control[A + 3];
     const p0 = Math.floor((planes * index) / T), p1 = Math.floor((planes * (index + 1)) / T);
     if (p1 > p0) instance.exports.depthwise_planes(desc, p0, p1, scratch + index * scratchBytes);
   }

@@ -67,6 +67,8 @@ forEachBackend('ops vs reference', (backend) => {
 
   const convCases = [
     { name: 'dense 3×3 s2 odd', x: [2, 3, 17, 15], w: [8, 3, 3, 3], stride: 2, padding: 1, groups: 1 },
+    // Wider than the input: the outer kernel columns read only padding for some outputs, none at all for others.
+    { name: 'dense 5×5 pad 2 on 3×2', x: [1, 2, 3, 2], w: [4, 2, 5, 5], stride: 1, padding: 2, groups: 1 },
     { name: '1×1', x: [2, 12, 9, 11], w: [20, 12, 1, 1], stride: 1, padding: 0, groups: 1 },
     { name: 'depthwise 7×7', x: [1, 6, 13, 10], w: [6, 1, 7, 7], stride: 1, padding: 3, groups: 6 },
     { name: 'depthwise 3×3 s2 odd input', x: [1, 4, 15, 31], w: [4, 1, 3, 3], stride: 2, padding: 1, groups: 4 },

@@ -35,6 +35,13 @@ function viaIm2col(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
   const N = oh * ow;
   const backend = xt.backend;
   const x = xt.storage as Float32Array;
+  // The output columns each kernel column reads inside the input (the rest stay zero: padding).
+  const oxFrom = new Int32Array(kw);
+  const oxTo = new Int32Array(kw);
+  for (let kx = 0; kx < kw; kx++) {
+    oxFrom[kx] = Math.min(ow, Math.max(0, Math.ceil((pw - kx) / sw)));
+    oxTo[kx] = Math.max(oxFrom[kx], Math.min(ow, Math.floor((w - 1 + pw - kx) / sw) + 1));
+  }
   return backend.scope(() => {
     const colsT = backend.empty([n, K, N], 'f32', 'im2col');
     const cols = colsT.storage as Float32Array;
@@ -43,18 +50,14 @@ function viaIm2col(xt: Tensor, wt: Tensor, g: Conv2dGeometry): Tensor {
         const plane = (b * cin + ic) * h * w;
         for (let ky = 0; ky < kh; ky++) {
           for (let kx = 0; kx < kw; kx++) {
-            let d = (b * K + (ic * kh + ky) * kw + kx) * N;
+            const [from, to] = [oxFrom[kx], oxTo[kx]];
+            const row0 = (b * K + (ic * kh + ky) * kw + kx) * N;
             for (let oy = 0; oy < oh; oy++) {
               const iy = oy * sh - ph + ky;
-              if (iy < 0 || iy >= h) {
-                d += ow; // stays zero
-                continue;
-              }
-              const row = plane + iy * w;
-              for (let ox = 0; ox < ow; ox++, d++) {
-                const ix = ox * sw - pw + kx;
-                if (ix >= 0 && ix < w) cols[d] = x[row + ix];
-              }
+              if (iy < 0 || iy >= h) continue; // a padding row: stays zero
+              const src = plane + iy * w + kx - pw;
+              const dst = row0 + oy * ow;
+              for (let ox = from; ox < to; ox++) cols[dst + ox] = x[src + ox * sw];
             }
           }
         }

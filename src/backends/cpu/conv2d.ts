@@ -12,6 +12,7 @@
  */
 import type { Conv2dGeometry } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
+import type { CpuBackend } from './cpu-backend.js';
 import { ACTIVATE } from './activation.js';
 import { gemm } from './gemm.js';
 import { DEPTHWISE_FIELDS, wasmKernels } from './wasm-kernels.js';
@@ -80,7 +81,7 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
   const { n, cin, h, w, cout, kh, kw, oh, ow } = g;
   const [ph, pw] = g.pad;
   const bias = g.bias?.storage as Float32Array | undefined;
-  const out = xt.backend.empty([n, cout, oh, ow], 'f32', 'conv2d');
+  const out = (xt.backend as CpuBackend).uninitialized([n, cout, oh, ow], 'conv2d'); // every plane is copied out
   const planes = n * cout;
   if (planes * oh * ow === 0) return out;
   const ow4 = Math.ceil(ow / 4) * 4;

@@ -70,6 +70,18 @@ export class CpuBackend implements Backend {
   }
 
   empty(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    return this.allocate(shape, dtype, label, true);
+  }
+
+  /**
+   * An f32 tensor whose every element the caller is about to write (an op's output): where it
+   * reuses a released array, that array is not zeroed first.
+   */
+  uninitialized(shape: readonly number[], label: string): Tensor {
+    return this.allocate(shape, 'f32', label, false);
+  }
+
+  private allocate(shape: readonly number[], dtype: DType, label: string, zeroed: boolean): Tensor {
     this.assertUsable();
     if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new ShapeError(`${label}: invalid shape ${fmtShape(shape)}`);
     if (dtype === 'f16') throw new GpuError(`${label}: the CPU backend stores float32, not f16 (use dtype 'f32')`);
@@ -78,7 +90,7 @@ export class CpuBackend implements Backend {
     const reused = this.pool.get(dtype === 'i32' ? -n : n)?.pop();
     if (reused) {
       this.memory.pooledBytes -= reused.byteLength;
-      return this.own(reused.fill(0), shape, dtype, label);
+      return this.own(zeroed ? reused.fill(0) : reused, shape, dtype, label);
     }
     const data = dtype === 'i32' ? new Int32Array(n) : new Float32Array(n);
     if (n > 0) this.poolable.add(data);

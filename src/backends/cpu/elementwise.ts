@@ -4,13 +4,14 @@
  */
 import type { Activation, ChannelAffineSpec } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
+import type { CpuBackend } from './cpu-backend.js';
 import { ACTIVATE } from './activation.js';
 import { wasmKernels } from './wasm-kernels.js';
 
 const f32 = (t: Tensor): Float32Array => t.storage as Float32Array;
 
 export function unary(x: Tensor, act: Activation): Tensor {
-  const out = x.backend.empty(x.shape, 'f32', act);
+  const out = (x.backend as CpuBackend).uninitialized(x.shape, act);
   const f = ACTIVATE[act];
   const src = f32(x);
   const y = f32(out);
@@ -23,7 +24,7 @@ export function unary(x: Tensor, act: Activation): Tensor {
 
 /** y = act(x·scale[c] + shift[c]) + residual, each step rounded to float32 as the GPU kernel stores it. */
 export function channelAffine(x: Tensor, scaleT: Tensor, s: ChannelAffineSpec): Tensor {
-  const out = x.backend.empty(x.shape, 'f32', 'channelAffine');
+  const out = (x.backend as CpuBackend).uninitialized(x.shape, 'channelAffine');
   const [src, y, scale] = [f32(x), f32(out), f32(scaleT)];
   const shift = s.shift ? f32(s.shift) : null;
   const residual = s.residual ? f32(s.residual) : null;
@@ -52,7 +53,7 @@ export function channelAffine(x: Tensor, scaleT: Tensor, s: ChannelAffineSpec): 
 
 /** With SIMD, the wasm kernel (f32 sums, kernels.wat); else this loop in float64, the plain reference. */
 export function layerNorm(x: Tensor, wT: Tensor, bT: Tensor, eps: number): Tensor {
-  const out = x.backend.empty(x.shape, 'f32', 'layerNorm');
+  const out = (x.backend as CpuBackend).uninitialized(x.shape, 'layerNorm');
   const [src, y, w, b] = [f32(x), f32(out), f32(wT), f32(bT)];
   const kernels = wasmKernels();
   if (kernels) {

@@ -13,6 +13,7 @@
  */
 import type { GemmSpec } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
+import type { CpuBackend } from './cpu-backend.js';
 import { ACTIVATE } from './activation.js';
 import { wasmKernels } from './wasm-kernels.js';
 import { countFlops } from './flop-count.js';
@@ -20,7 +21,7 @@ import { countFlops } from './flop-count.js';
 const round = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export function gemm(s: GemmSpec): Tensor {
-  const out = s.a.backend.empty(s.outShape, 'f32', s.label ?? 'gemm');
+  const out = (s.a.backend as CpuBackend).uninitialized(s.outShape, s.label ?? 'gemm'); // every row is copied out
   countFlops(out, 2 * s.M * s.N * s.K * s.batch);
   if (wasmKernels()) gemmPacked(s, out.storage as Float32Array);
   else gemmJs(s, out.storage as Float32Array);

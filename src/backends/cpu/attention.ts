@@ -27,14 +27,14 @@ function attentionPacked(kernels: WasmKernels, qkv: Float32Array, y: Float32Arra
   const row = 3 * heads * hd; // one token's q, k and v
   const [n4, n8, hd8] = [round(n, 4), round(n, 8), round(hd, 8)];
   // Scores: A = q [n4 rows, hd], B = k as columns [hd, n8], C [n4, n8]; then A = p [n4, n], B = v [n, hd8], C [n4, hd8].
-  const qAt = 0;
+  const qAt = kernels.scratchAt;
   const kAt = qAt + n4 * hd;
   const sAt = kAt + n8 * hd;
   const pAt = sAt + n4 * n8;
   const vAt = pAt + n4 * n;
   const oAt = vAt + hd8 * n;
   const mem = kernels.floats(oAt + n4 * hd8);
-  mem.fill(0, 0, oAt); // padding rows and columns stay zero
+  mem.fill(0, qAt, oAt); // padding rows and columns stay zero
   for (let bi = 0; bi < b; bi++) {
     for (let h = 0; h < heads; h++) {
       const qo = bi * n * row + h * hd;

@@ -89,8 +89,8 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
   const iw = ow4 * s + kw + 4;
   const ih = (oh - 1) * s + kh;
   const at4 = (f: number) => Math.ceil(f / 4) * 4; // regions 16-byte aligned
-  // Memory: the input, the weights, the bias, the output, the job's description, a scratch area per thread.
-  const xAt = 0;
+  // Scratch: the input, the weights, the bias, the output, the job's description, a scratch area per thread.
+  const xAt = at4(kernels.scratchAt);
   const wAt = at4(xAt + n * cin * h * w);
   const biasAt = at4(wAt + cout * kh * kw);
   const yAt = at4(biasAt + cout);
@@ -108,7 +108,7 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
     },
     descAt, scratchAt, scratch,
   );
-  (out.storage as Float32Array).set(kernels.floats(0).subarray(yAt, yAt + planes * oh * ow));
+  (out.storage as Float32Array).set(kernels.floats(scratchAt).subarray(yAt, yAt + planes * oh * ow));
   return out;
 }
 

@@ -13,7 +13,7 @@ import { Scopes } from '../../runtime/scopes.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { cpuOps } from './ops.js';
 import { singleThreadReason } from './start-threads.js';
-import { type KernelVariant, kernelVariant, wasmKernels } from './wasm-kernels.js';
+import { type KernelVariant, forgetResident, kernelVariant, wasmKernels } from './wasm-kernels.js';
 
 const KERNEL_NAMES: Record<KernelVariant, string> = { 'relaxed-simd': 'WebAssembly relaxed SIMD', simd: 'WebAssembly SIMD', javascript: 'JavaScript' };
 
@@ -179,6 +179,7 @@ export class CpuBackend implements Backend {
     const data = t.storage as CpuStorage;
     this.memory.liveBytes -= data.byteLength;
     this.memory.tensors--;
+    if (t.kept) forgetResident(data); // a weight's packed panels go with it
     if (t.kept || this.destroyed || !this.poolable.has(data) || this.memory.pooledBytes + data.byteLength > this.highWater) return;
     const key = data instanceof Int32Array ? -data.length : data.length;
     const free = this.pool.get(key);

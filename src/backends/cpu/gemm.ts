@@ -4,9 +4,8 @@
  * With WebAssembly SIMD (wasm-kernels.ts): A is packed into 4-row panels and B into 8-column
  * panels (zero-padded to whole panels) in the kernels' memory, the 4×8-tile kernel computes the
  * product and the epilogue kernel its bias, activation, scale and residual, all in float32 as the
- * GPU does. A weight (a kept
- * tensor: the model's, shared by every batch) is packed once and its panels cached; activations
- * are packed per call.
+ * GPU does. A weight (a kept tensor: the model's, shared by every batch) is packed once and its
+ * panels stay in the kernels' memory (resident.ts); activations are packed per call.
  * Without SIMD: "nk" (B = [N, K], a Linear weight) as dot products of contiguous K-rows, "kn" as
  * axpy rows, accumulated in float64.
  * Cost: 2·M·N·K flops per batch.
@@ -28,17 +27,8 @@ export function gemm(s: GemmSpec): Tensor {
   return out;
 }
 
-/** Packed panels of kept tensors (weights), by storage and layout. */
-const packedCache = new WeakMap<object, Map<string, Float32Array>>();
-
-function cached(t: Tensor, key: string, pack: () => Float32Array): Float32Array {
-  if (!(t.base ?? t).kept) return pack();
-  let byLayout = packedCache.get(t.storage as object);
-  if (!byLayout) packedCache.set(t.storage as object, (byLayout = new Map()));
-  let p = byLayout.get(key);
-  if (!p) byLayout.set(key, (p = pack()));
-  return p;
-}
+/** A kept tensor (a weight, shared by every call): its packed panels stay in the kernels' memory. */
+const isKept = (t: Tensor) => (t.base ?? t).kept;
 
 /** A [M, K] rows (from `at`) as 4-row panels [Mp/4][K][4], rows past M zero. */
 function packA(a: Float32Array, at: number, M: number, K: number): Float32Array {
@@ -83,40 +73,46 @@ function gemmPacked(s: GemmSpec, y: Float32Array): void {
   const [Mp, Np] = [round(M, 4), round(N, 8)];
   const a = s.a.storage as Float32Array;
   const b = s.b.storage as Float32Array;
-  // Operands shared by every batch (stride 0) are packed once.
-  const aShared = s.strideA === 0 ? cached(s.a, `A${M}x${K}`, () => packA(a, 0, M, K)) : null;
-  const bShared = s.strideB === 0 ? cached(s.b, `B${s.bLayout}${K}x${N}`, () => packB(b, 0, K, N, s.bLayout)) : null;
+  // A weight operand (kept, the same for every batch) is packed once and stays resident (-1: none).
+  const aResident = s.strideA === 0 && isKept(s.a) ? kernels.resident.get(a, `A${M}x${K}`, () => packA(a, 0, M, K)) : -1;
+  const bResident = s.strideB === 0 && isKept(s.b) ? kernels.resident.get(b, `B${s.bLayout}${K}x${N}`, () => packB(b, 0, K, N, s.bLayout)) : -1;
+  // Other operands shared by every batch are packed once per call.
+  const aOnce = s.strideA === 0 && aResident < 0 ? packA(a, 0, M, K) : null;
+  // An activation B [K, N] is copied in as it is and packed there by the kernels.
+  const packInWasm = bResident < 0 && s.bLayout === 'kn';
+  const bOnce = s.strideB === 0 && bResident < 0 && !packInWasm ? packB(b, 0, K, N, s.bLayout) : null;
   const biasN = (s.biasAlong ?? 'n') === 'n';
   const scaleN = (s.scaleAlong ?? 'n') === 'n';
-  // Memory: packed A, packed B, C [Mp, Np], the bias and scale vectors, the residual laid out like C.
-  const aAt = 0;
-  const bAt = aAt + Mp * K;
-  const cAt = bAt + Np * K;
-  const biasAt = s.bias ? cAt + Mp * Np : -1;
-  const scaleAt = s.scale ? cAt + Mp * Np + Math.max(Mp, Np) : -1;
-  const resAt = s.residual ? cAt + Mp * Np + 2 * Math.max(Mp, Np) : -1;
-  // An activation B [K, N] is copied in as it is and packed there by the kernels.
-  const packInWasm = !bShared && s.bLayout === 'kn';
-  const rawAt = cAt + Mp * Np + 2 * Math.max(Mp, Np) + (s.residual ? Mp * Np : 0);
-  let mem = kernels.floats(rawAt + (packInWasm ? K * N : 0));
+  // Scratch, from kernels.scratchAt: packed A and B (unless resident), C [Mp, Np], the bias and
+  // scale vectors, the residual laid out like C, B as it is.
+  let top = kernels.scratchAt;
+  const take = (floats: number) => (top += floats) - floats;
+  const aAt = aResident >= 0 ? aResident : take(Mp * K);
+  const bAt = bResident >= 0 ? bResident : take(Np * K);
+  const cAt = take(Mp * Np);
+  const biasAt = s.bias ? take(Math.max(Mp, Np)) : -1;
+  const scaleAt = s.scale ? take(Math.max(Mp, Np)) : -1;
+  const resAt = s.residual ? take(Mp * Np) : -1;
+  const rawAt = packInWasm ? take(K * N) : -1;
+  const mem = kernels.floats(top);
   if (s.bias) mem.set(s.bias.storage as Float32Array, biasAt);
   if (s.scale) mem.set(s.scale.storage as Float32Array, scaleAt);
   const residual = s.residual?.storage as Float32Array | undefined;
+  const act = s.act ?? 'none';
+  const epi = s.bias || s.scale || residual || act !== 'none' ? { rows: M, bias: biasAt, biasN, act, scale: scaleAt, scaleN, residual: resAt } : undefined;
   for (let bt = 0; bt < batch; bt++) {
-    const pa = aShared ?? packA(a, bt * s.strideA, M, K);
-    mem = kernels.floats(0);
-    if (bt === 0 || !aShared) mem.set(pa, aAt);
+    if (aResident < 0 && (bt === 0 || !aOnce)) mem.set(aOnce ?? packA(a, bt * s.strideA, M, K), aAt);
     if (packInWasm) {
-      mem.set(b.subarray(bt * s.strideB, bt * s.strideB + K * N), rawAt);
-      if (N !== Np) mem.fill(0, bAt, bAt + Np * K); // the last panel's missing columns
-      kernels.packBkn(rawAt, bAt, K, N);
-    } else if (bt === 0 || !bShared) mem.set(bShared ?? packB(b, bt * s.strideB, K, N, s.bLayout), bAt);
+      if (bt === 0 || s.strideB !== 0) {
+        mem.set(b.subarray(bt * s.strideB, bt * s.strideB + K * N), rawAt);
+        if (N !== Np) mem.fill(0, bAt, bAt + Np * K); // the last panel's missing columns
+        kernels.packBkn(rawAt, bAt, K, N);
+      }
+    } else if (bResident < 0 && (bt === 0 || !bOnce)) mem.set(bOnce ?? packB(b, bt * s.strideB, K, N, s.bLayout), bAt);
     const yo = bt * M * N;
     if (residual) copyRows(residual, yo, N, mem, resAt, Np, M);
-    const act = s.act ?? 'none';
-    const epi = s.bias || s.scale || residual || act !== 'none' ? { rows: M, bias: biasAt, biasN, act, scale: scaleAt, scaleN, residual: resAt } : undefined;
     kernels.gemm4x8(aAt, bAt, cAt, Mp / 4, Np / 8, K, epi);
-    copyRows(kernels.floats(0), cAt, Np, y, yo, N, M);
+    copyRows(mem, cAt, Np, y, yo, N, M);
   }
 }
 

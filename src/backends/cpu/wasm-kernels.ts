@@ -8,6 +8,7 @@
 import type { Activation } from '../../runtime/backend-ops.js';
 import { RELAXED_SIMD_SHARED_WASM, RELAXED_SIMD_WASM, SIMD_SHARED_WASM, SIMD_WASM } from './wasm/kernels.generated.js';
 import type { ThreadPool } from './thread-pool.js';
+import { ResidentRegion } from './resident.js';
 
 export type KernelVariant = 'relaxed-simd' | 'simd' | 'javascript';
 
@@ -70,8 +71,13 @@ const CHUNK = 1 << 16;
 /** Below this many multiply-adds a GEMM or depthwise conv stays on the calling thread (waking the others costs more). */
 const THREADED_FROM = 1 << 20;
 
+/** Every WasmKernels made (one per memory: the engine's, the threaded one, the plain SIMD one tests force). */
+const instances = new Set<WeakRef<WasmKernels>>();
+
 export class WasmKernels {
   private view: Float32Array;
+  /** Packed weights kept in this memory between calls (resident.ts), below the scratch area. */
+  readonly resident: ResidentRegion;
 
   constructor(
     readonly variant: Exclude<KernelVariant, 'javascript'>,
@@ -81,6 +87,13 @@ export class WasmKernels {
     private readonly pool: ThreadPool | null = null,
   ) {
     this.view = new Float32Array(memory.buffer);
+    this.resident = new ResidentRegion((n) => this.floats(n));
+    instances.add(new WeakRef(this));
+  }
+
+  /** Where an op's scratch starts (floats): it lays its operands out from here, above the resident data. */
+  get scratchAt(): number {
+    return this.resident.top;
   }
 
   /** Threads the kernels run on, the caller's included. */
@@ -116,10 +129,11 @@ export class WasmKernels {
   activate(src: Float32Array, dst: Float32Array, act: Activation): void {
     for (let from = 0; from < src.length; from += CHUNK) {
       const n = Math.min(CHUNK, src.length - from);
-      const mem = this.floats(2 * CHUNK);
-      mem.set(src.subarray(from, from + n), 0);
-      this.exports.activate(0, CHUNK * 4, Math.ceil(n / 4) * 4, ACT_CODE[act]);
-      dst.set(mem.subarray(CHUNK, CHUNK + n), from);
+      const at = this.scratchAt;
+      const mem = this.floats(at + 2 * CHUNK);
+      mem.set(src.subarray(from, from + n), at);
+      this.exports.activate(at * 4, (at + CHUNK) * 4, Math.ceil(n / 4) * 4, ACT_CODE[act]);
+      dst.set(mem.subarray(at + CHUNK, at + CHUNK + n), from);
     }
   }
 
@@ -132,12 +146,13 @@ export class WasmKernels {
     const per = Math.max(1, Math.floor(CHUNK / d)); // rows per chunk
     for (let r0 = 0; r0 * d < src.length; r0 += per) {
       const rows = Math.min(per, src.length / d - r0);
-      const mem = this.floats(2 * d + per * d);
-      mem.set(w, 0);
-      mem.set(b, d);
-      mem.set(src.subarray(r0 * d, (r0 + rows) * d), 2 * d);
-      this.exports.layer_norm(8 * d, 8 * d, 0, 4 * d, rows, d, eps);
-      dst.set(mem.subarray(2 * d, 2 * d + rows * d), r0 * d);
+      const at = this.scratchAt;
+      const mem = this.floats(at + 2 * d + per * d);
+      mem.set(w, at);
+      mem.set(b, at + d);
+      mem.set(src.subarray(r0 * d, (r0 + rows) * d), at + 2 * d);
+      this.exports.layer_norm((at + 2 * d) * 4, (at + 2 * d) * 4, at * 4, (at + d) * 4, rows, d, eps);
+      dst.set(mem.subarray(at + 2 * d, at + 2 * d + rows * d), r0 * d);
     }
   }
 
@@ -146,10 +161,11 @@ export class WasmKernels {
     const per = Math.max(1, Math.floor(CHUNK / d));
     for (let r0 = 0; r0 * d < src.length; r0 += per) {
       const rows = Math.min(per, src.length / d - r0);
-      const mem = this.floats(per * d);
-      mem.set(src.subarray(r0 * d, (r0 + rows) * d), 0);
-      this.exports.softmax(0, 0, rows, d, d, r0, causal ? 1 : 0);
-      dst.set(mem.subarray(0, rows * d), r0 * d);
+      const at = this.scratchAt;
+      const mem = this.floats(at + per * d);
+      mem.set(src.subarray(r0 * d, (r0 + rows) * d), at);
+      this.exports.softmax(at * 4, at * 4, rows, d, d, r0, causal ? 1 : 0);
+      dst.set(mem.subarray(at, at + rows * d), r0 * d);
     }
   }
 
@@ -166,8 +182,8 @@ export class WasmKernels {
 
   /** `iters` steps of eight register-only multiply-adds on four lanes (64·iters flops): the ceiling benchmarks compare with. */
   maddPeak(iters: number): void {
-    this.floats(4);
-    this.exports.madd_peak(iters, 0);
+    this.floats(this.scratchAt + 4);
+    this.exports.madd_peak(iters, this.scratchAt * 4);
   }
 
   /**
@@ -233,6 +249,15 @@ export function sharedKernelBytes(): { variant: Exclude<KernelVariant, 'javascri
 /** Switches to the shared-memory kernels of a started thread pool (threads.node.ts). */
 export function useThreads(variant: Exclude<KernelVariant, 'javascript'>, instance: WebAssembly.Instance, memory: WebAssembly.Memory, pool: ThreadPool): void {
   loaded = new WasmKernels(variant, instance.exports as unknown as Exports, memory, pool);
+}
+
+/** Frees the resident data made from `storage` (a kept tensor's array, now released) in every kernels' memory. */
+export function forgetResident(storage: object): void {
+  for (const ref of instances) {
+    const k = ref.deref();
+    if (k) k.resident.forget(storage);
+    else instances.delete(ref);
+  }
 }
 
 /** Which kernels run: 'relaxed-simd', 'simd' or 'javascript'. */

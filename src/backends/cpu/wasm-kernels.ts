@@ -180,7 +180,7 @@ export class WasmKernels {
   }
 
 
-  /** `iters` steps of eight register-only multiply-adds on four lanes (64·iters flops): the ceiling benchmarks compare with. */
+  /** `iters` steps of twelve register-only multiply-adds on four lanes (96·iters flops): the ceiling benchmarks compare with. */
   maddPeak(iters: number): void {
     this.floats(this.scratchAt + 4);
     this.exports.madd_peak(iters, this.scratchAt * 4);

@@ -89,16 +89,26 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
   const iw = ow4 * s + kw + 4;
   const ih = (oh - 1) * s + kh;
   const at4 = (f: number) => Math.ceil(f / 4) * 4; // regions 16-byte aligned
-  // Scratch: the input, the weights, the bias, the output, the job's description, a scratch area per thread.
-  const xAt = at4(kernels.scratchAt);
-  const wAt = at4(xAt + n * cin * h * w);
-  const biasAt = at4(wAt + cout * kh * kw);
-  const yAt = at4(biasAt + cout);
-  const descAt = at4(yAt + planes * oh * ow);
-  const scratchAt = at4(descAt + DEPTHWISE_FIELDS.length);
+  // Scratch: the input and the output (unless they lie in the kernels' memory), the weights, the
+  // bias, the job's description, a scratch area per thread.
+  const x = xt.storage as Float32Array;
+  const y = out.storage as Float32Array;
+  const [xIn, yIn] = [kernels.offsetOf(x), kernels.offsetOf(y)];
+  let top = at4(kernels.scratchAt);
+  const take = (floats: number) => {
+    const at = top;
+    top = at4(top + floats);
+    return at;
+  };
+  const xAt = xIn >= 0 ? xIn : take(n * cin * h * w);
+  const yAt = yIn >= 0 ? yIn : take(planes * oh * ow);
+  const wAt = take(cout * kh * kw);
+  const biasAt = take(cout);
+  const descAt = take(DEPTHWISE_FIELDS.length);
+  const scratchAt = top;
   const scratch = at4(ih * iw + oh * ow4);
   const mem = kernels.floats(scratchAt + kernels.threads * scratch);
-  mem.set(xt.storage as Float32Array, xAt);
+  if (xIn < 0) mem.set(x, xAt);
   mem.set(wt.storage as Float32Array, wAt);
   if (bias) mem.set(bias, biasAt);
   kernels.depthwisePlanes(
@@ -108,7 +118,7 @@ function depthwise(xt: Tensor, wt: Tensor, g: Conv2dGeometry, s: 1 | 2): Tensor 
     },
     descAt, scratchAt, scratch,
   );
-  (out.storage as Float32Array).set(kernels.floats(scratchAt).subarray(yAt, yAt + planes * oh * ow));
+  if (yIn < 0) y.set(kernels.floats(scratchAt).subarray(yAt, yAt + planes * oh * ow));
   return out;
 }
 

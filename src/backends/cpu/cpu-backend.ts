@@ -1,7 +1,9 @@
 /**
  * The CPU backend: tensors in typed arrays (f32 as Float32Array, i32 as Int32Array; no f16
  * storage), ops computed synchronously (ops.ts): the GEMMs, convs, attention, LayerNorm, softmax
- * and activations in WebAssembly SIMD kernels (wasm-kernels.ts), the rest in TypeScript. It runs
+ * and activations in WebAssembly SIMD kernels (wasm-kernels.ts), the rest in TypeScript. Where the
+ * kernels' memory is shared (SharedArrayBuffer: Node, a cross-origin isolated page), f32 tensors
+ * are arrays in it and the kernels work on them in place; elsewhere they are copied in and out. It runs
  * wherever JavaScript does: a machine or browser without WebGPU gets a result, not an error. Work
  * is done when an op returns, so `read` and `sync` wait for nothing.
  */
@@ -13,7 +15,7 @@ import { Scopes } from '../../runtime/scopes.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { cpuOps } from './ops.js';
 import { singleThreadReason } from './start-threads.js';
-import { type KernelVariant, forgetResident, kernelVariant, wasmKernels } from './wasm-kernels.js';
+import { type KernelVariant, forgetResident, freeTensorArray, kernelVariant, wasmKernels } from './wasm-kernels.js';
 
 const KERNEL_NAMES: Record<KernelVariant, string> = { 'relaxed-simd': 'WebAssembly relaxed SIMD', simd: 'WebAssembly SIMD', javascript: 'JavaScript' };
 
@@ -44,7 +46,7 @@ export class CpuBackend implements Backend {
   readonly memory: CpuMemoryStats = { liveBytes: 0, peakBytes: 0, tensors: 0, pooledBytes: 0 };
   /**
    * Arrays of released tensors by element count (f32 as n, i32 as −n), for the next tensors of that
-   * size. A forward allocates the same sizes every time; fresh arrays of a few MB each cost page
+   * size, where they are not in the kernels' memory (whose blocks are reused there). A forward allocates the same sizes every time; fresh arrays of a few MB each cost page
    * faults and, worse, V8's GCs for external memory pressure (whose marking took a core from the
    * kernels' worker thread). Only arrays this backend allocated (never an adopted one) and never a
    * kept tensor's (a weight's: its packed panels are cached by array).
@@ -87,6 +89,9 @@ export class CpuBackend implements Backend {
     if (dtype === 'f16') throw new GpuError(`${label}: the CPU backend stores float32, not f16 (use dtype 'f32')`);
     const n = numel(shape);
     if (n * 4 > MAX_TENSOR_BYTES) throw new GpuError(`${label}: ${fmtShape(shape)} ${dtype} needs ${n * 4} bytes, more than the CPU backend's ${MAX_TENSOR_BYTES} per tensor`);
+    // f32 in the kernels' memory where it holds tensors: they read and write it in place.
+    const inKernels = dtype === 'f32' ? wasmKernels()?.tensorArray(n) : null;
+    if (inKernels) return this.own(zeroed ? inKernels.fill(0) : inKernels, shape, dtype, label);
     const reused = this.pool.get(dtype === 'i32' ? -n : n)?.pop();
     if (reused) {
       this.memory.pooledBytes -= reused.byteLength;
@@ -180,6 +185,7 @@ export class CpuBackend implements Backend {
     this.memory.liveBytes -= data.byteLength;
     this.memory.tensors--;
     if (t.kept) forgetResident(data); // a weight's packed panels go with it
+    if (data instanceof Float32Array && freeTensorArray(data)) return;
     if (t.kept || this.destroyed || !this.poolable.has(data) || this.memory.pooledBytes + data.byteLength > this.highWater) return;
     const key = data instanceof Int32Array ? -data.length : data.length;
     const free = this.pool.get(key);

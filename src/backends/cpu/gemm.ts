@@ -14,7 +14,7 @@ import type { GemmSpec } from '../../runtime/backend-ops.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import type { CpuBackend } from './cpu-backend.js';
 import { ACTIVATE } from './activation.js';
-import { wasmKernels } from './wasm-kernels.js';
+import { type GemmEpilogueAt, wasmKernels } from './wasm-kernels.js';
 import { countFlops } from './flop-count.js';
 
 const round = (n: number, to: number) => Math.ceil(n / to) * to;
@@ -30,14 +30,14 @@ export function gemm(s: GemmSpec): Tensor {
 /** A kept tensor (a weight, shared by every call): its packed panels stay in the kernels' memory. */
 const isKept = (t: Tensor) => (t.base ?? t).kept;
 
-/** A [M, K] rows (from `at`) as 4-row panels [Mp/4][K][4], rows past M zero. */
-function packA(a: Float32Array, at: number, M: number, K: number): Float32Array {
+/** A [M, K] rows (from `at`) as 4-row panels [Mp/4][K][4] into `p` from `to` (rows past M zero). */
+function packA(a: Float32Array, at: number, M: number, K: number, p: Float32Array = new Float32Array(round(M, 4) * K), to = 0): Float32Array {
   const Mp = round(M, 4);
-  const p = new Float32Array(Mp * K);
+  if (M < Mp) p.fill(0, to + (Mp / 4 - 1) * K * 4, to + Mp * K); // the last panel's missing rows
   for (let i = 0; i < Mp / 4; i++) {
     for (let r = 0; r < 4 && 4 * i + r < M; r++) {
       const src = at + (4 * i + r) * K;
-      let d = i * K * 4 + r;
+      let d = to + i * K * 4 + r;
       for (let k = 0; k < K; k++, d += 4) p[d] = a[src + k];
     }
   }
@@ -76,43 +76,64 @@ function gemmPacked(s: GemmSpec, y: Float32Array): void {
   // A weight operand (kept, the same for every batch) is packed once and stays resident (-1: none).
   const aResident = s.strideA === 0 && isKept(s.a) ? kernels.resident.get(a, `A${M}x${K}`, () => packA(a, 0, M, K)) : -1;
   const bResident = s.strideB === 0 && isKept(s.b) ? kernels.resident.get(b, `B${s.bLayout}${K}x${N}`, () => packB(b, 0, K, N, s.bLayout)) : -1;
-  // Other operands shared by every batch are packed once per call.
-  const aOnce = s.strideA === 0 && aResident < 0 ? packA(a, 0, M, K) : null;
-  // An activation B [K, N] is copied in as it is and packed there by the kernels.
+  // An activation B [K, N] is packed by the kernels: from where it lies in their memory, else from a copy.
   const packInWasm = bResident < 0 && s.bLayout === 'kn';
+  const bIn = packInWasm ? kernels.offsetOf(b) : -1;
   const bOnce = s.strideB === 0 && bResident < 0 && !packInWasm ? packB(b, 0, K, N, s.bLayout) : null;
+  // The output in the kernels' memory with rows of whole panels: C's whole 4-row panels go straight
+  // into it, and a residual there is read in place (laid out like C).
+  const yIn = kernels.offsetOf(y);
+  const direct = yIn >= 0 && N === Np;
+  const residual = s.residual?.storage as Float32Array | undefined;
+  const resIn = direct && residual ? kernels.offsetOf(residual) : -1;
   const biasN = (s.biasAlong ?? 'n') === 'n';
   const scaleN = (s.scaleAlong ?? 'n') === 'n';
-  // Scratch, from kernels.scratchAt: packed A and B (unless resident), C [Mp, Np], the bias and
-  // scale vectors, the residual laid out like C, B as it is.
+  // Scratch, from kernels.scratchAt: packed A and B (unless resident), C (its last panel where
+  // the rest goes straight to the output), the bias and scale vectors, the residual laid out like
+  // C (unless read in place), B as it is (unless in the kernels' memory).
   let top = kernels.scratchAt;
   const take = (floats: number) => (top += floats) - floats;
   const aAt = aResident >= 0 ? aResident : take(Mp * K);
   const bAt = bResident >= 0 ? bResident : take(Np * K);
-  const cAt = take(Mp * Np);
+  const cAt = take(direct ? 4 * Np : Mp * Np);
   const biasAt = s.bias ? take(Math.max(Mp, Np)) : -1;
   const scaleAt = s.scale ? take(Math.max(Mp, Np)) : -1;
-  const resAt = s.residual ? take(Mp * Np) : -1;
-  const rawAt = packInWasm ? take(K * N) : -1;
+  const resAt = residual && resIn < 0 ? take(Mp * Np) : -1;
+  const rawAt = packInWasm && bIn < 0 ? take(K * N) : -1;
   const mem = kernels.floats(top);
   if (s.bias) mem.set(s.bias.storage as Float32Array, biasAt);
   if (s.scale) mem.set(s.scale.storage as Float32Array, scaleAt);
-  const residual = s.residual?.storage as Float32Array | undefined;
   const act = s.act ?? 'none';
-  const epi = s.bias || s.scale || residual || act !== 'none' ? { rows: M, bias: biasAt, biasN, act, scale: scaleAt, scaleN, residual: resAt } : undefined;
+  const epilogue = !!(s.bias || s.scale || residual || act !== 'none');
+  /** The epilogue of rows [r0, r0 + rows) of this batch's C, the residual's rows at `res`. */
+  const epi = (r0: number, rows: number, res: number): GemmEpilogueAt | undefined =>
+    epilogue ? { rows, bias: biasAt < 0 || biasN ? biasAt : biasAt + r0, biasN, act, scale: scaleAt < 0 || scaleN ? scaleAt : scaleAt + r0, scaleN, residual: res < 0 ? -1 : res + r0 * Np } : undefined;
   for (let bt = 0; bt < batch; bt++) {
-    if (aResident < 0 && (bt === 0 || !aOnce)) mem.set(aOnce ?? packA(a, bt * s.strideA, M, K), aAt);
+    if (aResident < 0 && (bt === 0 || s.strideA !== 0)) packA(a, bt * s.strideA, M, K, mem, aAt);
     if (packInWasm) {
       if (bt === 0 || s.strideB !== 0) {
-        mem.set(b.subarray(bt * s.strideB, bt * s.strideB + K * N), rawAt);
         if (N !== Np) mem.fill(0, bAt, bAt + Np * K); // the last panel's missing columns
-        kernels.packBkn(rawAt, bAt, K, N);
+        if (bIn >= 0) kernels.packBkn(bIn + bt * s.strideB, bAt, K, N);
+        else {
+          mem.set(b.subarray(bt * s.strideB, bt * s.strideB + K * N), rawAt);
+          kernels.packBkn(rawAt, bAt, K, N);
+        }
       }
     } else if (bResident < 0 && (bt === 0 || !bOnce)) mem.set(bOnce ?? packB(b, bt * s.strideB, K, N, s.bLayout), bAt);
     const yo = bt * M * N;
-    if (residual) copyRows(residual, yo, N, mem, resAt, Np, M);
-    kernels.gemm4x8(aAt, bAt, cAt, Mp / 4, Np / 8, K, epi);
-    copyRows(mem, cAt, Np, y, yo, N, M);
+    if (resAt >= 0) copyRows(residual!, yo, N, mem, resAt, Np, M);
+    const res = resIn >= 0 ? resIn + yo : resAt;
+    if (!direct) {
+      kernels.gemm4x8(aAt, bAt, cAt, Mp / 4, Np / 8, K, epi(0, M, res));
+      copyRows(mem, cAt, Np, y, yo, N, M);
+      continue;
+    }
+    const whole = M >> 2; // 4-row panels wholly inside the output
+    if (whole > 0) kernels.gemm4x8(aAt, bAt, yIn + yo, whole, Np / 8, K, epi(0, 4 * whole, res));
+    if (M > 4 * whole) {
+      kernels.gemm4x8(aAt + whole * 4 * K, bAt, cAt, 1, Np / 8, K, epi(4 * whole, M - 4 * whole, res));
+      mem.copyWithin(yIn + yo + 4 * whole * N, cAt, cAt + (M - 4 * whole) * N);
+    }
   }
 }
 

@@ -4,12 +4,15 @@
  * Copying a weight's panels in on every call cost more than some of the products (an S0 image
  * forward copied 38 MB of them; a text forward at batch 1, 150 MB).
  *
+ * Where the memory is shared (so growing it never detaches a view), tensors' arrays are blocks here
+ * too (WasmKernels.tensorArray): the kernels then read and write them in place.
+ *
  * Floats [0, top) are resident blocks, in use or free; scratch starts at `top`. A block is freed
  * when its tensor is released (`forget`) or, failing that, collected (a FinalizationRegistry); a
  * free block is reused best-fit, and free blocks at the top give their floats back to the scratch.
  */
 
-interface Block {
+export interface Block {
   at: number;
   length: number;
 }
@@ -62,7 +65,8 @@ export class ResidentRegion {
     return this.top;
   }
 
-  private allocate(length: number): Block {
+  /** A block of at least `length` floats (a tensor's, where tensors live in this memory): may move `top`. */
+  allocate(length: number): Block {
     const need = round4(Math.max(length, 1));
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
@@ -78,7 +82,8 @@ export class ResidentRegion {
     return { at: b.at, length: need };
   }
 
-  private release(b: Block): void {
+  /** Gives a block back. */
+  release(b: Block): void {
     this.free.push(b);
     for (let i = this.free.findIndex((f) => f.at + f.length === this.top); i >= 0; i = this.free.findIndex((f) => f.at + f.length === this.top)) {
       this.top = this.free[i].at;

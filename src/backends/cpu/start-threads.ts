@@ -1,12 +1,13 @@
 /**
  * Starting the CPU kernels' thread pool, the part Node and the browser share: one shared
  * WebAssembly.Memory and control block, `threads − 1` workers started by the platform's `spawn`
- * (threads.node.ts: worker_threads; threads.browser.ts: Workers), then the kernels switch to the
- * shared-memory build. Where threads cannot run, the kernels stay on one thread and
- * `singleThreadReason()` says why (info() and the CPU backend's description show it).
+ * (threads.node.ts: worker_threads; threads.browser.ts: Workers) on the shared memory the kernels
+ * already run in, then the kernels hand part of each large job to them. Where threads cannot run,
+ * the kernels stay on one thread and `singleThreadReason()` says why (info() and the CPU backend's
+ * description show it).
  */
 import { CONTROL_INTS, ThreadPool } from './thread-pool.js';
-import { sharedKernelBytes, useThreads } from './wasm-kernels.js';
+import { sharedKernelBytes, sharedKernelMemory, useThreads } from './wasm-kernels.js';
 
 /** What a pool worker is given: the kernels' module, the shared memory, the control block, its index (1 … threads − 1). */
 export interface PoolWorkerData {
@@ -40,7 +41,9 @@ export async function startThreadPool(threads: number, spawn: (data: PoolWorkerD
   if (!(threads >= 2)) return oneThread('one logical core');
   const kernels = sharedKernelBytes();
   if (!kernels) return oneThread(typeof SharedArrayBuffer === 'undefined' ? 'no SharedArrayBuffer here' : 'no shared-memory WebAssembly SIMD in this engine');
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  // The workers join the memory the kernels already run in: tensors and packed weights stay where they are.
+  const memory = sharedKernelMemory();
+  if (!memory) return oneThread('the kernels\' memory is not shared');
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
   const module = new WebAssembly.Module(kernels.bytes);
   const workers: SpawnedWorker[] = [];
@@ -51,7 +54,7 @@ export async function startThreadPool(threads: number, spawn: (data: PoolWorkerD
     for (const w of workers) w.stop();
     return oneThread(`the worker threads did not start (${(e as Error).message ?? e})`);
   }
-  useThreads(kernels.variant, new WebAssembly.Instance(module, { env: { memory } }), memory, new ThreadPool(threads, control));
+  useThreads(new ThreadPool(threads, control));
   reason = null;
   return threads;
 }

@@ -8,7 +8,7 @@
 import type { Activation } from '../../runtime/backend-ops.js';
 import { RELAXED_SIMD_SHARED_WASM, RELAXED_SIMD_WASM, SIMD_SHARED_WASM, SIMD_WASM } from './wasm/kernels.generated.js';
 import type { ThreadPool } from './thread-pool.js';
-import { ResidentRegion } from './resident.js';
+import { type Block, ResidentRegion } from './resident.js';
 
 export type KernelVariant = 'relaxed-simd' | 'simd' | 'javascript';
 
@@ -78,17 +78,65 @@ export class WasmKernels {
   private view: Float32Array;
   /** Packed weights kept in this memory between calls (resident.ts), below the scratch area. */
   readonly resident: ResidentRegion;
+  /**
+   * Whether tensors' arrays live in this memory (tensorArray): a shared memory, whose views stay
+   * valid as it grows. The kernels then take their operands where they are instead of copies.
+   */
+  readonly holdsTensors: boolean;
+  /** The memory's buffers views were made on (a shared memory's buffer object changes as it grows). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private readonly tensorBlocks = new WeakMap<Float32Array, Block>();
 
   constructor(
     readonly variant: Exclude<KernelVariant, 'javascript'>,
     private readonly exports: Exports,
-    private readonly memory: WebAssembly.Memory,
+    readonly memory: WebAssembly.Memory,
     /** Worker threads sharing `memory` (thread-pool.ts), or null: one thread. */
-    private readonly pool: ThreadPool | null = null,
+    private pool: ThreadPool | null = null,
   ) {
     this.view = new Float32Array(memory.buffer);
     this.resident = new ResidentRegion((n) => this.floats(n));
+    this.holdsTensors = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     instances.add(new WeakRef(this));
+  }
+
+  /** Runs the kernels on a started thread pool's workers too (they share this memory). */
+  attachPool(pool: ThreadPool): void {
+    this.pool = pool;
+  }
+
+  /**
+   * An array of `n` floats in this memory for a tensor (not zeroed), or null: the memory is not
+   * shared, or cannot grow that far (4 GiB in all). Give it back with freeTensorArray.
+   */
+  tensorArray(n: number): Float32Array | null {
+    if (!this.holdsTensors || n === 0) return null;
+    const block = this.resident.allocate(n);
+    try {
+      this.floats(block.at + block.length);
+    } catch {
+      this.resident.release(block);
+      return null;
+    }
+    const buffer = this.memory.buffer;
+    this.buffers.add(buffer);
+    const array = new Float32Array(buffer, block.at * 4, n);
+    this.tensorBlocks.set(array, block);
+    return array;
+  }
+
+  /** Gives back a tensorArray; false when `array` is not one of this memory's. */
+  freeTensorArray(array: Float32Array): boolean {
+    const block = this.tensorBlocks.get(array);
+    if (!block) return false;
+    this.tensorBlocks.delete(array);
+    this.resident.release(block);
+    return true;
+  }
+
+  /** Where `array` lies in this memory (a float offset), or -1 where it is not in it. */
+  offsetOf(array: Float32Array): number {
+    return this.buffers.has(array.buffer) ? array.byteOffset / 4 : -1;
   }
 
   /** Where an op's scratch starts (floats): it lays its operands out from here, above the resident data. */
@@ -125,8 +173,25 @@ export class WasmKernels {
     if (epi && epi.rows > 0) this.exports.epilogue(c * 4, epi.rows, np * 8, e[1], e[2], e[3], e[4], e[5], e[6]);
   }
 
-  /** dst[i] = act(src[i]), through the kernels' memory in cache-sized chunks. */
+  /**
+   * Where `src` and `dst` both lie in this memory, the offsets of the pair (dst holding src's
+   * values), else null. Tensors' blocks are whole 16-byte groups, so a kernel working four values at
+   * a time may round the length up.
+   */
+  private inPlace(src: Float32Array, dst: Float32Array): [number, number] | null {
+    const [s, d] = [this.offsetOf(src), this.offsetOf(dst)];
+    if (s < 0 || d < 0 || src.length !== dst.length) return null;
+    if (s !== d) dst.set(src);
+    return [s, d];
+  }
+
+  /** dst[i] = act(src[i]): in place where both lie in this memory, else through it in cache-sized chunks. */
   activate(src: Float32Array, dst: Float32Array, act: Activation): void {
+    const here = this.inPlace(src, dst);
+    if (here) {
+      this.exports.activate(here[1] * 4, here[1] * 4, Math.ceil(src.length / 4) * 4, ACT_CODE[act]);
+      return;
+    }
     for (let from = 0; from < src.length; from += CHUNK) {
       const n = Math.min(CHUNK, src.length - from);
       const at = this.scratchAt;
@@ -143,6 +208,15 @@ export class WasmKernels {
    */
   layerNorm(src: Float32Array, dst: Float32Array, w: Float32Array, b: Float32Array, eps: number): void {
     const d = w.length;
+    const here = this.inPlace(src, dst);
+    if (here) {
+      const at = this.scratchAt;
+      const mem = this.floats(at + 2 * d);
+      mem.set(w, at);
+      mem.set(b, at + d);
+      this.exports.layer_norm(here[1] * 4, here[1] * 4, at * 4, (at + d) * 4, src.length / d, d, eps);
+      return;
+    }
     const per = Math.max(1, Math.floor(CHUNK / d)); // rows per chunk
     for (let r0 = 0; r0 * d < src.length; r0 += per) {
       const rows = Math.min(per, src.length / d - r0);
@@ -158,6 +232,11 @@ export class WasmKernels {
 
   /** Softmax over the last dim (d) of `src` into `dst` (may be `src`); causal: row i of each [d, d] block keeps columns ≤ i. */
   softmax(src: Float32Array, dst: Float32Array, d: number, causal: boolean): void {
+    const here = this.inPlace(src, dst);
+    if (here) {
+      this.exports.softmax(here[1] * 4, here[1] * 4, src.length / d, d, d, 0, causal ? 1 : 0);
+      return;
+    }
     const per = Math.max(1, Math.floor(CHUNK / d));
     for (let r0 = 0; r0 * d < src.length; r0 += per) {
       const rows = Math.min(per, src.length / d - r0);
@@ -209,19 +288,38 @@ const decode = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(b6
 let loaded: WasmKernels | null | undefined;
 /** A variant forced by tests (forceKernels); null: the engine's best. */
 let forced: Exclude<KernelVariant, 'relaxed-simd'> | null = null;
-let plainSimd: WasmKernels | null | undefined; // the SIMD build forced where relaxed SIMD runs: one thread, for tests
+let plainSimd: WasmKernels | null | undefined; // the SIMD build forced where relaxed SIMD runs: one thread, its own memory (tensors copied in and out), for tests
 
 /** The kernels this engine runs best, or null where it has no WebAssembly SIMD. */
 export function wasmKernels(): WasmKernels | null {
   if (forced === 'javascript') return null;
-  if (forced === 'simd') return (plainSimd ??= instantiate(['simd']));
+  if (forced === 'simd') return (plainSimd ??= instantiate(['simd'], false));
+  return engineKernels();
+}
+
+/** The engine's best kernels, whatever a test forces. */
+function engineKernels(): WasmKernels | null {
   if (loaded === undefined) loaded = instantiate();
   return loaded;
 }
 
-function instantiate(variants: readonly Exclude<KernelVariant, 'javascript'>[] = ['relaxed-simd', 'simd']): WasmKernels | null {
+/**
+ * The first variant the engine validates, on a shared memory where the engine has
+ * SharedArrayBuffer (tensors then live in it, and a thread pool can join it later), else on its own.
+ */
+function instantiate(variants: readonly Exclude<KernelVariant, 'javascript'>[] = ['relaxed-simd', 'simd'], shared = typeof SharedArrayBuffer !== 'undefined'): WasmKernels | null {
   if (typeof WebAssembly === 'undefined') return null;
   for (const variant of variants) {
+    const sharedBytes = shared ? decode(variant === 'relaxed-simd' ? RELAXED_SIMD_SHARED_WASM : SIMD_SHARED_WASM) : null;
+    if (sharedBytes && WebAssembly.validate(sharedBytes)) {
+      try {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(sharedBytes), { env: { memory } });
+        return new WasmKernels(variant, instance.exports as unknown as Exports, memory);
+      } catch {
+        // an engine that refuses shared memories here: the kernels' own memory below
+      }
+    }
     const bytes = decode(variant === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD_WASM);
     if (!WebAssembly.validate(bytes)) continue;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
@@ -240,15 +338,27 @@ export function kernelInstance(): KernelInstance | null {
 
 /** The shared-memory build of the variant this engine runs, for a thread pool; null without SIMD or SharedArrayBuffer. */
 export function sharedKernelBytes(): { variant: Exclude<KernelVariant, 'javascript'>; bytes: Uint8Array<ArrayBuffer> } | null {
-  const own = wasmKernels();
+  const own = engineKernels();
   if (!own || typeof SharedArrayBuffer === 'undefined') return null;
   const bytes = decode(own.variant === 'relaxed-simd' ? RELAXED_SIMD_SHARED_WASM : SIMD_SHARED_WASM);
   return WebAssembly.validate(bytes) ? { variant: own.variant, bytes } : null;
 }
 
-/** Switches to the shared-memory kernels of a started thread pool (threads.node.ts). */
-export function useThreads(variant: Exclude<KernelVariant, 'javascript'>, instance: WebAssembly.Instance, memory: WebAssembly.Memory, pool: ThreadPool): void {
-  loaded = new WasmKernels(variant, instance.exports as unknown as Exports, memory, pool);
+/** The shared memory the engine's kernels run in (a thread pool's workers join it), or null. */
+export function sharedKernelMemory(): WebAssembly.Memory | null {
+  const own = engineKernels();
+  return own?.holdsTensors ? own.memory : null;
+}
+
+/** Runs the engine's kernels on a started thread pool too (start-threads.ts). */
+export function useThreads(pool: ThreadPool): void {
+  engineKernels()?.attachPool(pool);
+}
+
+/** Gives a tensor's array back to the kernels' memory it lies in; false where it lies in none. */
+export function freeTensorArray(array: Float32Array): boolean {
+  for (const ref of instances) if (ref.deref()?.freeTensorArray(array)) return true;
+  return false;
 }
 
 /** Frees the resident data made from `storage` (a kept tensor's array, now released) in every kernels' memory. */

@@ -68,6 +68,12 @@ export const ACT_CODE: Record<Activation, number> = { none: 0, gelu: 1, relu: 2,
 /** Floats per chunk of an elementwise pass through the kernels' memory (256 KiB: stays in cache). */
 const CHUNK = 1 << 16;
 
+/**
+ * Tensors take blocks of the kernels' memory only below 3 GiB (in floats): the scratch every op lays
+ * out above them keeps a GiB of the 4 GiB a 32-bit memory can grow to. Past it, JavaScript arrays.
+ */
+const TENSORS_BELOW = (3 * 2 ** 30) / 4;
+
 /** Below this many multiply-adds a GEMM or depthwise conv stays on the calling thread (waking the others costs more). */
 const THREADED_FROM = 1 << 20;
 
@@ -107,12 +113,14 @@ export class WasmKernels {
 
   /**
    * An array of `n` floats in this memory for a tensor (not zeroed), or null: the memory is not
-   * shared, or cannot grow that far (4 GiB in all). Give it back with freeTensorArray.
+   * shared, or the block would end past 3 GiB (TENSORS_BELOW) or where the memory cannot grow.
+   * Give it back with freeTensorArray.
    */
   tensorArray(n: number): Float32Array | null {
     if (!this.holdsTensors || n === 0) return null;
     const block = this.resident.allocate(n);
     try {
+      if (block.at + block.length > TENSORS_BELOW) throw new RangeError('past the tensors\' part of the memory');
       this.floats(block.at + block.length);
     } catch {
       this.resident.release(block);

@@ -22,8 +22,8 @@ export type Device = 'auto' | 'webgpu' | 'cpu';
  * WebGPU time / CPU time — first run, CPU on one thread with plain SIMD: S0 image b1 1.02, b8
  * 1.14; S0 text b1 1.46, b8 1.40; S2 image b1 1.20; B image b1 1.41; MobileCLIP2-S4 image b1 1.47;
  * session 17, CPU on two threads with relaxed SIMD (the CLI's): 1.79, 2.39; 2.72, 3.14; 2.36;
- * 3.24; 2.71; session 18 (weights resident in the kernels' memory, arrays reused): 2.57, 2.71;
- * 3.09, 3.40; 3.09; 3.44; 3.73 — the CPU faster in every cell. Not measured, so left on WebGPU: more cores,
+ * 3.24; 2.71; session 18 (tensors and packed weights in the kernels' shared memory): 3.32, 3.63;
+ * 3.17, 3.54; 3.67; 3.30; 4.07 — the CPU faster in every cell. Not measured, so left on WebGPU: more cores,
  * SwiftShader in browsers, and f16 storage (the CPU stores f32 only).
  */
 export const SOFTWARE_ADAPTER_RULE = { adapter: /llvmpipe|lavapipe/i, maxCores: 2, dtype: 'f32' } as const;

@@ -4,6 +4,8 @@
  * Rows: median ms per launch over repeated submissions after warm-up, GFLOP/s for compute-bound
  * kernels, GB/s of compulsory traffic for memory-bound ones, and the pool's peak GPU bytes. The
  * first row measures the adapter's own FMA ceiling, against which GFLOP/s rows are a percentage.
+ * `--device=cpu` runs the CPU backend's kernels instead, against the WebAssembly multiply-add
+ * ceiling (bench/cpu-kernels.ts, also `npm run bench:cpu-kernels`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,6 +21,14 @@ import { grid1d } from '../src/backends/webgpu/kernels/wgsl/grid.js';
 import { attentionViaGemm } from '../src/backends/webgpu/kernels/attention-gemm.js';
 import { attentionFused } from '../src/backends/webgpu/kernels/attention.js';
 import { printTable, timeGpu } from './harness.js';
+
+const deviceAt = process.argv.findIndex((a) => a === '--device' || a.startsWith('--device='));
+const device = deviceAt < 0 ? 'webgpu' : process.argv[deviceAt].includes('=') ? process.argv[deviceAt].slice('--device='.length) : process.argv[deviceAt + 1];
+if (device !== 'cpu' && device !== 'webgpu') throw new Error(`--device is cpu or webgpu, not ${device}`);
+if (device === 'cpu') {
+  await import('./cpu-kernels.js');
+  process.exit(0);
+}
 
 interface Case {
   name: string;

@@ -69,7 +69,7 @@ describe('resident weights through the CPU backend', () => {
 
   it('a kept weight is packed in once, freed with it; the next weight in its block uses its own values', async () => {
     const kernels = wasmKernels();
-    if (!kernels || kernels.holdsTensors) throw new Error('expected the plain SIMD kernels on a memory of their own');
+    if (!kernels || kernels.shared) throw new Error('expected the plain SIMD kernels on a memory of their own');
     const cpu = new CpuBackend();
     const [M, N, K] = [6, 10, 12];
     const x = randn(M * K, 1);

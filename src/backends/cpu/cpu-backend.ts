@@ -46,10 +46,11 @@ export class CpuBackend implements Backend {
   readonly memory: CpuMemoryStats = { liveBytes: 0, peakBytes: 0, tensors: 0, pooledBytes: 0 };
   /**
    * Arrays of released tensors by element count (f32 as n, i32 as −n), for the next tensors of that
-   * size, where they are not in the kernels' memory (whose blocks are reused there). A forward allocates the same sizes every time; fresh arrays of a few MB each cost page
-   * faults and, worse, V8's GCs for external memory pressure (whose marking took a core from the
-   * kernels' worker thread). Only arrays this backend allocated (never an adopted one) and never a
-   * kept tensor's (a weight's: its packed panels are cached by array).
+   * size, where they are not in the kernels' memory (whose blocks are reused there). A forward
+   * allocates the same sizes every time; fresh arrays of a few MB each cost page faults and, worse,
+   * V8's GCs for external memory pressure (whose marking took a core from the kernels' worker
+   * thread). Only arrays this backend allocated (never an adopted one) and never a kept tensor's (a
+   * weight's: its packed panels are kept by array).
    */
   private readonly pool = new Map<number, CpuStorage[]>();
   private readonly poolable = new WeakSet<CpuStorage>();

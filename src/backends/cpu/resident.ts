@@ -60,11 +60,6 @@ export class ResidentRegion {
     for (const b of blocks.values()) this.release(b);
   }
 
-  /** Floats in blocks, in use or free. */
-  get floats(): number {
-    return this.top;
-  }
-
   /** A block of at least `length` floats (a tensor's, where tensors live in this memory): may move `top`. */
   allocate(length: number): Block {
     const need = round4(Math.max(length, 1));

@@ -7,7 +7,7 @@
  * description show it).
  */
 import { CONTROL_INTS, ThreadPool } from './thread-pool.js';
-import { sharedKernelBytes, sharedKernelMemory, useThreads } from './wasm-kernels.js';
+import { sharedKernels, useThreads } from './wasm-kernels.js';
 
 /** What a pool worker is given: the kernels' module, the shared memory, the control block, its index (1 … threads − 1). */
 export interface PoolWorkerData {
@@ -39,13 +39,11 @@ export function oneThread(why: string): number {
 /** Starts the pool: resolves to the thread count, 1 (with the reason recorded) where it cannot. */
 export async function startThreadPool(threads: number, spawn: (data: PoolWorkerData) => SpawnedWorker): Promise<number> {
   if (!(threads >= 2)) return oneThread('one logical core');
-  const kernels = sharedKernelBytes();
-  if (!kernels) return oneThread(typeof SharedArrayBuffer === 'undefined' ? 'no SharedArrayBuffer here' : 'no shared-memory WebAssembly SIMD in this engine');
   // The workers join the memory the kernels already run in: tensors and packed weights stay where they are.
-  const memory = sharedKernelMemory();
-  if (!memory) return oneThread('the kernels\' memory is not shared');
+  const shared = sharedKernels();
+  if (!shared) return oneThread(typeof SharedArrayBuffer === 'undefined' ? 'no SharedArrayBuffer here' : 'no shared-memory WebAssembly SIMD in this engine');
+  const { module, memory } = shared;
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
-  const module = new WebAssembly.Module(kernels.bytes);
   const workers: SpawnedWorker[] = [];
   try {
     for (let index = 1; index < threads; index++) workers.push(spawn({ module, memory, control: control.buffer as SharedArrayBuffer, index }));

@@ -84,25 +84,25 @@ export class WasmKernels {
   private view: Float32Array;
   /** Packed weights kept in this memory between calls (resident.ts), below the scratch area. */
   readonly resident: ResidentRegion;
-  /**
-   * Whether tensors' arrays live in this memory (tensorArray): a shared memory, whose views stay
-   * valid as it grows. The kernels then take their operands where they are instead of copies.
-   */
-  readonly holdsTensors: boolean;
   /** The memory's buffers views were made on (a shared memory's buffer object changes as it grows). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   private readonly tensorBlocks = new WeakMap<Float32Array, Block>();
+  /** Worker threads sharing the memory (thread-pool.ts), or null: one thread. */
+  private pool: ThreadPool | null = null;
 
   constructor(
     readonly variant: Exclude<KernelVariant, 'javascript'>,
     private readonly exports: Exports,
-    readonly memory: WebAssembly.Memory,
-    /** Worker threads sharing `memory` (thread-pool.ts), or null: one thread. */
-    private pool: ThreadPool | null = null,
+    private readonly memory: WebAssembly.Memory,
+    /**
+     * The compiled shared-memory build and its memory, where this instance runs on one: tensors'
+     * arrays then live in it (tensorArray; views of a shared memory stay valid as it grows) and a
+     * thread pool's workers join it. Null: the kernels' own memory, operands copied in and out.
+     */
+    readonly shared: { module: WebAssembly.Module; memory: WebAssembly.Memory } | null = null,
   ) {
     this.view = new Float32Array(memory.buffer);
     this.resident = new ResidentRegion((n) => this.floats(n));
-    this.holdsTensors = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     instances.add(new WeakRef(this));
   }
 
@@ -117,12 +117,9 @@ export class WasmKernels {
    * Give it back with freeTensorArray.
    */
   tensorArray(n: number): Float32Array | null {
-    if (!this.holdsTensors || n === 0) return null;
+    if (!this.shared || n === 0) return null;
     const block = this.resident.allocate(n);
-    try {
-      if (block.at + block.length > TENSORS_BELOW) throw new RangeError('past the tensors\' part of the memory');
-      this.floats(block.at + block.length);
-    } catch {
+    if (block.at + block.length > TENSORS_BELOW || !this.grows(block.at + block.length)) {
       this.resident.release(block);
       return null;
     }
@@ -131,6 +128,16 @@ export class WasmKernels {
     const array = new Float32Array(buffer, block.at * 4, n);
     this.tensorBlocks.set(array, block);
     return array;
+  }
+
+  /** Whether the memory holds (or could grow to hold) `floats`. */
+  private grows(floats: number): boolean {
+    try {
+      this.floats(floats);
+      return true;
+    } catch {
+      return false; // a RangeError: the engine's or the 4 GiB limit
+    }
   }
 
   /** Gives back a tensorArray; false when `array` is not one of this memory's. */
@@ -182,22 +189,22 @@ export class WasmKernels {
   }
 
   /**
-   * Where `src` and `dst` both lie in this memory, the offsets of the pair (dst holding src's
-   * values), else null. Tensors' blocks are whole 16-byte groups, so a kernel working four values at
-   * a time may round the length up.
+   * Where `src` and `dst` both lie in this memory, dst's offset, dst now holding src's values (the
+   * kernels then work on it in place); else -1. Tensors' blocks are whole 16-byte groups, so a
+   * kernel working four values at a time may round the length up.
    */
-  private inPlace(src: Float32Array, dst: Float32Array): [number, number] | null {
+  private inPlace(src: Float32Array, dst: Float32Array): number {
     const [s, d] = [this.offsetOf(src), this.offsetOf(dst)];
-    if (s < 0 || d < 0 || src.length !== dst.length) return null;
+    if (s < 0 || d < 0 || src.length !== dst.length) return -1;
     if (s !== d) dst.set(src);
-    return [s, d];
+    return d;
   }
 
   /** dst[i] = act(src[i]): in place where both lie in this memory, else through it in cache-sized chunks. */
   activate(src: Float32Array, dst: Float32Array, act: Activation): void {
     const here = this.inPlace(src, dst);
-    if (here) {
-      this.exports.activate(here[1] * 4, here[1] * 4, Math.ceil(src.length / 4) * 4, ACT_CODE[act]);
+    if (here >= 0) {
+      this.exports.activate(here * 4, here * 4, Math.ceil(src.length / 4) * 4, ACT_CODE[act]);
       return;
     }
     for (let from = 0; from < src.length; from += CHUNK) {
@@ -217,12 +224,12 @@ export class WasmKernels {
   layerNorm(src: Float32Array, dst: Float32Array, w: Float32Array, b: Float32Array, eps: number): void {
     const d = w.length;
     const here = this.inPlace(src, dst);
-    if (here) {
+    if (here >= 0) {
       const at = this.scratchAt;
       const mem = this.floats(at + 2 * d);
       mem.set(w, at);
       mem.set(b, at + d);
-      this.exports.layer_norm(here[1] * 4, here[1] * 4, at * 4, (at + d) * 4, src.length / d, d, eps);
+      this.exports.layer_norm(here * 4, here * 4, at * 4, (at + d) * 4, src.length / d, d, eps);
       return;
     }
     const per = Math.max(1, Math.floor(CHUNK / d)); // rows per chunk
@@ -241,8 +248,8 @@ export class WasmKernels {
   /** Softmax over the last dim (d) of `src` into `dst` (may be `src`); causal: row i of each [d, d] block keeps columns ≤ i. */
   softmax(src: Float32Array, dst: Float32Array, d: number, causal: boolean): void {
     const here = this.inPlace(src, dst);
-    if (here) {
-      this.exports.softmax(here[1] * 4, here[1] * 4, src.length / d, d, d, 0, causal ? 1 : 0);
+    if (here >= 0) {
+      this.exports.softmax(here * 4, here * 4, src.length / d, d, d, 0, causal ? 1 : 0);
       return;
     }
     const per = Math.max(1, Math.floor(CHUNK / d));
@@ -322,8 +329,9 @@ function instantiate(variants: readonly Exclude<KernelVariant, 'javascript'>[] =
     if (sharedBytes && WebAssembly.validate(sharedBytes)) {
       try {
         const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(sharedBytes), { env: { memory } });
-        return new WasmKernels(variant, instance.exports as unknown as Exports, memory);
+        const module = new WebAssembly.Module(sharedBytes);
+        const instance = new WebAssembly.Instance(module, { env: { memory } });
+        return new WasmKernels(variant, instance.exports as unknown as Exports, memory, { module, memory });
       } catch {
         // an engine that refuses shared memories here: the kernels' own memory below
       }
@@ -344,18 +352,9 @@ export function kernelInstance(): KernelInstance | null {
   return { exports: instance.exports as unknown as Exports, memory: (instance.exports as { memory: WebAssembly.Memory }).memory };
 }
 
-/** The shared-memory build of the variant this engine runs, for a thread pool; null without SIMD or SharedArrayBuffer. */
-export function sharedKernelBytes(): { variant: Exclude<KernelVariant, 'javascript'>; bytes: Uint8Array<ArrayBuffer> } | null {
-  const own = engineKernels();
-  if (!own || typeof SharedArrayBuffer === 'undefined') return null;
-  const bytes = decode(own.variant === 'relaxed-simd' ? RELAXED_SIMD_SHARED_WASM : SIMD_SHARED_WASM);
-  return WebAssembly.validate(bytes) ? { variant: own.variant, bytes } : null;
-}
-
-/** The shared memory the engine's kernels run in (a thread pool's workers join it), or null. */
-export function sharedKernelMemory(): WebAssembly.Memory | null {
-  const own = engineKernels();
-  return own?.holdsTensors ? own.memory : null;
+/** The compiled shared-memory build the engine's kernels run and their memory, for a thread pool's workers; null where they run on their own memory. */
+export function sharedKernels(): { module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
+  return engineKernels()?.shared ?? null;
 }
 
 /** Runs the engine's kernels on a started thread pool too (start-threads.ts). */

@@ -3,6 +3,8 @@
  * bookkeeping on its own, then through the backend — made once per weight, freed with it, and a
  * new weight in a freed block computes with its own values.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResidentRegion } from '../../src/backends/cpu/resident.js';
 import { CpuBackend } from '../../src/backends/cpu/cpu-backend.js';
@@ -96,5 +98,18 @@ describe('resident weights through the CPU backend', () => {
     expectClose('a new weight', await second.y.readFloat(), gemmRef({ a: x, b: w2, bLayout: 'nk', M, N, K, batch: 1, strideA: 0, strideB: 0 }), { rel: 1e-6 });
     second.wt.dispose();
     expect(kernels.scratchAt).toBe(before);
+  });
+});
+
+describe('tensors in the kernels\' shared memory', () => {
+  it('a tensor never disposed gives its block back once collected; one still held keeps block and values', () => {
+    const script = fileURLToPath(new URL('./scripts/collect-unreleased.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(got.afterHeld).toBeGreaterThan(got.start);
+    expect(got.grown).toBeGreaterThanOrEqual(got.afterHeld + 20 * (1 << 18)); // the dropped tensors' blocks
+    expect(got.afterCollect).toBe(got.afterHeld);
+    expect(got.heldIntact).toBe(true);
   });
 });

@@ -87,6 +87,8 @@ export class WasmKernels {
   /** The memory's buffers views were made on (a shared memory's buffer object changes as it grows). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   private readonly tensorBlocks = new WeakMap<Float32Array, Block>();
+  /** A tensor's block goes back when its array is collected unreleased (a tensor never disposed). */
+  private readonly collected = new FinalizationRegistry<Block>((block) => this.resident.release(block));
   /** Worker threads sharing the memory (thread-pool.ts), or null: one thread. */
   private pool: ThreadPool | null = null;
 
@@ -127,6 +129,7 @@ export class WasmKernels {
     this.buffers.add(buffer);
     const array = new Float32Array(buffer, block.at * 4, n);
     this.tensorBlocks.set(array, block);
+    this.collected.register(array, block, array);
     return array;
   }
 
@@ -145,6 +148,7 @@ export class WasmKernels {
     const block = this.tensorBlocks.get(array);
     if (!block) return false;
     this.tensorBlocks.delete(array);
+    this.collected.unregister(array);
     this.resident.release(block);
     return true;
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/preprocess/image-input.node.js';
 import { decodeImage } from '../../src/preprocess/decode.js';
-import { initJpegDecoder, loadedJpegModule } from '../../src/preprocess/image-wasm.js';
+import { dropInstance, initJpegDecoder, loadedJpegModule } from '../../src/preprocess/image-wasm.js';
 import { pilResize8Wasm } from '../../src/preprocess/pil-resize-wasm.js';
 import { pilResize8, type ResampleFilter } from '../../src/preprocess/resize.js';
 
@@ -70,6 +70,10 @@ describe('preprocessing resizes in the wasm module', () => {
   it('decoding a PNG loads it (so the resize that follows runs there)', async () => {
     const fixtures = process.env.MOBILECLIP_FIXTURES;
     if (!fixtures) throw new Error('set MOBILECLIP_FIXTURES');
+    // The tests above loaded it: drop that instance, so only the PNG decode can load one.
+    const before = loadedJpegModule();
+    if (before) dropInstance(before);
+    expect(loadedJpegModule()).toBeNull();
     await decodeImage(new Uint8Array(readFileSync(join(fixtures, 'preprocess', 'gray_120x90.png'))), 'gray_120x90.png');
     expect(loadedJpegModule()).not.toBeNull();
   });
